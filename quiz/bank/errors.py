@@ -1,0 +1,11 @@
+"""Errors raised while reading the bank; each names the file and line."""
+
+from __future__ import annotations
+
+
+class BankError(ValueError):
+    def __init__(self, file: str, line: int, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.message = message
+        super().__init__(f"{file}:{line}: {message}")
