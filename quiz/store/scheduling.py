@@ -1,0 +1,104 @@
+"""FSRS scheduling as pure functions over plain values (the `fsrs` package does the maths)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import IntEnum
+
+from fsrs import Card, Rating, Scheduler, State
+
+DEFAULT_RETENTION = 0.9
+
+
+class Grade(IntEnum):
+    """The four answer buttons, numbered as the keys that press them."""
+
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+    @property
+    def label(self) -> str:
+        return {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}[self.value]
+
+
+@dataclass(frozen=True)
+class CardState:
+    """What the store keeps of an FSRS card."""
+
+    state: int
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: datetime
+    last_review: datetime | None
+
+    @property
+    def is_new(self) -> bool:
+        return self.last_review is None
+
+
+def make_scheduler(desired_retention: float = DEFAULT_RETENTION, fuzz: bool = True) -> Scheduler:
+    if not 0.5 <= desired_retention < 1.0:
+        raise ValueError(f"desired retention must be in [0.5, 1.0), got {desired_retention}")
+    return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
+
+
+def require_utc(moment: datetime) -> datetime:
+    """fsrs accepts only tzinfo == timezone.utc; normalise any aware datetime to it."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime; scheduling needs timezone-aware UTC")
+    return moment.astimezone(timezone.utc)
+
+
+def new_card_state(now: datetime) -> CardState:
+    return CardState(
+        state=int(State.Learning), step=0, stability=None, difficulty=None,
+        due=require_utc(now), last_review=None,
+    )
+
+
+def _to_fsrs(card: CardState) -> Card:
+    return Card(
+        card_id=1, state=State(card.state), step=card.step, stability=card.stability,
+        difficulty=card.difficulty, due=require_utc(card.due),
+        last_review=require_utc(card.last_review) if card.last_review else None,
+    )
+
+
+def _from_fsrs(card: Card) -> CardState:
+    return CardState(
+        state=int(card.state), step=card.step, stability=card.stability,
+        difficulty=card.difficulty, due=card.due, last_review=card.last_review,
+    )
+
+
+def review(scheduler: Scheduler, card: CardState, grade: Grade, now: datetime) -> CardState:
+    """The card's state after rating it `grade` at `now`."""
+    updated, _log = scheduler.review_card(_to_fsrs(card), Rating(int(grade)), require_utc(now))
+    return _from_fsrs(updated)
+
+
+def preview_intervals(scheduler: Scheduler, card: CardState, now: datetime) -> dict[Grade, timedelta]:
+    """How long until the card is due again for each possible grade."""
+    now = require_utc(now)
+    return {grade: review(scheduler, card, grade, now).due - now for grade in Grade}
+
+
+def format_interval(delta: timedelta) -> str:
+    """Short human interval: 1m, 10m, 3h, 4d, 2.5mo, 1.2y."""
+    seconds = max(delta.total_seconds(), 0)
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{max(round(minutes), 1)}m"
+    hours = minutes / 60
+    if hours < 24:
+        return f"{round(hours)}h"
+    days = hours / 24
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{days / 30:.1f}mo"
+    return f"{days / 365:.1f}y"
