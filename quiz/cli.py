@@ -1,0 +1,203 @@
+"""The `quiz` command. Heavy modules (textual, numpy, sqlalchemy) are imported only inside the
+commands that need them, so `quiz --help` and `quiz --version` start fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from quiz import __version__
+
+if TYPE_CHECKING:
+    from quiz.store.db import Database
+
+# Subcommands that live in their own modules: each exposes register(subparsers) and run(args).
+PLUGIN_COMMANDS = ("quiz.commands.calc", "quiz.commands.numeric", "quiz.commands.practice")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CommandError(Exception):
+    """A failure to report as `quiz: error: …` with exit code 1."""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _open_db(args: argparse.Namespace) -> Database:
+    from quiz.paths import default_db_url
+    from quiz.store.db import open_database
+
+    return open_database(args.db or default_db_url())
+
+
+def _bank_dir(path: str | None) -> Path:
+    from quiz.paths import bundled_bank_dir
+
+    return Path(path) if path else bundled_bank_dir()
+
+
+def _load_bank(path: str | None):  # noqa: ANN202
+    from quiz.bank import load_bank
+
+    return load_bank(_bank_dir(path))
+
+
+def _bank_key(path: str | None) -> str:
+    return "bundled" if path is None else str(Path(path).resolve())
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from quiz.store.sync import sync_bank
+
+    questions = _load_bank(args.path)
+    db = _open_db(args)
+    try:
+        report = sync_bank(db, questions, _bank_key(args.path), _now())
+    finally:
+        db.close()
+    print(f"{_bank_dir(args.path)}: {len(questions)} questions; {report.summary()}")
+    for label, ids in (("added", report.added), ("changed", report.changed),
+                       ("retired", report.retired), ("revived", report.revived)):
+        if ids and args.verbose:
+            print(f"  {label}: {', '.join(ids)}")
+    return 0
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    from quiz.store.service import counts, list_items
+
+    db = _open_db(args)
+    try:
+        now = _now()
+        summary = counts(db, now)
+        due = [item for item in list_items(db)
+               if item.card.last_review is not None and item.card.due <= now]
+    finally:
+        db.close()
+    if args.json:
+        print(json.dumps({"due": summary.due, "new": summary.new, "total": summary.total,
+                          "due_ids": [item.id for item in due]}, ensure_ascii=False))
+        return 0
+    print(f"due {summary.due} · new {summary.new} · total {summary.total}")
+    for item in sorted(due, key=lambda item: item.card.due)[: args.limit]:
+        print(f"  {item.id:<28} {item.title}")
+    return 0
+
+
+def cmd_bank_list(args: argparse.Namespace) -> int:
+    questions = _load_bank(args.path)
+    if args.json:
+        print(json.dumps([q.to_json() for q in questions], ensure_ascii=False, indent=1))
+        return 0
+    for question in questions:
+        print(f"{question.id:<28} {question.topic:<10} {question.title}")
+    return 0
+
+
+def cmd_bank_stats(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    questions = _load_bank(args.path)
+    print(f"{len(questions)} questions")
+    for title, counter in (
+        ("topic", Counter(q.tags[0] for q in questions)),
+        ("origin", Counter(q.origin.value for q in questions)),
+        ("kind", Counter(q.kind.value for q in questions)),
+        ("difficulty", Counter(str(q.difficulty) for q in questions)),
+    ):
+        print(f"\nper {title}:")
+        for name, count in counter.most_common():
+            print(f"  {name:<16} {count:>4}")
+    return 0
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from quiz.tui.app import make_app
+
+    db_url = args.db
+    if db_url is None:
+        from quiz.paths import default_db_url
+
+        db_url = default_db_url()
+    app = make_app(db_url=db_url, bank_dir=_bank_dir(None), sync_bank_on_start=True)
+    app.run()
+    return app.return_code or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quiz",
+        description="CNN interview questions with spaced repetition. Without a command: the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"quiz {__version__}")
+    parser.add_argument("--db", metavar="URL", default=None,
+                        help="SQLAlchemy database URL (default: $QUIZ_DB or an SQLite file in "
+                             "the user data directory)")
+    parser.set_defaults(handler=cmd_tui)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    imp = commands.add_parser("import", help="sync a bank directory into the database")
+    imp.add_argument("path", nargs="?", default=None, help="bank directory (default: bundled)")
+    imp.add_argument("-v", "--verbose", action="store_true", help="list the ids touched")
+    imp.set_defaults(handler=cmd_import)
+
+    due = commands.add_parser("due", help="how many cards are due, and which")
+    due.add_argument("--json", action="store_true")
+    due.add_argument("--limit", type=int, default=20)
+    due.set_defaults(handler=cmd_due)
+
+    bank = commands.add_parser("bank", help="inspect the question bank")
+    bank_commands = bank.add_subparsers(title="bank commands", metavar="COMMAND", required=True)
+    bank_list = bank_commands.add_parser("list", help="list the questions")
+    bank_list.add_argument("--json", action="store_true", help="a JSON array, one object each")
+    bank_list.add_argument("--path", default=None, help="bank directory (default: bundled)")
+    bank_list.set_defaults(handler=cmd_bank_list)
+    bank_stats = bank_commands.add_parser("stats", help="questions per topic, origin and kind")
+    bank_stats.add_argument("--path", default=None, help="bank directory (default: bundled)")
+    bank_stats.set_defaults(handler=cmd_bank_stats)
+
+    for module_name in PLUGIN_COMMANDS:
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        module.register(commands)
+        command = commands.choices.get(module_name.rsplit(".", 1)[-1])
+        if command is not None and command.get_default("handler") is None:
+            command.set_defaults(handler=module.run)
+    return parser
+
+
+def _run_handler(args: argparse.Namespace) -> int:
+    from quiz.bank.errors import BankError
+    from quiz.store.db import StoreError
+
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (BankError, StoreError, CommandError) as error:
+        print(f"quiz: error: {error}", file=sys.stderr)
+        return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run_handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
