@@ -210,3 +210,54 @@ def history(db: Database, question_id: str | None = None) -> list[ReviewEntry]:
             )
             for r in session.scalars(statement)
         ]
+
+
+@dataclass(frozen=True)
+class TopicStats:
+    topic: str
+    total: int
+    seen: int
+    due: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    reviews_per_day: list[tuple[str, int]]
+    total_reviews: int
+    recall_rate: float | None
+    topics: list[TopicStats]
+
+
+def review_stats(db: Database, now: datetime, days: int = 14) -> Stats:
+    """Reviews per local day over the last `days`, recall rate (share not rated Again) and
+    progress per topic."""
+    now = require_utc(now)
+    today = start_of_local_day(now)
+    first_day = today - timedelta(days=days - 1)
+    with db.sessions.begin() as session:
+        moments = session.scalars(
+            select(ReviewRow.reviewed_at).where(ReviewRow.reviewed_at >= first_day)
+        ).all()
+        total = session.scalar(select(func.count()).select_from(ReviewRow)) or 0
+        recalled = session.scalar(
+            select(func.count()).select_from(ReviewRow).where(ReviewRow.rating > int(Grade.AGAIN))
+        ) or 0
+        rows = session.execute(_active()).all()
+    per_day: dict[str, int] = {}
+    for offset in range(days):
+        per_day[(first_day + timedelta(days=offset)).astimezone().strftime("%m-%d")] = 0
+    for moment in moments:
+        label = moment.astimezone().strftime("%m-%d")
+        if label in per_day:
+            per_day[label] += 1
+    topics: dict[str, list[int]] = {}
+    for question, card in rows:
+        entry = topics.setdefault(question.tags[0] if question.tags else question.topic, [0, 0, 0])
+        entry[0] += 1
+        entry[1] += card.last_review is not None
+        entry[2] += card.last_review is not None and card.due <= now
+    return Stats(
+        reviews_per_day=list(per_day.items()), total_reviews=total,
+        recall_rate=recalled / total if total else None,
+        topics=[TopicStats(name, *values) for name, values in sorted(topics.items())],
+    )

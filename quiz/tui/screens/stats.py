@@ -1,0 +1,66 @@
+"""Statistics: reviews per day, recall rate, progress per topic."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from quiz.store.service import Stats, review_stats
+from quiz.tui.context import StudyContext
+
+BAR_WIDTH = 30
+
+
+def _bar(value: int, largest: int) -> str:
+    return "█" * (round(BAR_WIDTH * value / largest) if largest else 0)
+
+
+class StatsScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "返回 Back")]
+
+    def __init__(self, context: StudyContext) -> None:
+        super().__init__()
+        self.context = context
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="stats"):
+            yield Static("统计中… loading", id="stats-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load_stats()
+
+    @work(thread=True)
+    def load_stats(self) -> None:
+        stats = review_stats(self.context.db, self.context.clock())
+        self.app.call_from_thread(self.show_stats, stats)
+
+    def show_stats(self, stats: Stats) -> None:
+        summary = Text()
+        summary.append(f"复习总数 reviews {stats.total_reviews}", style="bold")
+        if stats.recall_rate is not None:
+            summary.append(f"   记住率 recall {stats.recall_rate:.0%}", style="bold green")
+        days = Table(title="近 14 天 last 14 days", box=None, show_header=False)
+        days.add_column(style="dim")
+        days.add_column(justify="right")
+        days.add_column(style="cyan")
+        largest = max((count for _, count in stats.reviews_per_day), default=0)
+        for label, count in stats.reviews_per_day:
+            days.add_row(label, str(count), _bar(count, largest))
+        topics = Table(title="主题 topics", box=None)
+        for column in ("主题 topic", "题数 total", "已学 seen", "到期 due"):
+            topics.add_column(column, justify="right" if column != "主题 topic" else "left")
+        for topic in stats.topics:
+            topics.add_row(topic.topic, str(topic.total), str(topic.seen), str(topic.due))
+        grid = Table.grid(padding=(1, 0))
+        grid.add_row(summary)
+        grid.add_row(days)
+        grid.add_row(topics)
+        self.query_one("#stats-body", Static).update(grid)

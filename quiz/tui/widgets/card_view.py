@@ -1,0 +1,33 @@
+"""A question and (once revealed) its answer, with math turned into Unicode."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown, Rule
+
+from quiz.render.math import render_markdown_math
+from quiz.store.service import StudyItem
+
+
+class CardView(VerticalScroll):
+    def compose(self) -> ComposeResult:
+        yield Markdown(id="question")
+        yield Rule(id="divider")
+        yield Markdown(id="answer")
+
+    def show_question(self, item: StudyItem) -> None:
+        self.query_one("#question", Markdown).update(
+            render_markdown_math(f"## {item.title}")
+        )
+        self.query_one("#answer", Markdown).update("")
+        self.set_revealed(False)
+        self.scroll_home(animate=False)
+
+    def show_answer(self, item: StudyItem) -> None:
+        self.query_one("#answer", Markdown).update(render_markdown_math(item.answer))
+        self.set_revealed(True)
+
+    def set_revealed(self, revealed: bool) -> None:
+        self.query_one("#divider").display = revealed
+        self.query_one("#answer").display = revealed
