@@ -1,0 +1,62 @@
+"""Shared fixtures: a fixed clock, temporary databases and a small bank on disk."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+FIXED_NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+
+SMALL_BANK = """\
+# 卷积基础
+
+## 1×1 卷积有什么作用？
+
+```meta
+id: conv-1x1
+sources: 000#2.2, 001#Q7
+tags: 卷积变种
+kind: concept
+```
+
+**核心**：跨通道线性组合，可升降维，$C_{in} \\cdot C_{out}$ 个参数。
+
+## 感受野怎么算？
+
+```meta
+id: rf-basics
+sources: 000#1.2
+tags: 感受野
+kind: concept
+difficulty: 3
+```
+
+$r_l = r_{l-1} + (k_l - 1) \\cdot j_{l-1}$
+
+## 池化的作用？
+
+```meta
+id: pool-role
+sources: 002#2
+tags: 池化
+kind: concept
+origin: authored
+```
+
+降采样，扩大感受野。
+"""
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'quiz.db'}"
+
+
+@pytest.fixture
+def bank_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "bank"
+    directory.mkdir()
+    (directory / "conv.md").write_text(SMALL_BANK, encoding="utf-8")
+    return directory
