@@ -1,0 +1,111 @@
+"""The CLI through its real entry point (the installed `quiz` script)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from quiz import __version__
+
+
+def _quiz_command() -> list[str]:
+    script = Path(sys.executable).with_name("quiz")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("quiz")
+    return [found] if found else [sys.executable, "-m", "quiz"]
+
+
+def run_quiz(*args: str, db_url: str | None = None, cwd: Path | None = None):  # noqa: ANN201
+    env = dict(os.environ)
+    if db_url:
+        env["QUIZ_DB"] = db_url
+    return subprocess.run(
+        [*_quiz_command(), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120,
+    )
+
+
+def test_help_and_version() -> None:
+    helped = run_quiz("--help")
+    assert helped.returncode == 0 and "import" in helped.stdout and "--db" in helped.stdout
+    version = run_quiz("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"quiz {__version__}"
+
+
+def test_import_then_due_then_reimport(db_url: str, bank_dir: Path) -> None:
+    first = run_quiz("import", str(bank_dir), db_url=db_url)
+    assert first.returncode == 0, first.stderr
+    assert "added 3" in first.stdout
+    again = run_quiz("--db", db_url, "import", str(bank_dir))
+    assert "added 0" in again.stdout and "unchanged 3" in again.stdout
+    due = run_quiz("due", "--json", db_url=db_url)
+    assert due.returncode == 0
+    assert json.loads(due.stdout) == {"due": 0, "new": 3, "total": 3, "due_ids": []}
+
+
+def test_bank_list_json_has_the_fields(bank_dir: Path) -> None:
+    listed = run_quiz("bank", "list", "--json", "--path", str(bank_dir))
+    assert listed.returncode == 0, listed.stderr
+    items = json.loads(listed.stdout)
+    assert [item["id"] for item in items] == ["conv-1x1", "rf-basics", "pool-role"]
+    first = items[0]
+    assert first["question"] == "1×1 卷积有什么作用？"
+    assert first["sources"] == ["000#2.2", "001#Q7"]
+    assert first["tags"] == ["卷积变种"] and first["kind"] == "concept"
+    assert "跨通道线性组合" in first["answer"]
+
+
+def test_bundled_bank_lists_and_counts() -> None:
+    listed = run_quiz("bank", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) >= 12
+    stats = run_quiz("bank", "stats")
+    assert stats.returncode == 0 and "per topic" in stats.stdout and "per origin" in stats.stdout
+
+
+def test_malformed_bank_fails_with_file_and_line(tmp_path: Path, db_url: str) -> None:
+    (tmp_path / "broken.md").write_text("# T\n\n## Q\n\nno meta here\n", encoding="utf-8")
+    result = run_quiz("import", str(tmp_path), db_url=db_url, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "broken.md:3:" in result.stderr and "```meta" in result.stderr
+    assert result.stdout == ""
+
+
+def test_bad_database_url_is_a_clear_error() -> None:
+    result = run_quiz("--db", "nonsense://", "due")
+    assert result.returncode == 1 and "quiz: error:" in result.stderr
+
+
+def test_unknown_command_exits_nonzero() -> None:
+    result = run_quiz("frobnicate")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+@pytest.mark.parametrize("module", ["quiz.bank", "quiz.engine", "quiz.numeric", "quiz.render"])
+def test_core_imports_without_textual_or_sqlalchemy(module: str) -> None:
+    code = (
+        f"import sys, {module}; "
+        "heavy = [m for m in ('textual', 'sqlalchemy') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_help_does_not_import_heavy_modules() -> None:
+    code = (
+        "import sys; from quiz.cli import build_parser; build_parser(); "
+        "print(','.join(m for m in ('textual', 'numpy', 'sqlalchemy') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
