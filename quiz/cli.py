@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from quiz import __version__
 
 if TYPE_CHECKING:
+    from quiz.bank.model import Question
     from quiz.store.db import Database
 
 # Subcommands that live in their own modules: each exposes register(subparsers) and run(args).
@@ -45,7 +46,7 @@ def _bank_dir(path: str | None) -> Path:
     return Path(path) if path else bundled_bank_dir()
 
 
-def _load_bank(path: str | None):  # noqa: ANN202
+def _load_bank(path: str | None) -> list[Question]:
     from quiz.bank import load_bank
 
     return load_bank(_bank_dir(path))

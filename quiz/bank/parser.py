@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -18,6 +19,7 @@ from markdown_it.token import Token
 from quiz.bank.errors import BankError
 from quiz.bank.model import Block, Erratum, Kind, Origin, Question
 
+E = TypeVar("E", Kind, Origin)
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SOURCE_PATTERN = re.compile(r"^\d{3}#[A-Za-z0-9.]+$")
 ERRATUM_PATTERN = re.compile(r"^勘误\s*[\[（(]?\s*(\d{3}#[A-Za-z0-9.]+)")
@@ -95,7 +97,7 @@ def _check_tags(file: str, value: str, line: int) -> tuple[str, ...]:
     return tags
 
 
-def _check_enum(file: str, enum: type, name: str, value: str, line: int):  # noqa: ANN202
+def _check_enum(file: str, enum: type[E], name: str, value: str, line: int) -> E:
     try:
         return enum(value)
     except ValueError:

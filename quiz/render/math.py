@@ -7,6 +7,7 @@ lossy (its `\\frac{a}{b}` becomes `a/b` without parentheses, so `\\frac{a+b}{c}`
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
@@ -46,36 +47,36 @@ def _wrap(text: str) -> str:
     return text if simple else f"({text})"
 
 
-def _frac(node, l2tobj) -> str:  # noqa: ANN001
+def _frac(node, l2tobj) -> str:
     numerator, denominator = (l2tobj.nodelist_to_text([arg]) for arg in node.nodeargd.argnlist)
     return f"{_wrap(numerator)}/{_wrap(denominator)}"
 
 
-def _sqrt(node, l2tobj) -> str:  # noqa: ANN001
+def _sqrt(node, l2tobj) -> str:
     args = [arg for arg in node.nodeargd.argnlist if arg is not None]
     body = l2tobj.nodelist_to_text([args[-1]])
     return f"√{_wrap(body)}"
 
 
-def _accent(accent: str):  # noqa: ANN202
-    def render(node, l2tobj) -> str:  # noqa: ANN001
+def _accent(accent: str) -> Callable[..., str]:
+    def render(node, l2tobj) -> str:
         body = l2tobj.nodelist_to_text([node.nodeargd.argnlist[-1]]).strip()
         return body + accent if len(body) == 1 else f"{body}{accent}"
     return render
 
 
-def _symbol(text: str):  # noqa: ANN202
+def _symbol(text: str) -> Callable[..., str]:
     # pylatexenc counts the blank after a macro as part of it; give it back so `a \cdot b` keeps it.
-    def render(node) -> str:  # noqa: ANN001
+    def render(node) -> str:
         return text + (node.macro_post_space or "")
     return render
 
 
-def _argument(node, l2tobj) -> str:  # noqa: ANN001
+def _argument(node, l2tobj) -> str:
     return l2tobj.nodelist_to_text([node.nodeargd.argnlist[-1]])
 
 
-def _blackboard(node, l2tobj) -> str:  # noqa: ANN001
+def _blackboard(node, l2tobj) -> str:
     body = _argument(node, l2tobj)
     return "".join(BLACKBOARD.get(char, char) for char in body)
 
@@ -83,8 +84,8 @@ def _blackboard(node, l2tobj) -> str:  # noqa: ANN001
 @lru_cache(maxsize=1)
 def _converter() -> LatexNodes2Text:
     context = get_default_latex_context_db().filter_context(keep_categories=None)
-    specs = [MacroTextSpec("frac", simplify_repl=_frac), MacroTextSpec("dfrac", simplify_repl=_frac),
-             MacroTextSpec("tfrac", simplify_repl=_frac), MacroTextSpec("sqrt", simplify_repl=_sqrt)]
+    specs = [MacroTextSpec(name, simplify_repl=_frac) for name in ("frac", "dfrac", "tfrac")]
+    specs.append(MacroTextSpec("sqrt", simplify_repl=_sqrt))
     specs += [MacroTextSpec(name, simplify_repl=_symbol(text)) for name, text in SYMBOLS.items()]
     specs += [MacroTextSpec(name, simplify_repl=_accent(mark)) for name, mark in COMBINING.items()]
     specs += [MacroTextSpec(name, simplify_repl=_argument) for name in
@@ -127,7 +128,9 @@ def latex_to_unicode(latex: str) -> str:
 def _render_line(line: str) -> str:
     def replace(match: re.Match[str]) -> str:
         display, inline = match.groups()
-        return f"**{latex_to_unicode(display)}**" if display is not None else latex_to_unicode(inline)
+        if display is not None:
+            return f"**{latex_to_unicode(display)}**"
+        return latex_to_unicode(inline)
     return MATH.sub(replace, line)
 
 

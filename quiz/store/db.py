@@ -43,7 +43,7 @@ def _prepare_sqlite_file(url: str) -> None:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _set_sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -83,7 +83,10 @@ def open_database(url: str) -> Database:
         sessions = sessionmaker(engine, expire_on_commit=False)
         _check_schema_version(sessions, url)
     except SQLAlchemyError as error:
-        raise StoreError(f"cannot open database {url}: {error.__class__.__name__}: {error}") from None
+        kind = error.__class__.__name__
+        raise StoreError(f"cannot open database {url}: {kind}: {error}") from None
     except ModuleNotFoundError as error:
-        raise StoreError(f"cannot open database {url}: driver {error.name!r} is not installed") from None
+        raise StoreError(
+            f"cannot open database {url}: driver {error.name!r} is not installed"
+        ) from None
     return Database(engine=engine, sessions=sessions, url=url)

@@ -81,7 +81,9 @@ def review(scheduler: Scheduler, card: CardState, grade: Grade, now: datetime) -
     return _from_fsrs(updated)
 
 
-def preview_intervals(scheduler: Scheduler, card: CardState, now: datetime) -> dict[Grade, timedelta]:
+def preview_intervals(
+    scheduler: Scheduler, card: CardState, now: datetime,
+) -> dict[Grade, timedelta]:
     """How long until the card is due again for each possible grade."""
     now = require_utc(now)
     return {grade: review(scheduler, card, grade, now).due - now for grade in Grade}

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from quiz.bank import load_bank
+from quiz.bank import Question, load_bank
 from quiz.paths import bundled_bank_dir, bundled_data_dir
 from quiz.render.math import render_markdown_math
 
@@ -21,7 +21,7 @@ LEFTOVER_COMMAND = re.compile(r"\\[A-Za-z]+")
 
 
 @pytest.fixture(scope="module")
-def questions():  # noqa: ANN201
+def questions() -> list[Question]:
     return load_bank(bundled_bank_dir())
 
 
@@ -38,27 +38,27 @@ def test_sources_list_has_every_index_id(source_rows: dict[str, dict[str, str]])
     }
 
 
-def test_every_source_id_is_cited(questions, source_rows) -> None:  # noqa: ANN001
+def test_every_source_id_is_cited(questions, source_rows) -> None:
     cited = {source for question in questions for source in question.sources}
     assert sorted(set(source_rows) - cited) == []
 
 
-def test_no_question_cites_an_unknown_id(questions, source_rows) -> None:  # noqa: ANN001
+def test_no_question_cites_an_unknown_id(questions, source_rows) -> None:
     unknown = [(q.id, s) for q in questions for s in q.sources if s not in source_rows]
     assert unknown == []
 
 
-def test_errata_name_a_source_the_question_cites(questions) -> None:  # noqa: ANN001
+def test_errata_name_a_source_the_question_cites(questions) -> None:
     stray = [(q.id, e.source) for q in questions for e in q.errata if e.source not in q.sources]
     assert stray == []
 
 
-def test_every_question_has_a_known_topic_tag(questions) -> None:  # noqa: ANN001
+def test_every_question_has_a_known_topic_tag(questions) -> None:
     assert [(q.id, q.tags[0]) for q in questions if q.tags[0] not in TOPICS] == []
 
 
 def test_unanswered_sources_are_covered_by_authored_or_other_answers(
-    questions, source_rows,  # noqa: ANN001
+    questions, source_rows,
 ) -> None:
     """An ID the sources leave open (N) is answered by the bank: by a question that is the
     bank's own, or one that merges another source that does answer it."""
@@ -75,7 +75,7 @@ def test_unanswered_sources_are_covered_by_authored_or_other_answers(
         ), source_id
 
 
-def test_every_answer_renders_without_raw_latex(questions) -> None:  # noqa: ANN001
+def test_every_answer_renders_without_raw_latex(questions) -> None:
     leftovers = []
     for question in questions:
         rendered = render_markdown_math(f"{question.title}\n\n{question.answer}")

@@ -44,6 +44,8 @@ origin: authored
 答案 $x^2$。
 """
 
+VALID_META = "# T\n\n## Q\n\n```meta\nid: a\nsources: 002#1\ntags: x\nkind: concept\n"
+
 
 def test_parses_questions_with_metadata_and_answer() -> None:
     first, second = parse_text(GOOD, "pool.md")
@@ -86,11 +88,11 @@ def test_content_hash_ignores_position_but_not_text() -> None:
          7, "not of the form"),
         ("# T\n\n## Q\n\n```meta\nid: Bad Id\nsources: 002#1\ntags: x\nkind: concept\n```\nA\n",
          6, "lowercase"),
-        ("# T\n\n## Q\n\n```meta\nid: a\nsources: 002#1\ntags: x\nkind: concept\ncolour: red\n```\nA\n",
+        (VALID_META + "colour: red\n```\nA\n",
          10, "unknown meta key"),
         ("# T\n\n## Q\n\n```meta\nid: a\nsources: 002#1\ntags: x\nkind: concept\n```\n", 3,
          "no answer"),
-        ("# T\n\n## Q\n\n```meta\nid: a\nsources: 002#1\ntags: x\nkind: concept\ndifficulty: 9\n```\nA\n",
+        (VALID_META + "difficulty: 9\n```\nA\n",
          10, "difficulty"),
     ],
 )

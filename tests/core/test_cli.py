@@ -22,7 +22,9 @@ def _quiz_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "quiz"]
 
 
-def run_quiz(*args: str, db_url: str | None = None, cwd: Path | None = None):  # noqa: ANN201
+def run_quiz(
+    *args: str, db_url: str | None = None, cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     if db_url:
         env["QUIZ_DB"] = db_url

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from datetime import timedelta
 import io
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
-
 from textual.widgets import DataTable, Input, Markdown
 
 from quiz.store.scheduling import Grade
 from quiz.store.service import history
-from quiz.tui.app import make_app
+from quiz.tui.app import QuizApp, make_app
 from quiz.tui.screens.browse import BrowseScreen
 from quiz.tui.screens.home import HomeScreen
 from quiz.tui.screens.study import StudyScreen
@@ -19,12 +18,12 @@ from quiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import FIXED_NOW
 
 
-def _app(db_url: str, bank_dir: Path):  # noqa: ANN202
+def _app(db_url: str, bank_dir: Path) -> QuizApp:
     return make_app(db_url=db_url, bank_dir=bank_dir, sync_bank_on_start=True,
                     clock=lambda: FIXED_NOW, fuzz=False)
 
 
-def _text(widget) -> str:  # noqa: ANN001
+def _text(widget) -> str:
     """What a Static shows, as plain text (tables and styled text included)."""
     console = Console(width=100, record=True, file=io.StringIO())
     console.print(widget.content)

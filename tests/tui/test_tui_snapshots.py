@@ -17,17 +17,17 @@ def _synced_app(db_url: str, bank_dir: Path) -> QuizApp:
     return make_app(db_url=db_url, clock=lambda: FIXED_NOW, fuzz=False)
 
 
-async def _settle(pilot) -> None:  # noqa: ANN001
+async def _settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 
-def test_home_snapshot(snap_compare, db_url: str, bank_dir: Path) -> None:  # noqa: ANN001
+def test_home_snapshot(snap_compare, db_url: str, bank_dir: Path) -> None:
     assert snap_compare(_synced_app(db_url, bank_dir), terminal_size=(80, 24), run_before=_settle)
 
 
-def test_study_answer_snapshot(snap_compare, db_url: str, bank_dir: Path) -> None:  # noqa: ANN001
-    async def reveal(pilot) -> None:  # noqa: ANN001
+def test_study_answer_snapshot(snap_compare, db_url: str, bank_dir: Path) -> None:
+    async def reveal(pilot) -> None:
         await pilot.press("s")
         await _settle(pilot)
         await pilot.press("down", "space")

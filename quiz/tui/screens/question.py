@@ -10,8 +10,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, Static
 
 from quiz.render.math import render_markdown_math
-from quiz.store.service import ReviewEntry, StudyItem, history
 from quiz.store.scheduling import Grade
+from quiz.store.service import ReviewEntry, StudyItem, history
 from quiz.tui.context import StudyContext
 
 

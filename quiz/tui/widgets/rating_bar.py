@@ -18,7 +18,9 @@ GRADE_NAMES = {Grade.AGAIN: "忘了 Again", Grade.HARD: "困难 Hard", Grade.GOO
 class RatingBar(Static):
     """`1 忘了 Again 1m │ 2 困难 Hard 6m │ …`; a suggested grade is underlined."""
 
-    def show_intervals(self, intervals: dict[Grade, timedelta], suggested: Grade | None = None) -> None:
+    def show_intervals(
+        self, intervals: dict[Grade, timedelta], suggested: Grade | None = None,
+    ) -> None:
         text = Text()
         for index, grade in enumerate(Grade):
             if index:
