@@ -1,0 +1,241 @@
+"""Worked solutions: the textbook formula with this instance's numbers substituted, and what the
+engine ran (layer by layer, from its reports).
+
+The formulas live here, in code that explains — they never decide the grade: the expected value
+is the engine's measurement, and the formula text is checked against it by the tests.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from quiz.numeric.expr import Node, parse_expr
+from quiz.numeric.nettext import POOLS, NetLine, layer_lines, pair, parse_lines
+
+if TYPE_CHECKING:
+    from quiz.numeric.core import Instance, Solution
+    from quiz.numeric.measure import NetRun
+
+KIND_NAMES = {
+    "conv": "卷积", "dwconv": "深度卷积 (depthwise)", "convT": "转置卷积", "maxpool": "最大池化",
+    "avgpool": "平均池化", "fc": "全连接", "bn": "BN", "gap": "全局平均池化", "relu": "ReLU",
+    "flatten": "展平", "lstm": "LSTM",
+}
+
+
+def group(value: int) -> str:
+    """1234567 → 1,234,567 (thousands separators help reading large counts)."""
+    return f"{value:,}"
+
+
+def format_value(value: Any, instance: Instance | None = None) -> str:
+    unit = f" {instance.unit}" if instance is not None and instance.unit else ""
+    if isinstance(value, tuple):
+        return "×".join(str(v) for v in value)
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return f"{float(value):.4g}（= {value.numerator}/{value.denominator}）"
+    if isinstance(value, (int, Fraction)):
+        number = int(value)
+        return group(number) + unit + _scaled(number)
+    return str(value)
+
+
+def _scaled(number: int) -> str:
+    """A readable magnitude beside large counts: ≈ 2.42G / 1.2亿."""
+    if abs(number) < 10_000:
+        return ""
+    for factor, latin in ((10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(number) >= factor:
+            text = f"≈ {number / factor:.3g}{latin}"
+            break
+    if abs(number) >= 10**8:
+        text += f" ≈ {number / 10**8:.3g}亿"
+    elif abs(number) >= 10**4:
+        text += f" ≈ {number / 10**4:.3g}万"
+    return f"（{text}）"
+
+
+def worked_solution(instance: Instance, solution: Solution) -> str:
+    parts = [f"**答案**：{format_value(solution.expected, instance)}"]
+    ask = parse_expr(instance.ask)
+    if ask.op != "call":
+        parts.append(f"**所求**：{render_ask(ask, solution)} = "
+                     f"{format_value(solution.expected, instance)}")
+    for name, text in instance.nets:
+        run = solution.runs[name]
+        title = f"`{name}`" if len(instance.nets) > 1 else "网络"
+        parts.append(f"**{title} 逐层公式**：\n\n" + "\n".join(formula_lines(text, run)))
+        parts.append("**引擎实际运行**：\n\n" + "\n".join(engine_lines(run)))
+    if instance.batch:
+        parts.append(f"（引擎以 batch 1 运行；batch = {instance.batch} 只改变第一维。）")
+    return "\n\n".join(parts)
+
+
+def render_ask(node: Node, solution: Solution) -> str:
+    """`macs(dws) / macs(std)` → `109,985,792 / 924,844,032`."""
+    if node.op == "call":
+        name, args = node.args
+        from quiz.numeric.measure import METRICS
+
+        run = solution.runs.get(args[0].args[0]) if args and args[0].op == "name" else None
+        if run is not None and name in METRICS:
+            value = METRICS[name](run)
+            return "×".join(map(str, value)) if isinstance(value, tuple) else group(int(value))
+        return name
+    if node.op == "num":
+        return str(node.args[0])
+    if node.op == "bin":
+        op, left, right = node.args
+        return f"({render_ask(left, solution)} {op} {render_ask(right, solution)})"
+    if node.op == "neg":
+        return f"−{render_ask(node.args[0], solution)}"
+    return "…"
+
+
+def engine_lines(run: NetRun) -> list[str]:
+    lines = []
+    for report in run.reports:
+        shape_in = "×".join(map(str, report.input_shape))
+        shape_out = "×".join(map(str, report.output_shape))
+        detail = [f"{report.kind} {shape_in} → {shape_out}"]
+        if report.params:
+            detail.append(f"{group(report.weight_params)} 个权重 + {group(report.bias_params)} 个偏置")
+        if report.macs:
+            detail.append(f"{group(report.macs)} MACs")
+        lines.append("- " + "，".join(detail))
+    if run.rf is not None and run.jump is not None:
+        lines.append(f"- 感受野（反向传播单位输出得到）：{run.rf[0]}×{run.rf[1]}，"
+                     f"有效步长 {run.jump[0]}")
+    return lines
+
+
+def formula_lines(text: str, run: NetRun) -> list[str]:
+    lines = layer_lines(parse_lines(text))
+    reports = run.reports
+    if len(reports) != len(lines):
+        return ["- （含分支的网络：见下方引擎逐层报告）"]
+    out: list[str] = []
+    rf, jump = 1, 1
+    for line, report in zip(lines, reports):
+        out.extend(_layer_formulas(line, report))
+        rf, jump, rf_text = _rf_step(line, rf, jump)
+        if rf_text and run.rf is not None:
+            out.append(rf_text)
+    return out
+
+
+def _layer_formulas(line: NetLine, report: Any) -> list[str]:
+    name = KIND_NAMES.get(line.kind, line.kind)
+    handler = _FORMULAS.get(line.kind)
+    body = handler(line, report) if handler else []
+    return [f"- {name}：" + "；".join(body)] if body else [f"- {name}：形状不变或按定义变换"]
+
+
+def _geometry(line: NetLine, report: Any) -> tuple[tuple[int, int], ...]:
+    k = pair(line.option("k"), 1)
+    default_stride = k if line.kind in POOLS else (1, 1)
+    s = pair(line.option("s"), default_stride[0]) if line.option("s") else default_stride
+    d = pair(line.option("d"), 1)
+    padding = line.option("p")
+    if padding == "same":
+        total = (d[0] * (k[0] - 1), d[1] * (k[1] - 1))
+        p = (total[0] // 2, total[1] // 2)
+    else:
+        p = pair(padding, 0)
+    return k, s, p, d
+
+
+def _conv_size(line: NetLine, report: Any) -> str:
+    k, s, p, d = _geometry(line, report)
+    h_in, h_out = report.input_shape[-2], report.output_shape[-2]
+    if line.option("p") == "same":
+        return (f"padding=same（stride 1）：两侧共补 d(k−1) = {d[0] * (k[0] - 1)}，"
+                f"H_out = H = {h_out}")
+    floor = ("⌈", "⌉") if line.has_flag("ceil") else ("⌊", "⌋")
+    return (f"H_out = {floor[0]}(H + 2p − d(k−1) − 1)/s{floor[1]} + 1 = "
+            f"{floor[0]}({h_in} + 2·{p[0]} − {d[0]}·({k[0]}−1) − 1)/{s[0]}{floor[1]} + 1 = {h_out}"
+            + (f"（W 方向同理得 {report.output_shape[-1]}）"
+               if report.output_shape[-1] != h_out or report.input_shape[-1] != h_in else ""))
+
+
+def _conv_counts(line: NetLine, report: Any) -> list[str]:
+    k, _, _, _ = _geometry(line, report)
+    c_in, c_out = report.input_shape[1], report.output_shape[1]
+    groups = c_in if line.kind == "dwconv" else int(line.option("g") or 1)
+    per_group = c_in // groups
+    bias = 0 if line.has_flag("nobias") else c_out
+    h_out, w_out = report.output_shape[-2], report.output_shape[-1]
+    params = (f"参数 = C_out·(C_in/g)·k_h·k_w + 偏置 = {c_out}·{per_group}·{k[0]}·{k[1]} + {bias}"
+              f" = {group(c_out * per_group * k[0] * k[1] + bias)}")
+    macs = (f"MACs = H_out·W_out·C_out·(C_in/g)·k_h·k_w = {h_out}·{w_out}·{c_out}·{per_group}·"
+            f"{k[0]}·{k[1]} = {group(h_out * w_out * c_out * per_group * k[0] * k[1])}，"
+            "FLOPs ≈ 2×MACs")
+    return [params, macs]
+
+
+def _conv(line: NetLine, report: Any) -> list[str]:
+    return [_conv_size(line, report), *_conv_counts(line, report)]
+
+
+def _conv_t(line: NetLine, report: Any) -> list[str]:
+    k, s, p, d = _geometry(line, report)
+    op = pair(line.option("op"), 0)
+    h_in, h_out = report.input_shape[-2], report.output_shape[-2]
+    size = (f"H_out = (H−1)s − 2p + d(k−1) + output_padding + 1 = ({h_in}−1)·{s[0]} − 2·{p[0]}"
+            f" + {d[0]}·({k[0]}−1) + {op[0]} + 1 = {h_out}")
+    return [size, *_conv_counts(line, report)[:1]]
+
+
+def _pool(line: NetLine, report: Any) -> list[str]:
+    text = _conv_size(line, report)
+    if line.option("s") is None:
+        text += "（stride 默认等于 kernel_size）"
+    if line.has_flag("ceil"):
+        text += "；ceil_mode：最后一个窗口须从输入或左侧填充内开始"
+    return [text, "无参数"]
+
+
+def _fc(line: NetLine, report: Any) -> list[str]:
+    n_in, n_out = report.input_shape[-1], report.output_shape[-1]
+    bias = 0 if line.has_flag("nobias") else n_out
+    return [f"参数 = in·out + out = {n_in}·{n_out} + {bias} = {group(n_in * n_out + bias)}",
+            f"MACs = in·out = {group(n_in * n_out)}"]
+
+
+def _bn(line: NetLine, report: Any) -> list[str]:
+    channels = report.output_shape[1]
+    return [f"可学习参数 γ、β 各 C 个 = 2·{channels} = {2 * channels}"
+            f"（running_mean/var 共 {2 * channels} 个是缓冲区，不算参数）"]
+
+
+def _gap(line: NetLine, report: Any) -> list[str]:
+    shape = report.input_shape
+    return [f"无参数；每通道把 {shape[-2]}×{shape[-1]} 个值求平均（约 C·H·W = "
+            f"{group(shape[1] * shape[-2] * shape[-1])} 次加法，没有乘加 MAC）"]
+
+
+def _lstm(line: NetLine, report: Any) -> list[str]:
+    n_in, hidden = report.input_shape[-1], report.output_shape[-1]
+    bias = 0 if line.has_flag("nobias") else 8 * hidden
+    total = 4 * hidden * (n_in + hidden) + bias
+    return [f"参数 = 4H·(I + H) + 2·4H = 4·{hidden}·({n_in} + {hidden}) + {bias} = {group(total)}"
+            "（4 个门 i、f、g、o；W_ih、W_hh 与两组偏置 b_ih、b_hh）"]
+
+
+_FORMULAS = {
+    "conv": _conv, "dwconv": _conv, "convT": _conv_t, "maxpool": _pool, "avgpool": _pool,
+    "fc": _fc, "bn": _bn, "gap": _gap, "lstm": _lstm,
+}
+
+
+def _rf_step(line: NetLine, rf: int, jump: int) -> tuple[int, int, str]:
+    if line.kind not in {"conv", "dwconv", "maxpool", "avgpool"}:
+        return rf, jump, ""
+    k, s, _, d = _geometry(line, None)
+    k_eff = d[0] * (k[0] - 1) + 1
+    new_rf, new_jump = rf + (k_eff - 1) * jump, jump * s[0]
+    text = (f"  - 感受野 r = r + (k_eff − 1)·j = {rf} + ({k_eff} − 1)·{jump} = {new_rf}，"
+            f"有效步长 j = j·s = {jump}·{s[0]} = {new_jump}"
+            + (f"（k_eff = d(k−1)+1 = {k_eff}）" if d[0] > 1 else ""))
+    return new_rf, new_jump, text

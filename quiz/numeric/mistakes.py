@@ -1,0 +1,331 @@
+"""The known wrong recipes (misconceptions), each as something the engine can evaluate.
+
+A recipe is one of
+- a rewrite of the template's nets (drop the dilation, drop the groups, pad one side only, round
+  up instead of down, ...): the engine runs the rewritten layers and the asked quantity is read
+  from its reports exactly as for the right answer;
+- a swap of the measured quantity (FLOPs read where MACs are asked, bias adds counted, BN running
+  statistics counted as parameters, ...): same runs, another figure of the same reports;
+- for "forgot the +1" only, a shift of the measured size (no layer configuration computes it).
+When a learner's wrong answer equals a recipe's value, the feedback names that mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from quiz.numeric.nettext import (
+    POOLS,
+    SPATIAL,
+    WEIGHTED,
+    NetLine,
+    input_dims,
+    is_sequential,
+    layer_lines,
+    pair,
+    set_input_dims,
+)
+
+Rewrite = Callable[[list[NetLine], list[int]], bool]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    id: str
+    name: str                                   # the mistake, as the feedback names it
+    why: str                                    # one sentence: what the right rule is
+    rewrite: Rewrite | None = None              # net rewrite (mutates lines; True if changed)
+    metric: dict[str, str] = field(default_factory=dict)   # ask function → other figure
+    shift: Callable[[Any], Any] | None = None   # value shift (only "forgot the +1")
+
+
+def _spatial(lines: list[NetLine]) -> list[NetLine]:
+    return [line for line in layer_lines(lines) if line.kind in SPATIAL]
+
+
+def _ignore_dilation(lines: list[NetLine], _: list[int]) -> bool:
+    changed = False
+    for line in _spatial(lines):
+        if pair(line.option("d"), 1) != (1, 1):
+            line.set_option("d", None)
+            changed = True
+    return changed
+
+
+def _ignore_groups(lines: list[NetLine], channels: list[int]) -> bool:
+    """Grouped → dense; a depthwise conv becomes a dense conv with as many outputs as inputs
+    (`channels[i]` is the input channel count of layer line i, from the right run)."""
+    changed = False
+    for index, line in enumerate(layer_lines(lines)):
+        if line.kind == "dwconv" and index < len(channels) and channels[index]:
+            line.tokens = ["conv", str(channels[index]), *line.tokens[1:]]
+            changed = True
+        elif line.option("g") not in {None, "1"}:
+            line.set_option("g", None)
+            changed = True
+    return changed
+
+
+def _forgot_bias(lines: list[NetLine], _: list[int]) -> bool:
+    changed = False
+    for line in layer_lines(lines):
+        if line.kind in WEIGHTED | {"lstm"} and not line.has_flag("nobias"):
+            line.set_flag("nobias", True)
+            changed = True
+    return changed
+
+
+def _extra_bias(lines: list[NetLine], _: list[int]) -> bool:
+    changed = False
+    for line in layer_lines(lines):
+        if line.kind in WEIGHTED and line.has_flag("nobias"):
+            line.set_flag("nobias", False)
+            changed = True
+    return changed
+
+
+def _single_spatial(lines: list[NetLine]) -> NetLine | None:
+    spatial = _spatial(lines)
+    if len(spatial) != 1 or not is_sequential(lines):
+        return None
+    line = spatial[0]
+    if line.option("p") in {"same", "valid"}:
+        return None
+    return line
+
+
+def _one_side_padding(lines: list[NetLine], _: list[int]) -> bool:
+    """Padding added on one side only: input H + p instead of H + 2p, i.e. H + p and p = 0."""
+    line, dims = _single_spatial(lines), input_dims(lines)
+    if line is None or dims is None or len(dims) != 3 or line.kind == "convT":
+        return False
+    ph, pw = pair(line.option("p"), 0)
+    if (ph, pw) == (0, 0):
+        return False
+    set_input_dims(lines, (dims[0], dims[1] + ph, dims[2] + pw))
+    line.set_option("p", None)
+    return True
+
+
+def _ceil_not_floor(lines: list[NetLine], _: list[int]) -> bool:
+    """Rounded up: for pooling the engine's own ceil_mode; for a conv, floor((X + s - 1) / s)
+    equals ceil(X / s), so the engine runs the conv on an input larger by s - 1."""
+    line = _single_spatial(lines)
+    if line is None:
+        return False
+    if line.kind in POOLS:
+        if line.has_flag("ceil"):
+            return False
+        line.set_flag("ceil", True)
+        return True
+    dims, (sh, sw) = input_dims(lines), pair(line.option("s"), 1)
+    if line.kind != "conv" or dims is None or len(dims) != 3 or (sh, sw) == (1, 1):
+        return False
+    set_input_dims(lines, (dims[0], dims[1] + sh - 1, dims[2] + sw - 1))
+    return True
+
+
+def _floor_not_ceil(lines: list[NetLine], _: list[int]) -> bool:
+    changed = False
+    for line in _spatial(lines):
+        if line.kind in POOLS and line.has_flag("ceil"):
+            line.set_flag("ceil", False)
+            changed = True
+    return changed
+
+
+def _ignore_padding(lines: list[NetLine], _: list[int]) -> bool:
+    changed = False
+    for line in _spatial(lines):
+        if line.option("p") not in {None, "0", "valid"}:
+            line.set_option("p", None)
+            changed = True
+    return changed
+
+
+def _pool_stride_one(lines: list[NetLine], _: list[int]) -> bool:
+    """Forgot that a pooling layer's stride defaults to its kernel size."""
+    changed = False
+    for line in _spatial(lines):
+        if line.kind in POOLS and line.option("s") is None and line.option("k") not in {"1", None}:
+            line.set_option("s", "1")
+            changed = True
+    return changed
+
+
+def _ignore_stride(lines: list[NetLine], _: list[int]) -> bool:
+    """Every layer with stride 1: kernel sizes simply added up, strides not multiplied in."""
+    changed = False
+    for line in _spatial(lines):
+        default = line.option("k") if line.kind in POOLS else "1"
+        if pair(line.option("s") or default, 1) != (1, 1):
+            line.set_option("s", "1")
+            changed = True
+    return changed
+
+
+def _ignore_pooling(lines: list[NetLine], _: list[int]) -> bool:
+    kept = [line for line in lines if line.kind not in POOLS]
+    if len(kept) == len(lines):
+        return False
+    lines[:] = kept
+    return True
+
+
+def _no_output_padding(lines: list[NetLine], _: list[int]) -> bool:
+    changed = False
+    for line in _spatial(lines):
+        if line.kind == "convT" and line.option("op") not in {None, "0"}:
+            line.set_option("op", None)
+            changed = True
+    return changed
+
+
+def _convt_as_conv(lines: list[NetLine], _: list[int]) -> bool:
+    changed = False
+    for line in _spatial(lines):
+        if line.kind == "convT":
+            line.tokens[0] = "conv"
+            line.set_option("op", None)
+            changed = True
+    return changed
+
+
+def _ignore_1x1(lines: list[NetLine], _: list[int]) -> bool:
+    layers = [line for line in layer_lines(lines) if line.kind in WEIGHTED]
+    kept = [line for line in lines
+            if not (line.kind == "conv" and pair(line.option("k"), 0) == (1, 1))]
+    if len(kept) == len(lines) or len(layers) - (len(lines) - len(kept)) < 1:
+        return False
+    lines[:] = kept
+    return True
+
+
+def _only_first_layer(lines: list[NetLine], _: list[int]) -> bool:
+    """Of a stack of layers, counted only the first."""
+    weighted = [line for line in layer_lines(lines) if line.kind in WEIGHTED]
+    if len(weighted) < 2 or not is_sequential(lines):
+        return False
+    drop = {id(line) for line in weighted[1:]}
+    lines[:] = [line for line in lines if id(line) not in drop]
+    return True
+
+
+def _input_size_for_output(lines: list[NetLine], _: list[int]) -> bool:
+    """Multiplied by the input's H×W instead of the (strided) output's: a stride-1 'same' conv
+    has exactly the input's size."""
+    changed = False
+    for line in _spatial(lines):
+        if line.kind == "conv" and pair(line.option("s"), 1) != (1, 1):
+            line.set_option("s", None)
+            line.set_option("p", "same")
+            changed = True
+    return changed
+
+
+def _minus_one(value: Any) -> Any:
+    """Forgot the +1 of the output-size formula: every spatial size one smaller."""
+    if isinstance(value, tuple):
+        if len(value) == 4:
+            return (value[0], value[1], value[2] - 1, value[3] - 1)
+        if len(value) == 3:
+            return (value[0], value[1] - 1, value[2] - 1)
+        return tuple(v - 1 for v in value)
+    if isinstance(value, (int, Fraction)):
+        return value - 1
+    return None
+
+
+RECIPES: dict[str, Recipe] = {r.id: r for r in (
+    Recipe("no-plus-one", "忘了公式末尾的 +1",
+           "输出尺寸 = ⌊(H + 2p − d(k−1) − 1)/s⌋ + 1：窗口的第一个位置也要算一个。",
+           shift=_minus_one),
+    Recipe("ceil-not-floor", "向上取整了（应向下取整）",
+           "卷积默认向下取整：放不下一个完整窗口的剩余行列被丢弃（池化只有 ceil_mode=True 才向上取整）。",
+           rewrite=_ceil_not_floor),
+    Recipe("floor-not-ceil", "忽略了 ceil_mode=True（按向下取整算了）",
+           "ceil_mode=True 时向上取整，但最后一个窗口必须从输入或左侧填充内开始。",
+           rewrite=_floor_not_ceil),
+    Recipe("ignore-dilation", "忽略了空洞率 dilation",
+           "空洞卷积的等效核大小是 d(k−1)+1，不是 k。", rewrite=_ignore_dilation),
+    Recipe("one-side-padding", "只在一侧加了 padding",
+           "padding=p 是上下（左右）两侧各填充 p，所以是 H + 2p。", rewrite=_one_side_padding),
+    Recipe("ignore-padding", "忽略了 padding",
+           "padding 会加到输入尺寸上（两侧各 p）；转置卷积里它反过来减去 2p。",
+           rewrite=_ignore_padding),
+    Recipe("pool-stride-one", "把池化的 stride 当成了 1",
+           "PyTorch 的 MaxPool2d/AvgPool2d 不写 stride 时 stride 默认等于 kernel_size。",
+           rewrite=_pool_stride_one),
+    Recipe("no-output-padding", "忘了 output_padding",
+           "转置卷积的 output_padding 只在输出一侧多加若干行列，直接加到输出尺寸上。",
+           rewrite=_no_output_padding),
+    Recipe("convT-as-conv", "把转置卷积按普通卷积算了",
+           "转置卷积：H_out = (H−1)s − 2p + d(k−1) + output_padding + 1，尺寸是放大的。",
+           rewrite=_convt_as_conv),
+    Recipe("forgot-bias", "漏算了偏置 bias",
+           "每个输出通道（每个输出神经元）还有一个偏置参数。", rewrite=_forgot_bias),
+    Recipe("extra-bias", "多算了偏置（这一层没有 bias）",
+           "题目中的层 bias=False（如后接 BN 的卷积），不含偏置参数。", rewrite=_extra_bias),
+    Recipe("ignore-groups", "忽略了分组 groups（按普通卷积算了）",
+           "分组卷积每个卷积核只连 C_in/g 个输入通道，参数量和计算量都是普通卷积的 1/g。",
+           rewrite=_ignore_groups),
+    Recipe("ignore-1x1", "漏算了 1×1 卷积",
+           "深度可分离卷积 / 瓶颈结构中的 1×1 卷积也有参数和计算量，而且往往占大头。",
+           rewrite=_ignore_1x1),
+    Recipe("only-first-layer", "只算了堆叠中的一层",
+           "n 个小卷积串联时，参数量和计算量要把每一层都加起来。", rewrite=_only_first_layer),
+    Recipe("input-size-for-output", "用输入尺寸代替了输出尺寸",
+           "计算量按输出特征图的每个位置计：stride>1 时输出尺寸变小。",
+           rewrite=_input_size_for_output),
+    Recipe("ignore-stride", "把核大小直接相加，没有乘上前面各层的步长",
+           "感受野 r_l = r_{l−1} + (k_l − 1)·j_{l−1}，其中 j 是前面各层步长之积（有效步长）。",
+           rewrite=_ignore_stride),
+    Recipe("ignore-pooling", "漏算了池化层",
+           "池化层也有核和步长，同样扩大感受野、放大后续层的有效步长。",
+           rewrite=_ignore_pooling),
+    Recipe("flops-as-macs", "给出的是 FLOPs，题目问的是 MACs（乘加次数）",
+           "一次乘加 (MAC) = 一次乘法 + 一次加法 = 2 FLOPs。", metric={"macs": "flops"}),
+    Recipe("macs-as-flops", "给出的是 MACs（乘加次数），题目问的是 FLOPs",
+           "FLOPs 把乘法和加法分开计：FLOPs ≈ 2 × MACs。", metric={"flops": "macs"}),
+    Recipe("flops-with-bias", "把偏置加法也计入了 FLOPs（本题约定不计）",
+           "本题按 FLOPs = 2 × MACs 的约定，偏置加法单列、不计入。",
+           metric={"flops": "flops_bias"}),
+    Recipe("bn-running-stats", "把 BN 的 running_mean/running_var 也算成了参数",
+           "BN 的可学习参数只有 γ 和 β（每通道 2 个）；running 均值/方差是缓冲区 (buffer)。",
+           metric={"params": "params_buffers"}),
+    Recipe("lstm-one-bias", "LSTM 只算了一组偏置（Keras 约定）",
+           "PyTorch 的 LSTM 有 b_ih 和 b_hh 两组偏置，各 4H 个。",
+           metric={"params": "params_one_bias"}),
+    Recipe("lstm-no-recurrent", "漏算了 LSTM 的隐藏状态权重 W_hh",
+           "每个门都同时看输入 x_t 和上一时刻的 h_{t−1}：W_ih 为 4H×I，W_hh 为 4H×H。",
+           metric={"params": "params_no_recurrent"}),
+    Recipe("working-set-no-weights", "工作集漏算了权重",
+           "工作集 = 输入 + 输出 + 参数（权重）。", metric={"working_set": "io_elems"}),
+    Recipe("working-set-bytes", "给出的是字节数，题目问的是元素个数",
+           "float32 每个元素 4 字节；本题以元素个数计。",
+           metric={"working_set": "working_set_bytes"}),
+)}
+
+FAMILY_RECIPES: dict[str, tuple[str, ...]] = {
+    "conv-output": ("no-plus-one", "ceil-not-floor", "ignore-dilation", "one-side-padding",
+                    "ignore-padding"),
+    "pool-output": ("no-plus-one", "ceil-not-floor", "floor-not-ceil", "pool-stride-one",
+                    "ignore-padding"),
+    "convT-output": ("no-output-padding", "ignore-padding", "convT-as-conv", "ignore-dilation",
+                     "no-plus-one"),
+    "params": ("forgot-bias", "extra-bias", "ignore-groups", "ignore-1x1", "bn-running-stats",
+               "lstm-one-bias", "lstm-no-recurrent", "only-first-layer"),
+    "macs": ("flops-as-macs", "macs-as-flops", "flops-with-bias", "ignore-groups", "ignore-1x1",
+             "input-size-for-output", "only-first-layer"),
+    "receptive-field": ("ignore-stride", "ignore-dilation", "ignore-pooling"),
+    "memory": ("working-set-no-weights", "working-set-bytes", "ignore-groups"),
+    "small-kernels": ("only-first-layer", "forgot-bias", "ignore-stride"),
+}
+
+
+def recipes_for(family: str, chosen: tuple[str, ...] | None) -> list[Recipe]:
+    ids = chosen if chosen is not None else FAMILY_RECIPES.get(family, ())
+    return [RECIPES[recipe_id] for recipe_id in ids if recipe_id in RECIPES]
