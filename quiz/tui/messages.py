@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from textual.message import Message
 
+from quiz.numeric import Instance, Solution, Verdict
 from quiz.store.scheduling import CardState, Grade
 from quiz.store.service import Counts, StudyItem
 
@@ -35,3 +36,34 @@ class ReviewRecorded(Message):
 class ItemsLoaded(Message):
     query: str
     items: list[StudyItem]
+
+
+@dataclass
+class InstanceReady(Message):
+    """A fresh numeric instance for the item on screen (or why none could be made)."""
+
+    question_id: str
+    instance: Instance | None
+    error: str | None = None
+
+
+@dataclass
+class SolutionReady(Message):
+    seed: int
+    solution: Solution
+
+
+@dataclass
+class VerdictReady(Message):
+    seed: int
+    answer_text: str
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class AnswerSubmittedNote:
+    """What a numeric review adds to the log: the instance's seed, the answer and the verdict."""
+
+    seed: int | None
+    answer_text: str | None
+    verdict: str | None

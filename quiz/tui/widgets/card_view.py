@@ -1,4 +1,5 @@
-"""A question and (once revealed) its answer, with math turned into Unicode."""
+"""A question and (once revealed) its answer, with math turned into Unicode. Numeric questions
+show their instance prompt and an answer input between the two."""
 
 from __future__ import annotations
 
@@ -8,19 +9,20 @@ from textual.widgets import Markdown, Rule
 
 from quiz.render.math import render_markdown_math
 from quiz.store.service import StudyItem
+from quiz.tui.widgets.numeric_panel import NumericPanel
 
 
 class CardView(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Markdown(id="question")
+        yield NumericPanel(id="numeric")
         yield Rule(id="divider")
         yield Markdown(id="answer")
 
     def show_question(self, item: StudyItem) -> None:
-        self.query_one("#question", Markdown).update(
-            render_markdown_math(f"## {item.title}")
-        )
+        self.query_one("#question", Markdown).update(render_markdown_math(f"## {item.title}"))
         self.query_one("#answer", Markdown).update("")
+        self.query_one(NumericPanel).display = item.kind == "numeric"
         self.set_revealed(False)
         self.scroll_home(animate=False)
 

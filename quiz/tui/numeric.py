@@ -1,0 +1,58 @@
+"""Bridging study items of kind `numeric` to quiz.numeric: templates, fresh instances, grading.
+
+Runs in worker threads; the UI only ever sees the plain values returned here.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from quiz.bank.model import Block
+from quiz.numeric import Instance, Solution, Template, instantiate, load_templates, solve
+from quiz.store.service import StudyItem
+
+SEED_LIMIT = 2**31  # fits the review log's integer column on every backend
+
+
+@dataclass(frozen=True)
+class _TemplateQuestion:
+    """The fields of a bank question that `load_templates` reads, rebuilt from a StudyItem."""
+
+    id: str
+    title: str
+    answer: str
+    sources: tuple[str, ...]
+    kind: str
+    blocks: tuple[Block, ...]
+    file: str = "<database>"
+    line: int = 0
+    tags: tuple[str, ...] = field(default=())
+
+
+@lru_cache(maxsize=256)
+def _template(item_id: str, title: str, answer: str, sources: tuple[str, ...],
+              blocks: tuple[tuple[str, str, int], ...]) -> Template:
+    question = _TemplateQuestion(
+        id=item_id, title=title, answer=answer, sources=sources, kind="numeric",
+        blocks=tuple(Block(info=info, content=text, line=line) for info, text, line in blocks),
+    )
+    return load_templates([question])[item_id]
+
+
+def template_for(item: StudyItem) -> Template:
+    return _template(item.id, item.title, item.answer, item.sources, item.blocks)
+
+
+def fresh_seed(rng: random.Random | None = None) -> int:
+    return (rng or random.SystemRandom()).randrange(SEED_LIMIT)
+
+
+def new_instance(item: StudyItem, seed: int) -> Instance:
+    return instantiate(template_for(item), seed)
+
+
+def precompute(instance: Instance) -> Solution:
+    """Run the engine (and the misconception recipes) while the learner is still thinking."""
+    return solve(instance)
