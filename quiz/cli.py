@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from quiz.store.db import Database
 
 # Subcommands that live in their own modules: each exposes register(subparsers) and run(args).
-PLUGIN_COMMANDS = ("quiz.commands.calc", "quiz.commands.numeric", "quiz.commands.practice")
+PLUGIN_COMMANDS = ("quiz.commands.calc", "quiz.commands.numeric", "quiz.commands.practice",
+                   "quiz.commands.check")
 
 Handler = Callable[[argparse.Namespace], int]
 

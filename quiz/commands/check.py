@@ -1,0 +1,83 @@
+"""``quiz check --bank [PATH]``: run every ```claim block of the bank through the engine.
+
+One line per claim: AGREE (the engine bears the source out), ERRATUM (the engine refutes it and
+the answer carries an erratum for that source) or FAIL (refuted without an erratum, the claim's
+`expect:` disagrees with the engine, or the claim could not run). Exit status 1 on any FAIL.
+NumPy and the engine are imported inside :func:`run` so that ``quiz --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from quiz.bank.claims import Outcome
+
+__all__ = ["register", "run"]
+
+STATUSES = ("AGREE", "ERRATUM", "FAIL")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "check", help="check the sources' numeric claims in the bank against the engine",
+        description="Run every ```claim block of the bank through the NumPy engine and report "
+                    "AGREE / ERRATUM / FAIL per claim (exit 1 on any FAIL).",
+    )
+    parser.add_argument("--bank", nargs="?", const="", default="", metavar="PATH",
+                        help="bank directory (default: the bundled bank)")
+    parser.add_argument("--json", action="store_true", help="one JSON object with every claim")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also print what ran and why a claim failed in full")
+    parser.set_defaults(handler=run)
+
+
+def _bank_dir(path: str) -> Path:
+    from quiz.paths import bundled_bank_dir
+
+    return Path(path) if path else bundled_bank_dir()
+
+
+def _summary(outcomes: list[Outcome]) -> dict[str, int]:
+    counts = Counter(outcome.status for outcome in outcomes)
+    return {"claims": len(outcomes), **{status.lower(): counts[status] for status in STATUSES}}
+
+
+def _line(outcome: Outcome) -> str:
+    verdict = outcome.verdict
+    claim = verdict.claim
+    measured = "—" if verdict.measured is None else str(verdict.measured)
+    text = (f"{outcome.status:<8} {claim.source:<7} {claim.question:<26} "
+            f"claimed {claim.claimed_text} · engine {measured} · {claim.description}")
+    if outcome.reason:
+        text += f"\n         {claim.file}:{claim.line}: {outcome.reason}"
+    return text
+
+
+def _print_text(outcomes: list[Outcome], verbose: bool) -> None:
+    for outcome in outcomes:
+        print(_line(outcome))
+        if verbose and outcome.verdict.ran:
+            detail = f" ({outcome.verdict.detail})" if outcome.verdict.detail else ""
+            print(f"         ran: {outcome.verdict.ran}{detail}")
+    summary = _summary(outcomes)
+    print(f"{summary['claims']} claims: {summary['agree']} agree, {summary['erratum']} erratum, "
+          f"{summary['fail']} fail")
+
+
+def run(args: argparse.Namespace) -> int:
+    from quiz.bank import load_bank
+    from quiz.bank.claims import STATUS_FAIL, check_bank
+
+    outcomes = check_bank(load_bank(_bank_dir(args.bank)))
+    if args.json:
+        print(json.dumps({"summary": _summary(outcomes),
+                          "claims": [outcome.to_json() for outcome in outcomes]},
+                         ensure_ascii=False, indent=1))
+    else:
+        _print_text(outcomes, args.verbose)
+    return 1 if any(outcome.status == STATUS_FAIL for outcome in outcomes) else 0
