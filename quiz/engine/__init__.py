@@ -39,6 +39,14 @@ from quiz.engine.ops import (
     max_pool2d,
     relu,
 )
+from quiz.engine.receptive import (
+    RFInfo,
+    coverage,
+    draw_support,
+    net_receptive_fields,
+    receptive_field,
+    receptive_field_closed_form,
+)
 from quiz.engine.report import LayerReport, NetReport
 
 __all__ = [

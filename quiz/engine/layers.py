@@ -317,7 +317,7 @@ class AdaptiveAvgPool2d(Layer):
 
     def window(self, input_hw: tuple[int, int]) -> Window | None:
         # Uniform only when every bin has the same size: input a multiple of the output.
-        if any(i % o for i, o in zip(input_hw, self.output_size, strict=False)):
+        if any(i % o for i, o in zip(input_hw, self.output_size, strict=True)):
             raise NotSpatialError(f"adaptive pooling {input_hw} -> {self.output_size} has "
                                   "bins of unequal size")
         kernel = (input_hw[0] // self.output_size[0], input_hw[1] // self.output_size[1])

@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 __all__ = [
     "WorkTally",
@@ -39,12 +38,10 @@ __all__ = [
 
 IntPair = int | Sequence[int]
 
-# Bytes of gathered windows (the im2col buffer) allowed per chunk. Chunking over output rows keeps
-# the peak memory of one convolution bounded whatever the image size; 48 MiB is also large enough
-# that BLAS runs at full speed on each chunk.
-CHUNK_BYTES = 48 * 1024 * 1024
-# The stride-1 path keeps k*k partial products per chunk; sized to stay near the caches.
-SHIFT_CHUNK_BYTES = 32 * 1024 * 1024
+# Bytes of gathered windows (the im2col buffer) per chunk of output rows. Chunking keeps the peak
+# memory of one convolution bounded whatever the image size, and a buffer of a few MiB stays in
+# cache between the gather and the GEMM (measured best on 2-core x86: 2-8 MiB).
+CHUNK_BYTES = 4 * 1024 * 1024
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,7 +155,7 @@ def _conv_padding(
             if stride != (1, 1):
                 raise ValueError("padding='same' is not supported for strided convolutions")
             pads = []
-            for k, d in zip(kernel, dilation, strict=False):
+            for k, d in zip(kernel, dilation, strict=True):
                 total = d * (k - 1)
                 # PyTorch puts total // 2 before and the remainder (one more if odd) after.
                 pads.append((total // 2, total - total // 2))
@@ -219,10 +216,8 @@ def conv2d(
     weight = weight.astype(dtype, copy=False)
     if c_per_group == 1 and c_out >= groups > 1:
         out = _depthwise_conv(x_pad, weight, groups, stride_hw, dilation_hw, out_h, out_w)
-    elif extra_row:
-        out = _shifted_gemm_conv(x_pad, weight, groups, dilation_hw, out_h, out_w)
     else:
-        out = _im2col_conv(x_pad, weight, groups, stride_hw, dilation_hw, out_h, out_w)
+        out = _gemm_conv(x_pad, weight, groups, stride_hw, dilation_hw, out_h, out_w)
     if bias is not None:
         out += np.asarray(bias, dtype=dtype)[None, :, None, None]
         _tally_bias(out.size)
@@ -234,111 +229,67 @@ def _check_bias(bias: np.ndarray | None, channels: int, op: str) -> None:
         raise ValueError(f"{op}: bias must have shape ({channels},), got {np.shape(bias)}")
 
 
-def _window_view(
-    x_pad: np.ndarray, groups: int, kernel: tuple[int, int], stride: tuple[int, int],
-    dilation: tuple[int, int], row0: int, rows: int, out_w: int,
-) -> np.ndarray:
-    """Read-only view (N, G, C/G, kH, kW, rows, outW) of the windows of output rows row0.."""
-    n, c, _, _ = x_pad.shape
-    sn, sc, sh, sw = x_pad.strides
-    start = x_pad[:, :, row0 * stride[0]:, :]
-    return as_strided(
-        start,
-        shape=(n, groups, c // groups, kernel[0], kernel[1], rows, out_w),
-        strides=(sn, sc * (c // groups), sc, sh * dilation[0], sw * dilation[1],
-                 sh * stride[0], sw * stride[1]),
-        writeable=False,
-    )
-
-
 def _rows_per_chunk(bytes_per_row: int, total_rows: int, budget: int | None = None) -> int:
     budget = CHUNK_BYTES if budget is None else budget
     return int(max(1, min(total_rows, budget // max(1, bytes_per_row))))
 
 
-def _shifted_gemm_conv(
-    x_pad: np.ndarray, weight: np.ndarray, groups: int, dilation: tuple[int, int],
-    out_h: int, out_w: int,
-) -> np.ndarray:
-    """Stride-1 convolution without an im2col copy.
-
-    Flatten each padded channel to one row of Hp*Wp values. For kernel tap (i, j), the inputs
-    under it for all output pixels of rows r0..r0+R form the *contiguous* slice starting at
-    (r0 + i*dh)*Wp + j*dw of length R*Wp (output computed on the padded width, the Wp - outW
-    extra columns are discarded). So every tap is a plain GEMM  W[:, :, i, j] @ X[:, slice]  that
-    BLAS reads in place through a strided view: no gather, only the k*k partial products summed.
-    ``x_pad`` must carry one extra zero row at the bottom: the last tap's slice runs
-    (kW-1)*dW values past the last padded row.
-    """
-    n, c_in, hp, wp = x_pad.shape
-    c_out, c_per_group, kh, kw = weight.shape
-    out_per_group = c_out // groups
-    flat = x_pad.reshape(n, c_in, hp * wp)
-    # taps-major weight (G, kH, kW, out/G, C/G) so each tap's matrix is contiguous
-    w_taps = np.ascontiguousarray(
-        weight.reshape(groups, out_per_group, c_per_group, kh, kw).transpose(0, 3, 4, 1, 2))
-    out = np.empty((n, c_out, out_h, out_w), dtype=x_pad.dtype)
-    # the partial products hold k*k copies of a chunk: keep them small enough to stay in cache
-    rows = _rows_per_chunk(c_out * kh * kw * wp * x_pad.itemsize, out_h, SHIFT_CHUNK_BYTES)
-    item = x_pad.itemsize
-    _, sc, _ = flat.strides
-    # one buffer reused by every chunk: fresh large arrays would page-fault on each chunk
-    buffer = np.empty(c_out * kh * kw * rows * wp, dtype=x_pad.dtype)
-    for sample in range(n):
-        for row0 in range(0, out_h, rows):
-            r = min(rows, out_h - row0)
-            taps = as_strided(
-                flat[sample, :, row0 * wp:],
-                shape=(groups, kh, kw, c_per_group, r * wp),
-                strides=(sc * c_per_group, dilation[0] * wp * item, dilation[1] * item, sc, item),
-                writeable=False,
-            )
-            partial = buffer[:c_out * kh * kw * r * wp].reshape(
-                groups, kh, kw, out_per_group, r * wp)
-            np.matmul(w_taps, taps, out=partial)  # one GEMM per (group, tap)
-            _tally_gemm(out_per_group, c_per_group, r * out_w, batch=groups * kh * kw)
-            _sum_taps_into(partial, out[sample, :, row0:row0 + r, :], wp)
-    return out
-
-
-def _sum_taps_into(partial: np.ndarray, dest: np.ndarray, wp: int) -> None:
-    """dest (C, r, outW) = sum over taps of partial (G, kH, kW, C/G, r*Wp), cropped to outW."""
-    groups, kh, kw, per_group, _ = partial.shape
-    _c, r, out_w = dest.shape
-    tap_maps = partial.reshape(groups, kh * kw, per_group, r, wp)[..., :out_w]
-    dest_g = dest.reshape(groups, per_group, r, out_w)
-    np.copyto(dest_g, tap_maps[:, 0])
-    for t in range(1, kh * kw):
-        dest_g += tap_maps[:, t]
-
-
-def _im2col_conv(
+def _gemm_conv(
     x_pad: np.ndarray, weight: np.ndarray, groups: int, stride: tuple[int, int],
     dilation: tuple[int, int], out_h: int, out_w: int,
 ) -> np.ndarray:
-    """Gather windows of a chunk of output rows into columns, then one batched GEMM per chunk."""
-    n, c_in = x_pad.shape[:2]
+    """im2col by chunks of output rows, one BLAS GEMM per (sample, group, chunk).
+
+    The column buffer of a chunk is sized to stay in cache (``CHUNK_BYTES``) and is reused, so
+    the gather is cheap next to the GEMM and the peak memory is bounded whatever the image.
+    With stride 1 the output is computed on the padded width: then the inputs under one kernel
+    tap for a whole chunk are a single contiguous run of the flattened channel (a plain copy,
+    no per-pixel indexing); the Wp - outW extra columns are dropped afterwards.
+    """
+    n, c_in, _, wp = x_pad.shape
     c_out, c_per_group, kh, kw = weight.shape
     k = c_per_group * kh * kw
     out_per_group = c_out // groups
     w_mat = weight.reshape(groups, out_per_group, k)
+    row_len = wp if stride == (1, 1) else out_w
+    rows = _rows_per_chunk(c_in * kh * kw * row_len * x_pad.itemsize, out_h)
+    cols_buf = np.empty(c_in * kh * kw * rows * row_len, dtype=x_pad.dtype)
+    res_buf = np.empty(c_out * rows * row_len, dtype=x_pad.dtype)
     out = np.empty((n, c_out, out_h, out_w), dtype=x_pad.dtype)
-    rows = _rows_per_chunk(n * c_in * kh * kw * out_w * x_pad.itemsize, out_h)
-    # buffers reused by every chunk: fresh large arrays would page-fault on each chunk
-    cols_buf = np.empty(n * groups * k * rows * out_w, dtype=x_pad.dtype)
-    res_buf = np.empty(n * c_out * rows * out_w, dtype=x_pad.dtype)
-    for row0 in range(0, out_h, rows):
-        r = min(rows, out_h - row0)
-        view = _window_view(x_pad, groups, (kh, kw), stride, dilation, row0, r, out_w)
-        cols = cols_buf[:n * groups * k * r * out_w].reshape(n, groups, c_per_group, kh, kw,
-                                                               r, out_w)
-        np.copyto(cols, view)  # the im2col gather
-        res = res_buf[:n * c_out * r * out_w].reshape(n, groups, out_per_group, r * out_w)
-        # (N, G, out/G, r*outW): one BLAS GEMM per (sample, group)
-        np.matmul(w_mat, cols.reshape(n, groups, k, r * out_w), out=res)
-        _tally_gemm(out_per_group, k, r * out_w, batch=n * groups)
-        out[:, :, row0:row0 + r, :] = res.reshape(n, c_out, r, out_w)
+    for sample in range(n):
+        for row0 in range(0, out_h, rows):
+            r = min(rows, out_h - row0)
+            cols = cols_buf[:c_in * kh * kw * r * row_len].reshape(c_in, kh, kw, r * row_len)
+            _gather_columns(x_pad[sample], cols, stride, dilation, row0, r, out_w)
+            res = res_buf[:c_out * r * row_len].reshape(groups, out_per_group, r * row_len)
+            np.matmul(w_mat, cols.reshape(groups, k, r * row_len), out=res)
+            _tally_gemm(out_per_group, k, r * out_w, batch=groups)
+            out[sample, :, row0:row0 + r, :] = res.reshape(c_out, r, row_len)[:, :, :out_w]
     return out
+
+
+def _gather_columns(
+    image: np.ndarray, cols: np.ndarray, stride: tuple[int, int], dilation: tuple[int, int],
+    row0: int, rows: int, out_w: int,
+) -> None:
+    """Fill cols (C, kH, kW, rows*row_len) with the inputs under each kernel tap."""
+    c, hp, wp = image.shape
+    _, kh, kw, _ = cols.shape
+    if stride == (1, 1):
+        flat = image.reshape(c, hp * wp)
+        length = rows * wp
+        for i in range(kh):
+            for j in range(kw):
+                offset = (row0 + i * dilation[0]) * wp + j * dilation[1]
+                cols[:, i, j] = flat[:, offset:offset + length]
+        return
+    sh, sw = stride
+    for i in range(kh):
+        top = row0 * sh + i * dilation[0]
+        for j in range(kw):
+            left = j * dilation[1]
+            tap = image[:, top:top + (rows - 1) * sh + 1:sh, left:left + (out_w - 1) * sw + 1:sw]
+            cols[:, i, j] = tap.reshape(c, rows * out_w)
 
 
 def _depthwise_conv(
@@ -385,7 +336,7 @@ def conv_transpose2d(
     out_pad = _non_negative_pair(output_padding, "output_padding")
     if not isinstance(groups, (int, np.integer)) or groups <= 0:
         raise ValueError(f"groups must be a positive integer, got {groups!r}")
-    for op_, s, d in zip(out_pad, stride_hw, dilation_hw, strict=False):
+    for op_, s, d in zip(out_pad, stride_hw, dilation_hw, strict=True):
         if op_ >= s and op_ >= d:
             raise ValueError("output padding must be smaller than either stride or dilation, "
                              f"got output_padding={out_pad}, stride={stride_hw}, "
@@ -480,21 +431,21 @@ def _pool_geometry(
     stride_hw = kernel if stride is None or stride == [] else _positive_pair(stride, "stride")
     pad = _non_negative_pair(padding, "padding")
     dil = _positive_pair(dilation, "dilation")
-    for p, k, d in zip(pad, kernel, dil, strict=False):
+    for p, k, d in zip(pad, kernel, dil, strict=True):
         limit = (d * (k - 1) + 1) / 2 if max_pad_of_kernel else k / 2
         if p > limit:
             raise ValueError(f"{op}: pad should be at most half of effective kernel size, "
                              f"but got pad={p}, kernel_size={k} and dilation={d}")
     out_hw = tuple(
         pool_output_size(s, k, st, p, d, ceil_mode)
-        for s, k, st, p, d in zip(in_hw, kernel, stride_hw, pad, dil, strict=False)
+        for s, k, st, p, d in zip(in_hw, kernel, stride_hw, pad, dil, strict=True)
     )
     if min(out_hw) <= 0:
         raise ValueError(f"{op}: given input size {in_hw}, calculated output size {out_hw} "
                          "is too small")
     pad_after = tuple(
         max(p, (o - 1) * st + d * (k - 1) + 1 - s - p)
-        for s, k, st, p, d, o in zip(in_hw, kernel, stride_hw, pad, dil, out_hw, strict=False)
+        for s, k, st, p, d, o in zip(in_hw, kernel, stride_hw, pad, dil, out_hw, strict=True)
     )
     return _PoolGeometry(kernel, stride_hw, pad, dil, out_hw, pad_after)  # type: ignore[arg-type]
 

@@ -1,0 +1,358 @@
+"""``quiz calc``: run one layer or a whole network on real arrays and print what it did.
+
+NumPy and the engine are imported inside :func:`run` so that ``quiz --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from quiz.engine import LayerReport, NetRun, RFInfo
+
+__all__ = ["main", "register", "run"]
+
+_SHAPE_HELP = "NxCxHxW or CxHxW (batch 1), e.g. 1x64x112x112"
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    """argparse type: '1x64x112x112' or '64x112x112' -> a 4-tuple (N, C, H, W)."""
+    if not re.fullmatch(r"\d+(x\d+){2,3}", text.strip().lower()):
+        raise argparse.ArgumentTypeError(f"invalid shape {text!r}: expected {_SHAPE_HELP}")
+    dims = tuple(int(v) for v in text.strip().lower().split("x"))
+    if min(dims) <= 0:
+        raise argparse.ArgumentTypeError(f"invalid shape {text!r}: dimensions must be positive")
+    return dims if len(dims) == 4 else (1, *dims)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def _padding(text: str) -> int | str:
+    if text in ("same", "valid"):
+        return text
+    return _non_negative(text)
+
+
+# --------------------------------------------------------------------------------------------
+# argument parsing
+# --------------------------------------------------------------------------------------------
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``calc`` command and its ``conv``, ``pool``, ``convT`` and ``net`` forms."""
+    calc = subparsers.add_parser(
+        "calc", help="run a layer or a network with the NumPy engine and count its work",
+        description="Run real layers on random arrays (NumPy engine) and report output shape, "
+                    "parameters, MACs (FLOPs = 2 x MACs; bias adds listed apart), memory and "
+                    "receptive field.")
+    kinds = calc.add_subparsers(dest="calc_kind", metavar="{conv,pool,convT,net}")
+    kinds.required = True
+    _add_conv(kinds)
+    _add_pool(kinds)
+    _add_conv_transpose(kinds)
+    _add_net(kinds)
+    calc.set_defaults(command="calc", handler=run)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", "-i", type=_shape, required=True, help=_SHAPE_HELP)
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random arrays")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--show-rf", action="store_true",
+                        help="draw the receptive-field support of one output unit")
+
+
+def _add_conv(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = kinds.add_parser("conv", help="one Conv2d layer",
+                         description="Run one Conv2d (PyTorch semantics).")
+    _add_common(p)
+    p.add_argument("--out", "-o", type=_positive, required=True, help="output channels")
+    p.add_argument("-k", "--kernel", type=_positive, required=True)
+    p.add_argument("-s", "--stride", type=_positive, default=1)
+    p.add_argument("-p", "--padding", type=_padding, default=0, help="N, 'same' or 'valid'")
+    p.add_argument("-d", "--dilation", type=_positive, default=1)
+    p.add_argument("-g", "--groups", type=_positive, default=1)
+    p.add_argument("--no-bias", action="store_true")
+
+
+def _add_conv_transpose(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = kinds.add_parser("convT", help="one ConvTranspose2d layer",
+                         description="Run one ConvTranspose2d (PyTorch semantics).")
+    _add_common(p)
+    p.add_argument("--out", "-o", type=_positive, required=True, help="output channels")
+    p.add_argument("-k", "--kernel", type=_positive, required=True)
+    p.add_argument("-s", "--stride", type=_positive, default=1)
+    p.add_argument("-p", "--padding", type=_non_negative, default=0)
+    p.add_argument("--output-padding", "--op", type=_non_negative, default=0)
+    p.add_argument("-d", "--dilation", type=_positive, default=1)
+    p.add_argument("-g", "--groups", type=_positive, default=1)
+    p.add_argument("--no-bias", action="store_true")
+
+
+def _add_pool(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = kinds.add_parser("pool", help="one MaxPool2d / AvgPool2d layer",
+                         description="Run one pooling layer (PyTorch semantics).")
+    _add_common(p)
+    p.add_argument("--type", "-t", choices=("max", "avg"), default="max")
+    p.add_argument("-k", "--kernel", type=_positive, required=True)
+    p.add_argument("-s", "--stride", type=_positive, default=None, help="default: kernel")
+    p.add_argument("-p", "--padding", type=_non_negative, default=0)
+    p.add_argument("-d", "--dilation", type=_positive, default=1, help="max pooling only")
+    p.add_argument("--ceil", action="store_true", help="ceil_mode=True")
+    p.add_argument("--exclude-pad", action="store_true",
+                   help="avg pooling: count_include_pad=False")
+
+
+def _add_net(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = kinds.add_parser("net", help="a network file (see data/nets/README.md)",
+                         description="Run a network described in the text format, layer by "
+                                     "layer, and print a per-layer table with totals.")
+    p.add_argument("file", help="network file (.net)")
+    p.add_argument("--input", "-i", type=_shape, default=None,
+                   help=f"{_SHAPE_HELP}; default: the file's 'input' line")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--show-rf", action="store_true",
+                   help="draw the support of a central unit of the last spatial layer")
+    p.add_argument("--no-progress", action="store_true")
+
+
+# --------------------------------------------------------------------------------------------
+# running
+# --------------------------------------------------------------------------------------------
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Execute ``quiz calc``; returns the exit code (1 for an invalid configuration)."""
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    try:
+        if args.calc_kind == "net":
+            return _run_net(args, out, err)
+        return _run_layer(args, out)
+    except OSError as error:
+        print(f"quiz calc: {error}", file=err)
+        return 1
+    except ValueError as error:  # invalid configuration (incl. NetSpecError file:line:)
+        print(f"quiz calc: error: {error}", file=err)
+        return 1
+
+
+def _make_layer(args: argparse.Namespace) -> Any:
+    from quiz.engine import layers as L
+
+    channels = args.input[1]
+    if args.calc_kind == "conv":
+        return L.Conv2d(channels, args.out, args.kernel, args.stride, args.padding,
+                        args.dilation, args.groups, not args.no_bias)
+    if args.calc_kind == "convT":
+        return L.ConvTranspose2d(channels, args.out, args.kernel, args.stride, args.padding,
+                                 args.output_padding, args.groups, not args.no_bias,
+                                 args.dilation)
+    if args.type == "max":
+        return L.MaxPool2d(args.kernel, args.stride, args.padding, args.dilation, args.ceil)
+    if args.dilation != 1:
+        raise ValueError("avg pooling has no dilation")
+    return L.AvgPool2d(args.kernel, args.stride, args.padding, args.ceil,
+                       not args.exclude_pad)
+
+
+def _run_layer(args: argparse.Namespace, out: TextIO) -> int:
+    import numpy as np
+
+    from quiz.engine import coverage, draw_support, receptive_field
+
+    layer = _make_layer(args)
+    rng = np.random.default_rng(args.seed)
+    x = rng.standard_normal(args.input, dtype=np.float32).astype(args.dtype)
+    start = time.perf_counter()
+    _, report = layer.run(x, rng)
+    elapsed = time.perf_counter() - start
+    hw = (args.input[2], args.input[3])
+    rf = receptive_field([layer], hw)[0]
+    if args.json:
+        data = report.as_dict() | {"rf": _rf_dict(rf), "seconds": round(elapsed, 6)}
+        print(json.dumps(data, indent=2), file=out)
+    else:
+        _print_layer(report, rf, elapsed, out)
+    if args.show_rf and rf is not None and not args.json:
+        print(draw_support(coverage([layer], hw)), file=out)
+    return 0
+
+
+def _rf_dict(rf: RFInfo | None) -> dict[str, object] | None:
+    if rf is None:
+        return None
+    return {"size": list(rf.size), "jump": list(rf.jump), "start": list(rf.start),
+            "holes": rf.holes}
+
+
+def _fmt_pair(pair: tuple[int, int]) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+
+
+def _fmt_shape(shape: Sequence[int]) -> str:
+    return "x".join(str(v) for v in shape)
+
+
+def _human(value: float, unit: str = "") -> str:
+    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3f} {suffix}{unit}".rstrip()
+    return f"{value:g} {unit}".rstrip()
+
+
+def _human_bytes(value: int) -> str:
+    for scale, suffix in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if value >= scale:
+            return f"{value / scale:.2f} {suffix}"
+    return f"{value} B"
+
+
+def _print_layer(report: LayerReport, rf: RFInfo | None, elapsed: float, out: TextIO) -> None:
+    rows = [
+        ("layer", report.name),
+        ("input", _fmt_shape(report.input_shape)),
+        ("output", _fmt_shape(report.output_shape)),
+        ("params", f"{report.params:,} (weights {report.weight_params:,}, "
+                   f"bias {report.bias_params:,})"),
+        ("MACs", f"{report.macs:,} ({_human(report.macs)})"),
+        ("FLOPs", f"{report.flops:,} (= 2 x MACs; bias adds {report.bias_adds:,} apart)"),
+        ("activations", f"in {report.input_elems:,} + out {report.output_elems:,} elements"),
+        ("working set", f"{report.working_set_elems:,} elements = "
+                        f"{_human_bytes(report.working_set_bytes)} "
+                        f"({report.bytes_per_elem} B/element)"),
+    ]
+    if rf is not None:
+        rows.append(("receptive field", f"{_fmt_pair(rf.size)} (jump {_fmt_pair(rf.jump)}, "
+                                        f"start {_fmt_pair(rf.start)})"))
+    rows.append(("time", f"{elapsed * 1e3:.2f} ms"))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}", file=out)
+
+
+def _progress_bar(err: TextIO, total: int) -> Callable[[int, str], None] | None:
+    """A one-line bar on stderr, shown only on a terminal and only once the run is slow."""
+    if not err.isatty():
+        return None
+    started = time.perf_counter()
+
+    def show(done: int, name: str) -> None:
+        if time.perf_counter() - started < 0.5 and done < total:
+            return
+        filled = int(30 * done / max(1, total))
+        end = "\n" if done >= total else ""
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {name[:30]:<30}",
+              end=end, file=err, flush=True)
+
+    return show
+
+
+def _run_net(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import numpy as np
+
+    from quiz.engine import coverage, draw_support, load_net, net_receptive_fields, run_net
+    from quiz.engine.network import count_layers
+
+    spec = load_net(args.file)
+    shape = args.input if args.input is not None else spec.input_shape
+    if shape is None:
+        raise ValueError(f"{args.file} has no 'input' line: pass --input CxHxW")
+    progress = None if args.no_progress else _progress_bar(err, count_layers(spec.nodes))
+    start = time.perf_counter()
+    result = run_net(spec, shape, np.random.default_rng(args.seed), np.dtype(args.dtype),
+                     progress)
+    elapsed = time.perf_counter() - start
+    rfs = net_receptive_fields(result)
+    if args.json:
+        data = result.as_dict()
+        for row, rf in zip(data["layers"], rfs, strict=True):  # type: ignore[arg-type]
+            row["rf"] = _rf_dict(rf)
+        data["seconds"] = round(elapsed, 6)
+        print(json.dumps(data, indent=2), file=out)
+        return 0
+    _print_net(result, rfs, elapsed, out)
+    if args.show_rf:
+        _print_net_support(result, rfs, out, coverage, draw_support)
+    return 0
+
+
+def _print_net(result: NetRun, rfs: Sequence[RFInfo | None], elapsed: float,
+               out: TextIO) -> None:
+    header = ("#", "layer", "output", "params", "MACs", "RF", "jump")
+    rows = []
+    for index, (report, rf) in enumerate(zip(result.layers, rfs, strict=True), start=1):
+        rows.append((
+            str(index), "  " * report.depth + report.name, _fmt_shape(report.output_shape[1:]),
+            f"{report.params:,}", f"{report.macs:,}",
+            _fmt_pair(rf.size) + ("*" if rf.holes else "") if rf else "-",
+            _fmt_pair(rf.jump) if rf else "-",
+        ))
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    right = {0, 3, 4, 5, 6}
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    print(line(header), file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for row in rows:
+        print(line(row), file=out)
+    print("", file=out)
+    peak = max(result.layers, key=lambda r: r.working_set_elems)
+    print(f"input {_fmt_shape(result.input_shape)} -> output {_fmt_shape(result.output_shape)}",
+          file=out)
+    print(f"total params {result.params:,}  MACs {result.macs:,} ({_human(result.macs)})  "
+          f"FLOPs {result.flops:,} (= 2 x MACs)  bias adds {result.bias_adds:,}", file=out)
+    print(f"largest working set {_human_bytes(peak.working_set_bytes)} at {peak.name}; "
+          f"ran in {elapsed:.2f} s", file=out)
+    if any(rf is not None and rf.holes for rf in rfs):
+        print("* receptive field with holes (gridding): see --show-rf", file=out)
+
+
+def _print_net_support(result: NetRun, rfs: Sequence[RFInfo | None], out: TextIO,
+                       coverage: Callable[..., Any], draw_support: Callable[..., str]) -> None:
+    last = max((i for i, rf in enumerate(rfs) if rf is not None), default=None)
+    if last is None:
+        print("no layer with a receptive field to draw", file=out)
+        return
+    hw = (result.input_shape[2], result.input_shape[3])
+    print(f"\nsupport of a central unit of '{result.layers[last].name}' on the "
+          f"{hw[0]}x{hw[1]} input:", file=out)
+    print(draw_support(coverage(result.paths[last], hw)), file=out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Stand-alone entry (``python -m quiz.commands.calc``) until the main CLI wraps it."""
+    parser = argparse.ArgumentParser(prog="quiz")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["calc", *(sys.argv[1:] if argv is None else argv)])
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
