@@ -217,6 +217,8 @@ def _recipe_value(
     recipe: Recipe, instance: Instance, ask: Node, runs: dict[str, NetRun], expected: Any,
     want_rf: bool,
 ) -> tuple[Any, tuple[tuple[str, str], ...]]:
+    if recipe.ratio_only and not (ask.op == "bin" and ask.args[0] == "/"):
+        return None, ()
     if recipe.shift is not None:
         return recipe.shift(expected), ()
     if recipe.metric:
@@ -232,8 +234,8 @@ def _recipe_value(
             changed_nets.append((name, new_text))
         else:
             rewritten[name] = runs[name]
-    if not changed_nets:
-        return None, ()
+    if not changed_nets or not any(run.reports for run in rewritten.values()):
+        return None, ()  # nothing changed, or nothing left to measure
     return _evaluate(ask, rewritten, {}, instance.batch), tuple(changed_nets)
 
 

@@ -51,9 +51,9 @@ def _run_lstm(text: str, input_shape: tuple[int, ...]) -> NetRun:
 
 def _receptive_field(result: object, input_shape: tuple[int, ...]) -> tuple[
         tuple[int, int], tuple[int, int]]:
-    from quiz.engine import receptive_field  # type: ignore[attr-defined]
+    from quiz.engine.receptive import receptive_field
 
-    layers = list(result.graph)  # type: ignore[attr-defined]
-    infos = receptive_field(layers, tuple(input_shape[-2:]))
-    last = infos[-1]
+    last = receptive_field(result, (int(input_shape[-2]), int(input_shape[-1])))[-1]  # type: ignore[arg-type]
+    if last is None:
+        raise ValueError("the receptive field is not a uniform window for this net")
     return (int(last.size[0]), int(last.size[1])), (int(last.jump[0]), int(last.jump[1]))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from quiz.numeric.nettext import input_dims, parse_lines, render
+from quiz.numeric.nettext import input_dims, layer_lines, parse_lines, render
 
 RUN_CACHE_SIZE = 512
 
@@ -58,9 +58,13 @@ def run_text(text: str, want_rf: bool = False) -> NetRun:
 def _run_uncached(text: str, want_rf: bool) -> NetRun:
     from quiz.numeric import engine_adapter  # numpy and the engine load only when a net runs
 
-    dims = input_dims(parse_lines(text))
+    lines = parse_lines(text)
+    dims = input_dims(lines)
     if dims is None:
         raise NetError("net has no 'input CxHxW' line")
+    if not layer_lines(lines):
+        # a recipe removed every layer (e.g. "forgot the 1×1 conv"): nothing runs, nothing counts
+        return NetRun(text=text, input_shape=(1, *dims), output_shape=(1, *dims), reports=())
     try:
         return engine_adapter.run(text, (1, *dims), want_rf)
     except (ValueError, ZeroDivisionError) as error:

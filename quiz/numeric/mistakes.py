@@ -39,7 +39,8 @@ class Recipe:
     why: str                                    # one sentence: what the right rule is
     rewrite: Rewrite | None = None              # net rewrite (mutates lines; True if changed)
     metric: dict[str, str] = field(default_factory=dict)   # ask function → other figure
-    shift: Callable[[Any], Any] | None = None   # value shift (only "forgot the +1")
+    shift: Callable[[Any], Any] | None = None   # value shift ("forgot the +1", inverted ratio)
+    ratio_only: bool = False                    # only for asks that divide two measurements
 
 
 def _spatial(lines: list[NetLine]) -> list[NetLine]:
@@ -198,9 +199,9 @@ def _ignore_1x1(lines: list[NetLine], _: list[int]) -> bool:
     layers = [line for line in layer_lines(lines) if line.kind in WEIGHTED]
     kept = [line for line in lines
             if not (line.kind == "conv" and pair(line.option("k"), 0) == (1, 1))]
-    if len(kept) == len(lines) or len(layers) - (len(lines) - len(kept)) < 1:
+    if len(kept) == len(lines) or not layers:
         return False
-    lines[:] = kept
+    lines[:] = kept  # may leave no layer at all: that net then costs nothing
     return True
 
 
@@ -224,6 +225,13 @@ def _input_size_for_output(lines: list[NetLine], _: list[int]) -> bool:
             line.set_option("p", "same")
             changed = True
     return changed
+
+
+def _inverted(value: Any) -> Any:
+    """Gave the ratio the other way round (standard / separable instead of separable / standard)."""
+    if isinstance(value, (int, Fraction)) and value != 0:
+        return 1 / Fraction(value)
+    return None
 
 
 def _minus_one(value: Any) -> Any:
@@ -265,6 +273,8 @@ RECIPES: dict[str, Recipe] = {r.id: r for r in (
     Recipe("convT-as-conv", "把转置卷积按普通卷积算了",
            "转置卷积：H_out = (H−1)s − 2p + d(k−1) + output_padding + 1，尺寸是放大的。",
            rewrite=_convt_as_conv),
+    Recipe("inverted-ratio", "把比值算反了（分子分母颠倒）",
+           "题目问的是前者是后者的多少倍：前者作分子。", shift=_inverted, ratio_only=True),
     Recipe("forgot-bias", "漏算了偏置 bias",
            "每个输出通道（每个输出神经元）还有一个偏置参数。", rewrite=_forgot_bias),
     Recipe("extra-bias", "多算了偏置（这一层没有 bias）",
@@ -319,10 +329,10 @@ FAMILY_RECIPES: dict[str, tuple[str, ...]] = {
     "params": ("forgot-bias", "extra-bias", "ignore-groups", "ignore-1x1", "bn-running-stats",
                "lstm-one-bias", "lstm-no-recurrent", "only-first-layer"),
     "macs": ("flops-as-macs", "macs-as-flops", "flops-with-bias", "ignore-groups", "ignore-1x1",
-             "input-size-for-output", "only-first-layer"),
+             "input-size-for-output", "only-first-layer", "inverted-ratio"),
     "receptive-field": ("ignore-stride", "ignore-dilation", "ignore-pooling"),
     "memory": ("working-set-no-weights", "working-set-bytes", "ignore-groups"),
-    "small-kernels": ("only-first-layer", "forgot-bias", "ignore-stride"),
+    "small-kernels": ("only-first-layer", "inverted-ratio", "forgot-bias", "ignore-stride"),
 }
 
 
