@@ -117,7 +117,10 @@ def parse_value(text: str) -> Value:
     if text.lower() in BOOLEANS:
         return flag(BOOLEANS[text.lower()])
     if SHAPE_PATTERN.match(text):
-        return shape(int(part) for part in re.split(r"\s*[x×]\s*", text))
+        dims = [int(part) for part in re.split(r"\s*[x×]\s*", text)]
+        if 0 in dims:
+            raise ValueError(f"shape {text!r} has a zero dimension")
+        return shape(dims)
     if RANGE_SEPARATOR in text:
         low_text, _, high_text = text.partition(RANGE_SEPARATOR)
         low, high = parse_number(low_text), parse_number(high_text)
