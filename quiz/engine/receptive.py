@@ -116,7 +116,8 @@ def _adjoint_window(canvas: _Canvas, window: Window) -> _Canvas:
     kernel = np.ones((1, 1, *window.kernel))
     grown = ops.conv_transpose2d(canvas.values[None, None], kernel, stride=window.stride,
                                  dilation=window.dilation)[0, 0]
-    offset = tuple(o * s - p for o, s, p in zip(canvas.offset, window.stride, window.padding, strict=True))
+    offset = tuple(o * s - p for o, s, p in
+                   zip(canvas.offset, window.stride, window.padding, strict=True))
     return _Canvas(grown, offset)  # type: ignore[arg-type]
 
 
