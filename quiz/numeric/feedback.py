@@ -62,14 +62,33 @@ def worked_solution(instance: Instance, solution: Solution) -> str:
     if ask.op != "call":
         parts.append(f"**所求**：{render_ask(ask, solution)} = "
                      f"{format_value(solution.expected, instance)}")
+    topics = _topics(ask)
     for name, text in instance.nets:
         run = solution.runs[name]
         title = f"`{name}`" if len(instance.nets) > 1 else "网络"
-        parts.append(f"**{title} 逐层公式**：\n\n" + "\n".join(formula_lines(text, run)))
+        parts.append(f"**{title} 逐层公式**：\n\n" + "\n".join(formula_lines(text, run, topics)))
         parts.append("**引擎实际运行**：\n\n" + "\n".join(engine_lines(run)))
     if instance.batch:
         parts.append(f"（引擎以 batch 1 运行；batch = {instance.batch} 只改变第一维。）")
     return "\n\n".join(parts)
+
+
+ASK_TOPICS = {
+    "out_hw": {"size"}, "out_shape": {"size"}, "out_h": {"size"}, "out_w": {"size"},
+    "out_c": {"size"}, "out_elems": {"size"}, "params": {"params"}, "weight_params": {"params"},
+    "bias_params": {"params"}, "macs": {"size", "macs"}, "flops": {"size", "macs"},
+    "bias_adds": {"macs"}, "working_set": {"size", "params"}, "rf": {"rf"}, "jump": {"rf"},
+}
+
+
+def _topics(ask: Node) -> set[str]:
+    """Which formulas explain this ask (sizes, parameters, MACs, receptive field)."""
+    from quiz.numeric.expr import calls_in
+
+    topics: set[str] = set()
+    for name in calls_in(ask):
+        topics |= ASK_TOPICS.get(name, set())
+    return topics or {"size", "params", "macs"}
 
 
 def render_ask(node: Node, solution: Solution) -> str:
@@ -110,26 +129,30 @@ def engine_lines(run: NetRun) -> list[str]:
     return lines
 
 
-def formula_lines(text: str, run: NetRun) -> list[str]:
+def formula_lines(text: str, run: NetRun, topics: set[str] | None = None) -> list[str]:
+    topics = topics if topics is not None else {"size", "params", "macs", "rf"}
     lines = layer_lines(parse_lines(text))
     reports = run.reports
+    if not reports:
+        return ["- （没有层）"]
     if len(reports) != len(lines):
         return ["- （含分支的网络：见下方引擎逐层报告）"]
     out: list[str] = []
     rf, jump = 1, 1
     for line, report in zip(lines, reports):
-        out.extend(_layer_formulas(line, report))
         rf, jump, rf_text = _rf_step(line, rf, jump)
-        if rf_text and run.rf is not None:
-            out.append(rf_text)
+        if "rf" in topics:
+            out.append(f"- {KIND_NAMES.get(line.kind, line.kind)}：" + (rf_text or "感受野不变"))
+        else:
+            out.extend(_layer_formulas(line, report, topics))
     return out
 
 
-def _layer_formulas(line: NetLine, report: Any) -> list[str]:
+def _layer_formulas(line: NetLine, report: Any, topics: set[str]) -> list[str]:
     name = KIND_NAMES.get(line.kind, line.kind)
     handler = _FORMULAS.get(line.kind)
-    body = handler(line, report) if handler else []
-    return [f"- {name}：" + "；".join(body)] if body else [f"- {name}：形状不变或按定义变换"]
+    body = [text for topic, text in handler(line, report) if topic in topics] if handler else []
+    return [f"- {name}：" + "；".join(body)] if body else [f"- {name}：不涉及本题所求"]
 
 
 def _geometry(line: NetLine, report: Any) -> tuple[tuple[int, int], ...]:
@@ -159,7 +182,7 @@ def _conv_size(line: NetLine, report: Any) -> str:
                if report.output_shape[-1] != h_out or report.input_shape[-1] != h_in else ""))
 
 
-def _conv_counts(line: NetLine, report: Any) -> list[str]:
+def _conv_counts(line: NetLine, report: Any) -> list[tuple[str, str]]:
     k, _, _, _ = _geometry(line, report)
     c_in, c_out = report.input_shape[1], report.output_shape[1]
     groups = c_in if line.kind == "dwconv" else int(line.option("g") or 1)
@@ -171,56 +194,58 @@ def _conv_counts(line: NetLine, report: Any) -> list[str]:
     macs = (f"MACs = H_out·W_out·C_out·(C_in/g)·k_h·k_w = {h_out}·{w_out}·{c_out}·{per_group}·"
             f"{k[0]}·{k[1]} = {group(h_out * w_out * c_out * per_group * k[0] * k[1])}，"
             "FLOPs ≈ 2×MACs")
-    return [params, macs]
+    return [("params", params), ("macs", macs)]
 
 
-def _conv(line: NetLine, report: Any) -> list[str]:
-    return [_conv_size(line, report), *_conv_counts(line, report)]
+def _conv(line: NetLine, report: Any) -> list[tuple[str, str]]:
+    return [("size", _conv_size(line, report)), *_conv_counts(line, report)]
 
 
-def _conv_t(line: NetLine, report: Any) -> list[str]:
+def _conv_t(line: NetLine, report: Any) -> list[tuple[str, str]]:
     k, s, p, d = _geometry(line, report)
     op = pair(line.option("op"), 0)
     h_in, h_out = report.input_shape[-2], report.output_shape[-2]
     size = (f"H_out = (H−1)s − 2p + d(k−1) + output_padding + 1 = ({h_in}−1)·{s[0]} − 2·{p[0]}"
             f" + {d[0]}·({k[0]}−1) + {op[0]} + 1 = {h_out}")
-    return [size, *_conv_counts(line, report)[:1]]
+    return [("size", size), *_conv_counts(line, report)[:1]]
 
 
-def _pool(line: NetLine, report: Any) -> list[str]:
+def _pool(line: NetLine, report: Any) -> list[tuple[str, str]]:
     text = _conv_size(line, report)
     if line.option("s") is None:
         text += "（stride 默认等于 kernel_size）"
     if line.has_flag("ceil"):
         text += "；ceil_mode：最后一个窗口须从输入或左侧填充内开始"
-    return [text, "无参数"]
+    return [("size", text), ("params", "无参数")]
 
 
-def _fc(line: NetLine, report: Any) -> list[str]:
+def _fc(line: NetLine, report: Any) -> list[tuple[str, str]]:
     n_in, n_out = report.input_shape[-1], report.output_shape[-1]
     bias = 0 if line.has_flag("nobias") else n_out
-    return [f"参数 = in·out + out = {n_in}·{n_out} + {bias} = {group(n_in * n_out + bias)}",
-            f"MACs = in·out = {group(n_in * n_out)}"]
+    return [("params", f"参数 = in·out + out = {n_in}·{n_out} + {bias} = "
+                       f"{group(n_in * n_out + bias)}"),
+            ("macs", f"MACs = in·out = {group(n_in * n_out)}")]
 
 
-def _bn(line: NetLine, report: Any) -> list[str]:
+def _bn(line: NetLine, report: Any) -> list[tuple[str, str]]:
     channels = report.output_shape[1]
-    return [f"可学习参数 γ、β 各 C 个 = 2·{channels} = {2 * channels}"
-            f"（running_mean/var 共 {2 * channels} 个是缓冲区，不算参数）"]
+    return [("params", f"可学习参数 γ、β 各 C 个 = 2·{channels} = {2 * channels}"
+            f"（running_mean/var 共 {2 * channels} 个是缓冲区，不算参数）")]
 
 
-def _gap(line: NetLine, report: Any) -> list[str]:
+def _gap(line: NetLine, report: Any) -> list[tuple[str, str]]:
     shape = report.input_shape
-    return [f"无参数；每通道把 {shape[-2]}×{shape[-1]} 个值求平均（约 C·H·W = "
-            f"{group(shape[1] * shape[-2] * shape[-1])} 次加法，没有乘加 MAC）"]
+    return [("macs", f"无参数；每通道把 {shape[-2]}×{shape[-1]} 个值求平均（约 C·H·W = "
+            f"{group(shape[1] * shape[-2] * shape[-1])} 次加法，没有乘加 MAC）"),
+            ("size", f"输出 {shape[1]}×1×1")]
 
 
-def _lstm(line: NetLine, report: Any) -> list[str]:
+def _lstm(line: NetLine, report: Any) -> list[tuple[str, str]]:
     n_in, hidden = report.input_shape[-1], report.output_shape[-1]
     bias = 0 if line.has_flag("nobias") else 8 * hidden
     total = 4 * hidden * (n_in + hidden) + bias
-    return [f"参数 = 4H·(I + H) + 2·4H = 4·{hidden}·({n_in} + {hidden}) + {bias} = {group(total)}"
-            "（4 个门 i、f、g、o；W_ih、W_hh 与两组偏置 b_ih、b_hh）"]
+    return [("params", f"参数 = 4H·(I + H) + 2·4H = 4·{hidden}·({n_in} + {hidden}) + {bias} = {group(total)}"
+            "（4 个门 i、f、g、o；W_ih、W_hh 与两组偏置 b_ih、b_hh）")]
 
 
 _FORMULAS = {
@@ -235,7 +260,7 @@ def _rf_step(line: NetLine, rf: int, jump: int) -> tuple[int, int, str]:
     k, s, _, d = _geometry(line, None)
     k_eff = d[0] * (k[0] - 1) + 1
     new_rf, new_jump = rf + (k_eff - 1) * jump, jump * s[0]
-    text = (f"  - 感受野 r = r + (k_eff − 1)·j = {rf} + ({k_eff} − 1)·{jump} = {new_rf}，"
+    text = (f"感受野 r = r + (k_eff − 1)·j = {rf} + ({k_eff} − 1)·{jump} = {new_rf}，"
             f"有效步长 j = j·s = {jump}·{s[0]} = {new_jump}"
             + (f"（k_eff = d(k−1)+1 = {k_eff}）" if d[0] > 1 else ""))
     return new_rf, new_jump, text

@@ -116,11 +116,12 @@ def parse_template(content: str, *, id: str, title: str = "", first_line: int = 
         unit=scalars.get("unit", ("", 0))[0],
         tolerance=_tolerance(*scalars.get("tolerance", ("1%", first_line))),
         batch=scalars.get("batch", ("", 0))[0],
-        mistakes=_mistake_list(scalars.get("mistakes")),
+        mistakes=_mistake_list(scalars.get("mistakes")),  # checked in _check_mistakes
         fixed=tuple(_fixed(text, line) for text, line in sections.get("fixed", [])),
         line=first_line,
     )
     _check_placeholders(template, sections, first_line)
+    _check_mistakes(template.mistakes, scalars.get("mistakes", ("", first_line))[1])
     return template
 
 
@@ -229,9 +230,20 @@ def _tolerance(text: str, line: int) -> Fraction:
 
 
 def _mistake_list(entry: tuple[str, int] | None) -> tuple[str, ...] | None:
+    """`mistakes: a, b` restricts the family's recipes; `mistakes: none` disables them."""
     if entry is None:
         return None
-    return tuple(item.strip() for item in entry[0].split(",") if item.strip())
+    items = tuple(item.strip() for item in entry[0].split(",") if item.strip())
+    return () if items == ("none",) else items
+
+
+def _check_mistakes(mistakes: tuple[str, ...] | None, line: int) -> None:
+    from quiz.numeric.mistakes import RECIPES  # recipes import nettext only: no cycle
+
+    for recipe_id in mistakes or ():
+        if recipe_id not in RECIPES:
+            known = ", ".join(sorted(RECIPES))
+            raise TemplateError(f"unknown mistake {recipe_id!r} (known: {known})", line)
 
 
 def _fixed(text: str, line: int) -> FixedInstance:

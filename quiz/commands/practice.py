@@ -1,0 +1,141 @@
+"""``quiz practice [--family NAME] [--count N]``: a quick numeric drill in the plain terminal.
+
+Reads answers line by line from stdin, so it also works with piped input; EOF ends the drill.
+An empty line skips a question (its answer is shown), `q` quits. The engine starts on each
+instance in a background thread while the question is on screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from quiz.numeric import Instance, Solution, Template, Verdict
+
+__all__ = ["register", "run"]
+
+QUIT_WORDS = frozenset({"q", "quit", "exit", "退出"})
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "practice", help="numeric drill in the plain terminal",
+        description="Randomized numeric questions, one after another; answers are read from "
+                    "stdin (empty line: skip, q: quit, EOF: stop).")
+    parser.add_argument("--family", default=None,
+                        help="only this family (e.g. conv-output, params, macs, "
+                             "receptive-field)")
+    parser.add_argument("--count", type=int, default=5, help="questions (default 5)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the drill (default: random) for a reproducible run")
+    parser.add_argument("--path", default=None, help="bank directory (default: bundled)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    from quiz.commands.numeric import load_bank_templates
+
+    stdin = stdin or sys.stdin
+    out = stdout or sys.stdout
+    templates = load_bank_templates(getattr(args, "path", None))
+    pool = _pool(templates, args.family)
+    if not pool:
+        families = sorted({t.family for t in templates.values()})
+        print(f"quiz practice: error: no family {args.family!r} (families: "
+              f"{', '.join(families)})", file=sys.stderr)
+        return 2
+    drill = random.Random(args.seed)
+    score = _Score()
+    for number in range(1, max(args.count, 0) + 1):
+        template = drill.choice(pool)
+        if not _ask_one(template, drill.randrange(2**31), number, args.count, stdin, out, score):
+            break
+    print(f"\n完成 {score.asked} 题：答对 {score.right}，答错 {score.wrong}，跳过 {score.skipped}。",
+          file=out)
+    return 0
+
+
+class _Score:
+    def __init__(self) -> None:
+        self.asked = self.right = self.wrong = self.skipped = 0
+
+
+def _pool(templates: dict[str, Template], family: str | None) -> list[Template]:
+    return [t for t in templates.values() if family is None or t.family == family]
+
+
+def _ask_one(template: Template, seed: int, number: int, total: int, stdin: TextIO,
+             out: TextIO, score: _Score) -> bool:
+    """One question; False when the learner quits or the input ends."""
+    from quiz.numeric import Status, grade, instantiate
+
+    instance = instantiate(template, seed)
+    background = _SolveInBackground(instance)
+    print(f"\n[{number}/{total}] {template.title}（{template.id}，seed {seed}）", file=out)
+    print(instance.prompt, file=out)
+    started = time.monotonic()
+    while True:
+        print("> ", end="", file=out, flush=True)
+        line = stdin.readline()
+        if not line or line.strip().lower() in QUIT_WORDS:
+            return False
+        if not line.strip():
+            score.asked += 1
+            score.skipped += 1
+            print(f"跳过。答案：{_expected_text(instance, background.result())}", file=out)
+            return True
+        verdict = grade(instance, line.strip(), background.result(), time.monotonic() - started)
+        if verdict.status is not Status.UNPARSEABLE:
+            break
+        print(verdict.message, file=out)  # not graded: the learner may type it again
+    score.asked += 1
+    _show(verdict, out, score)
+    return True
+
+
+def _show(verdict: Verdict, out: TextIO, score: _Score) -> None:
+    from quiz.numeric import Status
+
+    if verdict.status is Status.RIGHT:
+        score.right += 1
+    else:
+        score.wrong += 1
+    print(verdict.message, file=out)
+    print("\n" + verdict.worked, file=out)
+
+
+def _expected_text(instance: Instance, solution: Solution) -> str:
+    from quiz.numeric.feedback import format_value
+
+    return format_value(solution.expected, instance)
+
+
+class _SolveInBackground:
+    """Runs the engine on the instance while the learner reads and types."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self._solution: Solution | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        from quiz.numeric import solve
+
+        try:
+            self._solution = solve(self.instance)
+        except BaseException as error:  # re-raised in the main thread by result()
+            self._error = error
+
+    def result(self) -> Solution:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._solution is not None
+        return self._solution
