@@ -50,8 +50,9 @@ def conv_transpose2d_loops(x, w, b, stride, pad, out_pad, groups, dil):
                     for oc in range(og):
                         for u in range(kh):
                             for v in range(kw):
-                                full[ni, g * og + oc, i * stride[0] + u * dil[0],
-                                     j * stride[1] + v * dil[1]] += x[ni, ci, i, j] * w[ci, oc, u, v]
+                                r = i * stride[0] + u * dil[0]
+                                q = j * stride[1] + v * dil[1]
+                                full[ni, g * og + oc, r, q] += x[ni, ci, i, j] * w[ci, oc, u, v]
     out = full[:, :, pad[0]:full_h - pad[0], pad[1]:full_w - pad[1]]
     if b is not None:
         out = out + b[None, :, None, None]

@@ -56,7 +56,7 @@ def test_same_padding_puts_odd_extra_on_bottom_right(kernel: tuple, dilation: tu
                                                                               strict=True)]
     expected = conv2d_loops(x, weight, None, (1, 1), pads, dilation, 1)
     got = conv2d(x, weight, padding="same", dilation=dilation)
-    assert got.shape == x.shape[:1] + (3,) + x.shape[2:]
+    assert got.shape == (*x.shape[:1], 3, *x.shape[2:])
     np.testing.assert_allclose(got, expected, atol=1e-12)
     assert any(after > before for before, after in pads)  # the case really is odd
 
@@ -130,14 +130,16 @@ def conv_configs(draw: st.DrawFn) -> dict:
     d = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
     # input at least as large as the dilated kernel once padded
-    h = draw(st.integers(max(1, d[0] * (k[0] - 1) + 1 - 2 * p[0]), 9))
-    w = draw(st.integers(max(1, d[1] * (k[1] - 1) + 1 - 2 * p[1]), 9))
+    low_h = max(1, d[0] * (k[0] - 1) + 1 - 2 * p[0])
+    low_w = max(1, d[1] * (k[1] - 1) + 1 - 2 * p[1])
+    h = draw(st.integers(low_h, low_h + 5))
+    w = draw(st.integers(low_w, low_w + 5))
     n = draw(st.integers(1, 2))
     return {"n": n, "c": c, "o": o, "h": h, "w": w, "k": k, "s": s, "d": d, "p": p,
             "groups": groups, "seed": draw(st.integers(0, 2**31))}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(conv_configs())
 def test_adjoint_identity_random_configs(cfg: dict) -> None:
     """<conv2d(x, w), y> = <x, conv_transpose2d(y, w)> (output_padding restores input size)."""
@@ -165,7 +167,7 @@ def test_adjoint_identity_random_configs(cfg: dict) -> None:
     assert _inner(fx, y) == pytest.approx(_inner(x, aty), rel=1e-9, abs=1e-9)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(conv_configs(), st.booleans())
 def test_conv2d_random_configs_match_loops(cfg: dict, with_bias: bool) -> None:
     g = np.random.default_rng(cfg["seed"])
@@ -178,7 +180,7 @@ def test_conv2d_random_configs_match_loops(cfg: dict, with_bias: bool) -> None:
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(conv_configs())
 def test_conv_transpose2d_random_configs_match_loops(cfg: dict) -> None:
     g = np.random.default_rng(cfg["seed"])

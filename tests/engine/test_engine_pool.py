@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_reference_loops import adaptive_avg_loops, avg_pool2d_loops, max_pool2d_loops
+from engine_reference_loops import (
+    adaptive_avg_loops,
+    avg_pool2d_loops,
+    max_pool2d_loops,
+    pool_out_len,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,7 +75,7 @@ def test_avg_pool_count_include_pad_divisor() -> None:
     assert avg_pool2d(x, 2, divisor_override=3)[0, 0, 0, 0] == pytest.approx(4 / 3)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(
     k=st.tuples(st.integers(1, 4), st.integers(1, 4)),
     s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
@@ -82,8 +87,10 @@ def test_avg_pool_count_include_pad_divisor() -> None:
 def test_max_pool_random_configs(k: tuple, s: tuple, pad_frac: tuple, d: tuple, ceil: bool,
                                  hw: tuple) -> None:
     p = tuple(min(f, (dd * (kk - 1) + 1) // 2) for f, kk, dd in zip(pad_frac, k, d, strict=True))
-    if any(h + 2 * pp < dd * (kk - 1) + 1 for h, pp, dd, kk in zip(hw, p, d, k, strict=True)):
-        with pytest.raises(ValueError):
+    lengths = [pool_out_len(h, kk, ss, pp, dd, ceil) for h, kk, ss, pp, dd in
+               zip(hw, k, s, p, d, strict=True)]
+    if min(lengths) <= 0:  # PyTorch: "Output size is too small" (ceil mode may still fit one)
+        with pytest.raises(ValueError, match="too small"):
             max_pool2d(data((1, 2, *hw)), k, s, p, d, ceil)
         return
     x = data((1, 2, *hw))
@@ -91,7 +98,7 @@ def test_max_pool_random_configs(k: tuple, s: tuple, pad_frac: tuple, d: tuple, 
                                   max_pool2d_loops(x, k, s, p, d, ceil))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(
     k=st.tuples(st.integers(1, 4), st.integers(1, 4)),
     s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
