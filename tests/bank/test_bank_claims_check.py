@@ -207,3 +207,10 @@ def test_check_command_and_claims_do_not_import_numpy_until_run() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_verbose_shows_what_ran(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bank = write_bank(tmp_path, SMALL_BANK + ERRATUM)
+    assert main(["check", "--bank", str(bank), "-v"]) == 0
+    out = capsys.readouterr().out
+    assert "ran: run_net rf: conv 1 k3 d3 on 1x1x16x16" in out
