@@ -171,6 +171,8 @@ def _shape_convention(expected: tuple[int, ...], given: tuple[int, ...]) -> Matc
     if len(expected) == 2:
         if len(given) == 3 and (given[:2] == expected or given[1:] == expected):
             return Match("题目只问高×宽，通道数不计")
+        if len(given) == 4 and (given[2:] == expected or given[1:3] == expected):
+            return Match("题目只问高×宽，batch 与通道数不计")
         return None
     if len(expected) == 4:
         batch, channels, height, width = expected

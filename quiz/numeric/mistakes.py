@@ -322,7 +322,9 @@ RECIPES: dict[str, Recipe] = {r.id: r for r in (
 FAMILY_RECIPES: dict[str, tuple[str, ...]] = {
     "conv-output": ("no-plus-one", "ceil-not-floor", "ignore-dilation", "one-side-padding",
                     "ignore-padding"),
-    "pool-output": ("no-plus-one", "ceil-not-floor", "floor-not-ceil", "pool-stride-one",
+    # the specific pooling mistakes first: when two recipes give the same value, the first
+    # named is the one the feedback shows
+    "pool-output": ("floor-not-ceil", "pool-stride-one", "ceil-not-floor", "no-plus-one",
                     "ignore-padding"),
     "convT-output": ("no-output-padding", "ignore-padding", "convT-as-conv", "ignore-dilation",
                      "no-plus-one"),
