@@ -144,8 +144,9 @@ def instance_json(instance: Instance, solution: Solution) -> dict[str, Any]:
     row = instance.to_json()
     row["expected"] = json_value(solution.expected)
     row["expected_text"] = format_value(solution.expected, instance)
-    if not isinstance(solution.expected, tuple) and getattr(solution.expected, "denominator", 1) != 1:
-        row["expected_fraction"] = str(solution.expected)
+    expected = solution.expected
+    if not isinstance(expected, tuple) and getattr(expected, "denominator", 1) != 1:
+        row["expected_fraction"] = str(expected)
     row["layers"] = {
         name: {
             "input_shape": list(run.input_shape), "output_shape": list(run.output_shape),

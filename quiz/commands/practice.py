@@ -55,7 +55,8 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
         template = drill.choice(pool)
         if not _ask_one(template, drill.randrange(2**31), number, args.count, stdin, out, score):
             break
-    print(f"\n完成 {score.asked} 题：答对 {score.right}，答错 {score.wrong}，跳过 {score.skipped}。",
+    print(f"\n完成 {score.asked} 题：答对 {score.right}，答错 {score.wrong}，"
+          f"跳过 {score.skipped}。",
           file=out)
     return 0
 

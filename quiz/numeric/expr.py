@@ -106,10 +106,8 @@ def _number_or_value(value: Any) -> Any:
 def _compare(args: tuple[Any, ...], env: Mapping[str, Any], functions: Mapping[str, Any]) -> bool:
     ops, operands = args
     values = [evaluate(operand, env, functions) for operand in operands]
-    for op, left, right in zip(ops, values, values[1:]):
-        if not _COMPARE[op](left, right):
-            return False
-    return True
+    return all(_COMPARE[op](left, right)
+               for op, left, right in zip(ops, values, values[1:], strict=False))
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {

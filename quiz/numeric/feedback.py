@@ -119,7 +119,8 @@ def engine_lines(run: NetRun) -> list[str]:
         shape_out = "×".join(map(str, report.output_shape))
         detail = [f"{report.kind} {shape_in} → {shape_out}"]
         if report.params:
-            detail.append(f"{group(report.weight_params)} 个权重 + {group(report.bias_params)} 个偏置")
+            detail.append(f"{group(report.weight_params)} 个权重 + "
+                          f"{group(report.bias_params)} 个偏置")
         if report.macs:
             detail.append(f"{group(report.macs)} MACs")
         lines.append("- " + "，".join(detail))
@@ -139,7 +140,7 @@ def formula_lines(text: str, run: NetRun, topics: set[str] | None = None) -> lis
         return ["- （含分支的网络：见下方引擎逐层报告）"]
     out: list[str] = []
     rf, jump = 1, 1
-    for line, report in zip(lines, reports):
+    for line, report in zip(lines, reports, strict=True):
         rf, jump, rf_text = _rf_step(line, rf, jump)
         if "rf" in topics:
             out.append(f"- {KIND_NAMES.get(line.kind, line.kind)}：" + (rf_text or "感受野不变"))
@@ -244,7 +245,8 @@ def _lstm(line: NetLine, report: Any) -> list[tuple[str, str]]:
     n_in, hidden = report.input_shape[-1], report.output_shape[-1]
     bias = 0 if line.has_flag("nobias") else 8 * hidden
     total = 4 * hidden * (n_in + hidden) + bias
-    return [("params", f"参数 = 4H·(I + H) + 2·4H = 4·{hidden}·({n_in} + {hidden}) + {bias} = {group(total)}"
+    return [("params", f"参数 = 4H·(I + H) + 2·4H = 4·{hidden}·({n_in} + {hidden}) + {bias} = "
+                       f"{group(total)}"
             "（4 个门 i、f、g、o；W_ih、W_hh 与两组偏置 b_ih、b_hh）")]
 
 

@@ -94,8 +94,8 @@ def _wrong_message(expected: Any, parsed: ParsedAnswer, instance: Instance) -> s
     if parsed.exact and parsed.value is not None and not isinstance(expected, tuple):
         error = _relative_error(parsed.value, Fraction(expected))
         if error is not None and error <= instance.tolerance and Fraction(expected) != 0:
-            message += ("。你的数很接近（相对误差 "
-                        f"{float(error):.2%}）：精确值要逐位写对；估算请写成 1.2亿、120M 或加“约”。")
+            message += (f"。你的数很接近（相对误差 {float(error):.2%}）："
+                        "精确值要逐位写对；估算请写成 1.2亿、120M 或加“约”。")
     return message
 
 
@@ -157,9 +157,9 @@ def _compare_shape(expected: tuple[int, ...], parsed: ParsedAnswer) -> Match | N
     given = parsed.shape
     if given is None:
         # a single number for a square output: "56" for 56×56
-        if parsed.value is not None and len(expected) >= 2 and expected[-1] == expected[-2]:
-            if parsed.value == expected[-1] and (len(expected) == 2):
-                return Match("按正方形 H = W 理解")
+        square = len(expected) == 2 and expected[0] == expected[1]
+        if square and parsed.value is not None and parsed.value == expected[0]:
+            return Match("按正方形 H = W 理解")
         return None
     if given == expected:
         return Match()

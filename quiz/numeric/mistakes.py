@@ -252,7 +252,8 @@ RECIPES: dict[str, Recipe] = {r.id: r for r in (
            "输出尺寸 = ⌊(H + 2p − d(k−1) − 1)/s⌋ + 1：窗口的第一个位置也要算一个。",
            shift=_minus_one),
     Recipe("ceil-not-floor", "向上取整了（应向下取整）",
-           "卷积默认向下取整：放不下一个完整窗口的剩余行列被丢弃（池化只有 ceil_mode=True 才向上取整）。",
+           "卷积默认向下取整：放不下一个完整窗口的剩余行列被丢弃"
+           "（池化只有 ceil_mode=True 才向上取整）。",
            rewrite=_ceil_not_floor),
     Recipe("floor-not-ceil", "忽略了 ceil_mode=True（按向下取整算了）",
            "ceil_mode=True 时向上取整，但最后一个窗口必须从输入或左侧填充内开始。",

@@ -104,7 +104,8 @@ def test_fuzz_any_text_never_raises(text: str) -> None:
     assert parsed.ok or parsed.error
 
 
-ANSWERISH = st.text(alphabet="0123456789.,:/ x×*()[]eE+-^%万亿千KMGkmgbBw约~≈个次参数FLOPsMAC", max_size=30)
+ANSWERISH = st.text(alphabet="0123456789.,:/ x×*()[]eE+-^%万亿千KMGkmgbBw约~≈个次参数FLOPsMAC",
+                    max_size=30)
 
 
 @settings(max_examples=600, deadline=None)

@@ -1,0 +1,83 @@
+"""Time to generate and verify numeric question instances, per family.
+
+    python bench/grading.py [--per-template N] [--seed S]
+
+"generate" is `instantiate` (drawing the parameters; the engine checks the layers), "verify" is
+`solve(..., eager=True)` (the engine runs the layers and every misconception's rewrite) plus
+`grade` of the right answer — what happens between showing a question and its verdict. The run
+caches are cleared before every instance so that each one really runs the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from quiz.bank import load_bank
+from quiz.numeric import Status, core, grade, instantiate, load_templates, measure, solve
+from quiz.numeric.feedback import format_value
+
+BANK = Path(__file__).resolve().parents[1] / "data" / "questions"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def answer_text(value: object) -> str:
+    if isinstance(value, tuple):
+        return "x".join(str(v) for v in value) if len(value) < 4 else str(value)
+    return str(value)
+
+
+def time_instance(template: object, seed: int) -> tuple[float, float]:
+    measure._CACHE.clear()
+    core._SOLUTIONS.clear()
+    start = time.perf_counter()
+    instance = instantiate(template, seed)  # type: ignore[arg-type]
+    generated = time.perf_counter()
+    solution = solve(instance, eager=True)
+    verdict = grade(instance, answer_text(solution.expected), solution)
+    done = time.perf_counter()
+    if verdict.status is not Status.RIGHT:
+        raise SystemExit(f"{instance.template_id} seed {seed}: right answer not accepted "
+                         f"({format_value(solution.expected)}: {verdict.message})")
+    return generated - start, done - generated
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-template", type=int, default=20, help="instances per template")
+    parser.add_argument("--seed", type=int, default=1000, help="first seed")
+    args = parser.parse_args()
+    templates = load_templates(load_bank(BANK))
+    instantiate(next(iter(templates.values())), 0)  # warm up: imports NumPy and the engine
+    families: dict[str, list[tuple[float, float]]] = {}
+    counts: dict[str, int] = {}
+    for template in templates.values():
+        counts[template.family] = counts.get(template.family, 0) + 1
+        for seed in range(args.seed, args.seed + args.per_template):
+            families.setdefault(template.family, []).append(time_instance(template, seed))
+    print(f"{len(templates)} templates, {args.per_template} instances each "
+          "(times in ms; engine caches cleared per instance)\n")
+    header = (f"{'family':16s} {'tmpl':>4s} {'n':>4s} {'gen med':>8s} {'gen p95':>8s} "
+              f"{'verify med':>10s} {'verify p95':>10s} {'total p95':>9s}")
+    print(header)
+    print("-" * len(header))
+    for family, times in families.items():
+        gen = [g * 1000 for g, _ in times]
+        ver = [v * 1000 for _, v in times]
+        total = [(g + v) * 1000 for g, v in times]
+        print(f"{family:16s} {counts[family]:4d} {len(times):4d} {statistics.median(gen):8.1f} "
+              f"{percentile(gen, 0.95):8.1f} {statistics.median(ver):10.1f} "
+              f"{percentile(ver, 0.95):10.1f} {percentile(total, 0.95):9.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
