@@ -424,18 +424,18 @@ class _PoolGeometry:
 
 def _pool_geometry(
     op: str, in_hw: tuple[int, int], kernel_size: IntPair, stride: IntPair | None,
-    padding: IntPair, dilation: IntPair, ceil_mode: bool, max_pad_of_kernel: bool,
+    padding: IntPair, dilation: IntPair, ceil_mode: bool,
 ) -> _PoolGeometry:
     kernel = _positive_pair(kernel_size, "kernel_size")
     # PyTorch: stride=None (or an empty list) means stride = kernel_size
     stride_hw = kernel if stride is None or stride == [] else _positive_pair(stride, "stride")
     pad = _non_negative_pair(padding, "padding")
     dil = _positive_pair(dilation, "dilation")
-    for p, k, d in zip(pad, kernel, dil, strict=True):
-        limit = (d * (k - 1) + 1) / 2 if max_pad_of_kernel else k / 2
-        if p > limit:
-            raise ValueError(f"{op}: pad should be at most half of effective kernel size, "
-                             f"but got pad={p}, kernel_size={k} and dilation={d}")
+    for p, k in zip(pad, kernel, strict=True):
+        # PyTorch (pool2d_shape_check): integer half of the kernel size, dilation not counted
+        if p > k // 2:
+            raise ValueError(f"{op}: pad should be smaller than or equal to half of kernel "
+                             f"size, but got pad={p} and kernel_size={k}")
     out_hw = tuple(
         pool_output_size(s, k, st, p, d, ceil_mode)
         for s, k, st, p, d in zip(in_hw, kernel, stride_hw, pad, dil, strict=True)
@@ -480,7 +480,7 @@ def max_pool2d(
         raise ValueError("max_pool2d: return_indices is not supported by this engine")
     x, unbatched = _as_batched(x, "max_pool2d")
     g = _pool_geometry("max_pool2d", x.shape[2:], kernel_size, stride, padding, dilation,
-                       ceil_mode, max_pad_of_kernel=True)
+                       ceil_mode)
     dtype = _float_dtype(x)
     x_pad = _pad_for_pool(x.astype(dtype, copy=False), g, -np.inf)
     taps = _pool_taps(x_pad, g)
@@ -506,8 +506,7 @@ def avg_pool2d(
     ``count_include_pad`` is False, clipped further to the real input.
     """
     x, unbatched = _as_batched(x, "avg_pool2d")
-    g = _pool_geometry("avg_pool2d", x.shape[2:], kernel_size, stride, padding, 1, ceil_mode,
-                       max_pad_of_kernel=False)
+    g = _pool_geometry("avg_pool2d", x.shape[2:], kernel_size, stride, padding, 1, ceil_mode)
     dtype = _float_dtype(x)
     x_pad = _pad_for_pool(x.astype(dtype, copy=False), g, 0.0)
     total = np.zeros(x_pad.shape[:2] + g.out_hw, dtype=dtype)
