@@ -5,6 +5,20 @@ Public API (used by the TUI, the store integration and the CLI):
 `Status`, `parse_answer`, `ParsedAnswer`, `fixed_seeds`, `families`.
 Importing this package loads neither NumPy nor the engine (they load when a net first runs), and
 never Textual or SQLAlchemy.
+
+Typical use (one review of a numeric card)::
+
+    templates = load_templates(questions)           # bank questions of kind numeric, by id
+    instance = instantiate(templates[qid], seed)    # seed: stored in the review log; the engine
+                                                    # checks the drawn layers (cached runs)
+    solution = solve(instance)                      # in a worker while the prompt is shown:
+                                                    # engine runs + every misconception's value
+    verdict = grade(instance, text, solution, elapsed_s)
+    verdict.status          # Status.RIGHT / WRONG / UNPARSEABLE (unparseable: ask again)
+    verdict.message, verdict.mistake, verdict.worked (Markdown), verdict.suggested_rating
+    # 3 Good, 4 Easy (right and quick), 1 Again (wrong), 0 (unparseable: not graded)
+
+`instantiate(template, -1)` is the template's first fixed instance (a source's worked numbers).
 """
 
 from quiz.numeric.answer import ParsedAnswer, parse_answer

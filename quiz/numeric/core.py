@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -141,12 +142,14 @@ def instantiate(template: Template, seed: int) -> Instance:
 
 
 _SOLUTIONS: OrderedDict[tuple[Any, ...], Solution] = OrderedDict()
+_SOLUTIONS_LOCK = threading.Lock()  # solve runs in the TUI's worker thread
 
 
 def solve(instance: Instance, eager: bool = True) -> Solution:
     """Run the engine on the instance's nets (and, when `eager`, on every misconception's
     rewrite of them, so that grading a wrong answer needs no further engine work)."""
-    cached = _SOLUTIONS.get(instance.key)
+    with _SOLUTIONS_LOCK:
+        cached = _SOLUTIONS.get(instance.key)
     if cached is not None:
         if eager:
             cached.alternatives  # noqa: B018 - computes and caches them
@@ -159,9 +162,10 @@ def solve(instance: Instance, eager: bool = True) -> Solution:
     solution = Solution(instance, ask, expected, runs, want_rf, time.perf_counter() - start)
     if eager:
         solution.alternatives  # noqa: B018 - computes and caches them
-    _SOLUTIONS[instance.key] = solution
-    if len(_SOLUTIONS) > SOLUTION_CACHE_SIZE:
-        _SOLUTIONS.popitem(last=False)
+    with _SOLUTIONS_LOCK:
+        _SOLUTIONS[instance.key] = solution
+        if len(_SOLUTIONS) > SOLUTION_CACHE_SIZE:
+            _SOLUTIONS.popitem(last=False)
     return solution
 
 

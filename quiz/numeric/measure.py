@@ -8,6 +8,7 @@ values of the arrays do not matter, only that the real ops ran on them.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,19 +40,23 @@ class NetError(ValueError):
 
 
 _CACHE: OrderedDict[tuple[str, bool], NetRun] = OrderedDict()
+# The TUI solves in a worker thread while the main thread may draw the next instance.
+_CACHE_LOCK = threading.Lock()
 
 
 def run_text(text: str, want_rf: bool = False) -> NetRun:
     """Run one net text (cached by text: instances and recipes often repeat a net)."""
     key = (render(parse_lines(text)), want_rf)
-    cached = _CACHE.get(key)
-    if cached is not None:
-        _CACHE.move_to_end(key)
-        return cached
-    result = _run_uncached(key[0], want_rf)
-    _CACHE[key] = result
-    if len(_CACHE) > RUN_CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            _CACHE.move_to_end(key)
+            return cached
+    result = _run_uncached(key[0], want_rf)  # outside the lock: runs may take a while
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        if len(_CACHE) > RUN_CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return result
 
 
