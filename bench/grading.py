@@ -4,8 +4,9 @@
 
 "generate" is `instantiate` (drawing the parameters; the engine checks the layers), "verify" is
 `solve(..., eager=True)` (the engine runs the layers and every misconception's rewrite) plus
-`grade` of the right answer — what happens between showing a question and its verdict. The run
-caches are cleared before every instance so that each one really runs the engine.
+`grade` of the right answer; "grade" alone is what follows Enter once the worker has solved the
+instance. The run caches are cleared before every instance so that each one really runs the
+engine.
 """
 
 from __future__ import annotations
@@ -35,19 +36,20 @@ def answer_text(value: object) -> str:
     return str(value)
 
 
-def time_instance(template: object, seed: int) -> tuple[float, float]:
+def time_instance(template: object, seed: int) -> tuple[float, float, float]:
     measure._CACHE.clear()
     core._SOLUTIONS.clear()
     start = time.perf_counter()
     instance = instantiate(template, seed)  # type: ignore[arg-type]
     generated = time.perf_counter()
     solution = solve(instance, eager=True)
+    solved = time.perf_counter()
     verdict = grade(instance, answer_text(solution.expected), solution)
     done = time.perf_counter()
     if verdict.status is not Status.RIGHT:
         raise SystemExit(f"{instance.template_id} seed {seed}: right answer not accepted "
                          f"({format_value(solution.expected)}: {verdict.message})")
-    return generated - start, done - generated
+    return generated - start, done - generated, done - solved
 
 
 def main() -> int:
@@ -57,7 +59,7 @@ def main() -> int:
     args = parser.parse_args()
     templates = load_templates(load_bank(BANK))
     instantiate(next(iter(templates.values())), 0)  # warm up: imports NumPy and the engine
-    families: dict[str, list[tuple[float, float]]] = {}
+    families: dict[str, list[tuple[float, float, float]]] = {}
     counts: dict[str, int] = {}
     for template in templates.values():
         counts[template.family] = counts.get(template.family, 0) + 1
@@ -66,16 +68,18 @@ def main() -> int:
     print(f"{len(templates)} templates, {args.per_template} instances each "
           "(times in ms; engine caches cleared per instance)\n")
     header = (f"{'family':16s} {'tmpl':>4s} {'n':>4s} {'gen med':>8s} {'gen p95':>8s} "
-              f"{'verify med':>10s} {'verify p95':>10s} {'total p95':>9s}")
+              f"{'verify med':>10s} {'verify p95':>10s} {'total p95':>9s} {'grade p95':>9s}")
     print(header)
     print("-" * len(header))
     for family, times in families.items():
-        gen = [g * 1000 for g, _ in times]
-        ver = [v * 1000 for _, v in times]
-        total = [(g + v) * 1000 for g, v in times]
+        gen = [g * 1000 for g, _, _ in times]
+        ver = [v * 1000 for _, v, _ in times]
+        total = [(g + v) * 1000 for g, v, _ in times]
+        grading = [r * 1000 for _, _, r in times]
         print(f"{family:16s} {counts[family]:4d} {len(times):4d} {statistics.median(gen):8.1f} "
               f"{percentile(gen, 0.95):8.1f} {statistics.median(ver):10.1f} "
-              f"{percentile(ver, 0.95):10.1f} {percentile(total, 0.95):9.1f}")
+              f"{percentile(ver, 0.95):10.1f} {percentile(total, 0.95):9.1f} "
+              f"{percentile(grading, 0.95):9.1f}")
     return 0
 
 

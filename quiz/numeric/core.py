@@ -131,7 +131,7 @@ def instantiate(template: Template, seed: int) -> Instance:
     batch_text = substitute(template.batch, params) if template.batch else ""
     return Instance(
         template_id=template.id, family=template.family, seed=seed, params=params,
-        prompt=substitute(template.prompt, params), unit=template.unit,
+        prompt=substitute(template.prompt, params) + _answer_hint(template), unit=template.unit,
         nets=tuple((name, render(parse_lines(substitute(text, params))))
                    for name, text in template.nets),
         ask=template.ask_text, tolerance=template.tolerance,
@@ -139,6 +139,22 @@ def instantiate(template: Template, seed: int) -> Instance:
         mistakes=tuple(r.id for r in recipes_for(template.family, template.mistakes)),
         source=template.fixed[-seed - 1].label if seed < 0 else None,
     )
+
+
+SHAPE_ASKS = frozenset({"out_hw", "out_shape"})
+
+
+def _answer_hint(template: Template) -> str:
+    """The grading rule, stated with the question (exact vs. tolerance)."""
+    from quiz.numeric.expr import calls_in
+
+    if calls_in(template.ask) & SHAPE_ASKS:
+        return ""
+    if template.tolerance == 0:
+        return "\n\n（请给出精确值。）"
+    percent = f"{float(template.tolerance) * 100:g}%"
+    return ("\n\n（精确值请逐位写对；写成近似值（如 1.2M、1.2亿、约 …）时"
+            f"相对误差 {percent} 内算对。）")
 
 
 _SOLUTIONS: OrderedDict[tuple[Any, ...], Solution] = OrderedDict()

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quiz.bank import load_bank
 from quiz.numeric import RECIPES, Status, Template, grade, instantiate, load_templates, solve
@@ -166,3 +168,22 @@ def test_worked_solution_substitutes_numbers(templates: dict[str, Template]) -> 
     worked = grade(instance, "1").worked
     assert "112·112·64·1·3·3" in worked and "109,985,792" in worked
     assert "conv2d 1×64×112×112 → 1×128×112×112" in worked
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=40))
+def test_fuzz_grade_never_raises(text: str) -> None:
+    instance = instantiate(_templates()["num-macs-dws-ratio"], -1)
+    verdict = grade(instance, text)
+    assert verdict.status in (Status.RIGHT, Status.WRONG, Status.UNPARSEABLE)
+    assert verdict.message
+
+
+def _templates() -> dict[str, Template]:
+    """Loaded once: hypothesis tests cannot take function-scoped fixtures."""
+    if not _CACHE:
+        _CACHE.append(load_templates(load_bank(BANK)))
+    return _CACHE[0]
+
+
+_CACHE: list[dict[str, Template]] = []
