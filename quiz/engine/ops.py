@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 __all__ = [
     "WorkTally",
@@ -42,6 +43,7 @@ IntPair = int | Sequence[int]
 # memory of one convolution bounded whatever the image size, and a buffer of a few MiB stays in
 # cache between the gather and the GEMM (measured best on 2-core x86: 2-8 MiB).
 CHUNK_BYTES = 4 * 1024 * 1024
+MIN_GEMM_COLUMNS = 1024
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,15 +210,20 @@ def conv2d(
             "input size"
         )
     dtype = _float_dtype(x, weight, bias)
-    # the stride-1 path reads a little past the last padded row: give it one zero row
-    extra_row = 1 if stride_hw == (1, 1) and not (c_per_group == 1 and groups > 1) else 0
-    x_pad = np.pad(x.astype(dtype, copy=False), ((0, 0), (0, 0), (pt, pb + extra_row), (pl, pr)))
+    x = x.astype(dtype, copy=False)
+    weight = weight.astype(dtype, copy=False)
     out_h = conv_output_size(h, kh, stride_hw[0], pt + pb, dilation_hw[0])
     out_w = conv_output_size(w, kw, stride_hw[1], pl + pr, dilation_hw[1])
-    weight = weight.astype(dtype, copy=False)
-    if c_per_group == 1 and c_out >= groups > 1:
+    if c_per_group == 1 and groups > 1:
+        x_pad = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
         out = _depthwise_conv(x_pad, weight, groups, stride_hw, dilation_hw, out_h, out_w)
+    elif (kh, kw) == (1, 1) and stride_hw == (1, 1) and (pt, pb, pl, pr) == (0, 0, 0, 0):
+        out = _pointwise_conv(x, weight, groups)
     else:
+        # the stride-1 gather reads up to (kW-1)*dW values past the last padded row: one more
+        # zero row keeps those reads inside the array
+        extra_row = 1 if stride_hw == (1, 1) else 0
+        x_pad = np.pad(x, ((0, 0), (0, 0), (pt, pb + extra_row), (pl, pr)))
         out = _gemm_conv(x_pad, weight, groups, stride_hw, dilation_hw, out_h, out_w)
     if bias is not None:
         out += np.asarray(bias, dtype=dtype)[None, :, None, None]
@@ -232,6 +239,16 @@ def _check_bias(bias: np.ndarray | None, channels: int, op: str) -> None:
 def _rows_per_chunk(bytes_per_row: int, total_rows: int, budget: int | None = None) -> int:
     budget = CHUNK_BYTES if budget is None else budget
     return int(max(1, min(total_rows, budget // max(1, bytes_per_row))))
+
+
+def _pointwise_conv(x: np.ndarray, weight: np.ndarray, groups: int) -> np.ndarray:
+    """1x1, stride 1, no padding: the input already is the GEMM operand, no gather at all."""
+    n, c_in, h, w = x.shape
+    c_out = weight.shape[0]
+    w_mat = weight.reshape(groups, c_out // groups, c_in // groups)
+    out = np.matmul(w_mat, x.reshape(n, groups, c_in // groups, h * w))
+    _tally_gemm(c_out // groups, c_in // groups, h * w, batch=n * groups)
+    return out.reshape(n, c_out, h, w)
 
 
 def _gemm_conv(
@@ -253,6 +270,8 @@ def _gemm_conv(
     w_mat = weight.reshape(groups, out_per_group, k)
     row_len = wp if stride == (1, 1) else out_w
     rows = _rows_per_chunk(c_in * kh * kw * row_len * x_pad.itemsize, out_h)
+    # but never so few columns that each GEMM call is too thin for BLAS to run at full speed
+    rows = min(out_h, max(rows, -(-MIN_GEMM_COLUMNS // row_len)))
     cols_buf = np.empty(c_in * kh * kw * rows * row_len, dtype=x_pad.dtype)
     res_buf = np.empty(c_out * rows * row_len, dtype=x_pad.dtype)
     out = np.empty((n, c_out, out_h, out_w), dtype=x_pad.dtype)
@@ -283,13 +302,15 @@ def _gather_columns(
                 offset = (row0 + i * dilation[0]) * wp + j * dilation[1]
                 cols[:, i, j] = flat[:, offset:offset + length]
         return
-    sh, sw = stride
-    for i in range(kh):
-        top = row0 * sh + i * dilation[0]
-        for j in range(kw):
-            left = j * dilation[1]
-            tap = image[:, top:top + (rows - 1) * sh + 1:sh, left:left + (out_w - 1) * sw + 1:sw]
-            cols[:, i, j] = tap.reshape(c, rows * out_w)
+    # strided: one copy from the window view (C, kH, kW, rows, outW) of the padded image
+    sc, sh, sw = image.strides
+    windows = as_strided(
+        image[:, row0 * stride[0]:, :],
+        shape=(c, kh, kw, rows, out_w),
+        strides=(sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1]),
+        writeable=False,
+    )
+    np.copyto(cols.reshape(c, kh, kw, rows, out_w), windows)
 
 
 def _depthwise_conv(
