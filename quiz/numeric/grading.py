@@ -56,6 +56,14 @@ def json_value(value: Any) -> Any:
     return value
 
 
+# Notes for a right number whose stated unit is the other convention.
+MISLABELLED = {
+    "flops": "数值对；但按 FLOPs = 2×MACs 的约定，这个数是乘加次数 MACs",
+    "macs": "数值对；但按 FLOPs = 2×MACs 的约定，这个数是 FLOPs，不是 MACs",
+    "bytes": "数值对；不过这是元素个数，不是字节数（float32 每元素 4 字节）",
+}
+
+
 @dataclass(frozen=True)
 class Match:
     note: str = ""
@@ -114,6 +122,17 @@ def compare(expected: Any, parsed: ParsedAnswer, instance: Instance) -> Match | 
     if value is None:
         return None
     target = Fraction(expected)
+    match = _close(value, target, parsed, instance.tolerance, note)
+    if match is None and note and parsed.value is not None:
+        # the number is right but labelled in the other convention (004#12 calls multiply-adds
+        # "FLOPs"): accept it, and say which convention the question uses
+        match = _close(parsed.value, target, parsed, instance.tolerance,
+                       MISLABELLED.get(parsed.unit or "", ""))
+    return match
+
+
+def _close(value: Fraction, target: Fraction, parsed: ParsedAnswer, tolerance: Fraction,
+           note: str) -> Match | None:
     if value == target:
         return Match(note)
     if parsed.exact and target.denominator == 1:
@@ -121,8 +140,8 @@ def compare(expected: Any, parsed: ParsedAnswer, instance: Instance) -> Match | 
     if parsed.exact and _is_small_fraction(parsed):
         return None  # "1/9" is an exact ratio: it must be the exact ratio
     error = _relative_error(value, target)
-    if error is not None and error <= instance.tolerance:
-        return Match(note or f"在允许误差 {float(instance.tolerance):.1%} 内")
+    if error is not None and error <= tolerance:
+        return Match(note or f"在允许误差 {float(tolerance):.1%} 内")
     return None
 
 
