@@ -116,6 +116,10 @@ SOURCE_NUMBERS: list[tuple[str, int, str]] = [
     ("num-params-dws", -1, "656"),                       # 002#16 depthwise separable
     ("num-params-dwconv", -1, "2.3K"),                   # 004#54 conv 2
     ("num-macs-conv", -1, "2.42G"),                      # 004#54 conv 1
+    ("num-macs-conv", -2, "9.44M"),                      # 004#54 conv 3
+    ("num-macs-conv", -3, "924844032"),                  # 003#17 standard conv
+    ("num-params-conv-nobias", -3, "2.3K"),              # 004#54 conv 3
+    ("num-rf-dilated-single", -2, "7"),                  # 004#3 dilation 3 (source: 8)
     ("num-macs-dwconv", -1, "9.44M"),                    # 004#54 conv 2
     ("num-macs-dws", -1, "109985792"),                   # 003#17
     ("num-macs-dws-ratio", -1, "0.1189"),                # 003#17
