@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from quiz.engine import layers as L
-from quiz.engine.netspec import ConcatSpec, LayerSpec, NetSpec, Node, ResidualSpec, parse_net
+from quiz.engine.netspec import (
+    ConcatSpec,
+    LayerSpec,
+    NetSpec,
+    NetSpecError,
+    Node,
+    ResidualSpec,
+    parse_net,
+)
 from quiz.engine.report import LayerReport, NetReport
 
 __all__ = ["Concat", "Item", "NetRun", "Residual", "build_layer", "run_net"]
@@ -90,8 +98,9 @@ def build_layer(spec: LayerSpec, input_shape: tuple[int, ...]) -> L.Layer:
 
 
 class _Runner:
-    def __init__(self, rng: np.random.Generator, progress: Progress | None, total: int) -> None:
-        self.rng, self.progress, self.total = rng, progress, total
+    def __init__(self, rng: np.random.Generator, progress: Progress | None, total: int,
+                 source: str) -> None:
+        self.rng, self.progress, self.total, self.source = rng, progress, total, source
         self.report = NetRun()
         self.done = 0
 
@@ -118,7 +127,12 @@ class _Runner:
         if isinstance(node, ConcatSpec):
             return self.run_concat(node, x, prefix, depth)
         layer = node if isinstance(node, L.Layer) else self._build(node, x.shape)
-        y, report = layer.run(x, self.rng)
+        try:
+            y, report = layer.run(x, self.rng)
+        except ValueError as err:
+            if isinstance(node, L.Layer):
+                raise
+            raise NetSpecError(self.source, node.line, f"{node.text}: {err}") from None
         if depth:
             report = _with_depth(report, depth)
         self.emit(report, [*prefix, layer])
@@ -128,7 +142,7 @@ class _Runner:
         try:
             return build_layer(spec, shape)
         except ValueError as err:
-            raise ValueError(f"line {spec.line} ({spec.text}): {err}") from None
+            raise NetSpecError(self.source, spec.line, f"{spec.text}: {err}") from None
 
     def run_residual(self, node: ResidualSpec, x: np.ndarray, prefix: list[Item],
                      depth: int) -> tuple[np.ndarray, Item]:
@@ -138,8 +152,9 @@ class _Runner:
         if node.shortcut is not None:
             skip, shortcut = self.run_seq(node.shortcut, x, prefix, depth + 1)
         if body_out.shape != skip.shape:
-            raise ValueError(f"line {node.line}: residual body gives {body_out.shape} but the "
-                             f"shortcut gives {skip.shape}; add a projection 'shortcut'")
+            raise NetSpecError(self.source, node.line,
+                               f"residual body gives {body_out.shape} but the shortcut gives "
+                               f"{skip.shape}; add a projection 'shortcut'")
         y = body_out + skip
         item = Residual(body, shortcut)
         self.emit(_join_report("add", "residual add", (body_out, skip), y, depth),
@@ -155,8 +170,9 @@ class _Runner:
             branches.append(built)
         spatial = {o.shape[:1] + o.shape[2:] for o in outputs}
         if len(spatial) != 1:
-            raise ValueError(f"line {node.line}: concat branches give shapes "
-                             f"{[o.shape for o in outputs]}; all but channels must agree")
+            raise NetSpecError(self.source, node.line,
+                               f"concat branches give shapes {[o.shape for o in outputs]}; "
+                               "all but channels must agree")
         y = np.concatenate(outputs, axis=1)
         item = Concat(branches)
         self.emit(_join_report("concat", "concat", tuple(outputs), y, depth), [*prefix, item])
@@ -223,7 +239,8 @@ def run_net(
         raise ValueError(f"input shape must be (C, H, W) or (N, C, H, W), got {input_shape}")
     rng = rng if rng is not None else np.random.default_rng(0)
     x = rng.standard_normal(shape, dtype=np.float32).astype(dtype, copy=False)
-    runner = _Runner(rng, progress, count_layers(nodes))
+    source = spec_or_layers.source if isinstance(spec_or_layers, NetSpec) else "<layers>"
+    runner = _Runner(rng, progress, count_layers(nodes), source)
     y, graph = runner.run_seq(nodes, x, [], 0)
     result = runner.report
     result.input_shape, result.output_shape, result.graph = shape, tuple(y.shape), graph

@@ -171,3 +171,22 @@ def test_runtime_shape_errors_are_value_errors() -> None:
         run_net(parse_net("input 3x4x4\nconv 8 k7\n"))
     with pytest.raises(ValueError, match="no input shape"):
         run_net(parse_net("conv 8 k3\n"))
+
+
+def test_the_contract_example_parses() -> None:
+    contract = Path(__file__).resolve().parents[2] / "docs" / "engine-contract.md"
+    text = contract.read_text(encoding="utf-8")
+    example = text[text.index("```\ninput") + 4:]
+    example = example[:example.index("```")]
+    spec = parse_net(example, source=str(contract))
+    assert spec.input_shape == (3, 224, 224)
+    assert [type(n).__name__ for n in spec.nodes].count("ConcatSpec") == 1
+    assert spec.nodes[-1].kind == "fc"
+
+
+def test_readme_documents_every_keyword() -> None:
+    readme = (NETS / "README.md").read_text(encoding="utf-8")
+    from quiz.engine.netspec import _LAYER_OPTIONS
+
+    for keyword in _LAYER_OPTIONS:
+        assert f"`{keyword}" in readme, keyword
