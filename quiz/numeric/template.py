@@ -112,7 +112,7 @@ def parse_template(content: str, *, id: str, title: str = "", first_line: int = 
     template = Template(
         id=id, family=scalars["family"][0], title=title, params=params,
         constraints=tuple((text, _expr(text, line)) for text, line in sections.get("where", [])),
-        nets=nets, ask=ask, ask_text=ask_text, prompt="\n".join(t for t, _ in prompt_lines),
+        nets=nets, ask=ask, ask_text=ask_text, prompt="\n\n".join(t for t, _ in prompt_lines),
         unit=scalars.get("unit", ("", 0))[0],
         tolerance=_tolerance(*scalars.get("tolerance", ("1%", first_line))),
         batch=scalars.get("batch", ("", 0))[0],
