@@ -92,19 +92,33 @@ class Solution:
         return self._alternatives
 
 
-def load_templates(questions: Iterable[Any]) -> dict[str, Template]:
-    """Templates from bank questions of kind numeric (one ```template block each)."""
+def load_templates(
+    questions: Iterable[Any], errors: list[TemplateError] | None = None,
+) -> dict[str, Template]:
+    """Templates from bank questions of kind numeric (one ```template block each).
+
+    A malformed template raises `TemplateError` (naming file and line) — unless `errors` is
+    given: then it is appended there and skipped, so one bad template cannot stop a session."""
     templates: dict[str, Template] = {}
     for question in questions:
         kind = getattr(question.kind, "value", question.kind)
         if kind != "numeric":
             continue
-        blocks = [b for b in question.blocks if b.info == "template"]
-        if len(blocks) != 1:
-            raise TemplateError(f"{question.file}:{question.line}: numeric question "
-                                f"{question.id!r} needs exactly one ```template block")
-        templates[question.id] = _template_from(question, blocks[0])
+        try:
+            templates[question.id] = _template_for(question)
+        except TemplateError as error:
+            if errors is None:
+                raise
+            errors.append(error)
     return templates
+
+
+def _template_for(question: Any) -> Template:
+    blocks = [b for b in question.blocks if b.info == "template"]
+    if len(blocks) != 1:
+        raise TemplateError(f"{question.file}:{question.line}: numeric question "
+                            f"{question.id!r} needs exactly one ```template block")
+    return _template_from(question, blocks[0])
 
 
 def _template_from(question: Any, block: Any) -> Template:

@@ -108,6 +108,13 @@ def test_bank_file_error_names_file_and_line() -> None:
         load_templates(parse_text(broken, "numeric-test.md"))
 
 
+def test_bad_templates_can_be_collected_instead_of_raised() -> None:
+    questions = parse_text(BANK_FILE.replace("tolerance: 0", "tolerance: lots"), "n.md")
+    errors: list[TemplateError] = []
+    assert load_templates(questions, errors=errors) == {}
+    assert len(errors) == 1 and "n.md:" in str(errors[0])
+
+
 def test_contradictory_constraints_fail_clearly() -> None:
     template = parse_template(GOOD.replace("H % 2 == 0", "H > 100"), id="t")
     from quiz.numeric import SamplingError
