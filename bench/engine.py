@@ -96,15 +96,29 @@ def bench_case(case: ConvCase, budget: float) -> dict[str, object]:
     b = rng.standard_normal((case.n, case.groups, k, n), dtype=np.float32)
     engine = lambda: conv2d(x, w, None, case.stride, case.padding, 1, case.groups)  # noqa: E731
     gemm = lambda: np.matmul(a, b)  # noqa: E731
-    # interleave: engine, gemm, engine, gemm - so both see the same machine load
-    t_engine = min(best_time(engine, budget / 2), best_time(engine, budget / 2))
-    t_gemm = min(best_time(gemm, budget / 2), best_time(gemm, budget / 2))
+    # interleaved (engine, gemm, engine, gemm) so that both see the same machine load
+    t_engine = best_time(engine, budget / 2)
+    t_gemm = best_time(gemm, budget / 2)
     t_engine = min(t_engine, best_time(engine, budget / 2))
     t_gemm = min(t_gemm, best_time(gemm, budget / 2))
-    torch_fn = torch_conv(case, x, w)
-    t_torch = best_time(torch_fn, budget) if torch_fn is not None else None
-    return {"case": case, "engine": t_engine, "gemm": t_gemm, "torch": t_torch,
+    return {"case": case, "engine": t_engine, "gemm": t_gemm, "torch": None,
             "gemm_shape": f"{batch}x({m}x{k}x{n})"}
+
+
+def add_torch_times(rows: list[dict[str, object]], budget: float) -> None:
+    """Measured after all NumPy runs: once imported, torch's OpenMP pool competes with
+    OpenBLAS's threads and would slow the NumPy measurements down."""
+    for row in rows:
+        case = row["case"]
+        assert isinstance(case, ConvCase)
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((case.n, case.c, case.hw, case.hw), dtype=np.float32)
+        w = rng.standard_normal((case.out, case.c // case.groups, case.k, case.k),
+                                dtype=np.float32)
+        torch_fn = torch_conv(case, x, w)
+        if torch_fn is None:
+            return
+        row["torch"] = best_time(torch_fn, budget)
 
 
 def print_table(rows: list[dict[str, object]]) -> None:
@@ -148,10 +162,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat-seconds", type=float, default=0.3,
                         help="time budget per measurement (the minimum is kept)")
+    parser.add_argument("--no-torch", action="store_true", help="do not time PyTorch")
     parser.add_argument("--skip-large", action="store_true",
                         help="skip the 1x256x224x224 memory measurement")
     args = parser.parse_args()
     rows = [bench_case(case, args.repeat_seconds) for case in CASES]
+    large = None if args.skip_large else peak_memory_large_conv()
+    if not args.no_torch:
+        add_torch_times(rows, args.repeat_seconds)
     print_table(rows)
     ratios = [float(r["engine"]) / float(r["gemm"]) for r in rows  # type: ignore[arg-type]
               if not r["case"].groups > 1]  # type: ignore[attr-defined]
@@ -160,8 +178,8 @@ def main() -> None:
           f"(geometric mean {float(np.exp(np.mean(np.log(ratios)))):.2f}x)")
     print("depthwise: no GEMM to speak of (M=1, K=9 per channel); the engine multiply-adds "
           "the 9 shifted views instead, the GEMM column is only a reference")
-    if not args.skip_large:
-        seconds, peak, tensors = peak_memory_large_conv()
+    if large is not None:
+        seconds, peak, tensors = large
         im2col = 256 * 9 * 224 * 224 * 4 / 2**20
         print(f"\n1x256x224x224 -> 256 3x3 conv (float32): {seconds:.2f} s, traced peak "
               f"{peak:.0f} MiB (input+weight+output {tensors:.0f} MiB; an unchunked im2col "

@@ -41,8 +41,8 @@ IntPair = int | Sequence[int]
 
 # Bytes of gathered windows (the im2col buffer) per chunk of output rows. Chunking keeps the peak
 # memory of one convolution bounded whatever the image size, and a buffer of a few MiB stays in
-# cache between the gather and the GEMM (measured best on 2-core x86: 2-8 MiB).
-CHUNK_BYTES = 4 * 1024 * 1024
+# cache between the gather and the GEMM (on a 2-core x86, 2-16 MiB measured alike).
+CHUNK_BYTES = 8 * 1024 * 1024
 MIN_GEMM_COLUMNS = 1024
 
 
@@ -220,10 +220,7 @@ def conv2d(
     elif (kh, kw) == (1, 1) and stride_hw == (1, 1) and (pt, pb, pl, pr) == (0, 0, 0, 0):
         out = _pointwise_conv(x, weight, groups)
     else:
-        # the stride-1 gather reads up to (kW-1)*dW values past the last padded row: one more
-        # zero row keeps those reads inside the array
-        extra_row = 1 if stride_hw == (1, 1) else 0
-        x_pad = np.pad(x, ((0, 0), (0, 0), (pt, pb + extra_row), (pl, pr)))
+        x_pad = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
         out = _gemm_conv(x_pad, weight, groups, stride_hw, dilation_hw, out_h, out_w)
     if bias is not None:
         out += np.asarray(bias, dtype=dtype)[None, :, None, None]
@@ -258,59 +255,44 @@ def _gemm_conv(
     """im2col by chunks of output rows, one BLAS GEMM per (sample, group, chunk).
 
     The column buffer of a chunk is sized to stay in cache (``CHUNK_BYTES``) and is reused, so
-    the gather is cheap next to the GEMM and the peak memory is bounded whatever the image.
-    With stride 1 the output is computed on the padded width: then the inputs under one kernel
-    tap for a whole chunk are a single contiguous run of the flattened channel (a plain copy,
-    no per-pixel indexing); the Wp - outW extra columns are dropped afterwards.
+    the gather is cheap next to the GEMM and the peak memory is bounded whatever the image. The
+    GEMM writes straight into the output rows of the chunk (a strided matrix BLAS accepts).
     """
-    n, c_in, _, wp = x_pad.shape
+    n, c_in = x_pad.shape[:2]
     c_out, c_per_group, kh, kw = weight.shape
     k = c_per_group * kh * kw
     out_per_group = c_out // groups
     w_mat = weight.reshape(groups, out_per_group, k)
-    row_len = wp if stride == (1, 1) else out_w
-    rows = _rows_per_chunk(c_in * kh * kw * row_len * x_pad.itemsize, out_h)
+    rows = _rows_per_chunk(c_in * kh * kw * out_w * x_pad.itemsize, out_h)
     # but never so few columns that each GEMM call is too thin for BLAS to run at full speed
-    rows = min(out_h, max(rows, -(-MIN_GEMM_COLUMNS // row_len)))
-    cols_buf = np.empty(c_in * kh * kw * rows * row_len, dtype=x_pad.dtype)
-    res_buf = np.empty(c_out * rows * row_len, dtype=x_pad.dtype)
+    rows = min(out_h, max(rows, -(-MIN_GEMM_COLUMNS // out_w)))
+    cols_buf = np.empty(c_in * kh * kw * rows * out_w, dtype=x_pad.dtype)
     out = np.empty((n, c_out, out_h, out_w), dtype=x_pad.dtype)
     for sample in range(n):
+        out_rows = out[sample].reshape(groups, out_per_group, out_h * out_w)
         for row0 in range(0, out_h, rows):
             r = min(rows, out_h - row0)
-            cols = cols_buf[:c_in * kh * kw * r * row_len].reshape(c_in, kh, kw, r * row_len)
-            _gather_columns(x_pad[sample], cols, stride, dilation, row0, r, out_w)
-            res = res_buf[:c_out * r * row_len].reshape(groups, out_per_group, r * row_len)
-            np.matmul(w_mat, cols.reshape(groups, k, r * row_len), out=res)
+            cols = cols_buf[:c_in * kh * kw * r * out_w].reshape(c_in, kh, kw, r, out_w)
+            np.copyto(cols, _windows(x_pad[sample], (kh, kw), stride, dilation, row0, r, out_w))
+            np.matmul(w_mat, cols.reshape(groups, k, r * out_w),
+                      out=out_rows[:, :, row0 * out_w:(row0 + r) * out_w])
             _tally_gemm(out_per_group, k, r * out_w, batch=groups)
-            out[sample, :, row0:row0 + r, :] = res.reshape(c_out, r, row_len)[:, :, :out_w]
     return out
 
 
-def _gather_columns(
-    image: np.ndarray, cols: np.ndarray, stride: tuple[int, int], dilation: tuple[int, int],
-    row0: int, rows: int, out_w: int,
-) -> None:
-    """Fill cols (C, kH, kW, rows*row_len) with the inputs under each kernel tap."""
-    c, hp, wp = image.shape
-    _, kh, kw, _ = cols.shape
-    if stride == (1, 1):
-        flat = image.reshape(c, hp * wp)
-        length = rows * wp
-        for i in range(kh):
-            for j in range(kw):
-                offset = (row0 + i * dilation[0]) * wp + j * dilation[1]
-                cols[:, i, j] = flat[:, offset:offset + length]
-        return
-    # strided: one copy from the window view (C, kH, kW, rows, outW) of the padded image
+def _windows(
+    image: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+    dilation: tuple[int, int], row0: int, rows: int, out_w: int,
+) -> np.ndarray:
+    """Read-only sliding-window view (C, kH, kW, rows, outW) of a padded (C, Hp, Wp) image:
+    element [c, i, j, y, x] is image[c, (row0 + y)*sH + i*dH, x*sW + j*dW]."""
     sc, sh, sw = image.strides
-    windows = as_strided(
+    return as_strided(
         image[:, row0 * stride[0]:, :],
-        shape=(c, kh, kw, rows, out_w),
+        shape=(image.shape[0], kernel[0], kernel[1], rows, out_w),
         strides=(sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1]),
         writeable=False,
     )
-    np.copyto(cols.reshape(c, kh, kw, rows, out_w), windows)
 
 
 def _depthwise_conv(
