@@ -156,3 +156,33 @@ def test_imports_stay_light() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stderr
+
+
+class FakeTerminal:
+    """A stderr that claims to be a terminal, to see the progress bar."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_bar_on_a_terminal_only(capsys: pytest.CaptureFixture[str]) -> None:
+    terminal = FakeTerminal()
+    args = parse(["net", str(NETS / "inception_mini.net"), "--input", "3x16x16"])
+    assert calc.run(args, err=terminal) == 0
+    text = "".join(terminal.parts)
+    # fast runs only draw the final state: all rows done
+    assert "] 29/29 fc" in text and text.endswith("\n")
+    assert "[" not in capsys.readouterr().err  # captured stderr is not a terminal: no bar
+    quiet = FakeTerminal()
+    args = parse(["net", str(NETS / "inception_mini.net"), "--no-progress"])
+    assert calc.run(args, err=quiet) == 0 and quiet.parts == []
