@@ -61,6 +61,9 @@ REFERENCE: dict[str, Callable[[P], Any]] = {
     "num-pool-out-ceil": lambda p: square(pool_ceil_out(p["H"], p["k"], p["s"], p["p"])),
     "num-pool-out-default-stride": lambda p: square((p["H"] - p["k"]) // p["k"] + 1),
     "num-convt-out-basic": lambda p: square((p["H"] - 1) * p["s"] - 2 * p["p"] + p["k"]),
+    "num-convt-out-roundtrip": lambda p: square(
+        (conv_out(p["H"], p["k"], p["s"], p["pad"]) - 1) * p["s"] - 2 * p["pad"] + p["k"]
+        + p["op"]),
     "num-convt-out-op": lambda p: square((p["H"] - 1) * p["s"] - 2 * p["p"]
                                          + p["d"] * (p["k"] - 1) + p["op"] + 1),
     "num-params-conv-bias": lambda p: p["Cout"] * (p["Cin"] * p["k"] ** 2 + 1),
@@ -86,6 +89,9 @@ REFERENCE: dict[str, Callable[[P], Any]] = {
         p["Cin"] * p["Cr"] + p["Cr"] * 25 * p["Cout"], p["Cin"] * 25 * p["Cout"]),
     "num-ws-conv": lambda p: 2 * p["H"] ** 2 * p["C"] + p["k"] ** 2 * p["C"] ** 2,
     "num-ws-dwconv": lambda p: 2 * p["H"] ** 2 * p["C"] + p["k"] ** 2 * p["C"],
+    "num-ws-intensity": lambda p: Fraction(
+        p["H"] ** 2 * p["C"] * 9 * (p["C"] // p["g"]),
+        2 * p["H"] ** 2 * p["C"] + 9 * p["C"] * (p["C"] // p["g"])),
     "num-rf-stack": lambda p: rf_of([(p["k1"], p["s1"], 1), (p["k2"], p["s2"], 1),
                                      (p["k3"], p["s3"], 1)]),
     "num-rf-with-pool": lambda p: rf_of([(p["k1"], p["s1"], 1), (p["pk"], 2, 1),
