@@ -41,7 +41,7 @@ class StudyScreen(Screen[None]):
         Binding("2", "rate(2)", "Hard", show=False),
         Binding("3", "rate(3)", "Good", show=False),
         Binding("4", "rate(4)", "Easy", show=False),
-        Binding("enter", "accept", "接受 Accept", show=False),
+        Binding("enter", "accept", "接受建议 Accept"),
         Binding("escape", "app.pop_screen", "返回 Back"),
     ]
 
@@ -82,6 +82,7 @@ class StudyScreen(Screen[None]):
     @on(ItemLoaded)
     def show_item(self, message: ItemLoaded) -> None:
         self.item, self.revealed, self.busy = message.item, False, False
+        self.refresh_bindings()
         self.instance = self.solution = self.verdict = None
         self.answer_text = None
         rating = self.query_one(RatingBar)
@@ -162,17 +163,21 @@ class StudyScreen(Screen[None]):
         self.post_message(VerdictReady(instance.seed, text, verdict))
 
     @on(VerdictReady)
-    def show_verdict(self, message: VerdictReady) -> None:
+    async def show_verdict(self, message: VerdictReady) -> None:
         if self.item is None or self.instance is None or self.instance.seed != message.seed:
             return
         panel = self.query_one(NumericPanel)
-        panel.show_verdict(message.verdict)
+        await panel.show_verdict(message.verdict)
         if message.verdict.status is Status.UNPARSEABLE:
             return
         self.verdict, self.answer_text, self.revealed = message.verdict, message.answer_text, True
         card = self.query_one(CardView)
-        card.show_answer(self.item)
+        await card.show_answer(self.item)
         card.focus()
+        # Bring the verdict and the worked solution into view: they are what the learner reads next.
+        card.call_after_refresh(
+            card.scroll_to_widget, panel.query_one("#numeric-verdict"), top=True, animate=False,
+        )
         suggested = Grade(message.verdict.suggested_rating)
         rating = self.query_one(RatingBar)
         rating.show_intervals(
@@ -180,9 +185,19 @@ class StudyScreen(Screen[None]):
             suggested,
         )
         rating.display = True
+        self.refresh_bindings()
         self._hint(HINT_ACCEPT)
 
     # Rating ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer in the footer only what makes sense for the card on screen."""
+        numeric = self.item is not None and self.item.kind == "numeric"
+        if action == "reveal":
+            return not numeric and not self.revealed
+        if action == "accept":
+            return numeric and self.revealed
+        return True
 
     def action_reveal(self) -> None:
         if self.item is None or self.revealed or self.busy or self.item.kind == "numeric":
@@ -191,6 +206,7 @@ class StudyScreen(Screen[None]):
         self.query_one(CardView).show_answer(self.item)
         self._hint(HINT_RATE)
         self.query_one(RatingBar).display = True
+        self.refresh_bindings()
 
     def action_accept(self) -> None:
         if self.verdict is not None and self.revealed:

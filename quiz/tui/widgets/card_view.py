@@ -4,6 +4,7 @@ show their instance prompt and an answer input between the two."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Rule
 
@@ -26,9 +27,9 @@ class CardView(VerticalScroll):
         self.set_revealed(False)
         self.scroll_home(animate=False)
 
-    def show_answer(self, item: StudyItem) -> None:
-        self.query_one("#answer", Markdown).update(render_markdown_math(item.answer))
+    def show_answer(self, item: StudyItem) -> AwaitComplete:
         self.set_revealed(True)
+        return self.query_one("#answer", Markdown).update(render_markdown_math(item.answer))
 
     def set_revealed(self, revealed: bool) -> None:
         self.query_one("#divider").display = revealed

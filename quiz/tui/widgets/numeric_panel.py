@@ -41,7 +41,7 @@ class NumericPanel(Vertical):
         self.query_one("#numeric-worked", Markdown).update("")
         answer.focus()
 
-    def show_verdict(self, verdict: Verdict) -> None:
+    async def show_verdict(self, verdict: Verdict) -> None:
         text = Text()
         text.append(STATUS_LABEL[verdict.status], style=STATUS_STYLE[verdict.status])
         text.append(f"  {verdict.message}")
@@ -52,7 +52,9 @@ class NumericPanel(Vertical):
         if verdict.status is Status.UNPARSEABLE:
             return
         self.query_one(Input).disabled = True
-        self.query_one("#numeric-worked", Markdown).update(render_markdown_math(verdict.worked))
+        await self.query_one("#numeric-worked", Markdown).update(
+            render_markdown_math(verdict.worked)
+        )
 
     @on(Input.Submitted, "#numeric-answer")
     def submit_answer(self, event: Input.Submitted) -> None:

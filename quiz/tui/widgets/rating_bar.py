@@ -24,10 +24,10 @@ class RatingBar(Static):
         text = Text()
         for index, grade in enumerate(Grade):
             if index:
-                text.append("  │  ", style="dim")
+                text.append(" │ ", style="dim")
             style = GRADE_STYLES[grade] + (" reverse" if grade == suggested else "")
-            text.append(f" {grade.value} ", style=style)
-            text.append(f" {GRADE_NAMES[grade]} ")
+            text.append(f"{grade.value} {GRADE_NAMES[grade]}", style=style)
+            text.append(" ")
             if grade in intervals:
                 text.append(format_interval(intervals[grade]), style="italic")
         self.update(text)
