@@ -9,7 +9,7 @@ it describes are run by the engine and the asked quantity reads what the engine 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 from quiz.numeric.expr import ExprError, Node, calls_in, names_in, parse_expr
@@ -70,7 +70,6 @@ class Template:
     sources: tuple[str, ...] = ()
     file: str = ""
     line: int = 0
-    extras: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def param_names(self) -> tuple[str, ...]:
