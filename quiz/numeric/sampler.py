@@ -20,7 +20,7 @@ MAX_TRIES = 2000
 Params = dict[str, int | str]
 
 
-class SamplingError(RuntimeError):
+class SamplingError(ValueError):
     """No valid configuration was found (the template's ranges and constraints conflict)."""
 
 
