@@ -44,6 +44,7 @@ IntPair = int | Sequence[int]
 # cache between the gather and the GEMM (on a 2-core x86, 2-16 MiB measured alike).
 CHUNK_BYTES = 8 * 1024 * 1024
 MIN_GEMM_COLUMNS = 1024
+PHASE_MAX_CHANNELS = 8
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,40 +258,87 @@ def _gemm_conv(
     The column buffer of a chunk is sized to stay in cache (``CHUNK_BYTES``) and is reused, so
     the gather is cheap next to the GEMM and the peak memory is bounded whatever the image. The
     GEMM writes straight into the output rows of the chunk (a strided matrix BLAS accepts).
+    Strided, undilated convolutions first split the image into its stride phases (see
+    :func:`_phase_taps`) so that every gather reads contiguous runs.
     """
     n, c_in = x_pad.shape[:2]
     c_out, c_per_group, kh, kw = weight.shape
     k = c_per_group * kh * kw
     out_per_group = c_out // groups
-    w_mat = weight.reshape(groups, out_per_group, k)
+    # phases pay off when the gather dominates: few input channels (a stem on RGB), where the
+    # strided per-element copy costs more than the GEMM; with many channels the split's extra
+    # copy of the image costs more than it saves (measured on the bench layers)
+    use_phases = stride != (1, 1) and dilation == (1, 1) and c_per_group <= PHASE_MAX_CHANNELS
+    taps = _phase_taps((kh, kw), stride) if use_phases else [(0, 0, kh, kw)]
+    w_mat = _weight_in_tap_order(weight, groups, stride, taps) if use_phases else \
+        weight.reshape(groups, out_per_group, k)
     rows = _rows_per_chunk(c_in * kh * kw * out_w * x_pad.itemsize, out_h)
     # but never so few columns that each GEMM call is too thin for BLAS to run at full speed
     rows = min(out_h, max(rows, -(-MIN_GEMM_COLUMNS // out_w)))
     cols_buf = np.empty(c_in * kh * kw * rows * out_w, dtype=x_pad.dtype)
     out = np.empty((n, c_out, out_h, out_w), dtype=x_pad.dtype)
     for sample in range(n):
+        if use_phases:
+            sources = [np.ascontiguousarray(x_pad[sample, :, a::stride[0], b::stride[1]])
+                       for a, b, _, _ in taps]
+            tap_stride = (1, 1)
+        else:
+            sources, tap_stride = [x_pad[sample]], stride
         out_rows = out[sample].reshape(groups, out_per_group, out_h * out_w)
         for row0 in range(0, out_h, rows):
             r = min(rows, out_h - row0)
-            cols = cols_buf[:c_in * kh * kw * r * out_w].reshape(c_in, kh, kw, r, out_w)
-            np.copyto(cols, _windows(x_pad[sample], (kh, kw), stride, dilation, row0, r, out_w))
-            np.matmul(w_mat, cols.reshape(groups, k, r * out_w),
-                      out=out_rows[:, :, row0 * out_w:(row0 + r) * out_w])
+            cols = cols_buf[:c_in * kh * kw * r * out_w].reshape(groups, k, r * out_w)
+            offset = 0
+            for source, (_, _, ki, kj) in zip(sources, taps, strict=True):
+                size = c_per_group * ki * kj
+                block = cols[:, offset:offset + size].reshape(groups, c_per_group, ki, kj, r,
+                                                              out_w)
+                np.copyto(block, _windows(source, groups, (ki, kj), tap_stride, dilation, row0,
+                                          r, out_w))
+                offset += size
+            np.matmul(w_mat, cols, out=out_rows[:, :, row0 * out_w:(row0 + r) * out_w])
             _tally_gemm(out_per_group, k, r * out_w, batch=groups)
     return out
 
 
+def _phase_taps(kernel: tuple[int, int],
+                stride: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """Stride phases (a, b) of the padded image and the (ki, kj) kernel taps falling on each.
+
+    With stride s, tap i of output row y reads padded row s*y + i = s*(y + i//s) + i%s: in the
+    phase image x[a::s] (a = i % s) that is row y + i//s, a stride-1 window. So a strided conv
+    is a sum of stride-1 convs over the phases, whose gathers copy contiguous runs.
+    """
+    plan = []
+    for a in range(min(stride[0], kernel[0])):
+        for b in range(min(stride[1], kernel[1])):
+            plan.append((a, b, -(-(kernel[0] - a) // stride[0]), -(-(kernel[1] - b) // stride[1])))
+    return plan
+
+
+def _weight_in_tap_order(weight: np.ndarray, groups: int, stride: tuple[int, int],
+                         taps: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """Weight matrix (G, out/G, K) with its K columns in the phase order of the gathered taps."""
+    c_out, c_per_group, kh, kw = weight.shape
+    w5 = weight.reshape(groups, c_out // groups, c_per_group, kh, kw)
+    blocks = [w5[:, :, :, a::stride[0], b::stride[1]].reshape(groups, c_out // groups, -1)
+              for a, b, _, _ in taps]
+    return np.ascontiguousarray(np.concatenate(blocks, axis=2))
+
+
 def _windows(
-    image: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+    image: np.ndarray, groups: int, kernel: tuple[int, int], stride: tuple[int, int],
     dilation: tuple[int, int], row0: int, rows: int, out_w: int,
 ) -> np.ndarray:
-    """Read-only sliding-window view (C, kH, kW, rows, outW) of a padded (C, Hp, Wp) image:
-    element [c, i, j, y, x] is image[c, (row0 + y)*sH + i*dH, x*sW + j*dW]."""
+    """Read-only sliding-window view (G, C/G, kH, kW, rows, outW) of a (C, H, W) image:
+    element [g, c, i, j, y, x] is image[g*C/G + c, (row0 + y)*sH + i*dH, x*sW + j*dW]."""
+    channels = image.shape[0]
     sc, sh, sw = image.strides
     return as_strided(
         image[:, row0 * stride[0]:, :],
-        shape=(image.shape[0], kernel[0], kernel[1], rows, out_w),
-        strides=(sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1]),
+        shape=(groups, channels // groups, kernel[0], kernel[1], rows, out_w),
+        strides=(sc * (channels // groups), sc, sh * dilation[0], sw * dilation[1],
+                 sh * stride[0], sw * stride[1]),
         writeable=False,
     )
 
