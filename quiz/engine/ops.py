@@ -45,6 +45,8 @@ IntPair = int | Sequence[int]
 CHUNK_BYTES = 8 * 1024 * 1024
 MIN_GEMM_COLUMNS = 1024
 PHASE_MAX_CHANNELS = 8
+# channel block of the depthwise path: accumulator and scratch stay in L2
+DEPTHWISE_BLOCK_BYTES = 128 * 1024
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,7 +217,11 @@ def conv2d(
     weight = weight.astype(dtype, copy=False)
     out_h = conv_output_size(h, kh, stride_hw[0], pt + pb, dilation_hw[0])
     out_w = conv_output_size(w, kw, stride_hw[1], pl + pr, dilation_hw[1])
-    if c_per_group == 1 and groups > 1:
+    if c_per_group == 1 and groups > 1 and stride_hw == (1, 1):
+        # one zero row more: the flat taps read up to (kW-1)*dW values past the last row
+        x_pad = np.pad(x, ((0, 0), (0, 0), (pt, pb + 1), (pl, pr)))
+        out = _depthwise_conv_flat(x_pad, weight, dilation_hw, out_h, out_w)
+    elif c_per_group == 1 and groups > 1:
         x_pad = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
         out = _depthwise_conv(x_pad, weight, groups, stride_hw, dilation_hw, out_h, out_w)
     elif (kh, kw) == (1, 1) and stride_hw == (1, 1) and (pt, pb, pl, pr) == (0, 0, 0, 0):
@@ -362,6 +368,39 @@ def _depthwise_conv(
             out += shifted[:, :, None] * w[None, :, :, i, j, None, None]
     _tally_macs(n * c_out * out_h * out_w * kh * kw)
     return out.reshape(n, c_out, out_h, out_w)
+
+
+def _depthwise_conv_flat(
+    x_pad: np.ndarray, weight: np.ndarray, dilation: tuple[int, int], out_h: int, out_w: int,
+) -> np.ndarray:
+    """Stride-1 depthwise: each channel flattened, the output computed on the padded width.
+
+    Tap (i, j) of every output pixel is then one contiguous slice of the flat channel (offset
+    i*dH*Wp + j*dW), so each multiply-add runs over long rows instead of outW-long ones; channels
+    go in small blocks whose accumulators stay in cache. The Wp - outW extra columns are dropped.
+    """
+    n, c_in, hp, wp = x_pad.shape
+    c_out, _, kh, kw = weight.shape
+    mult = c_out // c_in
+    length = out_h * wp
+    flat = x_pad.reshape(n, c_in, 1, hp * wp)
+    w = weight.reshape(c_in, mult, kh, kw)
+    out = np.empty((n, c_in, mult, length), dtype=x_pad.dtype)
+    block = max(1, DEPTHWISE_BLOCK_BYTES // (mult * length * x_pad.itemsize))
+    scratch = np.empty((min(block, c_in), mult, length), dtype=x_pad.dtype)
+    for sample in range(n):
+        for c0 in range(0, c_in, block):
+            c1 = min(c_in, c0 + block)
+            acc, tmp, src = out[sample, c0:c1], scratch[:c1 - c0], flat[sample, c0:c1]
+            for t in range(kh * kw):
+                i, j = divmod(t, kw)
+                offset = i * dilation[0] * wp + j * dilation[1]
+                np.multiply(src[..., offset:offset + length], w[c0:c1, :, i, j, None],
+                            out=acc if t == 0 else tmp)
+                if t:
+                    acc += tmp
+    _tally_macs(n * c_out * out_h * out_w * kh * kw)
+    return np.ascontiguousarray(out.reshape(n, c_out, out_h, wp)[..., :out_w])
 
 
 def conv_transpose2d(
