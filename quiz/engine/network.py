@@ -52,40 +52,60 @@ class NetRun(NetReport):
     graph: list[Item] = field(default_factory=list)
 
 
-def _pair_opt(options: dict[str, object], key: str, default: object) -> object:
-    return options.get(key, default)
+Geometry = int | tuple[int, int]
+
+
+def _int(options: dict[str, object], key: str, default: int | None = None) -> int:
+    value = options.get(key, default)
+    assert isinstance(value, int), f"{key} must be an int"  # the parser guarantees it
+    return value
+
+
+def _geometry(options: dict[str, object], key: str, default: Geometry) -> Geometry:
+    value = options.get(key, default)
+    assert isinstance(value, (int, tuple)), f"{key} must be an int or a pair"
+    return value
+
+
+def _padding(options: dict[str, object]) -> Geometry | str:
+    value = options.get("p", 0)
+    return value if isinstance(value, str) else _geometry(options, "p", 0)
+
+
+def _stride_or_none(options: dict[str, object]) -> Geometry | None:
+    return _geometry(options, "s", 1) if "s" in options else None
 
 
 def build_layer(spec: LayerSpec, input_shape: tuple[int, ...]) -> L.Layer:
     """Instantiate the layer a spec line describes, for an input of ``input_shape``."""
     o, kind = spec.options, spec.kind
     channels = input_shape[1] if len(input_shape) > 1 else input_shape[-1]
-    name = o.get("name")
-    name = str(name) if name is not None else None
+    name = str(o["name"]) if "name" in o else None
     bias = not o.get("nobias", False)
+    ceil = bool(o.get("ceil", False))
     if kind in ("conv", "dwconv"):
-        out = channels if kind == "dwconv" else int(o["out"])  # type: ignore[call-overload]
-        groups = channels if kind == "dwconv" else int(o.get("g", 1))  # type: ignore[call-overload]
-        return L.Conv2d(channels, out, o["k"], o.get("s", 1), o.get("p", 0),  # type: ignore[arg-type]
-                        o.get("d", 1), groups, bias, name=name)  # type: ignore[arg-type]
+        depthwise = kind == "dwconv"
+        return L.Conv2d(channels, channels if depthwise else _int(o, "out"), _geometry(o, "k", 1),
+                        _geometry(o, "s", 1), _padding(o), _geometry(o, "d", 1),
+                        channels if depthwise else _int(o, "g", 1), bias, name=name)
     if kind == "convT":
-        return L.ConvTranspose2d(channels, int(o["out"]), o["k"], o.get("s", 1),  # type: ignore[call-overload, arg-type]
-                                 o.get("p", 0), o.get("op", 0), int(o.get("g", 1)),  # type: ignore[arg-type, call-overload]
-                                 bias, o.get("d", 1), name=name)  # type: ignore[arg-type]
+        return L.ConvTranspose2d(channels, _int(o, "out"), _geometry(o, "k", 1),
+                                 _geometry(o, "s", 1), _geometry(o, "p", 0),
+                                 _geometry(o, "op", 0), _int(o, "g", 1), bias,
+                                 _geometry(o, "d", 1), name=name)
     if kind == "maxpool":
-        return L.MaxPool2d(o["k"], o.get("s"), o.get("p", 0), o.get("d", 1),  # type: ignore[arg-type]
-                           bool(o.get("ceil", False)), name=name)
+        return L.MaxPool2d(_geometry(o, "k", 1), _stride_or_none(o), _geometry(o, "p", 0),
+                           _geometry(o, "d", 1), ceil, name=name)
     if kind == "avgpool":
-        return L.AvgPool2d(o["k"], o.get("s"), o.get("p", 0), bool(o.get("ceil", False)),  # type: ignore[arg-type]
+        return L.AvgPool2d(_geometry(o, "k", 1), _stride_or_none(o), _geometry(o, "p", 0), ceil,
                            not o.get("nopadcount", False), name=name)
-    if kind == "adaptivepool":
-        return L.AdaptiveAvgPool2d(o["size"], name=name)  # type: ignore[arg-type]
-    if kind == "gap":
-        return L.AdaptiveAvgPool2d(1, name=name)
+    if kind in ("adaptivepool", "gap"):
+        size = _geometry(o, "size", 1) if kind == "adaptivepool" else 1
+        return L.AdaptiveAvgPool2d(size, name=name)
     if kind == "bn":
         return L.BatchNorm2d(channels, name=name)
     if kind == "gn":
-        return L.GroupNorm(int(o["groups_count"]), channels, name=name)  # type: ignore[call-overload]
+        return L.GroupNorm(_int(o, "groups_count"), channels, name=name)
     if kind == "ln":
         return L.LayerNorm(tuple(input_shape[1:]), name=name)
     if kind == "relu":
@@ -93,7 +113,7 @@ def build_layer(spec: LayerSpec, input_shape: tuple[int, ...]) -> L.Layer:
     if kind == "flatten":
         return L.Flatten(name=name)
     if kind == "fc":
-        return L.Linear(int(np.prod(input_shape[1:])), int(o["out"]), bias, name=name)  # type: ignore[call-overload]
+        return L.Linear(int(np.prod(input_shape[1:])), _int(o, "out"), bias, name=name)
     raise ValueError(f"line {spec.line}: unknown layer kind {kind!r}")
 
 
