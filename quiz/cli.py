@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -168,8 +167,6 @@ def build_parser() -> argparse.ArgumentParser:
     bank_stats.set_defaults(handler=cmd_bank_stats)
 
     for module_name in PLUGIN_COMMANDS:
-        if importlib.util.find_spec(module_name) is None:
-            continue
         module = importlib.import_module(module_name)
         module.register(commands)
         command = commands.choices.get(module_name.rsplit(".", 1)[-1])
