@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -60,3 +62,12 @@ def bank_dir(tmp_path: Path) -> Path:
     directory.mkdir()
     (directory / "conv.md").write_text(SMALL_BANK, encoding="utf-8")
     return directory
+
+
+def quiz_command() -> list[str]:
+    """The installed `quiz` console script (the real entry point), beside this interpreter."""
+    script = Path(sys.executable).with_name("quiz")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("quiz")
+    return [found] if found else [sys.executable, "-m", "quiz"]

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from quiz.commands._args import positive_int
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.engine import LayerReport, NetRun, RFInfo
 
@@ -29,16 +31,6 @@ def _shape(text: str) -> tuple[int, ...]:
     if min(dims) <= 0:
         raise argparse.ArgumentTypeError(f"invalid shape {text!r}: dimensions must be positive")
     return dims if len(dims) == 4 else (1, *dims)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def _non_negative(text: str) -> int:
@@ -89,12 +81,12 @@ def _add_conv(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = kinds.add_parser("conv", help="one Conv2d layer",
                          description="Run one Conv2d (PyTorch semantics).")
     _add_common(p)
-    p.add_argument("--out", "-o", type=_positive, required=True, help="output channels")
-    p.add_argument("-k", "--kernel", type=_positive, required=True)
-    p.add_argument("-s", "--stride", type=_positive, default=1)
+    p.add_argument("--out", "-o", type=positive_int, required=True, help="output channels")
+    p.add_argument("-k", "--kernel", type=positive_int, required=True)
+    p.add_argument("-s", "--stride", type=positive_int, default=1)
     p.add_argument("-p", "--padding", type=_padding, default=0, help="N, 'same' or 'valid'")
-    p.add_argument("-d", "--dilation", type=_positive, default=1)
-    p.add_argument("-g", "--groups", type=_positive, default=1)
+    p.add_argument("-d", "--dilation", type=positive_int, default=1)
+    p.add_argument("-g", "--groups", type=positive_int, default=1)
     p.add_argument("--no-bias", action="store_true")
 
 
@@ -102,13 +94,13 @@ def _add_conv_transpose(kinds: argparse._SubParsersAction) -> None:  # type: ign
     p = kinds.add_parser("convT", help="one ConvTranspose2d layer",
                          description="Run one ConvTranspose2d (PyTorch semantics).")
     _add_common(p)
-    p.add_argument("--out", "-o", type=_positive, required=True, help="output channels")
-    p.add_argument("-k", "--kernel", type=_positive, required=True)
-    p.add_argument("-s", "--stride", type=_positive, default=1)
+    p.add_argument("--out", "-o", type=positive_int, required=True, help="output channels")
+    p.add_argument("-k", "--kernel", type=positive_int, required=True)
+    p.add_argument("-s", "--stride", type=positive_int, default=1)
     p.add_argument("-p", "--padding", type=_non_negative, default=0)
     p.add_argument("--output-padding", "--op", type=_non_negative, default=0)
-    p.add_argument("-d", "--dilation", type=_positive, default=1)
-    p.add_argument("-g", "--groups", type=_positive, default=1)
+    p.add_argument("-d", "--dilation", type=positive_int, default=1)
+    p.add_argument("-g", "--groups", type=positive_int, default=1)
     p.add_argument("--no-bias", action="store_true")
 
 
@@ -117,10 +109,10 @@ def _add_pool(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                          description="Run one pooling layer (PyTorch semantics).")
     _add_common(p)
     p.add_argument("--type", "-t", choices=("max", "avg"), default="max")
-    p.add_argument("-k", "--kernel", type=_positive, required=True)
-    p.add_argument("-s", "--stride", type=_positive, default=None, help="default: kernel")
+    p.add_argument("-k", "--kernel", type=positive_int, required=True)
+    p.add_argument("-s", "--stride", type=positive_int, default=None, help="default: kernel")
     p.add_argument("-p", "--padding", type=_non_negative, default=0)
-    p.add_argument("-d", "--dilation", type=_positive, default=1, help="max pooling only")
+    p.add_argument("-d", "--dilation", type=positive_int, default=1, help="max pooling only")
     p.add_argument("--ceil", action="store_true", help="ceil_mode=True")
     p.add_argument("--exclude-pad", action="store_true",
                    help="avg pooling: count_include_pad=False")

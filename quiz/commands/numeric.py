@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from quiz.commands._args import positive_int
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.numeric import Instance, Solution, Template
 
@@ -43,7 +45,7 @@ def register(subparsers: Any) -> None:
     sample.add_argument("--seed", type=int, default=None,
                         help="first seed (default: random); negative seeds are the fixed "
                              "instances (worked numbers of the sources)")
-    sample.add_argument("--count", type=_positive, default=1, help="instances (default 1)")
+    sample.add_argument("--count", type=positive_int, default=1, help="instances (default 1)")
     sample.add_argument("--json", action="store_true", help="one JSON array")
     _bank_option(sample)
 
@@ -57,16 +59,6 @@ def register(subparsers: Any) -> None:
 
 def _bank_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--path", default=None, help="bank directory (default: bundled)")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from quiz.bank import load_bank, parse_file
 from quiz.bank.claims import Outcome, bank_claims, check_bank
 from quiz.cli import main
 from quiz.paths import bundled_bank_dir
+from tests.conftest import quiz_command
 
 # the sources whose worked numbers the INDEX of the seeds lists: each needs a checked claim
 INDEX_SOURCES = (
@@ -174,16 +175,9 @@ def test_main_checks_the_bundled_bank_by_default(capsys: pytest.CaptureFixture) 
     assert report["summary"]["claims"] == len(bundled_outcomes())
 
 
-def _quiz_command() -> list[str]:
-    script = Path(sys.executable).with_name("quiz")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("quiz")
-    return [found] if found else [sys.executable, "-m", "quiz"]
-
 
 def run_quiz(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_quiz_command(), *args], capture_output=True, text=True,
+    return subprocess.run([*quiz_command(), *args], capture_output=True, text=True,
                           env=dict(os.environ), timeout=300)
 
 

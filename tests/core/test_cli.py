@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,14 +11,7 @@ from pathlib import Path
 import pytest
 
 from quiz import __version__
-
-
-def _quiz_command() -> list[str]:
-    script = Path(sys.executable).with_name("quiz")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("quiz")
-    return [found] if found else [sys.executable, "-m", "quiz"]
+from tests.conftest import quiz_command
 
 
 def run_quiz(
@@ -29,7 +21,7 @@ def run_quiz(
     if db_url:
         env["QUIZ_DB"] = db_url
     return subprocess.run(
-        [*_quiz_command(), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120,
+        [*quiz_command(), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120,
     )
 
 
