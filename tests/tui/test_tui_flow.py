@@ -118,3 +118,23 @@ async def test_q_quits(db_url: str, bank_dir: Path) -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_stats_count_reviews_and_recall(db_url: str, bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        for grade in ("1", "3"):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("space", grade)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("t")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = _text(app.screen.query_one("#stats-body"))
+        assert "复习总数 reviews 2" in shown and "记住率 recall 50%" in shown
+        assert "卷积变种" in shown and "感受野" in shown

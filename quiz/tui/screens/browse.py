@@ -14,12 +14,14 @@ from quiz.store.service import StudyItem, list_items
 from quiz.tui.context import StudyContext
 from quiz.tui.messages import ItemsLoaded
 
+TOPIC_WIDTH = 12
+
 
 def _due_label(item: StudyItem, now: datetime) -> str:
     if item.card.is_new:
-        return "新 new"
+        return "新"
     days = (item.card.due - now).total_seconds() / 86400
-    return "到期 due" if days <= 0 else f"{days:.0f}d" if days >= 1 else "<1d"
+    return "到期" if days <= 0 else f"{days:.0f}d" if days >= 1 else "<1d"
 
 
 class BrowseScreen(Screen[None]):
@@ -42,7 +44,11 @@ class BrowseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("主题 topic", "题目 question", "下次 next")
+        # Fixed side columns leave the question as much of an 80-column terminal as possible.
+        table.add_column("主题", width=TOPIC_WIDTH, key="topic")
+        table.add_column("题目 question", width=max(self.size.width - TOPIC_WIDTH - 22, 20),
+                         key="question")
+        table.add_column("下次", width=6, key="next")
         (self.query_one(Input) if self.focus_search else table).focus()
         self.load_items("")
 
@@ -65,7 +71,8 @@ class BrowseScreen(Screen[None]):
         table.clear()
         now = self.context.clock()
         for item in message.items:
-            table.add_row(item.topic, item.title, _due_label(item, now), key=item.id)
+            topic = item.tags[0] if item.tags else item.topic
+            table.add_row(topic, item.title, _due_label(item, now), key=item.id)
         self.sub_title = f"{len(message.items)} 题"
 
     @on(DataTable.RowSelected)

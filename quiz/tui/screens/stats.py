@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, Static
 from quiz.store.service import Stats, review_stats
 from quiz.tui.context import StudyContext
 
-BAR_WIDTH = 30
+BAR_WIDTH = 12
 
 
 def _bar(value: int, largest: int) -> str:
@@ -47,20 +47,22 @@ class StatsScreen(Screen[None]):
         summary.append(f"复习总数 reviews {stats.total_reviews}", style="bold")
         if stats.recall_rate is not None:
             summary.append(f"   记住率 recall {stats.recall_rate:.0%}", style="bold green")
-        days = Table(title="近 14 天 last 14 days", box=None, show_header=False)
+        days = Table(title="每日复习", box=None, show_header=False, min_width=24)
         days.add_column(style="dim")
         days.add_column(justify="right")
         days.add_column(style="cyan")
         largest = max((count for _, count in stats.reviews_per_day), default=0)
         for label, count in stats.reviews_per_day:
             days.add_row(label, str(count), _bar(count, largest))
-        topics = Table(title="主题 topics", box=None)
-        for column in ("主题 topic", "题数 total", "已学 seen", "到期 due"):
-            topics.add_column(column, justify="right" if column != "主题 topic" else "left")
+        topics = Table(title="各主题进度", box=None)
+        for column in ("主题", "题数", "已学", "到期"):
+            topics.add_column(column, justify="right" if column != "主题" else "left")
         for topic in stats.topics:
             topics.add_row(topic.topic, str(topic.total), str(topic.seen), str(topic.due))
+        # Side by side, so both fit on an 80×24 screen.
+        tables = Table.grid(padding=(0, 4))
+        tables.add_row(days, topics)
         grid = Table.grid(padding=(1, 0))
         grid.add_row(summary)
-        grid.add_row(days)
-        grid.add_row(topics)
+        grid.add_row(tables)
         self.query_one("#stats-body", Static).update(grid)
