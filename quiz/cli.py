@@ -68,9 +68,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"{_bank_dir(args.path)}: {len(questions)} questions; {report.summary()}")
     for label, ids in (("added", report.added), ("changed", report.changed),
                        ("retired", report.retired), ("revived", report.revived)):
-        if ids and args.verbose:
-            print(f"  {label}: {', '.join(ids)}")
+        if ids:
+            print(f"  {label}: {_id_list(ids, everything=args.verbose)}")
     return 0
+
+
+def _id_list(ids: list[str], everything: bool, shown: int = 12) -> str:
+    if everything or len(ids) <= shown:
+        return ", ".join(ids)
+    return f"{', '.join(ids[:shown])} … and {len(ids) - shown} more (-v lists all)"
 
 
 def cmd_due(args: argparse.Namespace) -> int:
@@ -148,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import", help="sync a bank directory into the database")
     imp.add_argument("path", nargs="?", default=None, help="bank directory (default: bundled)")
-    imp.add_argument("-v", "--verbose", action="store_true", help="list the ids touched")
+    imp.add_argument("-v", "--verbose", action="store_true",
+                     help="list every id touched (default: the first 12 of each kind)")
     imp.set_defaults(handler=cmd_import)
 
     due = commands.add_parser("due", help="how many cards are due, and which")

@@ -36,6 +36,7 @@ def test_import_then_due_then_reimport(db_url: str, bank_dir: Path) -> None:
     first = run_quiz("import", str(bank_dir), db_url=db_url)
     assert first.returncode == 0, first.stderr
     assert "added 3" in first.stdout
+    assert "added: conv-1x1, rf-basics, pool-role" in first.stdout
     again = run_quiz("--db", db_url, "import", str(bank_dir))
     assert "added 0" in again.stdout and "unchanged 3" in again.stdout
     due = run_quiz("due", "--json", db_url=db_url)
