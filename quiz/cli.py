@@ -123,8 +123,16 @@ def cmd_bank_stats(args: argparse.Namespace) -> int:
     ):
         print(f"\nper {title}:")
         for name, count in counter.most_common():
-            print(f"  {name:<16} {count:>4}")
+            print(f"  {_pad(name, 16)} {count:>4}")
     return 0
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-align in terminal cells: CJK characters take two cells."""
+    import unicodedata
+
+    cells = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+    return text + " " * max(width - cells, 0)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
