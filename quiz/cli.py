@@ -106,7 +106,7 @@ def cmd_bank_list(args: argparse.Namespace) -> int:
         print(json.dumps([q.to_json() for q in questions], ensure_ascii=False, indent=1))
         return 0
     for question in questions:
-        print(f"{question.id:<28} {question.topic:<10} {question.title}")
+        print(f"{question.id:<28} {_pad(question.tags[0], 14)} {question.title}")
     return 0
 
 
