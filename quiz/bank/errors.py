@@ -8,4 +8,5 @@ class BankError(ValueError):
         self.file = file
         self.line = line
         self.message = message
-        super().__init__(f"{file}:{line}: {message}")
+        # Line 0 means the error is about the file or folder as a whole.
+        super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")

@@ -244,4 +244,8 @@ def load_bank(directory: Path) -> list[Question]:
                 )
             seen[question.id] = question
             questions.append(question)
+    if not questions:
+        # An empty bank would retire every question of a previous import: refuse it instead.
+        raise BankError(display_path(directory), 0, "no questions found (no *.md files with "
+                        "'## question' headings)")
     return questions

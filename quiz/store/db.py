@@ -40,7 +40,12 @@ class Database:
 def _prepare_sqlite_file(url: str) -> None:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create the database folder {folder}: {error.strerror}") \
+                from None
 
 
 def _set_sqlite_pragmas(dbapi_connection, _record) -> None:

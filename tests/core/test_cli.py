@@ -77,6 +77,28 @@ def test_bad_database_url_is_a_clear_error() -> None:
     assert result.returncode == 1 and "quiz: error:" in result.stderr
 
 
+def test_unwritable_database_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = run_quiz("--db", f"sqlite:///{blocker}/sub/quiz.db", "due")
+    assert result.returncode == 1
+    assert "cannot create the database folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_empty_bank_is_refused_and_retires_nothing(
+    tmp_path: Path, db_url: str, bank_dir: Path,
+) -> None:
+    assert run_quiz("import", str(bank_dir), db_url=db_url).returncode == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_quiz("import", str(empty), db_url=db_url)
+    assert result.returncode == 1 and "no questions found" in result.stderr
+    missing = run_quiz("import", str(tmp_path / "missing"), db_url=db_url)
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    due = run_quiz("due", "--json", db_url=db_url)
+    assert json.loads(due.stdout)["total"] == 3
+
+
 def test_unknown_command_exits_nonzero() -> None:
     result = run_quiz("frobnicate")
     assert result.returncode == 2 and "invalid choice" in result.stderr
