@@ -77,31 +77,30 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                         help="draw the receptive-field support of one output unit")
 
 
-def _add_conv(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = kinds.add_parser("conv", help="one Conv2d layer",
-                         description="Run one Conv2d (PyTorch semantics).")
+def _add_convolution_args(p: argparse.ArgumentParser, padding: Callable[[str], Any],
+                          padding_help: str) -> None:
+    """The options Conv2d and ConvTranspose2d share, with their PyTorch defaults."""
     _add_common(p)
     p.add_argument("--out", "-o", type=positive_int, required=True, help="output channels")
     p.add_argument("-k", "--kernel", type=positive_int, required=True)
     p.add_argument("-s", "--stride", type=positive_int, default=1)
-    p.add_argument("-p", "--padding", type=_padding, default=0, help="N, 'same' or 'valid'")
+    p.add_argument("-p", "--padding", type=padding, default=0, help=padding_help)
     p.add_argument("-d", "--dilation", type=positive_int, default=1)
     p.add_argument("-g", "--groups", type=positive_int, default=1)
     p.add_argument("--no-bias", action="store_true")
+
+
+def _add_conv(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = kinds.add_parser("conv", help="one Conv2d layer",
+                         description="Run one Conv2d (PyTorch semantics).")
+    _add_convolution_args(p, padding=_padding, padding_help="N, 'same' or 'valid'")
 
 
 def _add_conv_transpose(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = kinds.add_parser("convT", help="one ConvTranspose2d layer",
                          description="Run one ConvTranspose2d (PyTorch semantics).")
-    _add_common(p)
-    p.add_argument("--out", "-o", type=positive_int, required=True, help="output channels")
-    p.add_argument("-k", "--kernel", type=positive_int, required=True)
-    p.add_argument("-s", "--stride", type=positive_int, default=1)
-    p.add_argument("-p", "--padding", type=_non_negative, default=0)
+    _add_convolution_args(p, padding=_non_negative, padding_help="N")
     p.add_argument("--output-padding", "--op", type=_non_negative, default=0)
-    p.add_argument("-d", "--dilation", type=positive_int, default=1)
-    p.add_argument("-g", "--groups", type=positive_int, default=1)
-    p.add_argument("--no-bias", action="store_true")
 
 
 def _add_pool(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
