@@ -42,18 +42,25 @@ def format_value(value: Any, instance: Instance | None = None) -> str:
 
 
 def _scaled(number: int) -> str:
-    """A readable magnitude beside large counts: ≈ 2.42G / 1.2亿."""
+    """A readable magnitude beside large counts: ≈ 2.42G / 1.2亿 / 5780万."""
     if abs(number) < 10_000:
         return ""
     for factor, latin in ((10**9, "G"), (10**6, "M"), (10**3, "K")):
         if abs(number) >= factor:
-            text = f"≈ {number / factor:.3g}{latin}"
+            text = f"≈ {_mantissa(number / factor)}{latin}"
             break
     if abs(number) >= 10**8:
-        text += f" ≈ {number / 10**8:.3g}亿"
+        text += f" ≈ {_mantissa(number / 10**8)}亿"
     elif abs(number) >= 10**4:
-        text += f" ≈ {number / 10**4:.3g}万"
+        text += f" ≈ {_mantissa(number / 10**4)}万"
     return f"（{text}）"
+
+
+def _mantissa(value: float) -> str:
+    """Three significant digits, but never exponent notation: `.3g` turns 5780 into 5.78e+03,
+    which nobody reads as 5780万; from 1000 on the whole number is shorter and exact enough."""
+    rounded = float(f"{value:.3g}")
+    return f"{rounded:g}" if abs(rounded) < 1000 else f"{value:.0f}"
 
 
 def worked_solution(instance: Instance, solution: Solution) -> str:
