@@ -1,10 +1,10 @@
 """The Markdown question bank: parsing and validation. Imports neither Textual nor SQLAlchemy."""
 
 from quiz.bank.errors import BankError
-from quiz.bank.model import Block, Erratum, Kind, Origin, Question
+from quiz.bank.model import Block, ConventionNote, Erratum, Kind, Origin, Question
 from quiz.bank.parser import load_bank, parse_file, parse_text
 
 __all__ = [
-    "BankError", "Block", "Erratum", "Kind", "Origin", "Question",
+    "BankError", "Block", "ConventionNote", "Erratum", "Kind", "Origin", "Question",
     "load_bank", "parse_file", "parse_text",
 ]

@@ -42,7 +42,7 @@ CHECK_OPTIONS = {
 }
 BN_STATS = frozenset({"mean", "std"})
 NORMS = frozenset({"layer", "instance"})
-EXPECTS = frozenset({"agree", "erratum"})
+EXPECTS = frozenset({"agree", "erratum", "convention"})
 SI_SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
 _NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?"
@@ -343,7 +343,7 @@ def _parse_expect(file: str, fields: _Fields, block_line: int) -> str:
     expect = _require(file, fields, "expect", block_line)
     if expect not in EXPECTS:
         raise BankError(file, fields.line("expect", block_line),
-                        f"expect must be agree or erratum, got {expect!r}")
+                        f"expect must be agree, erratum or convention, got {expect!r}")
     return expect
 
 
@@ -385,6 +385,7 @@ def bank_claims(questions: Iterable[Question]) -> list[Claim]:
 
 AGREE, REFUTED = "agree", "refuted"
 STATUS_AGREE, STATUS_ERRATUM, STATUS_FAIL = "AGREE", "ERRATUM", "FAIL"
+STATUS_CONVENTION = "CONVENTION"
 
 
 @dataclass(frozen=True)
@@ -412,8 +413,9 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A verdict judged against the bank: AGREE, ERRATUM (refuted, and the answer says so) or
-    FAIL (refuted without an erratum, the bank's `expect:` disagrees, or the claim did not run)."""
+    """A verdict judged against the bank: AGREE, ERRATUM (refuted, and the answer says so),
+    CONVENTION (agrees in the convention of the source's 口径 note) or FAIL (refuted without an
+    erratum, the bank's `expect:` disagrees, or the claim did not run)."""
 
     verdict: Verdict
     status: str
@@ -447,13 +449,30 @@ def has_erratum(question: Question, source: str) -> bool:
     return any(erratum.source == source for erratum in question.errata)
 
 
+def has_convention(question: Question, source: str) -> bool:
+    return any(note.source == source for note in question.conventions)
+
+
 def assess(verdict: Verdict, question: Question) -> Outcome:
+    """A claim `expect: convention` is written in the convention of its source's 口径 note (e.g.
+    004#12's "FLOPs" as multiply-adds): it must agree there, and is reported CONVENTION."""
     claim = verdict.claim
     if verdict.verdict == "error":
         return Outcome(verdict, STATUS_FAIL, f"could not run: {verdict.detail}")
-    if verdict.verdict == REFUTED and not has_erratum(question, claim.source):
+    if claim.expect == "convention" and not has_convention(question, claim.source):
         return Outcome(verdict, STATUS_FAIL,
-                       f"the engine refutes {claim.source} but the answer has no erratum for it")
+                       f"expect: convention, but the answer has no 口径 note for {claim.source}")
+    if verdict.verdict == REFUTED and not has_erratum(question, claim.source):
+        hint = (" (it has a 口径 note: state the claim in that convention)"
+                if has_convention(question, claim.source) else "")
+        return Outcome(verdict, STATUS_FAIL,
+                       f"the engine refutes {claim.source} but the answer has no erratum "
+                       f"for it{hint}")
+    if claim.expect == "convention":
+        if verdict.verdict == REFUTED:
+            return Outcome(verdict, STATUS_FAIL, "the engine refutes a claim stated in its "
+                                                 "source's convention")
+        return Outcome(verdict, STATUS_CONVENTION)
     stated = "erratum" if verdict.verdict == REFUTED else "agree"
     if claim.expect != stated:
         return Outcome(verdict, STATUS_FAIL,

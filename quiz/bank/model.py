@@ -27,6 +27,15 @@ class Erratum:
 
 
 @dataclass(frozen=True)
+class ConventionNote:
+    """A note that a source counts in another convention (口径), not an error: e.g. its "FLOPs"
+    are multiply-adds. Claims of that source are checked in the convention the note names."""
+
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Block:
     """A fenced block with machine-readable content (``claim``, ``template``) inside an answer."""
 
@@ -49,6 +58,7 @@ class Question:
     file: str
     line: int
     errata: tuple[Erratum, ...] = ()
+    conventions: tuple[ConventionNote, ...] = ()
     blocks: tuple[Block, ...] = field(default=(), compare=False)
 
     @property
@@ -77,4 +87,5 @@ class Question:
             "file": self.file,
             "line": self.line,
             "errata": [{"source": e.source, "text": e.text} for e in self.errata],
+            "conventions": [{"source": c.source, "text": c.text} for c in self.conventions],
         }

@@ -17,12 +17,13 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from quiz.bank.errors import BankError
-from quiz.bank.model import Block, Erratum, Kind, Origin, Question
+from quiz.bank.model import Block, ConventionNote, Erratum, Kind, Origin, Question
 
 E = TypeVar("E", Kind, Origin)
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SOURCE_PATTERN = re.compile(r"^\d{3}#[A-Za-z0-9.]+$")
 ERRATUM_PATTERN = re.compile(r"^勘误\s*[\[（(]?\s*(\d{3}#[A-Za-z0-9.]+)")
+CONVENTION_PATTERN = re.compile(r"^口径\s*[\[（(]?\s*(\d{3}#[A-Za-z0-9.]+)")
 MACHINE_BLOCKS = frozenset({"claim", "template"})
 REQUIRED_KEYS = ("id", "sources", "tags", "kind")
 KNOWN_KEYS = frozenset({"id", "sources", "tags", "kind", "origin", "difficulty"})
@@ -111,8 +112,9 @@ def _check_difficulty(file: str, value: str, line: int) -> int:
     return int(value)
 
 
-def _errata(tokens: list[Token]) -> tuple[Erratum, ...]:
-    found: list[Erratum] = []
+def _notes(tokens: list[Token], pattern: re.Pattern[str]) -> list[tuple[str, str]]:
+    """(source, text) of every blockquote paragraph starting with `pattern` (勘误 / 口径 + ID)."""
+    found: list[tuple[str, str]] = []
     depth = 0
     for index, token in enumerate(tokens):
         if token.type == "blockquote_open":
@@ -120,10 +122,19 @@ def _errata(tokens: list[Token]) -> tuple[Erratum, ...]:
         elif token.type == "blockquote_close":
             depth -= 1
         elif depth and token.type == "inline" and tokens[index - 1].type == "paragraph_open":
-            match = ERRATUM_PATTERN.match(token.content.strip())
+            match = pattern.match(token.content.strip())
             if match:
-                found.append(Erratum(source=match.group(1), text=token.content.strip()))
-    return tuple(found)
+                found.append((match.group(1), token.content.strip()))
+    return found
+
+
+def _errata(tokens: list[Token]) -> tuple[Erratum, ...]:
+    return tuple(Erratum(source, text) for source, text in _notes(tokens, ERRATUM_PATTERN))
+
+
+def _conventions(tokens: list[Token]) -> tuple[ConventionNote, ...]:
+    return tuple(ConventionNote(source, text)
+                 for source, text in _notes(tokens, CONVENTION_PATTERN))
 
 
 def parse_text(text: str, file: str = "<text>") -> list[Question]:
@@ -184,7 +195,8 @@ def _question(
     return Question(
         id=meta.id, title=title, answer=answer, sources=meta.sources, tags=meta.tags,
         kind=meta.kind, origin=meta.origin, difficulty=meta.difficulty, topic=topic,
-        file=file, line=line, errata=_errata(body), blocks=blocks,
+        file=file, line=line, errata=_errata(body), conventions=_conventions(body),
+        blocks=blocks,
     )
 
 

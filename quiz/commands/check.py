@@ -1,9 +1,11 @@
 """``quiz check --bank [PATH]``: run every ```claim block of the bank through the engine.
 
-One line per claim: AGREE (the engine bears the source out), ERRATUM (the engine refutes it and
-the answer carries an erratum for that source) or FAIL (refuted without an erratum, the claim's
-`expect:` disagrees with the engine, or the claim could not run). Exit status 1 on any FAIL.
-NumPy and the engine are imported inside :func:`run` so that ``quiz --help`` stays fast.
+One line per claim: AGREE (the engine bears the source out), CONVENTION (it does so in the
+convention of the source's 口径 note, e.g. "FLOPs" counted as multiply-adds), ERRATUM (the engine
+refutes it and the answer carries an erratum for that source) or FAIL (refuted without an
+erratum, the claim's `expect:` disagrees with the engine, or the claim could not run). Exit
+status 1 on any FAIL. NumPy and the engine are imported inside :func:`run` so that
+``quiz --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["register", "run"]
 
-STATUSES = ("AGREE", "ERRATUM", "FAIL")
+STATUSES = ("AGREE", "CONVENTION", "ERRATUM", "FAIL")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,10 +53,10 @@ def _line(outcome: Outcome) -> str:
     verdict = outcome.verdict
     claim = verdict.claim
     measured = "—" if verdict.measured is None else str(verdict.measured)
-    text = (f"{outcome.status:<8} {claim.source:<7} {claim.question:<26} "
+    text = (f"{outcome.status:<10} {claim.source:<7} {claim.question:<26} "
             f"claimed {claim.claimed_text} · engine {measured} · {claim.description}")
     if outcome.reason:
-        text += f"\n         {claim.file}:{claim.line}: {outcome.reason}"
+        text += f"\n           {claim.file}:{claim.line}: {outcome.reason}"
     return text
 
 
@@ -63,9 +65,10 @@ def _print_text(outcomes: list[Outcome], verbose: bool) -> None:
         print(_line(outcome))
         if verbose and outcome.verdict.ran:
             detail = f" ({outcome.verdict.detail})" if outcome.verdict.detail else ""
-            print(f"         ran: {outcome.verdict.ran}{detail}")
+            print(f"           ran: {outcome.verdict.ran}{detail}")
     summary = _summary(outcomes)
-    print(f"{summary['claims']} claims: {summary['agree']} agree, {summary['erratum']} erratum, "
+    print(f"{summary['claims']} claims: {summary['agree']} agree, "
+          f"{summary['convention']} convention, {summary['erratum']} erratum, "
           f"{summary['fail']} fail")
 
 

@@ -116,7 +116,7 @@ expect: agree
     ({"claimed": "2+2"}, 7, "not a number"),
     ({"claimed": "__import__('os')"}, 7, "not a number"),
     ({"claimed": None}, 0, "lacks required key 'claimed'"),
-    ({"expect": "maybe"}, 8, "expect must be agree or erratum"),
+    ({"expect": "maybe"}, 8, "expect must be agree, erratum or convention"),
     ({"expect": None}, 0, "lacks required key 'expect'"),
     ({"source": "003#2"}, 1, "not among the question's sources"),
     ({"source": "3#2"}, 1, "not of the form"),

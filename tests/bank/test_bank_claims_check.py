@@ -58,13 +58,13 @@ def test_every_refuted_claim_in_the_bundled_bank_has_an_erratum() -> None:
     failures = [f"{o.verdict.claim.file}:{o.verdict.claim.line}: {o.reason}"
                 for o in bundled_outcomes() if o.status == "FAIL"]
     assert not failures, "\n".join(failures)
-    assert {o.status for o in bundled_outcomes()} == {"AGREE", "ERRATUM"}
+    assert {o.status for o in bundled_outcomes()} == {"AGREE", "CONVENTION", "ERRATUM"}
 
 
 def test_the_bundled_bank_has_refuted_claims() -> None:
     # the sources do contain wrong numbers: if none is refuted, the checker has gone blind
     sources = {source for _, _, source in refuted_pairs()}
-    assert {"000#2.4", "004#3", "002#9", "000#4.1", "004#12"} <= sources
+    assert {"000#2.4", "004#3", "002#9", "000#4.1", "004#11"} <= sources
 
 
 def _drop_erratum(bank: Path, file_name: str, source: str) -> None:
@@ -143,7 +143,7 @@ def test_main_reports_agree_and_erratum(tmp_path: Path, capsys: pytest.CaptureFi
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("AGREE") and "004#3" in out[0] and "dilated" in out[0]
     assert out[1].startswith("ERRATUM") and "claimed 8" in out[1] and "engine 7x7" in out[1]
-    assert out[-1] == "2 claims: 1 agree, 1 erratum, 0 fail"
+    assert out[-1] == "2 claims: 1 agree, 0 convention, 1 erratum, 0 fail"
 
 
 def test_main_fails_on_a_refuted_claim_without_erratum(
@@ -152,7 +152,8 @@ def test_main_fails_on_a_refuted_claim_without_erratum(
     bank = write_bank(tmp_path, SMALL_BANK)
     assert main(["check", "--bank", str(bank), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert report["summary"] == {"claims": 2, "agree": 1, "erratum": 0, "fail": 1}
+    assert report["summary"] == {"claims": 2, "agree": 1, "convention": 0, "erratum": 0,
+                                 "fail": 1}
     failed = report["claims"][1]
     assert failed["status"] == "FAIL" and failed["verdict"] == "refuted"
     assert failed["claimed"] == "8" and failed["measured"] == "7x7"
@@ -176,6 +177,67 @@ def test_main_checks_the_bundled_bank_by_default(capsys: pytest.CaptureFixture) 
 
 
 
+# a source that counts "FLOPs" as multiply-adds: checked in that convention, not as an error
+FLOPS_AS_MACS = """\
+# 计算量
+
+## 卷积的计算量？
+
+```meta
+id: flops
+sources: 004#12
+tags: 参数与计算量
+kind: concept
+```
+
+乘加次数 $K^2 C_{in} C_{out} H W$。
+
+```claim
+source: 004#12
+what: 原文的 "FLOPs"（= 乘加次数）
+input: 16x10x10
+net: conv 32 k3 p1
+quantity: QUANTITY
+claimed: 460800
+expect: EXPECT
+```
+"""
+CONVENTION = "\n> 口径 004#12：原文的 FLOPs 指乘加次数 (MACs)。\n"
+
+
+def _check_one(tmp_path: Path, text: str) -> Outcome:
+    bank = write_bank(tmp_path, text)
+    (outcome,) = check_bank(load_bank(bank))
+    return outcome
+
+
+def test_a_claim_in_its_sources_convention_is_reported_as_convention(tmp_path: Path) -> None:
+    text = FLOPS_AS_MACS.replace("QUANTITY", "macs").replace("EXPECT", "convention")
+    question = parse_file(write_bank(tmp_path, text + CONVENTION) / "conv.md")[0]
+    assert [note.source for note in question.conventions] == ["004#12"]
+    assert question.errata == ()
+    assert _check_one(tmp_path, text + CONVENTION).status == "CONVENTION"
+
+
+def test_expect_convention_needs_a_convention_note(tmp_path: Path) -> None:
+    text = FLOPS_AS_MACS.replace("QUANTITY", "macs").replace("EXPECT", "convention")
+    outcome = _check_one(tmp_path, text)
+    assert outcome.status == "FAIL" and "口径" in outcome.reason
+
+
+def test_a_convention_note_does_not_excuse_a_refuted_claim(tmp_path: Path) -> None:
+    # read in the FLOPs = 2·MACs sense the number is refuted; a 口径 note is not an erratum
+    for expect in ("erratum", "convention"):
+        text = FLOPS_AS_MACS.replace("QUANTITY", "flops").replace("EXPECT", expect)
+        outcome = _check_one(tmp_path, text + CONVENTION)
+        assert outcome.status == "FAIL" and outcome.verdict.verdict == "refuted", expect
+
+
+def test_the_bundled_bank_checks_004_12_in_the_macs_convention() -> None:
+    statuses = {o.status for o in bundled_outcomes() if o.verdict.claim.source == "004#12"}
+    assert statuses == {"AGREE", "CONVENTION"}
+
+
 def run_quiz(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*quiz_command(), *args], capture_output=True, text=True,
                           env=dict(os.environ), timeout=300)
@@ -185,13 +247,14 @@ def test_console_script_exit_codes(tmp_path: Path) -> None:
     bad = run_quiz("check", "--bank", str(write_bank(tmp_path, SMALL_BANK)))
     assert bad.returncode == 1 and "FAIL" in bad.stdout and "no erratum" in bad.stdout
     good = run_quiz("check", "--bank", str(write_bank(tmp_path, SMALL_BANK + ERRATUM)))
-    assert good.returncode == 0 and "1 agree, 1 erratum, 0 fail" in good.stdout
+    assert good.returncode == 0 and "1 agree, 0 convention, 1 erratum, 0 fail" in good.stdout
 
 
 def test_console_script_on_the_bundled_bank() -> None:
     result = run_quiz("check", "--bank")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
-    assert re.search(r"^\d+ claims: \d+ agree, \d+ erratum, 0 fail$", result.stdout, re.M)
+    assert re.search(r"^\d+ claims: \d+ agree, \d+ convention, \d+ erratum, 0 fail$",
+                     result.stdout, re.M)
 
 
 def test_check_command_and_claims_do_not_import_numpy_until_run() -> None:
