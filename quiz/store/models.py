@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -59,6 +59,8 @@ class QuestionRow(Base):
     origin: Mapped[str] = mapped_column(String(20))
     difficulty: Mapped[int] = mapped_column(Integer)
     topic: Mapped[str] = mapped_column(String(200))
+    # The first tag: what the learner chooses to study by (a "deck").
+    deck: Mapped[str] = mapped_column(String(200), default="", index=True)
     blocks: Mapped[list[list[object]]] = mapped_column(JSON)
     file: Mapped[str] = mapped_column(String(500))
     line: Mapped[int] = mapped_column(Integer)
@@ -82,6 +84,15 @@ class CardRow(Base):
     difficulty: Mapped[float | None] = mapped_column(default=None)
     due: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     last_review: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Times the card was forgotten while in review; at the leech threshold it is tagged a leech.
+    lapses: Mapped[int] = mapped_column(Integer, default=0)
+    leech: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    buried_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Position among new cards in the chosen new-card order (recomputed on sync and on a change
+    # of the order setting), so picking the next new card is one indexed query.
+    new_rank: Mapped[int] = mapped_column(Integer, default=0, index=True)
 
     question: Mapped[QuestionRow] = relationship(back_populates="card")
 
@@ -104,3 +115,19 @@ class ReviewRow(Base):
     seed: Mapped[int | None] = mapped_column(Integer, default=None)
     answer_text: Mapped[str | None] = mapped_column(Text, default=None)
     verdict: Mapped[str | None] = mapped_column(String(40), default=None)
+    # "review" reschedules; "cram" is logged but leaves the schedule alone; "undo" takes back the
+    # review named by `undoes` (the log itself is never changed).
+    kind: Mapped[str] = mapped_column(String(10), default="review")
+    undoes: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    state_before: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The whole card as it was before this review, so an undo restores it exactly.
+    card_before: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
+
+
+class SettingRow(Base):
+    """One learner setting (see quiz.store.settings), stored as JSON."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)

@@ -40,10 +40,17 @@ class CardState:
         return self.last_review is None
 
 
-def make_scheduler(desired_retention: float = DEFAULT_RETENTION, fuzz: bool = True) -> Scheduler:
+def make_scheduler(
+    desired_retention: float = DEFAULT_RETENTION, fuzz: bool = True,
+    learning_steps: tuple[timedelta, ...] = (timedelta(minutes=1), timedelta(minutes=10)),
+    relearning_steps: tuple[timedelta, ...] = (timedelta(minutes=10),),
+) -> Scheduler:
     if not 0.5 <= desired_retention < 1.0:
         raise ValueError(f"desired retention must be in [0.5, 1.0), got {desired_retention}")
-    return Scheduler(desired_retention=desired_retention, enable_fuzzing=fuzz)
+    return Scheduler(
+        desired_retention=desired_retention, enable_fuzzing=fuzz,
+        learning_steps=learning_steps, relearning_steps=relearning_steps,
+    )
 
 
 def require_utc(moment: datetime) -> datetime:

@@ -11,7 +11,9 @@ from sqlalchemy import select
 from quiz.bank.model import Question
 from quiz.store.db import Database
 from quiz.store.models import CardRow, QuestionRow
+from quiz.store.queue import refresh_new_ranks
 from quiz.store.scheduling import new_card_state, require_utc
+from quiz.store.settings import load_settings
 
 
 @dataclass
@@ -43,6 +45,7 @@ def _content(question: Question) -> dict[str, object]:
         "origin": question.origin.value,
         "difficulty": question.difficulty,
         "topic": question.topic,
+        "deck": question.tags[0] if question.tags else question.topic,
         "blocks": [[b.info, b.content, b.line] for b in question.blocks],
         "content_hash": question.content_hash,
     }
@@ -69,6 +72,7 @@ def sync_bank(db: Database, questions: Sequence[Question], bank: str, now: datet
     """
     now = require_utc(now)
     report = SyncReport()
+    settings = load_settings(db)
     wanted = {question.id: question for question in questions}
     with db.sessions.begin() as session:
         existing = {row.id: row for row in session.scalars(select(QuestionRow))}
@@ -83,6 +87,10 @@ def sync_bank(db: Database, questions: Sequence[Question], bank: str, now: datet
             if row.bank == bank and row.id not in wanted and row.retired_at is None:
                 row.retired_at = now
                 report.retired.append(row.id)
+        # Always: a migrated database or a changed order setting needs the ranks too; only
+        # changed ranks are written.
+        session.flush()
+        refresh_new_ranks(session, settings)
     return report
 
 

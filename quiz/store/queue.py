@@ -1,0 +1,344 @@
+"""What to study next and how much is left: every count is one SQL query over indexed columns,
+so nothing loads the whole bank to show a number.
+
+A `StudyScope` says what the learner chose: decks (empty: all), only numeric questions, and a
+mode — the normal schedule, or one of the custom studies (review ahead, forgotten today, cram).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from quiz.store.days import day_key, start_of_day
+from quiz.store.db import Database
+from quiz.store.items import StudyItem, to_item
+from quiz.store.models import CardRow, QuestionRow, ReviewRow
+from quiz.store.ordering import NewCard, order_new_cards
+from quiz.store.scheduling import require_utc
+from quiz.store.settings import Settings, get_value, set_value
+
+LEARN_AHEAD = timedelta(minutes=20)
+LEARNING_STATES = (1, 3)  # fsrs Learning, Relearning
+REVIEW_STATE = 2
+CANDIDATES = 8  # rows fetched per step, so a sibling of the last card can be skipped
+
+
+class Mode(str, Enum):
+    NORMAL = "normal"        # the schedule: learning, due reviews, new cards
+    AHEAD = "ahead"          # review cards due within the next N days
+    FORGOTTEN = "forgotten"  # cards rated Again today
+    CRAM = "cram"            # every card of the scope; ratings are logged, nothing rescheduled
+
+
+@dataclass(frozen=True)
+class StudyScope:
+    decks: frozenset[str] = field(default_factory=frozenset)  # empty: every deck
+    numeric_only: bool = False
+    mode: Mode = Mode.NORMAL
+    ahead_days: int = 0
+
+    @property
+    def reschedules(self) -> bool:
+        return self.mode is not Mode.CRAM
+
+    def describe(self) -> str:
+        what = "、".join(sorted(self.decks)) if self.decks else "全部 all"
+        if self.numeric_only:
+            what += " · 仅数值题 numeric only"
+        extra = {
+            Mode.NORMAL: "",
+            Mode.AHEAD: f" · 提前复习 {self.ahead_days} 天 review ahead",
+            Mode.FORGOTTEN: " · 今天忘记的卡 forgotten today",
+            Mode.CRAM: " · 突击（不改排程）cram, schedule untouched",
+        }[self.mode]
+        return what + extra
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """What is left, as Anki shows it: new · learning · review."""
+
+    new: int
+    learning: int
+    review: int
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review
+
+
+@dataclass(frozen=True)
+class DeckCounts:
+    deck: str
+    review: int
+    learning: int
+    new: int          # unseen cards in the deck (today's limit applies across decks)
+    done_today: int
+    total: int
+    numeric: int
+
+
+def effective_reviews() -> ColumnElement[bool]:
+    """Reviews that count: ratings (review or cram) that were not undone."""
+    undo = aliased(ReviewRow)
+    return and_(
+        ReviewRow.kind.in_(("review", "cram")),
+        ~exists().where(undo.kind == "undo", undo.undoes == ReviewRow.id),
+    )
+
+
+def _available(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        QuestionRow.retired_at.is_(None),
+        CardRow.suspended.is_(False),
+        or_(CardRow.buried_until.is_(None), CardRow.buried_until <= now),
+    )
+
+
+def _in_scope(scope: StudyScope) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if scope.decks:
+        conditions.append(QuestionRow.deck.in_(sorted(scope.decks)))
+    if scope.numeric_only:
+        conditions.append(QuestionRow.kind == "numeric")
+    return conditions
+
+
+def _joined() -> Select[tuple[QuestionRow, CardRow]]:
+    return select(QuestionRow, CardRow).join(CardRow, CardRow.question_id == QuestionRow.id)
+
+
+def _count(session: Session, *conditions: ColumnElement[bool]) -> int:
+    statement = (
+        select(func.count()).select_from(QuestionRow)
+        .join(CardRow, CardRow.question_id == QuestionRow.id).where(*conditions)
+    )
+    return session.scalar(statement) or 0
+
+
+def new_today(session: Session, day_start: datetime) -> int:
+    """Cards whose first counted review falls in the learner's current day."""
+    first = (
+        select(ReviewRow.question_id)
+        .where(effective_reviews(), ReviewRow.kind == "review")
+        .group_by(ReviewRow.question_id)
+        .having(func.min(ReviewRow.reviewed_at) >= day_start)
+    )
+    return session.scalar(select(func.count()).select_from(first.subquery())) or 0
+
+
+def reviews_today(session: Session, day_start: datetime) -> int:
+    """Reviews of cards that were in review state, counted against the daily maximum."""
+    return session.scalar(
+        select(func.count()).select_from(ReviewRow).where(
+            effective_reviews(), ReviewRow.kind == "review",
+            ReviewRow.reviewed_at >= day_start, ReviewRow.state_before == REVIEW_STATE,
+        )
+    ) or 0
+
+
+def extra_new_key(now: datetime, settings: Settings) -> str:
+    return f"extra_new:{day_key(now, settings.day_starts_at)}"
+
+
+def extra_new_today(db: Database, now: datetime, settings: Settings) -> int:
+    value = get_value(db, extra_new_key(now, settings))
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def add_extra_new(db: Database, now: datetime, settings: Settings, count: int) -> int:
+    """Custom study: N more new cards today (on top of the daily limit)."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    total = extra_new_today(db, now, settings) + count
+    set_value(db, extra_new_key(now, settings), total)
+    return total
+
+
+def _limits(session: Session, db: Database, now: datetime,
+            settings: Settings) -> tuple[int, int]:
+    """How many new cards and reviews are still allowed today."""
+    day_start = start_of_day(now, settings.day_starts_at)
+    new_allowed = settings.new_per_day + extra_new_today(db, now, settings)
+    new_left = max(new_allowed - new_today(session, day_start), 0)
+    reviews_left = max(settings.max_reviews_per_day - reviews_today(session, day_start), 0)
+    return new_left, reviews_left
+
+
+def _forgotten_today(now: datetime, settings: Settings) -> ColumnElement[bool]:
+    day_start = start_of_day(now, settings.day_starts_at)
+    return QuestionRow.id.in_(
+        select(ReviewRow.question_id).where(
+            effective_reviews(), ReviewRow.kind == "review", ReviewRow.rating == 1,
+            ReviewRow.reviewed_at >= day_start,
+        )
+    )
+
+
+def _seen() -> ColumnElement[bool]:
+    return CardRow.last_review.is_not(None)
+
+
+def queue_counts(db: Database, now: datetime, settings: Settings,
+                 scope: StudyScope = StudyScope(), exclude: Iterable[str] = ()) -> QueueCounts:
+    now = require_utc(now)
+    skip = list(exclude)
+    base = [_available(now), *_in_scope(scope)]
+    if skip:
+        base.append(QuestionRow.id.not_in(skip))
+    with db.sessions.begin() as session:
+        if scope.mode is Mode.CRAM:
+            return QueueCounts(0, 0, _count(session, *base))
+        if scope.mode is Mode.FORGOTTEN:
+            return QueueCounts(0, 0, _count(session, *base, _forgotten_today(now, settings)))
+        if scope.mode is Mode.AHEAD:
+            horizon = now + timedelta(days=scope.ahead_days)
+            return QueueCounts(0, 0, _count(
+                session, *base, _seen(), CardRow.state == REVIEW_STATE, CardRow.due <= horizon))
+        new_left, reviews_left = _limits(session, db, now, settings)
+        learning = _count(session, *base, _seen(), CardRow.state.in_(LEARNING_STATES),
+                          CardRow.due <= now)
+        review = _count(session, *base, _seen(), CardRow.state == REVIEW_STATE,
+                        CardRow.due <= now)
+        unseen = _count(session, *base, CardRow.last_review.is_(None))
+    return QueueCounts(new=min(unseen, new_left), learning=learning,
+                       review=min(review, reviews_left))
+
+
+def _pick(session: Session, statement: Select[tuple[QuestionRow, CardRow]],
+          avoid_sources: frozenset[str], now: datetime) -> StudyItem | None:
+    """The first candidate that is not a sibling of the card just studied (else the first)."""
+    rows = session.execute(statement.limit(CANDIDATES)).all()
+    if not rows:
+        return None
+    for question, card in rows:
+        if not avoid_sources.intersection(question.sources):
+            return to_item(question, card, now)
+    return to_item(*rows[0], now)
+
+
+def next_study_item(
+    db: Database, now: datetime, settings: Settings, scope: StudyScope = StudyScope(),
+    exclude: Iterable[str] = (), avoid_sources: Iterable[str] = (),
+    learn_ahead: timedelta = LEARN_AHEAD,
+) -> StudyItem | None:
+    """The next card of the scope.
+
+    Normal mode: learning cards that are due, then due reviews (within the daily maximum), then
+    new cards in the chosen order (within the daily limit), then learning cards due within
+    `learn_ahead`. `avoid_sources` (the sources of the card just studied) keeps siblings apart.
+    """
+    now = require_utc(now)
+    skip = list(exclude)
+    avoid = frozenset(avoid_sources)
+    base = _joined().where(_available(now), *_in_scope(scope))
+    if skip:
+        base = base.where(QuestionRow.id.not_in(skip))
+    with db.sessions.begin() as session:
+        if scope.mode is Mode.CRAM:
+            return _pick(session, base.order_by(CardRow.new_rank, QuestionRow.id), avoid, now)
+        if scope.mode is Mode.FORGOTTEN:
+            return _pick(session, base.where(_forgotten_today(now, settings))
+                         .order_by(CardRow.due), avoid, now)
+        if scope.mode is Mode.AHEAD:
+            horizon = now + timedelta(days=scope.ahead_days)
+            return _pick(session, base.where(_seen(), CardRow.state == REVIEW_STATE,
+                                             CardRow.due <= horizon)
+                         .order_by(CardRow.due), avoid, now)
+        new_left, reviews_left = _limits(session, db, now, settings)
+        steps = [base.where(_seen(), CardRow.state.in_(LEARNING_STATES), CardRow.due <= now)
+                 .order_by(CardRow.due)]
+        if reviews_left:
+            steps.append(base.where(_seen(), CardRow.state == REVIEW_STATE, CardRow.due <= now)
+                         .order_by(CardRow.due))
+        if new_left:
+            steps.append(base.where(CardRow.last_review.is_(None))
+                         .order_by(CardRow.new_rank, QuestionRow.file, QuestionRow.line))
+        steps.append(base.where(_seen(), CardRow.state.in_(LEARNING_STATES),
+                                CardRow.due <= now + learn_ahead).order_by(CardRow.due))
+        for statement in steps:
+            item = _pick(session, statement, avoid, now)
+            if item is not None:
+                return item
+    return None
+
+
+def deck_counts(db: Database, now: datetime, settings: Settings) -> list[DeckCounts]:
+    """Per deck (a question's first tag): due reviews, learning, unseen, done today, total."""
+    now = require_utc(now)
+    day_start = start_of_day(now, settings.day_starts_at)
+    available = _available(now)
+    seen = _seen()
+
+    def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((condition, 1), else_=0))
+
+    with db.sessions.begin() as session:
+        rows = session.execute(
+            select(
+                QuestionRow.deck,
+                flag(and_(available, seen, CardRow.state == REVIEW_STATE, CardRow.due <= now)),
+                flag(and_(available, seen, CardRow.state.in_(LEARNING_STATES),
+                          CardRow.due <= now)),
+                flag(and_(available, CardRow.last_review.is_(None))),
+                func.count(),
+                flag(QuestionRow.kind == "numeric"),
+            )
+            .join(CardRow, CardRow.question_id == QuestionRow.id)
+            .where(QuestionRow.retired_at.is_(None))
+            .group_by(QuestionRow.deck).order_by(func.min(QuestionRow.file), QuestionRow.deck)
+        ).all()
+        done = dict(session.execute(
+            select(QuestionRow.deck, func.count(func.distinct(ReviewRow.question_id)))
+            .join(QuestionRow, QuestionRow.id == ReviewRow.question_id)
+            .where(effective_reviews(), ReviewRow.reviewed_at >= day_start)
+            .group_by(QuestionRow.deck)
+        ).all())
+    return [
+        DeckCounts(deck=deck, review=review or 0, learning=learning or 0, new=new or 0,
+                   done_today=done.get(deck, 0), total=total, numeric=numeric or 0)
+        for deck, review, learning, new, total, numeric in rows
+    ]
+
+
+def refresh_new_ranks(session: Session, settings: Settings, seed: int = 0) -> None:
+    """Store each card's place in the new-card order (within the caller's transaction)."""
+    rows = session.execute(
+        select(QuestionRow.id, QuestionRow.deck, QuestionRow.kind, QuestionRow.sources,
+               QuestionRow.file, QuestionRow.line)
+        .where(QuestionRow.retired_at.is_(None))
+    ).all()
+    cards = [
+        NewCard(id=qid, deck=deck, kind=kind, sources=frozenset(_as_list(sources)),
+                position=(file, line))
+        for qid, deck, kind, sources, file, line in rows
+    ]
+    ranks = {qid: rank for rank, qid in enumerate(order_new_cards(cards, settings.new_order,
+                                                                   seed))}
+    current = dict(session.execute(select(CardRow.question_id, CardRow.new_rank)).all())
+    changed = [{"question_id": qid, "new_rank": rank} for qid, rank in ranks.items()
+               if current.get(qid) != rank]
+    if changed:
+        session.execute(update(CardRow), changed)
+
+
+def _as_list(value: object) -> list[str]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def reorder_new_cards(db: Database, settings: Settings) -> None:
+    """Apply a changed new-card order setting."""
+    with db.sessions.begin() as session:
+        refresh_new_ranks(session, settings)
