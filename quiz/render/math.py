@@ -112,6 +112,7 @@ def _scripts_to_unicode(latex: str) -> str:
     return SCRIPT.sub(_script, latex)
 
 
+@lru_cache(maxsize=4096)
 def latex_to_unicode(latex: str) -> str:
     """One math expression (without its $ delimiters) as Unicode text."""
     # `\sum_{i}` must not become `\sumᵢ`: close the macro name before scripts are rewritten.
@@ -125,24 +126,27 @@ def latex_to_unicode(latex: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
-def _render_line(line: str) -> str:
+def render_markdown_math(markdown: str) -> str:
+    """Replace `$…$` and `$$…$$` in Markdown with Unicode, leaving code blocks and spans alone."""
     def replace(match: re.Match[str]) -> str:
         display, inline = match.groups()
         if display is not None:
-            return f"**{latex_to_unicode(display)}**"
+            return f"\n\n**{latex_to_unicode(display)}**\n\n" if "\n" in match.group(0) \
+                else f"**{latex_to_unicode(display)}**"
         return latex_to_unicode(inline)
-    return MATH.sub(replace, line)
+    return substitute_math(markdown, replace)
 
 
-def render_markdown_math(markdown: str) -> str:
-    """Replace `$…$` and `$$…$$` in Markdown with Unicode, leaving code blocks and spans alone."""
+def substitute_math(markdown: str, replace: Callable[[re.Match[str]], str]) -> str:
+    """`markdown` with every math span (a `MATH` match: group 1 display, group 2 inline) replaced
+    by `replace(match)`, outside fenced code blocks and inline code spans."""
     out: list[str] = []
     in_fence = False
     buffer: list[str] = []
     for line in markdown.splitlines():
         if FENCE.match(line):
             if buffer:
-                out.append(_render_block("\n".join(buffer)))
+                out.append(_substitute_block("\n".join(buffer), replace))
                 buffer = []
             in_fence = not in_fence
             out.append(line)
@@ -151,21 +155,11 @@ def render_markdown_math(markdown: str) -> str:
         else:
             buffer.append(line)
     if buffer:
-        out.append(_render_block("\n".join(buffer)))
+        out.append(_substitute_block("\n".join(buffer), replace))
     return "\n".join(out)
 
 
-def _render_block(text: str) -> str:
+def _substitute_block(text: str, replace: Callable[[re.Match[str]], str]) -> str:
     """Math outside inline code spans; display math may span lines."""
     parts = re.split(r"(`[^`\n]*`)", text)
-    return "".join(part if part.startswith("`") else _render_display(part) for part in parts)
-
-
-def _render_display(text: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        display, inline = match.groups()
-        if display is not None:
-            return f"\n\n**{latex_to_unicode(display)}**\n\n" if "\n" in match.group(0) \
-                else f"**{latex_to_unicode(display)}**"
-        return latex_to_unicode(inline)
-    return MATH.sub(replace, text)
+    return "".join(part if part.startswith("`") else MATH.sub(replace, part) for part in parts)
