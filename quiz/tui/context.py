@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from fsrs import Scheduler
 
 from quiz.store.db import Database
+from quiz.store.scheduling import make_scheduler
+from quiz.store.settings import Settings
 
 
 def utc_now() -> datetime:
@@ -20,4 +22,21 @@ class StudyContext:
     db: Database
     scheduler: Scheduler
     clock: Callable[[], datetime] = utc_now
-    new_per_day: int = 20
+    settings: Settings = field(default_factory=Settings)
+    fuzz: bool = True
+
+    @property
+    def new_per_day(self) -> int:
+        return self.settings.new_per_day
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Use new settings at once: the scheduler is rebuilt from them."""
+        self.settings = settings
+        self.scheduler = scheduler_for(settings, self.fuzz)
+
+
+def scheduler_for(settings: Settings, fuzz: bool) -> Scheduler:
+    return make_scheduler(
+        settings.desired_retention, fuzz=fuzz, learning_steps=settings.learning_deltas,
+        relearning_steps=settings.relearning_deltas,
+    )
