@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from quiz.bank import load_bank
-from quiz.numeric import Status, core, grade, instantiate, load_templates, measure, solve
+from quiz.numeric import Status, clear_caches, grade, instantiate, load_templates, solve
 from quiz.numeric.feedback import format_value
 
 BANK = Path(__file__).resolve().parents[1] / "data" / "questions"
@@ -37,8 +37,7 @@ def answer_text(value: object) -> str:
 
 
 def time_instance(template: object, seed: int) -> tuple[float, float, float]:
-    measure._CACHE.clear()
-    core._SOLUTIONS.clear()
+    clear_caches()
     start = time.perf_counter()
     instance = instantiate(template, seed)  # type: ignore[arg-type]
     generated = time.perf_counter()

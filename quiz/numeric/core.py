@@ -10,14 +10,14 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-from quiz.numeric.expr import ExprError, Node, evaluate
-from quiz.numeric.measure import METRICS, NetError, NetRun, as_value, plan_ok, run_text
+from quiz.measure.measurement import READERS, MeasureError, Measurement, read
+from quiz.measure.quantities import Form, form_of
+from quiz.numeric.expr import ExprError, Node, calls_in, evaluate, parse_expr
 from quiz.numeric.mistakes import Recipe, recipes_for
 from quiz.numeric.nettext import layer_lines, parse_lines, render
 from quiz.numeric.sampler import Params, sample_params
 from quiz.numeric.template import Template, TemplateError, parse_template, substitute
 
-RF_FUNCTIONS = frozenset({"rf", "jump"})
 SOLUTION_CACHE_SIZE = 64
 
 
@@ -71,9 +71,11 @@ class Solution:
     runs: they are computed on first use, or at once with `solve(..., eager=True)` (the TUI's
     worker does that while the question is on screen)."""
 
-    def __init__(self, instance: Instance, ask: Node, expected: Any, runs: dict[str, NetRun],
+    def __init__(self, instance: Instance, ask: Node, expected: Any,
+                 runs: dict[str, Measurement],
                  want_rf: bool, seconds: float) -> None:
         self.instance_key = instance.key
+        self.batch = instance.batch
         self.expected = expected
         self.runs = runs
         self.seconds = seconds
@@ -135,8 +137,10 @@ def _template_from(question: Any, block: Any) -> Template:
 def instantiate(template: Template, seed: int) -> Instance:
     """Draw a valid instance deterministically from `seed` (the engine checks the layers)."""
 
+    from quiz.measure.runner import accepts  # NumPy and the engine load with the first run
+
     def valid(params: Params) -> bool:
-        return all(plan_ok(substitute(text, params)) for _, text in template.nets)
+        return all(accepts(substitute(text, params)) for _, text in template.nets)
 
     params = sample_params(template, seed, valid)
     if seed < 0 and not valid(params):
@@ -155,14 +159,9 @@ def instantiate(template: Template, seed: int) -> Instance:
     )
 
 
-SHAPE_ASKS = frozenset({"out_hw", "out_shape"})
-
-
 def _answer_hint(template: Template) -> str:
     """The grading rule, stated with the question (exact vs. tolerance)."""
-    from quiz.numeric.expr import calls_in
-
-    if calls_in(template.ask) & SHAPE_ASKS:
+    if any(form_of(name) is Form.SHAPE for name in calls_in(template.ask)):
         return ""
     if template.tolerance == 0:
         return "\n\n（请给出精确值。）"
@@ -184,10 +183,15 @@ def solve(instance: Instance, eager: bool = True) -> Solution:
         if eager:
             cached.alternatives  # noqa: B018 - computes and caches them
         return cached
+    from quiz.measure.runner import measure
+
     start = time.perf_counter()
-    ask = _parse_ask(instance.ask)
+    ask = parse_expr(instance.ask)
     want_rf = _uses_rf(ask)
-    runs = {name: run_text(text, want_rf) for name, text in instance.nets}
+    try:
+        runs = {name: measure(text, receptive=want_rf) for name, text in instance.nets}
+    except MeasureError as error:
+        raise TemplateError(f"{instance.template_id}: {error}") from None
     expected = _evaluate(ask, runs, {}, instance.batch)
     solution = Solution(instance, ask, expected, runs, want_rf, time.perf_counter() - start)
     if eager:
@@ -199,47 +203,44 @@ def solve(instance: Instance, eager: bool = True) -> Solution:
     return solution
 
 
-def _parse_ask(text: str) -> Node:
-    from quiz.numeric.expr import parse_expr
+def clear_caches() -> None:
+    """Forget every solved instance and every engine run (benchmarks time cold runs)."""
+    from quiz.measure.runner import clear_cache
 
-    return parse_expr(text)
+    with _SOLUTIONS_LOCK:
+        _SOLUTIONS.clear()
+    clear_cache()
 
 
 def _uses_rf(node: Node) -> bool:
-    from quiz.numeric.expr import calls_in
-
-    return bool(calls_in(node) & RF_FUNCTIONS)
+    return any(form_of(name) is Form.FIELD for name in calls_in(node))
 
 
-def _evaluate(ask: Node, runs: dict[str, NetRun], swap: dict[str, str], batch: int | None) -> Any:
+def _evaluate(ask: Node, runs: dict[str, Measurement], swap: dict[str, str],
+              batch: int | None) -> Any:
     """The asked quantity from the runs; `swap` reads another figure (a recipe's metric)."""
-    functions = {
-        name: _metric(swap.get(name, name), batch) for name in METRICS
-    }
+    functions = {name: _reader(swap.get(name, name), batch) for name in READERS}
     value = evaluate(ask, runs, functions)
-    return as_value(value)
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return int(value)
+    return value
 
 
-def _metric(name: str, batch: int | None) -> Any:
-    measure = METRICS[name]
-    if name == "out_shape" and batch is not None:
-        # the engine ran batch 1; the batch size only passes through to the shape
-        return lambda run: (batch, *measure(run)[1:])
-    return lambda run: _exact(measure(run))
-
-
-def _exact(value: Any) -> Any:
-    return Fraction(value) if isinstance(value, int) else value
+def _reader(name: str, batch: int | None) -> Any:
+    def figure(run: Measurement) -> Any:
+        value = read(run, name, batch)
+        return Fraction(value) if isinstance(value, int) else value  # exact ratios
+    return figure
 
 
 def _alternatives(
-    instance: Instance, ask: Node, runs: dict[str, NetRun], expected: Any, want_rf: bool,
+    instance: Instance, ask: Node, runs: dict[str, Measurement], expected: Any, want_rf: bool,
 ) -> Iterable[Alternative]:
     seen: list[Any] = [expected]
     for recipe in recipes_for(instance.family, instance.mistakes):
         try:
             value, nets = _recipe_value(recipe, instance, ask, runs, expected, want_rf)
-        except (NetError, ExprError, ZeroDivisionError, TypeError):
+        except (MeasureError, ExprError, ZeroDivisionError, TypeError):
             continue  # the rewrite is not a valid net here: that mistake cannot be made
         if value is None or value in seen:
             continue  # indistinguishable from the right answer (or an earlier mistake)
@@ -248,7 +249,7 @@ def _alternatives(
 
 
 def _recipe_value(
-    recipe: Recipe, instance: Instance, ask: Node, runs: dict[str, NetRun], expected: Any,
+    recipe: Recipe, instance: Instance, ask: Node, runs: dict[str, Measurement], expected: Any,
     want_rf: bool,
 ) -> tuple[Any, tuple[tuple[str, str], ...]]:
     if recipe.ratio_only and not (ask.op == "bin" and ask.args[0] == "/"):
@@ -258,13 +259,15 @@ def _recipe_value(
     if recipe.metric:
         return _evaluate(ask, runs, recipe.metric, instance.batch), ()
     assert recipe.rewrite is not None
-    rewritten: dict[str, NetRun] = {}
+    from quiz.measure.runner import measure
+
+    rewritten: dict[str, Measurement] = {}
     changed_nets: list[tuple[str, str]] = []
     for name, text in instance.nets:
         lines = parse_lines(text)
         if recipe.rewrite(lines, _input_channels(runs[name], lines)):
             new_text = render(lines)
-            rewritten[name] = run_text(new_text, want_rf)
+            rewritten[name] = measure(new_text, receptive=want_rf)
             changed_nets.append((name, new_text))
         else:
             rewritten[name] = runs[name]
@@ -273,7 +276,7 @@ def _recipe_value(
     return _evaluate(ask, rewritten, {}, instance.batch), tuple(changed_nets)
 
 
-def _input_channels(run: NetRun, lines: list[Any]) -> list[int]:
+def _input_channels(run: Measurement, lines: list[Any]) -> list[int]:
     """Input channels of each layer line (sequential nets: one report per line)."""
     reports = run.reports
     if len(reports) != len(layer_lines(lines)):

@@ -7,15 +7,17 @@ is the engine's measurement, and the formula text is checked against it by the t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from quiz.numeric.expr import Node, parse_expr
-from quiz.numeric.nettext import POOLS, NetLine, layer_lines, pair, parse_lines
+from quiz.measure.measurement import READERS, FieldStep, Geometry, Measurement, read
+from quiz.numeric.expr import Node, calls_in, parse_expr
+from quiz.numeric.nettext import layer_lines, parse_lines
 
 if TYPE_CHECKING:
+    from quiz.engine.report import LayerReport
     from quiz.numeric.core import Instance, Solution
-    from quiz.numeric.measure import NetRun
 
 KIND_NAMES = {
     "conv": "卷积", "dwconv": "深度卷积 (depthwise)", "convT": "转置卷积", "maxpool": "最大池化",
@@ -81,17 +83,16 @@ def worked_solution(instance: Instance, solution: Solution) -> str:
 
 
 ASK_TOPICS = {
-    "out_hw": {"size"}, "out_shape": {"size"}, "out_h": {"size"}, "out_w": {"size"},
-    "out_c": {"size"}, "out_elems": {"size"}, "params": {"params"}, "weight_params": {"params"},
-    "bias_params": {"params"}, "macs": {"size", "macs"}, "flops": {"size", "macs"},
-    "bias_adds": {"macs"}, "working_set": {"size", "params"}, "rf": {"rf"}, "jump": {"rf"},
+    "output_hw": {"size"}, "output_shape": {"size"}, "batch_output_shape": {"size"},
+    "output_h": {"size"}, "output_w": {"size"}, "output_c": {"size"}, "output_elems": {"size"},
+    "params": {"params"}, "weight_params": {"params"}, "bias_params": {"params"},
+    "macs": {"size", "macs"}, "flops": {"size", "macs"}, "bias_adds": {"macs"},
+    "working_set": {"size", "params"}, "rf": {"rf"}, "jump": {"rf"},
 }
 
 
 def _topics(ask: Node) -> set[str]:
     """Which formulas explain this ask (sizes, parameters, MACs, receptive field)."""
-    from quiz.numeric.expr import calls_in
-
     topics: set[str] = set()
     for name in calls_in(ask):
         topics |= ASK_TOPICS.get(name, set())
@@ -102,13 +103,11 @@ def render_ask(node: Node, solution: Solution) -> str:
     """`macs(dws) / macs(std)` → `109,985,792 / 924,844,032`."""
     if node.op == "call":
         name, args = node.args
-        from quiz.numeric.measure import METRICS
-
         run = solution.runs.get(args[0].args[0]) if args and args[0].op == "name" else None
-        if run is not None and name in METRICS:
-            value = METRICS[name](run)
+        if run is not None and name in READERS:
+            value = read(run, name, solution.batch)
             return "×".join(map(str, value)) if isinstance(value, tuple) else group(int(value))
-        return name
+        return str(name)
     if node.op == "num":
         return str(node.args[0])
     if node.op == "bin":
@@ -119,7 +118,7 @@ def render_ask(node: Node, solution: Solution) -> str:
     return "…"
 
 
-def engine_lines(run: NetRun) -> list[str]:
+def engine_lines(run: Measurement) -> list[str]:
     lines = []
     for report in run.reports:
         shape_in = "×".join(map(str, report.input_shape))
@@ -137,65 +136,70 @@ def engine_lines(run: NetRun) -> list[str]:
     return lines
 
 
-def formula_lines(text: str, run: NetRun, topics: set[str] | None = None) -> list[str]:
+def formula_lines(text: str, run: Measurement, topics: set[str] | None = None) -> list[str]:
+    """The textbook formula of each layer, filled with the geometry and shapes the engine used
+    (sequential nets: one report per layer line)."""
     topics = topics if topics is not None else {"size", "params", "macs", "rf"}
-    lines = layer_lines(parse_lines(text))
+    kinds = [line.kind for line in layer_lines(parse_lines(text))]
     reports = run.reports
     if not reports:
         return ["- （没有层）"]
-    if len(reports) != len(lines):
+    if len(reports) != len(kinds) or len(run.geometry) != len(reports):
         return ["- （含分支的网络：见下方引擎逐层报告）"]
     out: list[str] = []
-    rf, jump = 1, 1
-    for line, report in zip(lines, reports, strict=True):
-        rf, jump, rf_text = _rf_step(line, rf, jump)
+    previous = FieldStep((1, 1), (1, 1))
+    for index, (kind, report) in enumerate(zip(kinds, reports, strict=True)):
+        layer = _Layer(kind, report, run.geometry[index])
         if "rf" in topics:
-            out.append(f"- {KIND_NAMES.get(line.kind, line.kind)}：" + (rf_text or "感受野不变"))
+            step = run.steps[index] if index < len(run.steps) else None
+            text_rf = _rf_text(layer, previous, step)
+            previous = step or previous
+            out.append(f"- {KIND_NAMES.get(kind, kind)}：" + (text_rf or "感受野不变"))
         else:
-            out.extend(_layer_formulas(line, report, topics))
+            out.extend(_layer_formulas(layer, topics))
     return out
 
 
-def _layer_formulas(line: NetLine, report: Any, topics: set[str]) -> list[str]:
-    name = KIND_NAMES.get(line.kind, line.kind)
-    handler = _FORMULAS.get(line.kind)
-    body = [text for topic, text in handler(line, report) if topic in topics] if handler else []
+class _Layer:
+    """One layer line's keyword with what the engine reported and the geometry it used."""
+
+    def __init__(self, kind: str, report: LayerReport, geometry: Geometry | None) -> None:
+        self.kind, self.report, self.geometry = kind, report, geometry
+
+    @property
+    def g(self) -> Geometry:
+        if self.geometry is None:
+            return Geometry((1, 1), (1, 1), (0, 0), (1, 1))
+        return self.geometry
+
+
+def _layer_formulas(layer: _Layer, topics: set[str]) -> list[str]:
+    name = KIND_NAMES.get(layer.kind, layer.kind)
+    handler = _FORMULAS.get(layer.kind)
+    body = [text for topic, text in handler(layer) if topic in topics] if handler else []
     return [f"- {name}：" + "；".join(body)] if body else [f"- {name}：不涉及本题所求"]
 
 
-def _geometry(line: NetLine, report: Any) -> tuple[tuple[int, int], ...]:
-    k = pair(line.option("k"), 1)
-    default_stride = k if line.kind in POOLS else (1, 1)
-    s = pair(line.option("s"), default_stride[0]) if line.option("s") else default_stride
-    d = pair(line.option("d"), 1)
-    padding = line.option("p")
-    if padding == "same":
-        total = (d[0] * (k[0] - 1), d[1] * (k[1] - 1))
-        p = (total[0] // 2, total[1] // 2)
-    else:
-        p = pair(padding, 0)
-    return k, s, p, d
-
-
-def _conv_size(line: NetLine, report: Any) -> str:
-    k, s, p, d = _geometry(line, report)
+def _conv_size(layer: _Layer) -> str:
+    g, report = layer.g, layer.report
+    k, s, p, d = g.kernel, g.stride, g.padding, g.dilation
     h_in, h_out = report.input_shape[-2], report.output_shape[-2]
-    if line.option("p") == "same":
+    if g.same:
         return (f"padding=same（stride 1）：两侧共补 d(k−1) = {d[0] * (k[0] - 1)}，"
                 f"H_out = H = {h_out}")
-    floor = ("⌈", "⌉") if line.has_flag("ceil") else ("⌊", "⌋")
+    floor = ("⌈", "⌉") if g.ceil else ("⌊", "⌋")
     return (f"H_out = {floor[0]}(H + 2p − d(k−1) − 1)/s{floor[1]} + 1 = "
             f"{floor[0]}({h_in} + 2·{p[0]} − {d[0]}·({k[0]}−1) − 1)/{s[0]}{floor[1]} + 1 = {h_out}"
             + (f"（W 方向同理得 {report.output_shape[-1]}）"
                if report.output_shape[-1] != h_out or report.input_shape[-1] != h_in else ""))
 
 
-def _conv_counts(line: NetLine, report: Any) -> list[tuple[str, str]]:
-    k, _, _, _ = _geometry(line, report)
+def _conv_counts(layer: _Layer) -> list[tuple[str, str]]:
+    g, report = layer.g, layer.report
+    k = g.kernel
     c_in, c_out = report.input_shape[1], report.output_shape[1]
-    groups = c_in if line.kind == "dwconv" else int(line.option("g") or 1)
-    per_group = c_in // groups
-    bias = 0 if line.has_flag("nobias") else c_out
+    per_group = c_in // g.groups
+    bias = int(report.bias_params)
     h_out, w_out = report.output_shape[-2], report.output_shape[-1]
     params = (f"参数 = C_out·(C_in/g)·k_h·k_w + 偏置 = {c_out}·{per_group}·{k[0]}·{k[1]} + {bias}"
               f" = {group(c_out * per_group * k[0] * k[1] + bias)}")
@@ -205,71 +209,80 @@ def _conv_counts(line: NetLine, report: Any) -> list[tuple[str, str]]:
     return [("params", params), ("macs", macs)]
 
 
-def _conv(line: NetLine, report: Any) -> list[tuple[str, str]]:
-    return [("size", _conv_size(line, report)), *_conv_counts(line, report)]
+def _conv(layer: _Layer) -> list[tuple[str, str]]:
+    return [("size", _conv_size(layer)), *_conv_counts(layer)]
 
 
-def _conv_t(line: NetLine, report: Any) -> list[tuple[str, str]]:
-    k, s, p, d = _geometry(line, report)
-    op = pair(line.option("op"), 0)
+def _conv_t(layer: _Layer) -> list[tuple[str, str]]:
+    g, report = layer.g, layer.report
+    k, s, p, d, op = g.kernel, g.stride, g.padding, g.dilation, g.output_padding
     h_in, h_out = report.input_shape[-2], report.output_shape[-2]
     size = (f"H_out = (H−1)s − 2p + d(k−1) + output_padding + 1 = ({h_in}−1)·{s[0]} − 2·{p[0]}"
             f" + {d[0]}·({k[0]}−1) + {op[0]} + 1 = {h_out}")
-    return [("size", size), *_conv_counts(line, report)[:1]]
+    return [("size", size), *_conv_counts(layer)[:1]]
 
 
-def _pool(line: NetLine, report: Any) -> list[tuple[str, str]]:
-    text = _conv_size(line, report)
-    if line.option("s") is None:
-        text += "（stride 默认等于 kernel_size）"
-    if line.has_flag("ceil"):
+def _pool(layer: _Layer) -> list[tuple[str, str]]:
+    text = _conv_size(layer)
+    if layer.g.stride == layer.g.kernel:
+        text += "（不写 stride 时默认等于 kernel_size）"
+    if layer.g.ceil:
         text += "；ceil_mode：最后一个窗口须从输入或左侧填充内开始"
     return [("size", text), ("params", "无参数")]
 
 
-def _fc(line: NetLine, report: Any) -> list[tuple[str, str]]:
-    n_in, n_out = report.input_shape[-1], report.output_shape[-1]
-    bias = 0 if line.has_flag("nobias") else n_out
+def _fc(layer: _Layer) -> list[tuple[str, str]]:
+    report = layer.report
+    n_in, n_out = _product(report.input_shape[1:]), report.output_shape[-1]
+    bias = int(report.bias_params)
     return [("params", f"参数 = in·out + out = {n_in}·{n_out} + {bias} = "
                        f"{group(n_in * n_out + bias)}"),
             ("macs", f"MACs = in·out = {group(n_in * n_out)}")]
 
 
-def _bn(line: NetLine, report: Any) -> list[tuple[str, str]]:
-    channels = report.output_shape[1]
+def _product(values: tuple[int, ...]) -> int:
+    result = 1
+    for value in values:
+        result *= int(value)
+    return result
+
+
+def _bn(layer: _Layer) -> list[tuple[str, str]]:
+    channels = layer.report.output_shape[1]
     return [("params", f"可学习参数 γ、β 各 C 个 = 2·{channels} = {2 * channels}"
             f"（running_mean/var 共 {2 * channels} 个是缓冲区，不算参数）")]
 
 
-def _gap(line: NetLine, report: Any) -> list[tuple[str, str]]:
-    shape = report.input_shape
+def _gap(layer: _Layer) -> list[tuple[str, str]]:
+    shape = layer.report.input_shape
     return [("macs", f"无参数；每通道把 {shape[-2]}×{shape[-1]} 个值求平均（约 C·H·W = "
             f"{group(shape[1] * shape[-2] * shape[-1])} 次加法，没有乘加 MAC）"),
             ("size", f"输出 {shape[1]}×1×1")]
 
 
-def _lstm(line: NetLine, report: Any) -> list[tuple[str, str]]:
+def _lstm(layer: _Layer) -> list[tuple[str, str]]:
+    report = layer.report
     n_in, hidden = report.input_shape[-1], report.output_shape[-1]
-    bias = 0 if line.has_flag("nobias") else 8 * hidden
+    bias = int(report.bias_params)
     total = 4 * hidden * (n_in + hidden) + bias
     return [("params", f"参数 = 4H·(I + H) + 2·4H = 4·{hidden}·({n_in} + {hidden}) + {bias} = "
                        f"{group(total)}"
             "（4 个门 i、f、g、o；W_ih、W_hh 与两组偏置 b_ih、b_hh）")]
 
 
-_FORMULAS = {
+_FORMULAS: dict[str, Callable[[_Layer], list[tuple[str, str]]]] = {
     "conv": _conv, "dwconv": _conv, "convT": _conv_t, "maxpool": _pool, "avgpool": _pool,
     "fc": _fc, "bn": _bn, "gap": _gap, "lstm": _lstm,
 }
 
 
-def _rf_step(line: NetLine, rf: int, jump: int) -> tuple[int, int, str]:
-    if line.kind not in {"conv", "dwconv", "maxpool", "avgpool"}:
-        return rf, jump, ""
-    k, s, _, d = _geometry(line, None)
-    k_eff = d[0] * (k[0] - 1) + 1
-    new_rf, new_jump = rf + (k_eff - 1) * jump, jump * s[0]
-    text = (f"感受野 r = r + (k_eff − 1)·j = {rf} + ({k_eff} − 1)·{jump} = {new_rf}，"
-            f"有效步长 j = j·s = {jump}·{s[0]} = {new_jump}"
-            + (f"（k_eff = d(k−1)+1 = {k_eff}）" if d[0] > 1 else ""))
-    return new_rf, new_jump, text
+def _rf_text(layer: _Layer, before: FieldStep, after: FieldStep | None) -> str:
+    """The recursion r ← r + (k_eff − 1)·j, j ← j·s, with the engine's numbers on both sides."""
+    if layer.geometry is None or after is None or after == before:
+        return ""
+    k, s, d = layer.g.kernel[0], layer.g.stride[0], layer.g.dilation[0]
+    k_eff = d * (k - 1) + 1
+    rf, jump = before.size[0], before.jump[0]
+    return (f"感受野 r = r + (k_eff − 1)·j = {rf} + ({k_eff} − 1)·{jump} = {after.size[0]}，"
+            f"有效步长 j = j·s = {jump}·{s} = {after.jump[0]}"
+            + (f"（k_eff = d(k−1)+1 = {k_eff}）" if d > 1 else ""))

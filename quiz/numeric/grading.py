@@ -9,17 +9,12 @@ from typing import Any
 
 from quiz.numeric.answer import ParsedAnswer, parse_answer
 from quiz.numeric.core import Instance, Solution, solve
+from quiz.numeric.families import FAMILIES
 from quiz.numeric.feedback import format_value, worked_solution
 
 # fsrs Rating values (fsrs.Rating.Again/Good/Easy); kept as ints so that grading does not
 # import fsrs.
 AGAIN, GOOD, EASY = 1, 3, 4
-# A right answer faster than this (seconds) suggests Easy: sizes are quick mental arithmetic,
-# counts and receptive fields take longer by nature.
-QUICK_SECONDS: dict[str, float] = {
-    "conv-output": 20, "pool-output": 20, "convT-output": 25, "params": 40, "macs": 50,
-    "receptive-field": 40, "memory": 50, "small-kernels": 40,
-}
 DEFAULT_QUICK_SECONDS = 30.0
 
 
@@ -108,7 +103,8 @@ def _wrong_message(expected: Any, parsed: ParsedAnswer, instance: Instance) -> s
 
 
 def _rating(instance: Instance, elapsed_s: float | None) -> int:
-    quick = QUICK_SECONDS.get(instance.family, DEFAULT_QUICK_SECONDS)
+    family = FAMILIES.get(instance.family)
+    quick = family.quick_seconds if family is not None else DEFAULT_QUICK_SECONDS
     return EASY if elapsed_s is not None and elapsed_s <= quick else GOOD
 
 

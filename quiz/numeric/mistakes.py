@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from quiz.numeric.families import FAMILIES
 from quiz.numeric.nettext import (
     POOLS,
     SPATIAL,
@@ -320,23 +321,9 @@ RECIPES: dict[str, Recipe] = {r.id: r for r in (
            metric={"working_set": "working_set_bytes"}),
 )}
 
+# which recipes each family looks for: quiz.numeric.families is the one list
 FAMILY_RECIPES: dict[str, tuple[str, ...]] = {
-    "conv-output": ("no-plus-one", "ceil-not-floor", "ignore-dilation", "one-side-padding",
-                    "ignore-padding"),
-    # the specific pooling mistakes first: when two recipes give the same value, the first
-    # named is the one the feedback shows
-    "pool-output": ("floor-not-ceil", "pool-stride-one", "ceil-not-floor", "no-plus-one",
-                    "ignore-padding"),
-    "convT-output": ("no-output-padding", "ignore-padding", "convT-as-conv", "ignore-dilation",
-                     "no-plus-one"),
-    "params": ("forgot-bias", "extra-bias", "ignore-groups", "ignore-1x1", "bn-running-stats",
-               "lstm-one-bias", "lstm-no-recurrent", "only-first-layer"),
-    "macs": ("flops-as-macs", "macs-as-flops", "flops-with-bias", "ignore-groups", "ignore-1x1",
-             "input-size-for-output", "only-first-layer", "inverted-ratio"),
-    "receptive-field": ("ignore-stride", "ignore-dilation", "ignore-pooling"),
-    "memory": ("working-set-no-weights", "working-set-bytes", "ignore-groups"),
-    "small-kernels": ("only-first-layer", "inverted-ratio", "forgot-bias", "ignore-stride"),
-}
+    name: family.recipes for name, family in FAMILIES.items()}
 
 
 def recipes_for(family: str, chosen: tuple[str, ...] | None) -> list[Recipe]:

@@ -12,17 +12,15 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from quiz.measure.quantities import QUANTITIES, UnknownQuantity
 from quiz.numeric.expr import ExprError, Node, calls_in, names_in, parse_expr
+from quiz.numeric.families import FAMILIES
 
 PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
 RANGE = re.compile(r"^(-?\d+)\s*\.\.\s*(-?\d+)(?:\s+step\s+(\d+))?$")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z_0-9]*)\}")
 SCALAR_KEYS = frozenset({"family", "ask", "unit", "tolerance", "mistakes", "batch", "title"})
 SECTION_KEYS = frozenset({"params", "where", "prompt", "fixed"})
-ASK_FUNCTIONS = frozenset({
-    "out_hw", "out_shape", "out_h", "out_w", "out_c", "out_elems", "params", "weight_params",
-    "bias_params", "macs", "flops", "bias_adds", "working_set", "rf", "jump",
-})
 
 
 class TemplateError(ValueError):
@@ -108,8 +106,12 @@ def parse_template(content: str, *, id: str, title: str = "", first_line: int = 
     prompt_lines = sections.get("prompt", [])
     if not prompt_lines:
         raise TemplateError("template needs a 'prompt:' section", first_line)
+    family, family_line = scalars["family"]
+    if family not in FAMILIES:
+        raise TemplateError(f"unknown family {family!r} (known: {', '.join(FAMILIES)})",
+                            family_line)
     template = Template(
-        id=id, family=scalars["family"][0], title=title, params=params,
+        id=id, family=family, title=title, params=params,
         constraints=tuple((text, _expr(text, line)) for text, line in sections.get("where", [])),
         nets=nets, ask=ask, ask_text=ask_text, prompt="\n\n".join(t for t, _ in prompt_lines),
         unit=scalars.get("unit", ("", 0))[0],
@@ -259,9 +261,9 @@ def _fixed(text: str, line: int) -> FixedInstance:
 
 
 def _check_ask(ask: Node, text: str, line: int, nets: set[str]) -> None:
-    unknown_calls = calls_in(ask) - ASK_FUNCTIONS
-    if unknown_calls:
-        raise TemplateError(f"ask uses unknown functions {sorted(unknown_calls)}", line)
+    for name in sorted(calls_in(ask)):
+        if name not in QUANTITIES:
+            raise TemplateError(f"ask {text!r}: {UnknownQuantity(name)}", line)
     unknown = names_in(ask) - nets
     if unknown:
         raise TemplateError(f"ask {text!r} names {sorted(unknown)}, which are not nets", line)

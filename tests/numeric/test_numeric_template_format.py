@@ -24,7 +24,7 @@ from quiz.numeric.expr import ExprError, evaluate, parse_expr
 
 GOOD = """\
 family: conv-output
-ask: out_hw(net)
+ask: output_hw(net)
 tolerance: 0
 params:
   H: 8..32
@@ -85,8 +85,8 @@ def test_load_templates_from_bank_questions() -> None:
 
 @pytest.mark.parametrize(("broken", "message"), [
     (GOOD.replace("family: conv-output\n", ""), "lacks required key 'family'"),
-    (GOOD.replace("ask: out_hw(net)", "ask: __import__('os')"), "unknown functions"),
-    (GOOD.replace("ask: out_hw(net)", "ask: out_hw(other)"), "not nets"),
+    (GOOD.replace("ask: output_hw(net)", "ask: __import__('os')"), "unknown quantity"),
+    (GOOD.replace("ask: output_hw(net)", "ask: output_hw(other)"), "not nets"),
     (GOOD.replace("conv 2 k{k}", "conv 2 k{kk}"), "{kk} is not a parameter"),
     (GOOD.replace("H: 8..32", "H: 32..8"), "empty range"),
     (GOOD.replace("tolerance: 0", "tolerance: lots"), "tolerance must be"),

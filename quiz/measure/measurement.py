@@ -1,0 +1,150 @@
+"""What one engine run measured, and how each quantity of the vocabulary is read from it.
+
+NumPy-free: a `Measurement` holds the engine's `LayerReport`s and the geometry of the layers
+that ran, never arrays, so hundreds of them can stay cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from quiz.measure.quantities import quantity
+
+if TYPE_CHECKING:
+    from quiz.engine.report import LayerReport
+
+Shape = tuple[int, ...]
+Value = int | tuple[int, ...]
+
+
+class MeasureError(ValueError):
+    """The engine rejected a net, or the asked figure does not exist for it."""
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The sliding-window geometry of one layer as the engine built it (per axis: H, W)."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]            # top/left offset of the first window
+    dilation: tuple[int, int]
+    groups: int = 1
+    ceil: bool = False
+    output_padding: tuple[int, int] = (0, 0)
+    same: bool = False                  # `psame`: the padding was derived by the engine
+
+
+@dataclass(frozen=True)
+class FieldStep:
+    """Receptive field and effective stride after one top-level layer (engine closed form)."""
+
+    size: tuple[int, int]
+    jump: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One net run: its reports in execution order and the figures derived from them."""
+
+    text: str
+    input_shape: Shape
+    output_shape: Shape
+    reports: tuple[LayerReport, ...]
+    geometry: tuple[Geometry | None, ...] = ()      # per report row (None: not a window)
+    rf: tuple[int, int] | None = None               # last layer, by back-propagation
+    jump: tuple[int, int] | None = None
+    steps: tuple[FieldStep | None, ...] = ()        # per top-level layer (with rf only)
+
+    def total(self, field_name: str) -> int:
+        return sum(int(getattr(report, field_name)) for report in self.reports)
+
+
+def _product(values: Shape) -> int:
+    result = 1
+    for value in values:
+        result *= int(value)
+    return result
+
+
+def _field(pair: tuple[int, int] | None) -> Value:
+    if pair is None:
+        raise MeasureError("the receptive field was not measured for this net")
+    return pair[0] if pair[0] == pair[1] else pair
+
+
+def _spatial(m: Measurement, axis: int) -> int:
+    if len(m.output_shape) < 4:
+        raise MeasureError(f"the output {m.output_shape} has no height and width")
+    return int(m.output_shape[axis])
+
+
+def _output_hw(m: Measurement) -> Value:
+    return (_spatial(m, 2), _spatial(m, 3))
+
+
+def _bn_buffers(m: Measurement) -> int:
+    return sum(2 * int(r.output_shape[1]) for r in m.reports if "batch_norm" in r.kind)
+
+
+def _lstm_reports(m: Measurement) -> list[LayerReport]:
+    return [r for r in m.reports if r.kind == "lstm"]
+
+
+def _params_one_bias(m: Measurement) -> int:
+    return m.total("params") - sum(int(r.bias_params) // 2 for r in _lstm_reports(m))
+
+
+def _params_no_recurrent(m: Measurement) -> int:
+    # W_hh is (4H, H): the hidden size is the last output dimension of the LSTM layer
+    return m.total("params") - sum(4 * int(r.output_shape[-1]) ** 2 for r in _lstm_reports(m))
+
+
+READERS: dict[str, Callable[[Measurement], Value]] = {
+    "params": lambda m: m.total("params"),
+    "weight_params": lambda m: m.total("weight_params"),
+    "bias_params": lambda m: m.total("bias_params"),
+    "macs": lambda m: m.total("macs"),
+    "flops": lambda m: m.total("flops"),
+    "bias_adds": lambda m: m.total("bias_adds"),
+    "working_set": lambda m: m.total("working_set_elems"),
+    "output_shape": lambda m: tuple(int(v) for v in m.output_shape[1:]),
+    "batch_output_shape": lambda m: tuple(int(v) for v in m.output_shape),
+    "output_hw": _output_hw,
+    "output_h": lambda m: _spatial(m, 2),
+    "output_w": lambda m: _spatial(m, 3),
+    "output_c": lambda m: int(m.output_shape[1]),
+    "output_elems": lambda m: _product(m.output_shape[1:]),
+    "rf": lambda m: _field(m.rf),
+    "jump": lambda m: _field(m.jump),
+}
+
+# Figures no claim or template asks for, read by the misconception recipes only (the value a
+# learner gets by counting the wrong thing).
+MISCONCEPTION_FIGURES: dict[str, Callable[[Measurement], Value]] = {
+    "flops_bias": lambda m: m.total("flops") + m.total("bias_adds"),
+    "params_buffers": lambda m: m.total("params") + _bn_buffers(m),
+    "params_one_bias": _params_one_bias,
+    "params_no_recurrent": _params_no_recurrent,
+    "io_elems": lambda m: m.total("input_elems") + m.total("output_elems"),
+    "working_set_bytes": lambda m: sum(
+        int(r.working_set_elems) * int(r.bytes_per_elem) for r in m.reports),
+}
+
+
+def read(m: Measurement, name: str, batch: int | None = None) -> Value:
+    """Quantity `name` of a run. `batch` replaces the run's batch in `batch_output_shape`
+    (templates show a batch size; the engine runs batch 1 — the batch only passes through)."""
+    if name in MISCONCEPTION_FIGURES:
+        return MISCONCEPTION_FIGURES[name](m)
+    quantity(name)  # unknown names raise UnknownQuantity with the known ones
+    value = READERS[name](m)
+    if name == "batch_output_shape" and batch is not None and isinstance(value, tuple):
+        return (batch, *value[1:])
+    return value
+
+
+def needs_receptive_field(names: set[str]) -> bool:
+    return any(name in READERS and quantity(name).receptive for name in names)
