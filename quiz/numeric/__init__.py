@@ -32,7 +32,7 @@ from quiz.numeric.core import (
     solve,
 )
 from quiz.numeric.families import FAMILIES, Family
-from quiz.numeric.grading import Status, Verdict, grade
+from quiz.numeric.grading import Status, Verdict, give_up, grade
 from quiz.numeric.mistakes import FAMILY_RECIPES, RECIPES
 from quiz.numeric.sampler import SamplingError, fixed_seeds
 from quiz.numeric.template import Template, TemplateError, parse_template
@@ -50,5 +50,5 @@ __all__ = [
     "FAMILIES", "FAMILY_RECIPES", "RECIPES", "Family", "Instance", "ParsedAnswer",
     "SamplingError", "Solution", "Status", "Template", "TemplateError", "Verdict",
     "clear_caches", "families", "fixed_seeds",
-    "grade", "instantiate", "load_templates", "parse_answer", "parse_template", "solve",
+    "give_up", "grade", "instantiate", "load_templates", "parse_answer", "parse_template", "solve",
 ]

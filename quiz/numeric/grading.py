@@ -88,6 +88,14 @@ def grade(
                    worked, AGAIN, solution.expected, answer=parsed)
 
 
+def give_up(instance: Instance, solution: Solution | None = None) -> Verdict:
+    """The learner asked for the answer: graded Again, with the worked solution."""
+    solution = solution if solution is not None else solve(instance, eager=False)
+    message = f"放弃 gave up。正确答案：{format_value(solution.expected, instance)}"
+    return Verdict(Status.WRONG, message, None, worked_solution(instance, solution), AGAIN,
+                   solution.expected)
+
+
 def _right_message(match: Match) -> str:
     return "正确！" + (f"（{match.note}）" if match.note else "")
 
