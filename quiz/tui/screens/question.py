@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Footer, Header, Static
 
-from quiz.render.math import render_markdown_math
+from quiz.render.safe import safe_text
 from quiz.store.scheduling import Grade
 from quiz.store.service import ReviewEntry, StudyItem, history
 from quiz.tui.context import StudyContext
+from quiz.tui.widgets.bank_text import BankText
 
 
 class QuestionScreen(Screen[None]):
@@ -27,10 +29,10 @@ class QuestionScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="detail"):
             body = f"## {self.item.title}\n\n{self.item.answer}"
-            yield Markdown(render_markdown_math(body), id="detail-body")
+            yield BankText(body, id="detail-body")
             yield Static(
-                f"id {self.item.id} · 来源 {', '.join(self.item.sources)} · "
-                f"标签 {', '.join(self.item.tags)} · {self.item.origin}",
+                Text(safe_text(f"id {self.item.id} · 来源 {', '.join(self.item.sources)} · "
+                               f"标签 {', '.join(self.item.tags)} · {self.item.origin}")),
                 id="detail-meta",
             )
             yield Static(id="history")
