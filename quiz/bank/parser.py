@@ -22,8 +22,10 @@ from quiz.bank.model import Block, ConventionNote, Erratum, Kind, Origin, Questi
 E = TypeVar("E", Kind, Origin)
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SOURCE_PATTERN = re.compile(r"^\d{3}#[A-Za-z0-9.]+$")
-ERRATUM_PATTERN = re.compile(r"^勘误\s*[\[（(]?\s*(\d{3}#[A-Za-z0-9.]+)")
-CONVENTION_PATTERN = re.compile(r"^口径\s*[\[（(]?\s*(\d{3}#[A-Za-z0-9.]+)")
+# `> 勘误 003#6、004#36：…` — one note may name several sources that make the same slip
+_NOTE_IDS = r"\s*[\[（(]?\s*(\d{3}#[A-Za-z0-9.]+(?:\s*[、,，]\s*\d{3}#[A-Za-z0-9.]+)*)"
+ERRATUM_PATTERN = re.compile(r"^勘误" + _NOTE_IDS)
+CONVENTION_PATTERN = re.compile(r"^口径" + _NOTE_IDS)
 MACHINE_BLOCKS = frozenset({"claim", "template"})
 REQUIRED_KEYS = ("id", "sources", "tags", "kind")
 KNOWN_KEYS = frozenset({"id", "sources", "tags", "kind", "origin", "difficulty"})
@@ -124,7 +126,8 @@ def _notes(tokens: list[Token], pattern: re.Pattern[str]) -> list[tuple[str, str
         elif depth and token.type == "inline" and tokens[index - 1].type == "paragraph_open":
             match = pattern.match(token.content.strip())
             if match:
-                found.append((match.group(1), token.content.strip()))
+                found.extend((source, token.content.strip())
+                             for source in re.split(r"\s*[、,，]\s*", match.group(1)))
     return found
 
 
