@@ -17,12 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from quiz.bank.claims import Outcome
+    from quiz.verify import ClaimResult
 
 __all__ = ["register", "run"]
-
-STATUSES = ("AGREE", "CONVENTION", "ERRATUM", "FAIL")
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -30,9 +27,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run every ```claim block of the bank through the NumPy engine and report "
                     "AGREE / ERRATUM / FAIL per claim (exit 1 on any FAIL).",
     )
+    parser.add_argument("target", nargs="?", default=None, metavar="FILE|DIR",
+                        help="a filled-in Markdown sheet, or a folder of them (a class): grade "
+                             "it (exit 0 all right, 1 some wrong, 2 unreadable)")
     parser.add_argument("--bank", nargs="?", const="", default="", metavar="PATH",
                         help="bank directory (default: the bundled bank)")
     parser.add_argument("--json", action="store_true", help="one JSON object with every claim")
+    parser.add_argument("--csv", action="store_true", help="sheets: one CSV row per item")
+    parser.add_argument("--record", action="store_true",
+                        help="sheets: log the graded numeric items as reviews")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="also print what ran and why a claim failed in full")
     parser.set_defaults(handler=run)
@@ -44,28 +47,28 @@ def _bank_dir(path: str) -> Path:
     return Path(path) if path else bundled_bank_dir()
 
 
-def _summary(outcomes: list[Outcome]) -> dict[str, int]:
+def _summary(outcomes: list[ClaimResult]) -> dict[str, int]:
+    from quiz.verify import STATUSES
+
     counts = Counter(outcome.status for outcome in outcomes)
     return {"claims": len(outcomes), **{status.lower(): counts[status] for status in STATUSES}}
 
 
-def _line(outcome: Outcome) -> str:
-    verdict = outcome.verdict
-    claim = verdict.claim
-    measured = "—" if verdict.measured is None else str(verdict.measured)
-    text = (f"{outcome.status:<10} {claim.source:<7} {claim.question:<26} "
-            f"claimed {claim.claimed_text} · engine {measured} · {claim.description}")
+def _line(outcome: ClaimResult) -> str:
+    measured = "—" if outcome.measured is None else str(outcome.measured)
+    text = (f"{outcome.status:<10} {outcome.source:<7} {outcome.question:<26} "
+            f"claimed {outcome.claimed_text} · engine {measured} · {outcome.description}")
     if outcome.reason:
-        text += f"\n           {claim.file}:{claim.line}: {outcome.reason}"
+        text += f"\n           {outcome.file}:{outcome.line}: {outcome.reason}"
     return text
 
 
-def _print_text(outcomes: list[Outcome], verbose: bool) -> None:
+def _print_text(outcomes: list[ClaimResult], verbose: bool) -> None:
     for outcome in outcomes:
         print(_line(outcome))
-        if verbose and outcome.verdict.ran:
-            detail = f" ({outcome.verdict.detail})" if outcome.verdict.detail else ""
-            print(f"           ran: {outcome.verdict.ran}{detail}")
+        if verbose and outcome.ran:
+            detail = f" ({outcome.detail})" if outcome.detail else ""
+            print(f"           ran: {outcome.ran}{detail}")
     summary = _summary(outcomes)
     print(f"{summary['claims']} claims: {summary['agree']} agree, "
           f"{summary['convention']} convention, {summary['erratum']} erratum, "
@@ -73,8 +76,12 @@ def _print_text(outcomes: list[Outcome], verbose: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.target is not None:
+        from quiz.commands.sheet_check import check_sheets
+
+        return check_sheets(args)
     from quiz.bank import load_bank
-    from quiz.bank.claims import STATUS_FAIL, check_bank
+    from quiz.verify import STATUS_FAIL, check_bank
 
     outcomes = check_bank(load_bank(_bank_dir(args.bank)))
     if args.json:

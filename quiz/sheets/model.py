@@ -1,0 +1,44 @@
+"""Plain data of a practice sheet: what every writer renders and the checker reads back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONCEPT, NUMERIC = "concept", "numeric"
+
+
+@dataclass(frozen=True)
+class SheetItem:
+    """One numbered question of a sheet, with what its key shows."""
+
+    number: int
+    question_id: str
+    kind: str                     # CONCEPT or NUMERIC
+    prompt: str                   # the question (concept) or the instance's prompt (numeric)
+    answer: str                   # key: the expected value with its unit, or the reference answer
+    sources: tuple[str, ...]
+    topic: str
+    seed: int | None = None       # numeric: the instance's seed
+    answer_plain: str = ""        # numeric: the expected value as it would be written (gradeable)
+    worked: str = ""              # numeric: the worked solution (Markdown)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One student's sheet. The question choice follows from `seed`; every numeric instance from
+    (`seed`, `student_number`, question id), so the sheet and its key can be made again."""
+
+    title: str
+    date: str
+    seed: int
+    student_number: int
+    class_size: int
+    student_name: str
+    command: str                  # the `quiz sheet …` command line that makes it again
+    items: tuple[SheetItem, ...]
+
+    @property
+    def student_label(self) -> str:
+        if self.student_name:
+            return f"{self.student_name}（{self.student_number}/{self.class_size}）"
+        return f"{self.student_number}/{self.class_size}"
