@@ -137,10 +137,14 @@ def test_chinese_prompts_do_not_show_raw_layer_tokens(templates) -> None:
 
 
 def test_output_size_prompts_say_padding_is_per_side(templates) -> None:
-    sized = [t for t in templates.values()
-             if t.family in {"conv-output", "pool-output", "convT-output"}
-             and "padding" in t.prompt and "same" not in t.prompt]
-    assert [t.id for t in sized if "每侧" not in t.prompt] == []
+    """A prompt that gives padding as a number says it is per side (每侧), in every instance."""
+    unclear = set()
+    for template in templates.values():
+        for seed in [*range(-len(template.fixed), 0), *range(10)]:
+            prompt = substitute(template.prompt, sample_params(template, seed))
+            if re.search(r"padding\s*[=＝]?\s*\d", prompt) and "每侧" not in prompt:
+                unclear.add(template.id)
+    assert unclear == set()
 
 
 def test_memory_prompts_state_dtype_and_unit(templates) -> None:
