@@ -1,17 +1,14 @@
 """Checked claims: the worked numbers of the sources, stated in the bank as ```claim blocks.
 
 A claim block is declarative `key: value` data (format in data/questions/README.md, "Checked
-claims"): which layers to run, which quantity to read off, and the value the source states. This
-module parses the blocks (numpy-free, so the bank stays cheap to load) and judges the engine's
-measurement against the claimed value; the layers themselves run in `quiz.bank.claim_runs`, which
-is imported only when a claim is checked.
+claims"): which layers to run, which quantity to read off (`quiz.measure.quantities`), and the
+value the source states. This module only parses the blocks; `quiz.verify` runs and judges them.
 
 Nothing in a claim is evaluated as code: values are matched by the regular expressions below.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +17,8 @@ from fractions import Fraction
 from quiz.bank.errors import BankError
 from quiz.bank.model import Block, Question
 from quiz.bank.parser import SOURCE_PATTERN
+from quiz.measure.quantities import Form, UnknownQuantity, form_of
+from quiz.measure.quantities import quantity as measured_quantity
 
 CLAIM_INFO = "claim"
 REPEATABLE_KEYS = frozenset({"net", "baseline"})
@@ -27,12 +26,6 @@ SINGLE_KEYS = frozenset({
     "source", "what", "input", "check", "quantity", "claimed", "tolerance", "expect",
     "gamma", "beta", "norm", "groups",
 })
-# Quantities read off a layer stack (NetReport totals, the last layer's shape or receptive field).
-COUNT_QUANTITIES = frozenset({
-    "params", "weight_params", "bias_params", "macs", "flops", "working_set",
-})
-SHAPE_QUANTITIES = frozenset({"output_shape", "output_hw", "rf", "jump"})
-QUANTITIES = COUNT_QUANTITIES | SHAPE_QUANTITIES
 # Special checks for statements that are not a number of a layer stack; each measures yes/no.
 CHECKS = frozenset({"bn-identity", "gn-equivalence", "coverage"})
 CHECK_OPTIONS = {
@@ -128,29 +121,6 @@ def parse_value(text: str) -> Value:
             raise ValueError(f"range {text!r} has its low end above its high end")
         return Value("range", low=low, high=high)
     return number(parse_number(text))
-
-
-def agrees(claimed: Value, measured: Value, tolerance: float = 0.0) -> bool:
-    """Does the engine's `measured` value bear out the `claimed` one?
-
-    `tolerance` is relative (0.005 accepts 2.42G for 2,415,919,104); without it numbers must be
-    equal up to float rounding. A single number stands for a square shape (`rf 5` = 5x5) and for
-    a one-dimensional shape (a flattened length).
-    """
-    if measured.kind == "shape" and claimed.kind in {"number", "range"}:
-        if len(set(measured.shape)) != 1:
-            return False
-        measured = number(measured.shape[0])
-    if claimed.kind == "range":
-        return measured.kind == "number" and claimed.low <= measured.number <= claimed.high
-    if claimed.kind != measured.kind:
-        return False
-    if claimed.kind == "shape":
-        return claimed.shape == measured.shape
-    if claimed.kind == "bool":
-        return claimed.flag == measured.flag
-    allowed = max(tolerance * abs(claimed.number), 1e-9 * max(1.0, abs(claimed.number)))
-    return math.isclose(measured.number, claimed.number, rel_tol=0.0, abs_tol=allowed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,9 +234,11 @@ def _parse_kind(file: str, fields: _Fields, block_line: int) -> tuple[str, str]:
                         "a claim has either 'check:' or 'quantity:', not both")
     if not check and not quantity:
         raise BankError(file, block_line, "claim block needs 'quantity:' or 'check:'")
-    if quantity and quantity not in QUANTITIES:
-        raise BankError(file, fields.line("quantity", block_line),
-                        f"unknown quantity {quantity!r} (known: {', '.join(sorted(QUANTITIES))})")
+    if quantity:
+        try:
+            measured_quantity(quantity)
+        except UnknownQuantity as error:
+            raise BankError(file, fields.line("quantity", block_line), str(error)) from None
     return check, quantity
 
 
@@ -320,9 +292,10 @@ def _parse_claimed(
         raise BankError(file, line, str(error)) from None
     if check and value.kind != "bool":
         raise BankError(file, line, f"check {check!r} is claimed as yes or no, got {text!r}")
-    if quantity in COUNT_QUANTITIES and value.kind not in {"number", "range"}:
+    numeric = {Form.COUNT, Form.SIZE}
+    if quantity and form_of(quantity) in numeric and value.kind not in {"number", "range"}:
         raise BankError(file, line, f"{quantity} is claimed as a number, got {text!r}")
-    if quantity in SHAPE_QUANTITIES and value.kind == "bool":
+    if quantity and form_of(quantity) not in numeric and value.kind == "bool":
         raise BankError(file, line, f"{quantity} is claimed as a shape or number, got {text!r}")
     return value
 
@@ -378,112 +351,3 @@ def question_claims(question: Question) -> list[Claim]:
 
 def bank_claims(questions: Iterable[Question]) -> list[Claim]:
     return [claim for question in questions for claim in question_claims(question)]
-
-
-# ---------------------------------------------------------------------------------------------
-# Checking: run a claim through the engine, then weigh the verdict against the bank's errata.
-
-AGREE, REFUTED = "agree", "refuted"
-STATUS_AGREE, STATUS_ERRATUM, STATUS_FAIL = "AGREE", "ERRATUM", "FAIL"
-STATUS_CONVENTION = "CONVENTION"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the engine says about one claim."""
-
-    claim: Claim
-    measured: Value | None
-    verdict: str  # "agree" | "refuted" | "error" (the claim could not be run)
-    ran: str
-    detail: str = ""
-
-    @property
-    def source(self) -> str:
-        return self.claim.source
-
-    @property
-    def description(self) -> str:
-        return self.claim.description
-
-    @property
-    def claimed(self) -> Value:
-        return self.claim.claimed
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A verdict judged against the bank: AGREE, ERRATUM (refuted, and the answer says so),
-    CONVENTION (agrees in the convention of the source's 口径 note) or FAIL (refuted without an
-    erratum, the bank's `expect:` disagrees, or the claim did not run)."""
-
-    verdict: Verdict
-    status: str
-    reason: str = ""
-
-    def to_json(self) -> dict[str, object]:
-        claim = self.verdict.claim
-        return {
-            "source": claim.source, "question": claim.question, "file": claim.file,
-            "line": claim.line, "description": claim.description,
-            "quantity": claim.check or claim.quantity, "claimed": claim.claimed_text,
-            "measured": None if self.verdict.measured is None else str(self.verdict.measured),
-            "verdict": self.verdict.verdict, "status": self.status, "reason": self.reason,
-            "expect": claim.expect, "ran": self.verdict.ran, "detail": self.verdict.detail,
-        }
-
-
-def check_claim(claim: Claim, seed: int = 0) -> Verdict:
-    """Run the layers or check a claim names and compare with its claimed value."""
-    from quiz.bank import claim_runs  # numpy and the engine load only when claims are checked
-
-    try:
-        measured, ran, detail = claim_runs.measure(claim, seed)
-    except (ValueError, ImportError) as error:
-        return Verdict(claim, None, "error", "", f"{type(error).__name__}: {error}")
-    verdict = AGREE if agrees(claim.claimed, measured, claim.tolerance) else REFUTED
-    return Verdict(claim, measured, verdict, ran, detail)
-
-
-def has_erratum(question: Question, source: str) -> bool:
-    return any(erratum.source == source for erratum in question.errata)
-
-
-def has_convention(question: Question, source: str) -> bool:
-    return any(note.source == source for note in question.conventions)
-
-
-def assess(verdict: Verdict, question: Question) -> Outcome:
-    """A claim `expect: convention` is written in the convention of its source's 口径 note (e.g.
-    004#12's "FLOPs" as multiply-adds): it must agree there, and is reported CONVENTION."""
-    claim = verdict.claim
-    if verdict.verdict == "error":
-        return Outcome(verdict, STATUS_FAIL, f"could not run: {verdict.detail}")
-    if claim.expect == "convention" and not has_convention(question, claim.source):
-        return Outcome(verdict, STATUS_FAIL,
-                       f"expect: convention, but the answer has no 口径 note for {claim.source}")
-    if verdict.verdict == REFUTED and not has_erratum(question, claim.source):
-        hint = (" (it has a 口径 note: state the claim in that convention)"
-                if has_convention(question, claim.source) else "")
-        return Outcome(verdict, STATUS_FAIL,
-                       f"the engine refutes {claim.source} but the answer has no erratum "
-                       f"for it{hint}")
-    if claim.expect == "convention":
-        if verdict.verdict == REFUTED:
-            return Outcome(verdict, STATUS_FAIL, "the engine refutes a claim stated in its "
-                                                 "source's convention")
-        return Outcome(verdict, STATUS_CONVENTION)
-    stated = "erratum" if verdict.verdict == REFUTED else "agree"
-    if claim.expect != stated:
-        return Outcome(verdict, STATUS_FAIL,
-                       f"the bank expects {claim.expect}, the engine says {verdict.verdict}")
-    return Outcome(verdict, STATUS_ERRATUM if verdict.verdict == REFUTED else STATUS_AGREE)
-
-
-def check_bank(questions: Iterable[Question], seed: int = 0) -> list[Outcome]:
-    """Every claim of the bank, checked; claim blocks that do not parse raise `BankError`."""
-    outcomes: list[Outcome] = []
-    for question in questions:
-        for claim in question_claims(question):
-            outcomes.append(assess(check_claim(claim, seed), question))
-    return outcomes

@@ -8,18 +8,14 @@ import pytest
 from quiz.bank import BankError, parse_text
 from quiz.bank.claims import (
     Claim,
-    Outcome,
     Value,
-    Verdict,
-    agrees,
-    assess,
-    check_claim,
     flag,
     number,
     parse_value,
     question_claims,
     shape,
 )
+from quiz.verify import ClaimResult, agrees, check_bank, check_claim
 
 HEAD = """\
 # 卷积
@@ -209,50 +205,49 @@ def test_agreement_rules() -> None:
 # ---------------------------------------------------------------------------------------------
 # the checker, on claims that are true and on claims that are false
 
-def run_one(body: str, errata: str = "") -> tuple[Verdict, Outcome]:
+def run_one(body: str, errata: str = "") -> ClaimResult:
     text = bank_text(body, errata=errata)
     (question,) = parse_text(text, "bank.md")
     (claim,) = question_claims(question)
-    verdict = check_claim(claim)
-    return verdict, assess(verdict, question)
+    return check_claim(claim, question)
 
 
 def test_true_net_claim_agrees() -> None:
-    verdict, outcome = run_one(GOOD)
-    assert verdict.verdict == "agree" and verdict.measured == number(656)
-    assert "dwconv k3 p1 nobias" in verdict.ran and outcome.status == "AGREE"
+    result = run_one(GOOD)
+    assert result.verdict == "agree" and result.measured == number(656)
+    assert "dwconv k3 p1 nobias" in result.ran and result.status == "AGREE"
 
 
 def test_false_claim_is_refuted_and_fails_without_erratum() -> None:
     false = with_lines(GOOD, claimed="4608", expect="erratum")
-    verdict, outcome = run_one(false)
-    assert verdict.verdict == "refuted" and verdict.measured == number(656)
-    assert outcome.status == "FAIL" and "no erratum" in outcome.reason
+    result = run_one(false)
+    assert result.verdict == "refuted" and result.measured == number(656)
+    assert result.status == "FAIL" and "no erratum" in result.reason
 
 
 def test_false_claim_with_erratum_is_an_erratum() -> None:
     false = with_lines(GOOD, claimed="4608", expect="erratum")
-    _, outcome = run_one(false, errata="> 勘误 002#16：原文说 4608；正确的是 656。")
-    assert outcome.status == "ERRATUM"
+    result = run_one(false, errata="> 勘误 002#16：原文说 4608；正确的是 656。")
+    assert result.status == "ERRATUM"
 
 
 def test_erratum_for_another_source_does_not_count() -> None:
     false = with_lines(GOOD, claimed="4608", expect="erratum")
-    _, outcome = run_one(false, errata="> 勘误 004#3：别的事。")
-    assert outcome.status == "FAIL"
+    result = run_one(false, errata="> 勘误 004#3：别的事。")
+    assert result.status == "FAIL"
 
 
 def test_expect_mismatch_fails_both_ways() -> None:
-    _, outcome = run_one(with_lines(GOOD, expect="erratum"))
-    assert outcome.status == "FAIL" and "expects erratum" in outcome.reason
+    result = run_one(with_lines(GOOD, expect="erratum"))
+    assert result.status == "FAIL" and "expects erratum" in result.reason
     false = with_lines(GOOD, claimed="4608")
-    _, outcome = run_one(false, errata="> 勘误 002#16：原文说 4608。")
-    assert outcome.status == "FAIL" and "expects agree" in outcome.reason
+    result = run_one(false, errata="> 勘误 002#16：原文说 4608。")
+    assert result.status == "FAIL" and "expects agree" in result.reason
 
 
 def test_a_claim_that_cannot_run_fails() -> None:
-    verdict, outcome = run_one(with_lines(GOOD, net="conv 32 k9 p0 nobias"))
-    assert verdict.verdict == "error" and outcome.status == "FAIL"
+    result = run_one(with_lines(GOOD, net="conv 32 k9 p0 nobias"))
+    assert result.verdict == "error" and result.status == "FAIL"
 
 
 @pytest.mark.parametrize(("body", "measured", "verdict"), [
@@ -285,8 +280,9 @@ def test_a_claim_that_cannot_run_fails() -> None:
 ])
 def test_checker_on_constructed_claims(body: str, measured: Value, verdict: str) -> None:
     expect = "agree" if verdict == "agree" else "erratum"
-    (claim,) = claims_of(f"source: 004#3\n{body}\nexpect: {expect}")
-    result = check_claim(claim)
+    (question,) = parse_text(bank_text(f"source: 004#3\n{body}\nexpect: {expect}"), "bank.md")
+    (claim,) = question_claims(question)
+    result = check_claim(claim, question)
     assert result.measured == measured, result.detail
     assert result.verdict == verdict and result.ran
 
@@ -294,5 +290,45 @@ def test_checker_on_constructed_claims(body: str, measured: Value, verdict: str)
 def test_bn_claims_with_parameters_run_the_bn_layer() -> None:
     body = with_lines(GOOD, claimed="4608").replace(
         "net: conv 32 k1 nobias", "net: conv 32 k1 nobias\nnet: bn")
-    verdict, _ = run_one(body)
-    assert verdict.measured == number(656 + 2 * 32)  # γ and β of the 32 channels
+    result = run_one(body)
+    assert result.measured == number(656 + 2 * 32)  # γ and β of the 32 channels
+
+
+# ---------------------------------------------------------------------------------------------
+# one bad claim does not stop the others; the vocabulary is checked at parse time
+
+def test_a_claim_that_does_not_parse_is_a_fail_and_the_rest_are_checked() -> None:
+    bad = with_lines(GOOD, quantity="paramz")
+    (question,) = parse_text(bank_text(bad, GOOD), "bank.md")
+    first, second = check_bank([question])
+    assert first.status == "FAIL" and first.claim is None
+    assert first.file == "bank.md" and first.line == FENCE_LINE + 6  # the quantity: line
+    assert "unknown quantity 'paramz'" in first.reason and "output_hw" in first.reason
+    assert second.status == "AGREE" and second.measured == number(656)
+
+
+def test_an_unknown_quantity_names_the_line_and_the_vocabulary() -> None:
+    with pytest.raises(BankError) as error:
+        claims_of(with_lines(GOOD, quantity="out_shape"))
+    assert str(error.value).startswith("bank.md:") and "batch_output_shape" in str(error.value)
+
+
+def test_a_claim_whose_net_is_refused_fails_without_stopping_the_bank() -> None:
+    huge = with_lines(GOOD, net="conv 32 k99999")
+    (question,) = parse_text(bank_text(huge, GOOD), "bank.md")
+    results = check_bank([question])
+    assert [r.status for r in results] == ["FAIL", "AGREE"]
+    assert "could not run" in results[0].reason
+
+
+def test_claims_and_templates_read_the_same_quantity_from_the_same_runner() -> None:
+    from quiz.measure.runner import cache_size, clear_cache
+
+    clear_cache()
+    (question,) = parse_text(bank_text(with_lines(GOOD, quantity="output_shape",
+                                                  claimed="32x8x8")), "bank.md")
+    (claim,) = question_claims(question)
+    assert check_claim(claim, question).measured == shape((32, 8, 8))  # per sample: C×H×W
+    assert cache_size() >= 1
+    clear_cache()
+    assert cache_size() == 0
