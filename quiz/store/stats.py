@@ -93,20 +93,18 @@ def study_stats(db: Database, now: datetime, settings: Settings | None = None,
             .where(QuestionRow.retired_at.is_(None), CardRow.last_review.is_not(None),
                    CardRow.suspended.is_(False), CardRow.due < today + timedelta(days=days))
         ).all()
+        state_name = case(
+            (CardRow.suspended.is_(True), "suspended"),
+            (and_(CardRow.buried_until.is_not(None), CardRow.buried_until > now), "buried"),
+            (CardRow.last_review.is_(None), "new"),
+            (CardRow.state.in_(LEARNING_STATES), "learning"),
+            else_="review",
+        )
         states = dict(session.execute(
-            select(
-                case(
-                    (CardRow.suspended.is_(True), "suspended"),
-                    (and_(CardRow.buried_until.is_not(None), CardRow.buried_until > now),
-                     "buried"),
-                    (CardRow.last_review.is_(None), "new"),
-                    (CardRow.state.in_(LEARNING_STATES), "learning"),
-                    else_="review",
-                ),
-                func.count(),
-            )
+            select(state_name, func.count())
+            .select_from(CardRow)
             .join(QuestionRow, QuestionRow.id == CardRow.question_id)
-            .where(QuestionRow.retired_at.is_(None)).group_by(1)
+            .where(QuestionRow.retired_at.is_(None)).group_by(state_name)
         ).all())
         deck_rows = session.execute(
             select(QuestionRow.deck, func.count(),
