@@ -342,3 +342,21 @@ def reorder_new_cards(db: Database, settings: Settings) -> None:
     """Apply a changed new-card order setting."""
     with db.sessions.begin() as session:
         refresh_new_ranks(session, settings)
+
+
+def next_due(db: Database, now: datetime, scope: StudyScope = StudyScope()) -> datetime | None:
+    """When the next studied card of the scope falls due (None: nothing studied yet)."""
+    now = require_utc(now)
+    with db.sessions.begin() as session:
+        return session.scalar(
+            select(func.min(CardRow.due)).select_from(QuestionRow)
+            .join(CardRow, CardRow.question_id == QuestionRow.id)
+            .where(_available(now), _seen(), *_in_scope(scope))
+        )
+
+
+def unseen_count(db: Database, now: datetime, scope: StudyScope = StudyScope()) -> int:
+    """Cards of the scope never studied, whatever today's limit."""
+    with db.sessions.begin() as session:
+        return _count(session, _available(require_utc(now)), CardRow.last_review.is_(None),
+                      *_in_scope(scope))

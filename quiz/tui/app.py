@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import Worker, WorkerState
 
 from quiz.store.db import Database, open_database
-from quiz.store.scheduling import DEFAULT_RETENTION, make_scheduler
+from quiz.store.settings import load_settings
 from quiz.store.sync import SyncReport, sync_bank
-from quiz.tui.context import StudyContext, utc_now
+from quiz.tui.context import StudyContext, scheduler_for, utc_now
 from quiz.tui.screens.home import HomeScreen
 
 
@@ -20,7 +23,10 @@ class QuizApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "quiz"
     SUB_TITLE = "CNN 面试题"
-    BINDINGS = [Binding("q", "quit", "退出 Quit", priority=False)]
+    BINDINGS = [
+        Binding("q", "quit", "退出 Quit", show=False),
+        Binding("question_mark,f1", "help", "帮助 Help"),
+    ]
 
     def __init__(self, context: StudyContext, sync_report: SyncReport | None = None) -> None:
         super().__init__()
@@ -35,6 +41,23 @@ class QuizApp(App[int]):
     def on_unmount(self) -> None:
         self.context.db.close()
 
+    def action_help(self) -> None:
+        from quiz.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    @on(Worker.StateChanged)
+    def report_failed_worker(self, event: Worker.StateChanged) -> None:
+        """One failure policy for every background job: say what failed and keep running."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        reason = str(error).strip().splitlines()[0] if error and str(error).strip() else (
+            error.__class__.__name__ if error else "unknown error")
+        self.notify(f"{event.worker.name or 'background job'}: {reason[:200]}",
+                    title="出错了 something failed", severity="error", timeout=8)
+
 
 def make_app(
     *,
@@ -42,26 +65,31 @@ def make_app(
     bank_dir: Path | None = None,
     sync_bank_on_start: bool = False,
     clock: Callable[[], datetime] = utc_now,
-    desired_retention: float = DEFAULT_RETENTION,
+    desired_retention: float | None = None,
     fuzz: bool = True,
-    new_per_day: int = 20,
+    new_per_day: int | None = None,
 ) -> QuizApp:
     """Open the database (syncing the bank first when asked) and build the app.
 
-    Raises `StoreError` / `BankError` before any screen exists, so the CLI can report them.
+    Settings come from the database; `desired_retention` / `new_per_day` override them for this
+    run only (tests). Raises `StoreError` / `BankError` before any screen exists, so the CLI can
+    report them.
     """
     db: Database = open_database(db_url)
     report = None
-    if sync_bank_on_start and bank_dir is not None:
-        from quiz.bank import load_bank
+    try:
+        if sync_bank_on_start and bank_dir is not None:
+            from quiz.bank import load_bank
 
-        try:
             report = sync_bank(db, load_bank(bank_dir), "bundled", clock())
-        except Exception:
-            db.close()
-            raise
-    context = StudyContext(
-        db=db, scheduler=make_scheduler(desired_retention, fuzz=fuzz), clock=clock,
-        new_per_day=new_per_day,
-    )
+        settings = load_settings(db)
+    except Exception:
+        db.close()
+        raise
+    if desired_retention is not None:
+        settings = replace(settings, desired_retention=desired_retention)
+    if new_per_day is not None:
+        settings = replace(settings, new_per_day=new_per_day)
+    context = StudyContext(db=db, scheduler=scheduler_for(settings, fuzz), clock=clock,
+                           settings=settings, fuzz=fuzz)
     return QuizApp(context, sync_report=report)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from textual.message import Message
 
 from quiz.numeric import Instance, Solution, Verdict
+from quiz.store.actions import ReviewOutcome
+from quiz.store.queue import DeckCounts, QueueCounts
 from quiz.store.scheduling import CardState, Grade
 from quiz.store.service import Counts, StudyItem
 
@@ -18,11 +20,20 @@ class CountsLoaded(Message):
 
 
 @dataclass
+class DecksLoaded(Message):
+    counts: Counts
+    decks: list[DeckCounts]
+
+
+@dataclass
 class ItemLoaded(Message):
-    """The next card to study (None: nothing left for now) and its interval for each grade."""
+    """The next card to study (None: nothing left for now), its interval for each grade and
+    what is left in the queue. `request` lets the screen drop a result a newer request replaced."""
 
     item: StudyItem | None
     intervals: dict[Grade, timedelta]
+    left: QueueCounts | None = None
+    request: int = 0
 
 
 @dataclass
@@ -30,6 +41,32 @@ class ReviewRecorded(Message):
     question_id: str
     grade: Grade
     card: CardState
+    outcome: ReviewOutcome | None = None
+    item: StudyItem | None = None
+
+
+@dataclass
+class ReviewUndone(Message):
+    question_id: str
+    card: CardState
+
+
+@dataclass
+class StoreFailed(Message):
+    """A background write could not be saved; `what` says which action, `reason` why."""
+
+    what: str
+    reason: str
+
+
+@dataclass
+class SessionSummary(Message):
+    """The end of a study session: what applies next."""
+
+    next_due: datetime | None
+    unseen: int
+    forgotten_today: int
+    due_ahead: int
 
 
 @dataclass
@@ -58,6 +95,7 @@ class VerdictReady(Message):
     seed: int
     answer_text: str
     verdict: Verdict
+    gave_up: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""The home view: due / new / total and where to go from here."""
+"""Home: the decks (a question's first tag) with what is due in each; choose what to study.
+
+Enter studies the deck under the cursor (or every marked deck, if any are marked with space;
+the first row is every deck); `n` studies only the numeric questions, `c` opens custom study.
+"""
 
 from __future__ import annotations
 
@@ -6,70 +10,184 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Center, Vertical
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Static
 
+from quiz.render.safe import safe_text
+from quiz.store.queue import StudyScope, deck_counts
 from quiz.store.service import counts
 from quiz.tui.context import StudyContext
-from quiz.tui.messages import CountsLoaded
-from quiz.tui.widgets.counts_panel import CountsPanel
+from quiz.tui.messages import DecksLoaded
 
-MENU = (
-    ("s", "学习 Study", "复习到期的卡片，再学新卡"),
-    ("b", "浏览 Browse", "按主题浏览全部题目"),
-    ("/", "搜索 Search", "按关键词查找题目"),
-    ("t", "统计 Stats", "复习记录与掌握情况"),
-    ("q", "退出 Quit", ""),
-)
+ALL_DECKS = "\x00all"  # the row key of "every deck" (no deck can be named so)
 
 
 class HomeScreen(Screen[None]):
+    DEFAULT_CSS = """
+    HomeScreen #home-summary {
+        height: auto;
+        padding: 0 1;
+        margin: 1 0 0 0;
+    }
+    HomeScreen #decks {
+        height: 1fr;
+        margin: 1 1 0 1;
+    }
+    HomeScreen #home-hint {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    """
     BINDINGS = [
         Binding("s,enter", "study", "学习 Study"),
-        Binding("b", "browse", "浏览 Browse"),
+        Binding("space", "mark", "选中 Mark"),
+        Binding("n", "study_numeric", "数值题 Numeric"),
+        Binding("c", "custom_study", "自定义 Custom"),
+        Binding("b", "browse", "浏览 Browse", show=False),
         Binding("slash", "search", "搜索 Search"),
         Binding("t", "stats", "统计 Stats"),
+        Binding("o", "settings", "设置 Settings"),
     ]
+
+    marked_count: reactive[int] = reactive(0)
 
     def __init__(self, context: StudyContext) -> None:
         super().__init__()
         self.context = context
+        self.marked: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Vertical(id="home"):
-            yield Static("CNN 面试题 · 间隔重复", id="home-title")
-            with Center():
-                yield CountsPanel(id="counts")
-            yield Static(self._menu(), id="menu")
+        yield Static(id="home-summary")
+        yield DataTable(id="decks", cursor_type="row", zebra_stripes=True)
+        yield Static(id="home-hint")
         yield Footer()
 
-    @staticmethod
-    def _menu() -> Text:
-        text = Text()
-        for key, label, hint in MENU:
-            text.append(f"  {key:>2} ", style="bold reverse")
-            text.append(f"  {label:<14}", style="bold")
-            text.append(f"{hint}\n", style="dim")
-        return text
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column(" ", width=1, key="mark")
+        table.add_column("主题 deck", width=22, key="deck")
+        table.add_column("到期", width=5, key="review")
+        table.add_column("学习", width=5, key="learning")
+        table.add_column("新卡", width=5, key="new")
+        table.add_column("今日", width=5, key="done")
+        table.add_column("题数", width=5, key="total")
+        table.focus()
+        self._hint()
 
     def on_screen_resume(self) -> None:
         self.load_counts()
 
-    @work(thread=True, exclusive=True, group="counts")
+    @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
     def load_counts(self) -> None:
-        loaded = counts(self.context.db, self.context.clock(), self.context.new_per_day)
-        self.post_message(CountsLoaded(loaded))
+        context = self.context
+        now = context.clock()
+        self.post_message(DecksLoaded(counts(context.db, now, settings=context.settings),
+                                      deck_counts(context.db, now, context.settings)))
 
-    @on(CountsLoaded)
-    def show_counts(self, message: CountsLoaded) -> None:
-        self.query_one(CountsPanel).show_counts(message.counts)
+    @on(DecksLoaded)
+    def show_decks(self, message: DecksLoaded) -> None:
+        summary = message.counts
+        text = Text(" ")
+        text.append(f"{summary.due}", style="bold red")
+        text.append(" 到期 due   ")
+        text.append(f"{summary.new}", style="bold blue")
+        text.append(" 今日新卡 new today   ")
+        text.append(f"{summary.reviews_today}", style="bold green")
+        text.append(" 今日已评 done today   ")
+        text.append(f"{summary.total}", style="bold")
+        text.append(" 题 cards")
+        self.query_one("#home-summary", Static).update(text)
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        decks = message.decks
+        table.add_row(
+            "", Text("全部 all", style="bold"), *self._cells(
+                sum(d.review for d in decks), sum(d.learning for d in decks),
+                sum(d.new for d in decks), sum(d.done_today for d in decks),
+                sum(d.total for d in decks)),
+            key=ALL_DECKS,
+        )
+        for deck in decks:
+            mark = "✓" if deck.deck in self.marked else ""
+            label = Text(safe_text(deck.deck))
+            if deck.numeric:
+                label.append(" #", style="dim")
+            table.add_row(mark, label, *self._cells(deck.review, deck.learning, deck.new,
+                                                    deck.done_today, deck.total),
+                          key=deck.deck)
+        if cursor < table.row_count:
+            table.move_cursor(row=cursor)
+
+    @staticmethod
+    def _cells(review: int, learning: int, new: int, done: int, total: int) -> list[Text]:
+        def cell(value: int, style: str) -> Text:
+            return Text(str(value), style=style if value else "dim", justify="right")
+
+        return [cell(review, "bold red"), cell(learning, "bold yellow"), cell(new, "bold blue"),
+                cell(done, "green"), cell(total, "")]
+
+    def _hint(self) -> None:
+        if self.marked:
+            text = f"已选 {len(self.marked)} 个主题 · Enter 学习选中的 · space 取消选中"
+        else:
+            text = "Enter 学习光标所在主题（第一行=全部）· space 选中多个 · ? 帮助"
+        self.query_one("#home-hint", Static).update(Text(text))
+
+    def _cursor_deck(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return None if key == ALL_DECKS else key
+
+    def _scope_decks(self) -> frozenset[str]:
+        if self.marked:
+            return frozenset(self.marked)
+        deck = self._cursor_deck()
+        return frozenset({deck}) if deck else frozenset()
+
+    def action_mark(self) -> None:
+        deck = self._cursor_deck()
+        if deck is None:
+            return
+        table = self.query_one(DataTable)
+        if deck in self.marked:
+            self.marked.discard(deck)
+        else:
+            self.marked.add(deck)
+        table.update_cell(deck, "mark", "✓" if deck in self.marked else "")
+        self.marked_count = len(self.marked)
+        self._hint()
+        if table.cursor_row + 1 < table.row_count:
+            table.move_cursor(row=table.cursor_row + 1)
+
+    @on(DataTable.RowSelected)
+    def study_selected(self) -> None:
+        self.action_study()
 
     def action_study(self) -> None:
+        self._start(StudyScope(decks=self._scope_decks()))
+
+    def action_study_numeric(self) -> None:
+        self._start(StudyScope(decks=frozenset(self.marked), numeric_only=True))
+
+    def _start(self, scope: StudyScope) -> None:
         from quiz.tui.screens.study import StudyScreen
 
-        self.app.push_screen(StudyScreen(self.context))
+        self.app.push_screen(StudyScreen(self.context, scope))
+
+    def action_custom_study(self) -> None:
+        from quiz.tui.screens.custom_study import CustomStudyScreen
+
+        def start(scope: StudyScope | None) -> None:
+            if scope is not None:
+                self._start(scope)
+
+        self.app.push_screen(CustomStudyScreen(self.context, self._scope_decks()), start)
 
     def action_browse(self) -> None:
         from quiz.tui.screens.browse import BrowseScreen
@@ -85,3 +203,8 @@ class HomeScreen(Screen[None]):
         from quiz.tui.screens.stats import StatsScreen
 
         self.app.push_screen(StatsScreen(self.context))
+
+    def action_settings(self) -> None:
+        from quiz.tui.screens.settings import SettingsScreen
+
+        self.app.push_screen(SettingsScreen(self.context))

@@ -1,98 +1,198 @@
-"""Studying: show a question, reveal with space (or answer a numeric one), rate 1–4; each
-review is committed at once."""
+"""Studying: show a question, reveal with space (or answer a numeric one), rate 1–4; each review
+is committed at once and can be taken back with `u`. A counter shows what is left
+(new · learning · review) and a summary closes the session."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from quiz.numeric import Instance, Solution, Status, Verdict, grade
+from quiz.numeric import Instance, Solution, Status, Verdict, give_up, grade
+from quiz.render.safe import safe_text
+from quiz.store.actions import (
+    ActionError,
+    apply_review,
+    bury,
+    set_flagged,
+    set_suspended,
+    undo_review,
+)
+from quiz.store.queue import (
+    Mode,
+    QueueCounts,
+    StudyScope,
+    next_due,
+    next_study_item,
+    queue_counts,
+    unseen_count,
+)
 from quiz.store.scheduling import Grade, preview_intervals
-from quiz.store.service import StudyItem, next_item, record_review
+from quiz.store.service import StudyItem, get_item
 from quiz.tui.context import StudyContext
 from quiz.tui.messages import (
     AnswerSubmittedNote,
     InstanceReady,
     ItemLoaded,
     ReviewRecorded,
+    ReviewUndone,
+    SessionSummary,
     SolutionReady,
+    StoreFailed,
     VerdictReady,
 )
 from quiz.tui.widgets.card_view import CardView
 from quiz.tui.widgets.numeric_panel import AnswerSubmitted, NumericPanel
 from quiz.tui.widgets.rating_bar import RatingBar
 
-HINT_REVEAL = "按 空格 显示答案 · space to reveal"
+HINT_REVEAL = "空格 显示答案 · space to reveal"
 HINT_RATE = "回忆得怎样？按 1–4 评分 · rate your recall"
-HINT_TYPE = "输入答案后回车 · type your answer and press Enter"
+HINT_TYPE = "输入答案后回车；空回车或 ? 看答案 · Enter answers, empty Enter or ? shows it"
 HINT_ACCEPT = "回车接受建议评分，或按 1–4 · Enter accepts the suggested grade, 1–4 overrides"
+GIVE_UP_WORDS = frozenset({"", "?", "？"})
+PROGRESS_WIDTH = 16
+
+
+@dataclass
+class SessionLog:
+    """What this session did, for the counter, undo and the closing summary."""
+
+    started: float = field(default_factory=time.monotonic)
+    ratings: list[tuple[int, StudyItem, Grade]] = field(default_factory=list)  # review id, item
+    seen: set[str] = field(default_factory=set)
+
+    @property
+    def accuracy(self) -> float | None:
+        if not self.ratings:
+            return None
+        return sum(g is not Grade.AGAIN for _, _, g in self.ratings) / len(self.ratings)
 
 
 class StudyScreen(Screen[None]):
     BINDINGS = [
-        Binding("space", "reveal", "显示答案 Reveal"),
+        Binding("space", "reveal", "显示 Show"),
         Binding("1", "rate(1)", "Again", show=False),
         Binding("2", "rate(2)", "Hard", show=False),
         Binding("3", "rate(3)", "Good", show=False),
         Binding("4", "rate(4)", "Easy", show=False),
-        Binding("enter", "accept", "接受建议 Accept"),
+        Binding("enter", "accept", "接受 Accept"),
+        Binding("u,ctrl+z", "undo", "撤销 Undo"),
+        Binding("e", "toggle_errata", "勘误 Errata"),
+        Binding("minus", "bury", "搁置 Bury", show=False),
+        Binding("exclamation_mark", "suspend", "暂停 Suspend", show=False),
+        Binding("f", "flag", "标记 Flag", show=False),
+        Binding("c", "custom_study", "自定义 Custom", show=False),
+        Binding("r", "retry_save", "重试 Retry", show=False),
         Binding("escape", "app.pop_screen", "返回 Back"),
     ]
 
-    def __init__(self, context: StudyContext) -> None:
+    revealed: reactive[bool] = reactive(False, bindings=True)
+    finished: reactive[bool] = reactive(False, bindings=True)
+    can_undo: reactive[bool] = reactive(False, bindings=True)
+    has_errata: reactive[bool] = reactive(False, bindings=True)
+    save_failed: reactive[bool] = reactive(False, bindings=True)
+
+    def __init__(self, context: StudyContext, scope: StudyScope | None = None) -> None:
         super().__init__()
         self.context = context
+        self.scope = scope or StudyScope()
         self.item: StudyItem | None = None
-        self.revealed = False
         self.busy = True
         self.shown_at = 0.0
+        self.request = 0
+        self.log = SessionLog()
+        self.left: QueueCounts | None = None
         self.instance: Instance | None = None
         self.solution: Solution | None = None
         self.verdict: Verdict | None = None
         self.answer_text: str | None = None
+        self.gave_up = False
+        self.confirm_grade: Grade | None = None
+        self.errata_expanded = False
+        self.pending: tuple[str, Grade, int, AnswerSubmittedNote] | None = None
+        self.summary: SessionSummary | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="card-meta")
+        yield Static(id="queue-line")
         yield CardView(id="card")
         yield Static(id="study-hint")
         yield RatingBar(id="rating")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.sub_title = self.scope.describe()
         self.query_one(RatingBar).display = False
         self.load_next()
 
     def _hint(self, text: str, style: str = "dim italic") -> None:
         self.query_one("#study-hint", Static).update(Text(text, style=style))
 
-    @work(thread=True, exclusive=True, group="study")
+    # Loading the next card -----------------------------------------------------------------
+
+    def _exclude(self) -> set[str]:
+        # Outside the normal schedule a card is shown once per session.
+        return self.log.seen if self.scope.mode is not Mode.NORMAL else set()
+
     def load_next(self) -> None:
-        now = self.context.clock()
-        item = next_item(self.context.db, now, self.context.new_per_day)
-        intervals = preview_intervals(self.context.scheduler, item.card, now) if item else {}
-        self.post_message(ItemLoaded(item, intervals))
+        self.request += 1
+        self.busy = True
+        avoid = self.item.sources if self.item is not None else ()
+        self._load(self.request, tuple(avoid), frozenset(self._exclude()))
+
+    @work(thread=True, exclusive=True, group="study", exit_on_error=False)
+    def _load(self, request: int, avoid: tuple[str, ...], exclude: frozenset[str]) -> None:
+        context = self.context
+        now = context.clock()
+        item = next_study_item(context.db, now, context.settings, self.scope, exclude=exclude,
+                               avoid_sources=avoid)
+        left = queue_counts(context.db, now, context.settings, self.scope, exclude=exclude)
+        intervals = (preview_intervals(context.scheduler, item.card, now)
+                     if item and self.scope.reschedules else {})
+        self.post_message(ItemLoaded(item, intervals, left, request))
+
+    @work(thread=True, exclusive=True, group="study", exit_on_error=False)
+    def _load_item(self, request: int, question_id: str) -> None:
+        """Show a given card again (after an undo)."""
+        context = self.context
+        now = context.clock()
+        item = get_item(context.db, question_id, now)
+        exclude = frozenset(self._exclude() - {question_id})
+        left = queue_counts(context.db, now, context.settings, self.scope, exclude=exclude)
+        intervals = (preview_intervals(context.scheduler, item.card, now)
+                     if item and self.scope.reschedules else {})
+        self.post_message(ItemLoaded(item, intervals, left, request))
 
     @on(ItemLoaded)
     def show_item(self, message: ItemLoaded) -> None:
-        self.item, self.revealed, self.busy = message.item, False, False
-        self.refresh_bindings()
+        if message.request != self.request:
+            return  # a newer request (an undo, a skip) replaced this one
+        self.item, self.busy, self.left = message.item, False, message.left
+        self.revealed = False
         self.instance = self.solution = self.verdict = None
-        self.answer_text = None
+        self.answer_text, self.gave_up, self.confirm_grade = None, False, None
         rating = self.query_one(RatingBar)
         rating.display = False
+        self._show_queue_line()
         if message.item is None:
             self._show_done()
             return
+        self.finished = False
         item = message.item
+        card = self.query_one(CardView)
+        card.display = True
         self.query_one("#card-meta", Static).update(self._meta(item))
-        self.query_one(CardView).show_question(item)
+        card.show_question(item)
+        self.has_errata = "勘误" in item.answer or "口径" in item.answer
+        self._set_errata(False)
         rating.show_intervals(message.intervals)
         self.shown_at = time.monotonic()
         if item.kind == "numeric":
@@ -100,25 +200,102 @@ class StudyScreen(Screen[None]):
             self._hint("生成题目中… drawing fresh numbers")
             self.prepare_numeric(item)
         else:
-            self.query_one(CardView).focus()
+            card.focus()
             self._hint(HINT_REVEAL)
 
-    @staticmethod
-    def _meta(item: StudyItem) -> Text:
+    def _meta(self, item: StudyItem) -> Text:
         text = Text()
-        text.append(f" {item.topic} ", style="bold reverse")
-        text.append("  新卡 new" if item.card.is_new else "  复习 review", style="bold blue")
-        text.append(f"  · {item.id} · 来源 {', '.join(item.sources)}", style="dim")
+        text.append(f" {safe_text(item.deck or item.topic)} ", style="bold reverse")
+        if self.scope.mode is Mode.CRAM:
+            text.append("  突击 cram", style="bold magenta")
+        elif item.card.is_new:
+            text.append("  新卡 new", style="bold blue")
+        else:
+            text.append("  复习 review", style="bold green")
+        if item.flags.flagged:
+            text.append("  ⚑", style="bold red")
+        if item.flags.leech:
+            text.append("  难记 leech", style="bold yellow")
+        text.append(f"  · {safe_text(item.id)} · 来源 {safe_text(', '.join(item.sources))}",
+                    style="dim")
         return text
 
+    def _show_queue_line(self) -> None:
+        left = self.left
+        done = len(self.log.ratings)
+        text = Text(" ")
+        if left is not None:
+            text.append(f"{left.new}", style="bold blue")
+            text.append(" · ", style="dim")
+            text.append(f"{left.learning}", style="bold red")
+            text.append(" · ", style="dim")
+            text.append(f"{left.review}", style="bold green")
+            text.append("  新·学习·复习", style="dim")
+            total = done + left.total
+            filled = round(PROGRESS_WIDTH * done / total) if total else PROGRESS_WIDTH
+            text.append("  ")
+            text.append("█" * filled, style="green")
+            text.append("░" * (PROGRESS_WIDTH - filled), style="dim")
+            text.append(f" {done}/{total}", style="dim")
+        self.query_one("#queue-line", Static).update(text)
+
     def _show_done(self) -> None:
+        self.finished = True
+        self.has_errata = False
         self.query_one("#card-meta", Static).update("")
         self.query_one(CardView).display = False
-        self._hint("今天的卡片都学完了 🎉  No more cards for now. Esc 返回", "bold green")
+        self._hint("本次学习完成 🎉 session finished — 统计中…", "bold green")
+        self.load_summary()
+
+    @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
+    def load_summary(self) -> None:
+        context = self.context
+        now = context.clock()
+        base = StudyScope(decks=self.scope.decks, numeric_only=self.scope.numeric_only)
+        forgotten = StudyScope(decks=self.scope.decks, numeric_only=self.scope.numeric_only,
+                               mode=Mode.FORGOTTEN)
+        ahead = StudyScope(decks=self.scope.decks, numeric_only=self.scope.numeric_only,
+                           mode=Mode.AHEAD, ahead_days=7)
+        settings = context.settings
+        self.post_message(SessionSummary(
+            next_due=next_due(context.db, now, base),
+            unseen=unseen_count(context.db, now, base),
+            forgotten_today=queue_counts(context.db, now, settings, forgotten).total,
+            due_ahead=queue_counts(context.db, now, settings, ahead).total,
+        ))
+
+    @on(SessionSummary)
+    def show_summary(self, message: SessionSummary) -> None:
+        if not self.finished:
+            return
+        self.summary = message
+        log = self.log
+        minutes = (time.monotonic() - log.started) / 60
+        text = Text()
+        text.append("本次学习完成 🎉 Session finished\n\n", style="bold green")
+        text.append(f"  卡片 cards     {len(log.ratings)}\n")
+        if log.accuracy is not None:
+            text.append(f"  正确率 accuracy {log.accuracy:.0%}\n")
+        text.append(f"  用时 time      {minutes:.1f} 分钟 min\n")
+        if message.next_due is not None:
+            due = message.next_due.astimezone()
+            text.append(f"  下一张到期 next due  {due:%m-%d %H:%M}\n")
+        options: list[str] = []
+        if message.unseen and self.scope.mode is Mode.NORMAL:
+            options.append(f"c  自定义学习：再学新卡（还有 {message.unseen} 张）custom study")
+        elif message.forgotten_today or message.due_ahead:
+            options.append("c  自定义学习 custom study (forgotten today / review ahead)")
+        if self.log.ratings:
+            options.append("u  撤销上一个评分 undo the last rating")
+        options.append("esc 返回 back")
+        text.append("\n")
+        for option in options:
+            text.append(f"  {option}\n", style="bold")
+        self.query_one("#study-hint", Static).update(text)
 
     # Numeric questions -------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="numeric")
+    @work(thread=True, exclusive=True, group="numeric", exit_on_error=False)
     def prepare_numeric(self, item: StudyItem) -> None:
         """Draw a fresh instance, show it, then run the engine while the learner thinks."""
         from quiz.tui.numeric import fresh_seed, new_instance, precompute
@@ -154,13 +331,15 @@ class StudyScreen(Screen[None]):
         if self.instance is None or self.revealed:
             return
         elapsed = time.monotonic() - self.shown_at
-        self.grade_in_background(self.instance, message.text, self.solution, elapsed)
+        gave_up = message.text.strip() in GIVE_UP_WORDS
+        self.grade_in_background(self.instance, message.text, self.solution, elapsed, gave_up)
 
-    @work(thread=True, group="grading")
+    @work(thread=True, group="grading", exit_on_error=False)
     def grade_in_background(self, instance: Instance, text: str, solution: Solution | None,
-                            elapsed: float) -> None:
-        verdict = grade(instance, text, solution=solution, elapsed_s=elapsed)
-        self.post_message(VerdictReady(instance.seed, text, verdict))
+                            elapsed: float, gave_up: bool) -> None:
+        verdict = (give_up(instance, solution) if gave_up
+                   else grade(instance, text, solution=solution, elapsed_s=elapsed))
+        self.post_message(VerdictReady(instance.seed, text, verdict, gave_up))
 
     @on(VerdictReady)
     async def show_verdict(self, message: VerdictReady) -> None:
@@ -170,7 +349,9 @@ class StudyScreen(Screen[None]):
         await panel.show_verdict(message.verdict)
         if message.verdict.status is Status.UNPARSEABLE:
             return
-        self.verdict, self.answer_text, self.revealed = message.verdict, message.answer_text, True
+        self.verdict, self.answer_text = message.verdict, message.answer_text
+        self.gave_up = message.gave_up
+        self.revealed = True
         card = self.query_one(CardView)
         await card.show_answer(self.item)
         card.focus()
@@ -180,12 +361,11 @@ class StudyScreen(Screen[None]):
         )
         suggested = Grade(message.verdict.suggested_rating)
         rating = self.query_one(RatingBar)
-        rating.show_intervals(
-            preview_intervals(self.context.scheduler, self.item.card, self.context.clock()),
-            suggested,
-        )
+        intervals = (preview_intervals(self.context.scheduler, self.item.card,
+                                       self.context.clock())
+                     if self.scope.reschedules else {})
+        rating.show_intervals(intervals, suggested)
         rating.display = True
-        self.refresh_bindings()
         self._hint(HINT_ACCEPT)
 
     # Rating ------------------------------------------------------------------------------
@@ -193,10 +373,21 @@ class StudyScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer in the footer only what makes sense for the card on screen."""
         numeric = self.item is not None and self.item.kind == "numeric"
+        on_card = self.item is not None and not self.finished
         if action == "reveal":
-            return not numeric and not self.revealed
+            return on_card and not numeric and not self.revealed
         if action == "accept":
-            return numeric and self.revealed
+            return on_card and numeric and self.revealed
+        if action == "undo":
+            return self.can_undo
+        if action == "toggle_errata":
+            return on_card and self.revealed and self.has_errata
+        if action in ("bury", "suspend", "flag"):
+            return on_card
+        if action == "custom_study":
+            return self.finished
+        if action == "retry_save":
+            return self.save_failed
         return True
 
     def action_reveal(self) -> None:
@@ -206,7 +397,6 @@ class StudyScreen(Screen[None]):
         self.query_one(CardView).show_answer(self.item)
         self._hint(HINT_RATE)
         self.query_one(RatingBar).display = True
-        self.refresh_bindings()
 
     def action_accept(self) -> None:
         if self.verdict is not None and self.revealed:
@@ -215,27 +405,174 @@ class StudyScreen(Screen[None]):
     def action_rate(self, value: int) -> None:
         if self.item is None or not self.revealed or self.busy:
             return
+        chosen = Grade(value)
+        wrong = self.verdict is not None and self.verdict.status is Status.WRONG
+        if wrong and chosen in (Grade.GOOD, Grade.EASY) and self.confirm_grade is not chosen:
+            self.confirm_grade = chosen
+            self._hint(f"答案是错的——真的评 {chosen.label} 吗？再按一次 {value} 确认 · "
+                       f"the answer was wrong: press {value} again to rate {chosen.label}",
+                       "bold yellow")
+            return
         self.busy = True
         duration_ms = int((time.monotonic() - self.shown_at) * 1000)
+        verdict = "gave_up" if self.gave_up else (self.verdict.status.value if self.verdict
+                                                   else None)
         note = AnswerSubmittedNote(
             seed=self.instance.seed if self.instance else None,
-            answer_text=self.answer_text,
-            verdict=self.verdict.status.value if self.verdict else None,
+            answer_text=self.answer_text, verdict=verdict,
         )
-        self.save_review(self.item.id, Grade(value), duration_ms, note)
+        self.pending = (self.item.id, chosen, duration_ms, note)
+        self.save_review(self.item, chosen, duration_ms, note)
 
-    @work(thread=True, exclusive=True, group="study")
-    def save_review(self, question_id: str, grade: Grade, duration_ms: int,
+    @work(thread=True, exclusive=True, group="save", exit_on_error=False)
+    def save_review(self, item: StudyItem, chosen: Grade, duration_ms: int,
                     note: AnswerSubmittedNote) -> None:
-        card = record_review(
-            self.context.db, self.context.scheduler, question_id, grade, self.context.clock(),
-            duration_ms=duration_ms, seed=note.seed, answer_text=note.answer_text,
-            verdict=note.verdict,
-        )
-        self.post_message(ReviewRecorded(question_id, grade, card))
+        context = self.context
+        try:
+            outcome = apply_review(
+                context.db, context.scheduler, item.id, chosen, context.clock(),
+                settings=context.settings, reschedule=self.scope.reschedules,
+                duration_ms=duration_ms, seed=note.seed, answer_text=note.answer_text,
+                verdict=note.verdict,
+            )
+        except Exception as error:
+            self.post_message(StoreFailed("rating", _reason(error)))
+            return
+        self.post_message(ReviewRecorded(item.id, chosen, outcome.card, outcome, item))
+
+    @on(StoreFailed)
+    def report_failure(self, message: StoreFailed) -> None:
+        self.busy = False
+        if message.what == "rating":
+            self.save_failed = True
+            self._hint(f"评分未保存 rating NOT saved: {message.reason} — 按 r 重试 press r "
+                       "to retry", "bold red")
+        self.notify(f"{message.what}: {message.reason}", title="保存失败 not saved",
+                    severity="error", timeout=8)
+
+    def action_retry_save(self) -> None:
+        if self.pending is None or self.item is None:
+            return
+        question_id, chosen, duration_ms, note = self.pending
+        if question_id != self.item.id:
+            return
+        self.save_failed = False
+        self.busy = True
+        self.save_review(self.item, chosen, duration_ms, note)
 
     @on(ReviewRecorded)
     def advance(self, message: ReviewRecorded) -> None:
-        self.notify(f"{message.grade.label} · 下次 {message.card.due.astimezone():%m-%d %H:%M}",
-                    timeout=2)
+        self.pending, self.save_failed = None, False
+        outcome = message.outcome
+        if outcome is not None and message.item is not None:
+            self.log.ratings.append((outcome.review_id, message.item, message.grade))
+            self.log.seen.add(message.question_id)
+            self.can_undo = True
+            if outcome.became_leech:
+                extra = "，已暂停 suspended" if outcome.suspended else ""
+                self.notify(f"{message.question_id} 忘了 {self.context.settings.leech_threshold} "
+                            f"次，标为难记卡 leech{extra}", severity="warning", timeout=6)
         self.load_next()
+
+    # Undo, bury, suspend, flag ---------------------------------------------------------------
+
+    def action_undo(self) -> None:
+        if not self.log.ratings:
+            self.notify("没有可撤销的评分 nothing to undo", timeout=2)
+            return
+        review_id, item, _grade = self.log.ratings.pop()
+        self.can_undo = bool(self.log.ratings)
+        self.log.seen.discard(item.id)
+        self.request += 1  # whatever was loading is no longer wanted
+        self.busy = True
+        self.undo_in_background(review_id, item.id, self.request)
+
+    @work(thread=True, exclusive=True, group="save", exit_on_error=False)
+    def undo_in_background(self, review_id: int, question_id: str, request: int) -> None:
+        try:
+            card = undo_review(self.context.db, review_id, self.context.clock())
+        except Exception as error:
+            self.post_message(StoreFailed("undo", _reason(error)))
+            return
+        self.post_message(ReviewUndone(question_id, card))
+        self._load_item(request, question_id)
+
+    @on(ReviewUndone)
+    def announce_undo(self, message: ReviewUndone) -> None:
+        self.notify(f"已撤销 undone: {message.question_id}", timeout=2)
+
+    def action_bury(self) -> None:
+        if self.item is not None and not self.finished:
+            self._card_action("bury", self.item.id)
+
+    def action_suspend(self) -> None:
+        if self.item is not None and not self.finished:
+            self._card_action("suspend", self.item.id)
+
+    def action_flag(self) -> None:
+        if self.item is not None and not self.finished:
+            self._card_action("unflag" if self.item.flags.flagged else "flag", self.item.id)
+
+    @work(thread=True, group="card-action", exit_on_error=False)
+    def _card_action(self, action: str, question_id: str) -> None:
+        context = self.context
+        try:
+            if action == "bury":
+                bury(context.db, question_id, context.clock(), context.settings)
+            elif action == "suspend":
+                set_suspended(context.db, question_id, True)
+            else:
+                set_flagged(context.db, question_id, action == "flag")
+        except (ActionError, Exception) as error:
+            self.post_message(StoreFailed(action, _reason(error)))
+            return
+        self.app.call_from_thread(self._after_card_action, action, question_id)
+
+    def _after_card_action(self, action: str, question_id: str) -> None:
+        notes = {"bury": "已搁置到明天 buried until tomorrow", "suspend": "已暂停 suspended",
+                 "flag": "已标记 flagged", "unflag": "已取消标记 unflagged"}
+        self.notify(f"{question_id}: {notes[action]}", timeout=2)
+        if action in ("bury", "suspend"):
+            self.log.seen.add(question_id)
+            self.load_next()
+        elif self.item is not None and self.item.id == question_id:
+            from dataclasses import replace
+
+            self.item = replace(self.item, flags=replace(self.item.flags,
+                                                         flagged=action == "flag"))
+            self.query_one("#card-meta", Static).update(self._meta(self.item))
+
+    def action_toggle_errata(self) -> None:
+        self._set_errata(not self.errata_expanded)
+
+    def _set_errata(self, expanded: bool) -> None:
+        self.errata_expanded = expanded
+        card = self.query_one(CardView)
+        setter = getattr(card, "set_errata_expanded", None)
+        if setter is not None:
+            setter(expanded)
+
+    def action_custom_study(self) -> None:
+        if not self.finished:
+            return
+        from quiz.tui.screens.custom_study import CustomStudyScreen
+
+        def start(scope: StudyScope | None) -> None:
+            if scope is not None:
+                self.scope = scope
+                self.sub_title = scope.describe()
+                self.log.seen.clear()
+                self.load_next()
+
+        self.app.push_screen(CustomStudyScreen(self.context, self.scope.decks,
+                                               self.scope.numeric_only), start)
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    first = text[0] if text else error.__class__.__name__
+    if "locked" in first:
+        return "数据库被另一个程序占用 the database is locked by another program"
+    if "readonly" in first or "read-only" in first:
+        return "数据库只读 the database is read-only"
+    return first[:200]

@@ -27,6 +27,7 @@ class AnswerSubmitted(Message):
 
 
 class NumericPanel(Vertical):
+    AnswerSubmitted = AnswerSubmitted
     def compose(self) -> ComposeResult:
         yield Markdown(id="numeric-prompt")
         yield Input(placeholder=PLACEHOLDER, id="numeric-answer")
@@ -58,6 +59,6 @@ class NumericPanel(Vertical):
 
     @on(Input.Submitted, "#numeric-answer")
     def submit_answer(self, event: Input.Submitted) -> None:
+        # An empty answer is posted too: the study screen treats it (and "?") as "show me".
         event.stop()
-        if event.value.strip():
-            self.post_message(AnswerSubmitted(event.value))
+        self.post_message(AnswerSubmitted(event.value))
