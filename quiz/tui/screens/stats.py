@@ -1,68 +1,202 @@
-"""Statistics: reviews per day, recall rate, progress per topic."""
+"""Statistics as terminal charts: reviews per day, a 30-day due forecast, true retention per
+week, cards by state, accuracy per topic and the streak (`quiz.store.stats.study_stats`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from quiz.store.service import Stats, review_stats
+from quiz.render.safe import safe_text
+from quiz.store.stats import StudyStats, study_stats
 from quiz.tui.context import StudyContext
+from quiz.tui.widgets.charts import bar, column_chart, nice_ceiling
 
-BAR_WIDTH = 12
+CHART_HEIGHT = 5
+LABEL_CELLS = 16
+RETENTION_FLOOR = 0.5  # weekly retention lives between 70 % and 100 %: a 0 % axis hides it
+STATE_LABELS = {
+    "new": "新卡 new", "learning": "学习中 learning", "review": "复习 review",
+    "suspended": "暂停 suspended", "buried": "搁置 buried",
+}
+STATE_STYLES = {
+    "new": "blue", "learning": "red", "review": "green", "suspended": "yellow", "buried": "dim",
+}
 
 
-def _bar(value: int, largest: int) -> str:
-    return "█" * (round(BAR_WIDTH * value / largest) if largest else 0)
+@dataclass
+class StatsLoaded(Message):
+    stats: StudyStats
+
+
+@dataclass
+class StatsFailed(Message):
+    error: str
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def summary(stats: StudyStats) -> Text:
+    text = Text()
+    text.append(f"复习 reviews {stats.total_reviews}", style="bold")
+    text.append(" · ")
+    text.append(f"记住率 retention {_percent(stats.true_retention)}", style="bold green")
+    text.append(" · ")
+    days = "天 day" if stats.streak == 1 else "天 days"
+    text.append(f"连续 streak {stats.streak} {days}", style="bold yellow")
+    return text
+
+
+def _titled(title: str, body: Text) -> Text:
+    text = Text(title + "\n", style="bold")
+    text.append_text(body)
+    return text
+
+
+def reviews_chart(stats: StudyStats) -> Text:
+    counts = [count for _day, count in stats.reviews_per_day]
+    top = nice_ceiling(max(counts, default=0))
+    chart = column_chart(
+        counts, height=CHART_HEIGHT, low=0, high=top, top_label=str(top), bottom_label="0",
+        first_label=stats.reviews_per_day[0][0] if counts else "",
+        last_label="今天" if counts else "", style="cyan",
+    )
+    today = counts[-1] if counts else 0
+    return _titled(f"每日复习 reviews/day · 今天 {today}", chart)
+
+
+def forecast_chart(stats: StudyStats) -> Text:
+    counts = [count for _day, count in stats.forecast]
+    top = nice_ceiling(max(counts, default=0))
+    chart = column_chart(
+        counts, height=CHART_HEIGHT, low=0, high=top, top_label=str(top), bottom_label="0",
+        first_label="今天" if counts else "", last_label=stats.forecast[-1][0] if counts else "",
+        style="magenta",
+    )
+    week = sum(counts[:7])
+    return _titled(f"到期预测 due forecast · 7天 {week}", chart)
+
+
+def retention_chart(stats: StudyStats) -> Text:
+    weeks = stats.retention_per_week
+    chart = column_chart(
+        [share for _week, share, _n in weeks], height=CHART_HEIGHT, low=RETENTION_FLOOR,
+        high=1.0, top_label="100%", bottom_label=f"{RETENTION_FLOOR:.0%}",
+        first_label=weeks[0][0] if weeks else "", last_label="本周" if weeks else "",
+        column_width=1, gap=1, style="green",
+    )
+    latest = next((share for _week, share, n in reversed(weeks) if n), None)
+    return _titled(f"每周记住率 retention/week · 最近 {_percent(latest)}", chart)
+
+
+def states_chart(stats: StudyStats, width: int = 14) -> Text:
+    largest = max(stats.cards_by_state.values(), default=0)
+    text = Text("卡片状态 cards by state\n", style="bold")
+    for name, count in stats.cards_by_state.items():
+        label = STATE_LABELS.get(name, name)
+        text.append(label + " " * max(LABEL_CELLS - cell_len(label), 1),
+                    style=STATE_STYLES.get(name, ""))
+        text.append(f"{count:>4} ")
+        text.append(bar(count, largest, width), style=STATE_STYLES.get(name, ""))
+        text.append("\n")
+    return text
+
+
+def decks_table(stats: StudyStats, width: int = 20) -> Table:
+    table = Table(title="各主题正确率 accuracy per topic", title_justify="left", box=None,
+                  title_style="bold", padding=(0, 1), expand=False)
+    table.add_column("主题 topic", no_wrap=True, max_width=22)
+    table.add_column("复习", justify="right")
+    table.add_column("正确率", justify="right")
+    table.add_column("", no_wrap=True, width=width)
+    for deck in stats.decks:
+        table.add_row(Text(safe_text(deck.deck)), str(deck.reviews), _percent(deck.accuracy),
+                      Text(bar(deck.accuracy or 0, 1.0, width), style="green"))
+    if not stats.decks:
+        table.add_row(Text("还没有复习记录 no reviews yet", style="dim"), "", "", "")
+    return table
 
 
 class StatsScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "返回 Back")]
+    DEFAULT_CSS = """
+    StatsScreen #stats-scroll {
+        padding: 0 1;
+    }
+    StatsScreen #stats-summary {
+        margin-bottom: 1;
+    }
+    StatsScreen .stats-pair {
+        height: auto;
+        margin-bottom: 1;
+    }
+    StatsScreen .stats-pair > Static {
+        width: 1fr;
+        height: auto;
+    }
+    """
+
+    BINDINGS = [
+        Binding("r", "refresh_stats", "刷新 Refresh"),
+        Binding("escape", "app.pop_screen", "返回 Back"),
+    ]
 
     def __init__(self, context: StudyContext) -> None:
         super().__init__()
         self.context = context
+        self.stats: StudyStats | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll(id="stats"):
-            yield Static("统计中… loading", id="stats-body")
+        with VerticalScroll(id="stats-scroll"):
+            yield Static(Text("统计中… loading"), id="stats-summary")
+            with Horizontal(classes="stats-pair"):
+                yield Static(id="chart-reviews")
+                yield Static(id="chart-forecast")
+            with Horizontal(classes="stats-pair"):
+                yield Static(id="chart-retention")
+                yield Static(id="chart-states")
+            yield Static(id="stats-decks")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.sub_title = "统计 Stats"
+        self.query_one("#stats-scroll").focus()
         self.load_stats()
 
-    @work(thread=True)
-    def load_stats(self) -> None:
-        stats = review_stats(self.context.db, self.context.clock())
-        self.app.call_from_thread(self.show_stats, stats)
+    def action_refresh_stats(self) -> None:
+        self.load_stats()
 
-    def show_stats(self, stats: Stats) -> None:
-        summary = Text()
-        summary.append(f"复习总数 reviews {stats.total_reviews}", style="bold")
-        if stats.recall_rate is not None:
-            summary.append(f"   记住率 recall {stats.recall_rate:.0%}", style="bold green")
-        days = Table(title="每日复习", box=None, show_header=False, min_width=24)
-        days.add_column(style="dim")
-        days.add_column(justify="right")
-        days.add_column(style="cyan")
-        largest = max((count for _, count in stats.reviews_per_day), default=0)
-        for label, count in stats.reviews_per_day:
-            days.add_row(label, str(count), _bar(count, largest))
-        topics = Table(title="各主题进度", box=None)
-        for column in ("主题", "题数", "已学", "到期"):
-            topics.add_column(column, justify="right" if column != "主题" else "left")
-        for topic in stats.topics:
-            topics.add_row(topic.topic, str(topic.total), str(topic.seen), str(topic.due))
-        # Side by side, so both fit on an 80×24 screen.
-        tables = Table.grid(padding=(0, 4))
-        tables.add_row(days, topics)
-        grid = Table.grid(padding=(1, 0))
-        grid.add_row(summary)
-        grid.add_row(tables)
-        self.query_one("#stats-body", Static).update(grid)
+    @work(thread=True, exclusive=True, group="stats")
+    def load_stats(self) -> None:
+        try:
+            stats = study_stats(self.context.db, self.context.clock(), self.context.settings)
+        except Exception as error:  # a locked or vanished database must not end the app
+            self.post_message(StatsFailed(f"{type(error).__name__}: {error}"))
+            return
+        self.post_message(StatsLoaded(stats))
+
+    @on(StatsFailed)
+    def show_failure(self, message: StatsFailed) -> None:
+        self.query_one("#stats-summary", Static).update(
+            Text(f"统计失败 could not load statistics: {message.error}", style="bold red"))
+
+    @on(StatsLoaded)
+    def show_stats(self, message: StatsLoaded) -> None:
+        stats = self.stats = message.stats
+        self.query_one("#stats-summary", Static).update(summary(stats))
+        self.query_one("#chart-reviews", Static).update(reviews_chart(stats))
+        self.query_one("#chart-forecast", Static).update(forecast_chart(stats))
+        self.query_one("#chart-retention", Static).update(retention_chart(stats))
+        self.query_one("#chart-states", Static).update(states_chart(stats))
+        self.query_one("#stats-decks", Static).update(decks_table(stats))
