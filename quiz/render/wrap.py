@@ -8,7 +8,8 @@ Rules (a small subset of UAX #14 and the Chinese typesetting conventions, enough
 - Latin words, numbers and identifiers never break inside (`3×3`, `ResNet-50`), unless a single
   one is longer than a whole line: then it is folded by cells;
 - closing punctuation (`。，、；：？！）」》’”` and `) , . ; : ! ?`) never starts a line and opening
-  punctuation (`（「《“‘`, `(`) never ends one. A straight `"` is opening or closing by its parity
+  punctuation (`（「《“‘`, `(`) never ends one (an ASCII stop that begins a word, as in `.grad`,
+  is part of the word). A straight `"` is opening or closing by its parity
   in the paragraph (the bank writes `是"更深"：` with ASCII quotes);
 - an *atom* (a rendered inline formula) stays on one line when it fits in one; a longer one breaks
   at its own spaces like ordinary text;
@@ -24,6 +25,7 @@ from rich.cells import cell_len, get_character_cell_size
 from rich.text import Span, Text
 
 CLOSING = frozenset("。，、；：？！）」』》〉】〕〗〙’”…‥·,.;:!?)]}")
+ASCII_STOPS = frozenset(",.;:!?")
 OPENING = frozenset("（「『《〈【〔〖〘“‘([{")
 SPACES = frozenset(" \t")
 
@@ -72,6 +74,10 @@ def _opens(plain: str, index: int, roles: dict[int, bool]) -> bool:
 
 def _closes(plain: str, index: int, roles: dict[int, bool]) -> bool:
     char = plain[index]
+    if char in ASCII_STOPS:
+        # `.grad`, `.5`, `:=`: a stop that starts a word is part of it, not the end of a clause.
+        following = plain[index + 1:index + 2]
+        return not (following.isalnum() or following in ("_", "="))
     return char in CLOSING or (char == '"' and not roles.get(index, True))
 
 
@@ -164,14 +170,16 @@ class Paragraph:
         for char in plain:
             cumulative.append(cumulative[-1] + get_character_cell_size(char))
         self._cells = cumulative
+        self.roles = _quote_roles(plain)
         self.segments: list[list[_Unit]] = []
         offset = 0
         for segment in plain.split("\n"):
             end = offset + len(segment)
             local = [(max(a, offset) - offset, min(b, end) - offset) for a, b in atoms
                      if a < end and b > offset]
+            roles = {i - offset: v for i, v in self.roles.items() if offset <= i < end}
             self.segments.append([_Unit(u.gap + offset, u.start + offset, u.end + offset)
-                                  for u in units(segment, local)])
+                                  for u in units(segment, local, roles)])
             offset = end + 1
 
     def cells(self, start: int, end: int) -> int:
@@ -209,13 +217,16 @@ class Paragraph:
                 rows[-1].append((unit.start, unit.end))
                 used += gap + size
                 continue
-            if size > rest_room and (unit.start, unit.end) in self.atoms:
+            if size > rest_room and self._holds_atom(unit):
                 # A formula longer than a line breaks like text, starting where the line has room.
-                inner = units(self.plain[unit.start:unit.end])
-                queue[index:index] = [
-                    _Unit(unit.gap if n == 0 else u.gap + unit.start, u.start + unit.start,
-                          u.end + unit.start) for n, u in enumerate(inner)]
-                continue
+                roles = {i - unit.start: v for i, v in self.roles.items()
+                         if unit.start <= i < unit.end}
+                inner = units(self.plain[unit.start:unit.end], (), roles)
+                if len(inner) > 1:
+                    queue[index:index] = [
+                        _Unit(unit.gap if n == 0 else u.gap + unit.start, u.start + unit.start,
+                              u.end + unit.start) for n, u in enumerate(inner)]
+                    continue
             if rows[-1]:
                 rows.append([])
                 room, used = rest_room, 0
@@ -230,6 +241,9 @@ class Paragraph:
                 rows[-1].append(piece)
             room, used = rest_room, self.cells(*pieces[-1])
         return rows
+
+    def _holds_atom(self, unit: _Unit) -> bool:
+        return any(unit.start <= a and b <= unit.end for a, b in self.atoms)
 
     def _slice(self, start: int, end: int) -> Text:
         # Cheaper than Text.__getitem__ (which divides the whole text for every line).
