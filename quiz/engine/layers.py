@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from quiz.engine import ops
 from quiz.engine.report import LayerReport
+
+TF_SAME = "tfsame"  # TensorFlow's SAME: output ⌈H/s⌉, the odd extra row/column after
 
 __all__ = [
     "LSTM",
@@ -170,6 +172,9 @@ class Conv2d(Layer):
             padding if isinstance(padding, str) else ops._non_negative_pair(padding, "padding"))
         if self.padding == "same" and self.stride != (1, 1):
             raise ValueError("padding='same' is not supported for strided convolutions")
+        if isinstance(self.padding, str) and self.padding not in ("same", "valid", TF_SAME):
+            raise ValueError(f"invalid padding string {self.padding!r}, should be one of "
+                             f"'valid', 'same', '{TF_SAME}'")
         self.bias = bias
 
     def make_params(self, input_shape: tuple[int, ...], rng: np.random.Generator,
@@ -183,19 +188,32 @@ class Conv2d(Layer):
         return params
 
     def forward(self, x: np.ndarray, params: Params) -> np.ndarray:
-        return ops.conv2d(x, params["weight"], params.get("bias"), self.stride, self.padding,
+        padding = self.padding
+        if padding == TF_SAME:
+            # TensorFlow's SAME is not a PyTorch conv2d mode: pad explicitly, as a port does
+            (top, bottom), (left, right) = self.applied_padding(x.shape[-2:])
+            x = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+            padding = 0
+        return ops.conv2d(x, params["weight"], params.get("bias"), self.stride, padding,
                           self.dilation, self.groups)
 
+    def applied_padding(self, input_hw: Sequence[int]) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The zeros added ((top, bottom), (left, right)) for an input of this height × width."""
+        if self.padding == TF_SAME:
+            top_bottom, left_right = (
+                ops.tf_same_padding(int(size), k, s, d) for size, k, s, d in
+                zip(input_hw, self.kernel_size, self.stride, self.dilation, strict=True))
+            return top_bottom, left_right
+        return ops._conv_padding(self.padding, self.kernel_size, self.stride, self.dilation)
+
+    def _report(self, x: np.ndarray, y: np.ndarray, params: Params,
+                tally: ops.WorkTally) -> LayerReport:
+        (top, bottom), (left, right) = self.applied_padding(x.shape[-2:])
+        return replace(super()._report(x, y, params, tally), padding=(top, bottom, left, right))
+
     def window(self, input_hw: tuple[int, int]) -> Window:
-        if self.padding == "valid":
-            pad = (0, 0)
-        elif self.padding == "same":
-            (top, _), (left, _) = ops._conv_padding("same", self.kernel_size, self.stride,
-                                                    self.dilation)
-            pad = (top, left)
-        else:
-            pad = self.padding  # type: ignore[assignment]
-        return Window(self.kernel_size, self.stride, pad, self.dilation)
+        (top, _), (left, _) = self.applied_padding(input_hw)
+        return Window(self.kernel_size, self.stride, (top, left), self.dilation)
 
     def describe(self) -> str:
         kh, kw = self.kernel_size

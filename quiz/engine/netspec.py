@@ -93,7 +93,7 @@ _TOKEN_PATTERNS: dict[str, re.Pattern[str]] = {
     "k": re.compile(rf"k{_PAIR}"),
     "s": re.compile(rf"s{_PAIR}"),
     "op": re.compile(rf"op{_PAIR}"),
-    "p": re.compile(rf"p(?:{_PAIR}|(same|valid))"),
+    "p": re.compile(rf"p(?:{_PAIR}|(same|valid|tfsame))"),
     "d": re.compile(rf"d{_PAIR}"),
     "g": re.compile(r"g(\d+)"),
     "out": re.compile(r"(\d+)"),
@@ -270,14 +270,14 @@ def _token_value(key: str, match: re.Match[str]) -> object:
     if key in ("g", "out", "groups_count"):
         return int(match.group(1))
     if key == "p" and match.group(3):
-        return match.group(3)  # "same" / "valid"
+        return match.group(3)  # "same" / "valid" / "tfsame"
     first = int(match.group(1))
     second = match.group(2)
     return first if second is None else (first, int(second))
 
 
 _OPTION_HELP = {
-    "out": "OUT channels", "k": "kN or kHxW", "s": "sN", "p": "pN / psame / pvalid",
+    "out": "OUT channels", "k": "kN or kHxW", "s": "sN", "p": "pN / psame / pvalid / ptfsame",
     "op": "opN (output padding)", "d": "dN", "g": "gN", "nobias": "nobias", "ceil": "ceil",
     "nopadcount": "nopadcount", "size": "HxW", "groups_count": "GROUPS", "name": "name=ID",
 }

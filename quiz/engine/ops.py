@@ -170,6 +170,14 @@ def _conv_padding(
     return (ph, ph), (pw, pw)
 
 
+def tf_same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """TensorFlow's SAME along one axis: the fewest zeros giving ⌈size/stride⌉ outputs,
+    half before and the odd one after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
 def conv_output_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
     """Output length of a convolution along one axis (floor rule)."""
     return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1

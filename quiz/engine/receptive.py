@@ -56,18 +56,19 @@ def _out_hw(layer: Layer, hw: tuple[int, int]) -> tuple[int, int]:
     ceil = bool(getattr(layer, "ceil_mode", False))
     return tuple(  # type: ignore[return-value]
         ops.pool_output_size(s, k, st, p, d, ceil) if ceil else
-        ops.conv_output_size(s, k, st, 2 * p + _same_extra(layer, axis), d)
+        ops.conv_output_size(s, k, st, 2 * p + _same_extra(layer, axis, hw), d)
         for axis, (s, k, st, p, d) in enumerate(zip(hw, window.kernel, window.stride,
                                                     window.padding, window.dilation, strict=True))
     )
 
 
-def _same_extra(layer: Layer, axis: int) -> int:
+def _same_extra(layer: Layer, axis: int, hw: tuple[int, int]) -> int:
     """'same' padding with an odd total puts one more row/column after: count it."""
-    if getattr(layer, "padding", None) != "same":
+    applied = getattr(layer, "applied_padding", None)
+    if applied is None:
         return 0
-    k, d = layer.kernel_size[axis], layer.dilation[axis]  # type: ignore[attr-defined]
-    return (d * (k - 1)) % 2
+    before, after = applied(hw)[axis]
+    return after - before
 
 
 def _window_or_none(layer: Layer, hw: tuple[int, int]) -> Window | None:

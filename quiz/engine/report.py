@@ -32,6 +32,8 @@ class LayerReport:
     working_set_elems: int
     bytes_per_elem: int
     depth: int = 0  # nesting level inside residual / concat blocks (for indented tables)
+    # zeros a conv layer added (top, bottom, left, right); TF 'SAME' may add more after
+    padding: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     @property
     def working_set_bytes(self) -> int:
