@@ -16,7 +16,7 @@ import io
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Column, Table, func, select
+from sqlalchemy import Column, DateTime, Table, TypeDecorator, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -41,10 +41,10 @@ def _tables() -> list[Table]:
 
 
 def _is_datetime(column: Column[Any]) -> bool:
-    try:
-        return column.type.python_type is datetime
-    except NotImplementedError:
-        return False
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance  # UTCDateTime reports `object`; its storage type is DateTime
+    return isinstance(kind, DateTime)
 
 
 def _encode(value: Any) -> Any:

@@ -1,0 +1,108 @@
+"""``quiz export`` and ``quiz import-history``: data in and out.
+
+    quiz export --anki FILE.apkg [--path BANK]   the bank as an Anki deck
+    quiz export --json FILE                      the whole history and card states (lossless)
+    quiz export --csv FILE                       the review log for FSRS optimisers
+    quiz import-history FILE                     load a --json export into a database without
+                                                 reviews (one transaction; see quiz.store.history)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    export = subparsers.add_parser(
+        "export", help="export the bank to Anki, the history to JSON or the review log to CSV",
+        description="Write one or more exports: --anki (the bank as an .apkg deck), --json (the "
+                    "whole database: history and card states), --csv (the review log in the "
+                    "columns FSRS optimisers read).")
+    export.add_argument("--anki", metavar="FILE.apkg", help="Anki deck of the bank")
+    export.add_argument("--json", metavar="FILE", help="history and card states as JSON")
+    export.add_argument("--csv", metavar="FILE",
+                        help="review log: card_id, review_time, review_rating, review_state, "
+                             "review_duration")
+    export.add_argument("--path", default=None, help="bank directory for --anki "
+                                                     "(default: bundled)")
+    export.set_defaults(handler=run)
+    imported = subparsers.add_parser(
+        "import-history", help="load a `quiz export --json` file into the database",
+        description="Load an exported history into a database that has no reviews yet "
+                    "(all or nothing). A file from a newer quiz is refused.")
+    imported.add_argument("file", help="the JSON file written by quiz export --json")
+    imported.set_defaults(handler=run_import)
+
+
+def _error(message: str) -> int:
+    print(f"quiz: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (args.anki or args.json or args.csv):
+        return _error("quiz export needs --anki FILE, --json FILE or --csv FILE")
+    try:
+        if args.anki:
+            _export_anki(Path(args.anki), args.path)
+        if args.json or args.csv:
+            _export_store(args)
+    except OSError as error:
+        return _error(f"cannot write {error.filename}: {error.strerror}")
+    return 0
+
+
+def _export_anki(path: Path, bank_path: str | None) -> None:
+    from quiz.bank import load_bank
+    from quiz.commands.numeric import bank_dir
+    from quiz.numeric import load_templates
+    from quiz.sheets.anki import write_apkg
+
+    questions = load_bank(bank_dir(bank_path))
+    counts = write_apkg(questions, load_templates(questions), path)
+    print(f"{path}: {counts['concept']} concept notes, {counts['numeric']} numeric notes")
+
+
+def _export_store(args: argparse.Namespace) -> None:
+    from quiz.cli import _open_db
+    from quiz.store.history import export_history, reviews_csv
+
+    db = _open_db(args)
+    try:
+        if args.json:
+            data = export_history(db)
+            Path(args.json).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n",
+                                       encoding="utf-8")
+            rows = {name: len(table["rows"]) for name, table in data["tables"].items()}
+            print(f"{args.json}: " + ", ".join(f"{n} {name}" for name, n in rows.items()))
+        if args.csv:
+            text = reviews_csv(db)
+            Path(args.csv).write_text(text, encoding="utf-8")
+            print(f"{args.csv}: {text.count(chr(10)) - 1} reviews")
+    finally:
+        db.close()
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from quiz.cli import _open_db
+    from quiz.store.history import import_history
+
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except OSError as error:
+        return _error(f"cannot read {args.file}: {error.strerror}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return _error(f"{args.file}: not valid JSON ({error})")
+    db = _open_db(args)
+    try:
+        counts = import_history(db, data)
+    finally:
+        db.close()
+    print(f"{args.file}: imported " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+    return 0
