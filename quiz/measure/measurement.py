@@ -89,6 +89,10 @@ def _bn_buffers(m: Measurement) -> int:
     return sum(2 * int(r.output_shape[1]) for r in m.reports if "batch_norm" in r.kind)
 
 
+def _activation_bytes(m: Measurement) -> int:
+    return sum(int(r.output_elems) * int(r.bytes_per_elem) for r in m.reports)
+
+
 def _lstm_reports(m: Measurement) -> list[LayerReport]:
     return [r for r in m.reports if r.kind == "lstm"]
 
@@ -117,6 +121,12 @@ READERS: dict[str, Callable[[Measurement], Value]] = {
     "output_w": lambda m: _spatial(m, 3),
     "output_c": lambda m: int(m.output_shape[1]),
     "output_elems": lambda m: _product(m.output_shape[1:]),
+    "pad_top": lambda m: sum(int(r.padding[0]) for r in m.reports),
+    "pad_bottom": lambda m: sum(int(r.padding[1]) for r in m.reports),
+    "pad_total": lambda m: sum(int(r.padding[0]) + int(r.padding[1]) for r in m.reports),
+    "buffers": _bn_buffers,
+    "activation_bytes": _activation_bytes,
+    "batch_activation_bytes": _activation_bytes,
     "rf": lambda m: _field(m.rf),
     "jump": lambda m: _field(m.jump),
 }
@@ -135,14 +145,18 @@ MISCONCEPTION_FIGURES: dict[str, Callable[[Measurement], Value]] = {
 
 
 def read(m: Measurement, name: str, batch: int | None = None) -> Value:
-    """Quantity `name` of a run. `batch` replaces the run's batch in `batch_output_shape`
-    (templates show a batch size; the engine runs batch 1 — the batch only passes through)."""
+    """Quantity `name` of a run. `batch` replaces the run's batch in `batch_output_shape` and
+    `batch_activation_bytes` (templates show a batch size; the engine runs batch 1 — the batch
+    only passes through)."""
     if name in MISCONCEPTION_FIGURES:
         return MISCONCEPTION_FIGURES[name](m)
     quantity(name)  # unknown names raise UnknownQuantity with the known ones
     value = READERS[name](m)
     if name == "batch_output_shape" and batch is not None and isinstance(value, tuple):
         return (batch, *value[1:])
+    if name == "batch_activation_bytes" and batch is not None and isinstance(value, int):
+        # every layer here works per sample: the batch's outputs are `batch` copies of one's
+        return value * batch // int(m.input_shape[0])
     return value
 
 
