@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from quiz.engine import ops
+from quiz.engine.limits import DEFAULT_LIMITS, Limits, check_layer
 from quiz.engine.report import LayerReport
 
 TF_SAME = "tfsame"  # TensorFlow's SAME: output ⌈H/s⌉, the odd extra row/column after
@@ -28,6 +29,7 @@ __all__ = [
     "Linear",
     "MaxPool2d",
     "ReLU",
+    "SequenceLSTM",
     "Window",
 ]
 
@@ -51,10 +53,6 @@ class NotSpatialError(ValueError):
 
 def _pair(value: IntPair, name: str) -> tuple[int, int]:
     return ops._pair(value, name)
-
-
-def _size(shape: Sequence[int]) -> int:
-    return int(math.prod(shape))
 
 
 class Layer:
@@ -86,6 +84,22 @@ class Layer:
     def describe(self) -> str:
         return self.kind
 
+    def estimate(self, input_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        """(output shape, MACs) from the shapes alone, for the resource check before a run
+        (reported figures always come from the run). Default: a shape-preserving layer."""
+        return tuple(input_shape), 0
+
+    def estimated_params(self, input_shape: tuple[int, ...]) -> int:
+        return 0
+
+    def check(self, input_shape: tuple[int, ...], itemsize: int,
+              limits: Limits = DEFAULT_LIMITS) -> None:
+        """Raise ``ResourceLimitError`` (a ValueError) if running on ``input_shape`` would go
+        over ``limits``; nothing is allocated."""
+        output_shape, macs = self.estimate(tuple(int(v) for v in input_shape))
+        check_layer(self.name or self.describe(), input_shape, output_shape,
+                    self.estimated_params(tuple(input_shape)), macs, itemsize, limits)
+
     # -- common ---------------------------------------------------------------------------
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Planning aid: the shape from running on a zero array with throwaway parameters."""
@@ -94,10 +108,13 @@ class Layer:
         return tuple(self.forward(x, params).shape)
 
     def run(self, x: np.ndarray, rng: np.random.Generator | None = None,
-            params: Params | None = None) -> tuple[np.ndarray, LayerReport]:
-        """Create parameters (seeded from ``rng`` unless given), run the op, report it."""
+            params: Params | None = None,
+            limits: Limits = DEFAULT_LIMITS) -> tuple[np.ndarray, LayerReport]:
+        """Create parameters (seeded from ``rng`` unless given), run the op, report it.
+        A layer over ``limits`` is refused before anything is allocated."""
         x = np.asarray(x)
         dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.dtype(np.float64)
+        self.check(tuple(x.shape), dtype.itemsize, limits)
         x = x.astype(dtype, copy=False)
         if params is None:
             rng = rng if rng is not None else np.random.default_rng(0)
@@ -211,6 +228,29 @@ class Conv2d(Layer):
         (top, bottom), (left, right) = self.applied_padding(x.shape[-2:])
         return replace(super()._report(x, y, params, tally), padding=(top, bottom, left, right))
 
+    def estimate(self, input_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        n, _c, h, w = _nchw(input_shape, "conv2d")
+        (top, bottom), (left, right) = self.applied_padding((h, w))
+        out_hw = []
+        for size, pad, k, s, d in zip((h, w), (top + bottom, left + right), self.kernel_size,
+                                      self.stride, self.dilation, strict=True):
+            if size + pad < d * (k - 1) + 1:
+                eff = [dd * (kk - 1) + 1 for kk, dd in
+                       zip(self.kernel_size, self.dilation, strict=True)]
+                raise ValueError(
+                    f"conv2d: calculated padded input size per channel: ({h + top + bottom} x "
+                    f"{w + left + right}). Kernel size: ({eff[0]} x {eff[1]}). Kernel size "
+                    "can't be greater than actual input size")
+            out_hw.append(ops.conv_output_size(size, k, s, pad, d))
+        kh, kw = self.kernel_size
+        macs = (n * self.out_channels * out_hw[0] * out_hw[1]
+                * (self.in_channels // self.groups) * kh * kw)
+        return (n, self.out_channels, out_hw[0], out_hw[1]), macs
+
+    def estimated_params(self, input_shape: tuple[int, ...]) -> int:
+        kh, kw = self.kernel_size
+        return self.out_channels * (self.in_channels // self.groups) * kh * kw + self.out_channels
+
     def window(self, input_hw: tuple[int, int]) -> Window:
         (top, _), (left, _) = self.applied_padding(input_hw)
         return Window(self.kernel_size, self.stride, (top, left), self.dilation)
@@ -261,6 +301,19 @@ class ConvTranspose2d(Layer):
         return ops.conv_transpose2d(x, params["weight"], params.get("bias"), self.stride,
                                     self.padding, self.output_padding, self.groups,
                                     self.dilation)
+
+    def estimate(self, input_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        n, _c, h, w = _nchw(input_shape, "conv_transpose2d")
+        out_hw = [(size - 1) * s - 2 * p + d * (k - 1) + op + 1 for size, s, p, d, k, op in
+                  zip((h, w), self.stride, self.padding, self.dilation, self.kernel_size,
+                      self.output_padding, strict=True)]
+        kh, kw = self.kernel_size
+        macs = n * self.in_channels * h * w * (self.out_channels // self.groups) * kh * kw
+        return (n, self.out_channels, max(out_hw[0], 0), max(out_hw[1], 0)), macs
+
+    def estimated_params(self, input_shape: tuple[int, ...]) -> int:
+        kh, kw = self.kernel_size
+        return self.in_channels * (self.out_channels // self.groups) * kh * kw + self.out_channels
 
     def window(self, input_hw: tuple[int, int]) -> Window:
         raise NotSpatialError("a transposed convolution has no uniform input window")
@@ -332,6 +385,9 @@ class AdaptiveAvgPool2d(Layer):
 
     def forward(self, x: np.ndarray, params: Params) -> np.ndarray:
         return ops.adaptive_avg_pool2d(x, self.output_size)
+
+    def estimate(self, input_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        return (*input_shape[:-2], *self.output_size), 0
 
     def window(self, input_hw: tuple[int, int]) -> Window | None:
         # Uniform only when every bin has the same size: input a multiple of the output.
@@ -450,6 +506,9 @@ class Flatten(Layer):
     def forward(self, x: np.ndarray, params: Params) -> np.ndarray:
         return x.reshape(x.shape[0], -1)
 
+    def estimate(self, input_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        return (input_shape[0], math.prod(input_shape[1:])), 0
+
     def window(self, input_hw: tuple[int, int]) -> Window | None:
         if input_hw == (1, 1):
             return None
@@ -457,12 +516,27 @@ class Flatten(Layer):
 
 
 class Linear(Layer):
+    """``nn.Linear`` on the last axis; with ``flatten=True`` (the net format's ``fc``) an input
+    of more than two axes is first flattened from axis 1, as ``flatten`` then ``fc`` would."""
+
     kind = "linear"
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 name: str | None = None) -> None:
+                 name: str | None = None, flatten: bool = False) -> None:
         super().__init__(name)
         self.in_features, self.out_features, self.bias = in_features, out_features, bias
+        self.flatten = flatten
+
+    def _input_2d(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (shape[0], math.prod(shape[1:])) if self.flatten and len(shape) > 2 else shape
+
+    def estimate(self, input_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        shape = self._input_2d(input_shape)
+        rows = math.prod(shape[:-1])
+        return (*shape[:-1], self.out_features), rows * self.in_features * self.out_features
+
+    def estimated_params(self, input_shape: tuple[int, ...]) -> int:
+        return self.in_features * self.out_features + self.out_features
 
     def make_params(self, input_shape: tuple[int, ...], rng: np.random.Generator,
                     dtype: np.dtype) -> Params:
@@ -473,6 +547,8 @@ class Linear(Layer):
         return params
 
     def forward(self, x: np.ndarray, params: Params) -> np.ndarray:
+        if self.flatten and x.ndim > 2:
+            x = x.reshape(x.shape[0], -1)
         return ops.linear(x, params["weight"], params.get("bias"))
 
     def window(self, input_hw: tuple[int, int]) -> Window | None:
@@ -522,8 +598,41 @@ class LSTM(Layer):
             outputs.append(h)
         return np.stack(outputs)
 
+    def estimate(self, input_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        steps = math.prod(input_shape[:-1])
+        h = self.hidden_size
+        return (*input_shape[:-1], h), steps * 4 * h * (self.input_size + h)
+
+    def estimated_params(self, input_shape: tuple[int, ...]) -> int:
+        return 4 * self.hidden_size * (self.input_size + self.hidden_size + 2)
+
     def window(self, input_hw: tuple[int, int]) -> Window | None:
         raise NotSpatialError("an LSTM is not a spatial layer")
 
     def describe(self) -> str:
         return f"lstm {self.hidden_size}"
+
+
+class SequenceLSTM(LSTM):
+    """The net format's ``lstm H``: the incoming array (N, ..., F) is N sequences whose steps are
+    the positions between the batch axis and the feature axis (``input 1x1xI`` is one step of
+    one sequence); the output keeps that layout with H features."""
+
+    def forward(self, x: np.ndarray, params: Params) -> np.ndarray:
+        if x.shape[-1] != self.input_size or x.ndim < 2:
+            raise ValueError(f"lstm expects {self.input_size} features on the last axis, got "
+                             f"shape {x.shape}")
+        batch = x.shape[0]
+        steps = x.reshape(batch, -1, self.input_size).swapaxes(0, 1)  # (T, N, F)
+        y = super().forward(np.ascontiguousarray(steps), params)
+        return y.swapaxes(0, 1).reshape(*x.shape[:-1], self.hidden_size)
+
+
+def _nchw(shape: tuple[int, ...], op: str) -> tuple[int, int, int, int]:
+    if len(shape) == 3:
+        shape = (1, *shape)
+    if len(shape) != 4:
+        raise ValueError(f"{op}: expected a 3D (C, H, W) or 4D (N, C, H, W) input, got shape "
+                         f"{shape}")
+    n, c, h, w = shape
+    return n, c, h, w

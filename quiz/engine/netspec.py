@@ -1,7 +1,9 @@
-"""Parser of the network text format (see data/nets/README.md).
+"""The one reader of the network text format (see data/nets/README.md).
 
 One layer per line, ``#`` starts a comment, indentation is free (it only helps the reader):
-blocks are opened by ``res`` / ``concat`` and closed by ``end``. Errors name the file and line.
+blocks are opened by ``res`` / ``mul`` / ``concat`` and closed by ``end``. Layer keywords and
+their options come from the registry (`quiz.engine.kinds.KINDS`); the result is a tree of
+typed specs (`quiz.engine.spec`). Errors name the file and line.
 """
 
 from __future__ import annotations
@@ -10,7 +12,19 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from quiz.engine.kinds import KINDS
+from quiz.engine.spec import (
+    OPTIONS,
+    ConcatSpec,
+    LayerSpec,
+    NetSpec,
+    Node,
+    OptionValue,
+    ResidualSpec,
+)
+
 __all__ = [
+    "MAX_NESTING",
     "ConcatSpec",
     "LayerSpec",
     "NetSpec",
@@ -21,6 +35,11 @@ __all__ = [
     "parse_net",
 ]
 
+# Blocks nested deeper than this are refused: running, tracing and printing recurse per level,
+# and no real network nests more than a handful.
+MAX_NESTING = 64
+_BLOCKS = {"res": "add", "mul": "mul"}
+
 
 class NetSpecError(ValueError):
     """A malformed network description; the message reads ``file:line: message``."""
@@ -30,87 +49,10 @@ class NetSpecError(ValueError):
         super().__init__(f"{file}:{line}: {message}")
 
 
-@dataclass(frozen=True)
-class LayerSpec:
-    """One layer line: its keyword and the options given (others take PyTorch's defaults)."""
-
-    kind: str
-    options: dict[str, object]
-    line: int
-    text: str
-
-
-@dataclass
-class ResidualSpec:
-    """``res`` block: output = body(x) + shortcut(x) (identity when ``shortcut`` is None)."""
-
-    body: list[Node]
-    shortcut: list[Node] | None
-    line: int
-
-
-@dataclass
-class ConcatSpec:
-    """``concat`` block: branches all read the same input; outputs joined along channels."""
-
-    branches: list[list[Node]]
-    line: int
-
-
-Node = LayerSpec | ResidualSpec | ConcatSpec
-
-
-@dataclass
-class NetSpec:
-    nodes: list[Node] = field(default_factory=list)
-    input_shape: tuple[int, int, int] | None = None  # (C, H, W) from an ``input`` line
-    source: str = "<string>"
-    name: str = "net"
-
-
-# keyword -> options it accepts (a token is matched against these patterns in order)
-_LAYER_OPTIONS: dict[str, tuple[str, ...]] = {
-    "conv": ("out", "k", "s", "p", "d", "g", "nobias", "name"),
-    "dwconv": ("k", "s", "p", "d", "nobias", "name"),
-    "convT": ("out", "k", "s", "p", "op", "d", "g", "nobias", "name"),
-    "maxpool": ("k", "s", "p", "d", "ceil", "name"),
-    "avgpool": ("k", "s", "p", "ceil", "nopadcount", "name"),
-    "adaptivepool": ("size", "name"),
-    "gap": ("name",),
-    "bn": ("name",),
-    "gn": ("groups_count", "name"),
-    "ln": ("name",),
-    "relu": ("name",),
-    "flatten": ("name",),
-    "fc": ("out", "nobias", "name"),
-}
-_REQUIRED: dict[str, tuple[str, ...]] = {
-    "conv": ("out", "k"), "dwconv": ("k",), "convT": ("out", "k"), "maxpool": ("k",),
-    "avgpool": ("k",), "adaptivepool": ("size",), "gn": ("groups_count",), "fc": ("out",),
-}
-_PAIR = r"(\d+)(?:x(\d+))?"
-_TOKEN_PATTERNS: dict[str, re.Pattern[str]] = {
-    "k": re.compile(rf"k{_PAIR}"),
-    "s": re.compile(rf"s{_PAIR}"),
-    "op": re.compile(rf"op{_PAIR}"),
-    "p": re.compile(rf"p(?:{_PAIR}|(same|valid|tfsame))"),
-    "d": re.compile(rf"d{_PAIR}"),
-    "g": re.compile(r"g(\d+)"),
-    "out": re.compile(r"(\d+)"),
-    "size": re.compile(_PAIR),
-    "groups_count": re.compile(r"(\d+)"),
-    "nobias": re.compile(r"nobias"),
-    "ceil": re.compile(r"ceil"),
-    "nopadcount": re.compile(r"nopadcount"),
-    "name": re.compile(r"name=([A-Za-z0-9_.\-]+)"),
-}
-
-
 def load_net(path: str | Path) -> NetSpec:
     path = Path(path)
     spec = parse_net(path.read_text(encoding="utf-8"), source=str(path))
-    spec.name = path.stem
-    return spec
+    return NetSpec(spec.nodes, spec.input_shape, spec.source, path.stem)
 
 
 def parse_net(text: str, source: str = "<string>") -> NetSpec:
@@ -123,11 +65,17 @@ def parse_net(text: str, source: str = "<string>") -> NetSpec:
     return parser.finish()
 
 
+def parse_layer(text: str, line: int = 0, source: str = "<string>") -> LayerSpec:
+    """One layer line (``conv 64 k3 p1``) as a spec."""
+    keyword, *tokens = text.split()
+    return _Parser(source).parse_layer(keyword, tokens, line, text)
+
+
 @dataclass
 class _Open:
     """A block being read: where new nodes currently go."""
 
-    kind: str  # "res" or "concat"
+    kind: str  # "res", "mul" or "concat"
     line: int
     body: list[Node] = field(default_factory=list)
     shortcut: list[Node] | None = None
@@ -135,7 +83,7 @@ class _Open:
     in_shortcut: bool = False
 
     def target(self) -> list[Node] | None:
-        if self.kind == "res":
+        if self.kind != "concat":
             return self.shortcut if self.in_shortcut else self.body
         return self.branches[-1] if self.branches else None
 
@@ -143,7 +91,8 @@ class _Open:
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
-        self.spec = NetSpec(source=source)
+        self.nodes: list[Node] = []
+        self.input_shape: tuple[int, ...] | None = None
         self.stack: list[_Open] = []
         self.seen_layer = False
 
@@ -152,7 +101,7 @@ class _Parser:
 
     def current(self, line: int) -> list[Node]:
         if not self.stack:
-            return self.spec.nodes
+            return self.nodes
         target = self.stack[-1].target()
         if target is None:
             raise self.error(line, "a concat block must start with 'branch'")
@@ -160,46 +109,45 @@ class _Parser:
 
     def feed(self, line: str, number: int) -> None:
         keyword, *tokens = line.split()
-        handler = {
-            "input": self.on_input, "res": self.on_res, "shortcut": self.on_shortcut,
-            "concat": self.on_concat, "branch": self.on_branch, "end": self.on_end,
-        }.get(keyword)
+        if keyword in _BLOCKS or keyword == "concat":
+            self.on_open(keyword, tokens, number)
+            return
+        handler = {"input": self.on_input, "shortcut": self.on_shortcut,
+                   "branch": self.on_branch, "end": self.on_end}.get(keyword)
         if handler is not None:
             handler(tokens, number)
             return
-        if keyword not in _LAYER_OPTIONS:
-            known = ", ".join(sorted([*_LAYER_OPTIONS, "input", "res", "concat"]))
+        if keyword not in KINDS:
+            known = ", ".join(sorted([*KINDS, "input", "res", "mul", "concat"]))
             raise self.error(number, f"unknown layer '{keyword}' (known: {known})")
         self.current(number).append(self.parse_layer(keyword, tokens, number, line))
         self.seen_layer = True
 
     def on_input(self, tokens: list[str], number: int) -> None:
-        if self.seen_layer or self.stack or self.spec.input_shape is not None:
+        if self.seen_layer or self.stack or self.input_shape is not None:
             raise self.error(number, "'input' must come once, before the first layer")
-        if len(tokens) != 1 or not re.fullmatch(r"\d+x\d+x\d+", tokens[0]):
-            raise self.error(number, "expected 'input CxHxW', e.g. 'input 3x224x224'")
-        c, h, w = (int(v) for v in tokens[0].split("x"))
-        if min(c, h, w) <= 0:
+        if len(tokens) != 1 or not re.fullmatch(r"\d+(x\d+x\d+)?", tokens[0]):
+            raise self.error(number, "expected 'input CxHxW' (e.g. 'input 3x224x224') or "
+                                     "'input F' for a vector")
+        dims = tuple(int(v) for v in tokens[0].split("x"))
+        if min(dims) <= 0:
             raise self.error(number, "input dimensions must be positive")
-        self.spec.input_shape = (c, h, w)
+        self.input_shape = dims
 
-    def on_res(self, tokens: list[str], number: int) -> None:
-        self.no_tokens("res", tokens, number)
+    def on_open(self, keyword: str, tokens: list[str], number: int) -> None:
+        self.no_tokens(keyword, tokens, number)
         self.current(number)  # validates the position (e.g. not directly inside concat)
-        self.stack.append(_Open("res", number))
-
-    def on_concat(self, tokens: list[str], number: int) -> None:
-        self.no_tokens("concat", tokens, number)
-        self.current(number)
-        self.stack.append(_Open("concat", number))
+        if len(self.stack) >= MAX_NESTING:
+            raise self.error(number, f"blocks nested more than {MAX_NESTING} deep")
+        self.stack.append(_Open(keyword, number))
 
     def on_shortcut(self, tokens: list[str], number: int) -> None:
         self.no_tokens("shortcut", tokens, number)
-        if not self.stack or self.stack[-1].kind != "res":
-            raise self.error(number, "'shortcut' outside a 'res' block")
+        if not self.stack or self.stack[-1].kind not in _BLOCKS:
+            raise self.error(number, "'shortcut' outside a 'res' or 'mul' block")
         block = self.stack[-1]
         if block.in_shortcut:
-            raise self.error(number, "a 'res' block has at most one 'shortcut'")
+            raise self.error(number, f"a '{block.kind}' block has at most one 'shortcut'")
         block.in_shortcut, block.shortcut = True, []
 
     def on_branch(self, tokens: list[str], number: int) -> None:
@@ -211,19 +159,21 @@ class _Parser:
     def on_end(self, tokens: list[str], number: int) -> None:
         self.no_tokens("end", tokens, number)
         if not self.stack:
-            raise self.error(number, "'end' without an open 'res' or 'concat' block")
+            raise self.error(number, "'end' without an open 'res', 'mul' or 'concat' block")
         block = self.stack.pop()
         node: Node
-        if block.kind == "res":
+        if block.kind in _BLOCKS:
             if not block.body:
-                raise self.error(block.line, "empty 'res' body")
+                raise self.error(block.line, f"empty '{block.kind}' body")
             if block.shortcut is not None and not block.shortcut:
                 raise self.error(block.line, "empty 'shortcut' (omit it for identity)")
-            node = ResidualSpec(block.body, block.shortcut, block.line)
+            node = ResidualSpec(tuple(block.body),
+                                None if block.shortcut is None else tuple(block.shortcut),
+                                block.line, _BLOCKS[block.kind])
         else:
             if len(block.branches) < 1 or any(not b for b in block.branches):
                 raise self.error(block.line, "a 'concat' needs branches, each with a layer")
-            node = ConcatSpec(block.branches, block.line)
+            node = ConcatSpec(tuple(tuple(b) for b in block.branches), block.line)
         self.current(number).append(node)
         self.seen_layer = True
 
@@ -232,24 +182,26 @@ class _Parser:
             raise self.error(number, f"'{keyword}' takes no options, got {' '.join(tokens)!r}")
 
     def parse_layer(self, keyword: str, tokens: list[str], number: int, line: str) -> LayerSpec:
-        allowed = _LAYER_OPTIONS[keyword]
-        options: dict[str, object] = {}
+        kind = KINDS.get(keyword)
+        if kind is None:
+            raise self.error(number, f"unknown layer '{keyword}'")
+        options: dict[str, OptionValue] = {}
         for token in tokens:
-            key, value = self.match_token(keyword, allowed, token, number)
+            key, value = self.match_token(keyword, kind.options, token, number)
             if key in options:
                 raise self.error(number, f"option '{key}' given twice in '{line}'")
             options[key] = value
-        missing = [k for k in _REQUIRED.get(keyword, ()) if k not in options]
+        missing = [k for k in kind.required if k not in options]
         if missing:
             raise self.error(number, f"'{keyword}' needs {_describe_options(missing)}")
         return LayerSpec(keyword, options, number, line)
 
     def match_token(self, keyword: str, allowed: tuple[str, ...], token: str,
-                    number: int) -> tuple[str, object]:
+                    number: int) -> tuple[str, OptionValue]:
         for key in allowed:
-            match = _TOKEN_PATTERNS[key].fullmatch(token)
+            match = OPTIONS[key].pattern.fullmatch(token)
             if match:
-                return key, _token_value(key, match)
+                return key, OPTIONS[key].read(match)
         raise self.error(number, f"'{keyword}' does not accept '{token}' "
                                  f"(accepted: {_describe_options(allowed)})")
 
@@ -257,31 +209,10 @@ class _Parser:
         if self.stack:
             block = self.stack[-1]
             raise self.error(block.line, f"'{block.kind}' block is never closed by 'end'")
-        if not self.spec.nodes:
+        if not self.nodes:
             raise self.error(1, "no layers")
-        return self.spec
-
-
-def _token_value(key: str, match: re.Match[str]) -> object:
-    if key in ("nobias", "ceil", "nopadcount"):
-        return True
-    if key == "name":
-        return match.group(1)
-    if key in ("g", "out", "groups_count"):
-        return int(match.group(1))
-    if key == "p" and match.group(3):
-        return match.group(3)  # "same" / "valid" / "tfsame"
-    first = int(match.group(1))
-    second = match.group(2)
-    return first if second is None else (first, int(second))
-
-
-_OPTION_HELP = {
-    "out": "OUT channels", "k": "kN or kHxW", "s": "sN", "p": "pN / psame / pvalid / ptfsame",
-    "op": "opN (output padding)", "d": "dN", "g": "gN", "nobias": "nobias", "ceil": "ceil",
-    "nopadcount": "nopadcount", "size": "HxW", "groups_count": "GROUPS", "name": "name=ID",
-}
+        return NetSpec(tuple(self.nodes), self.input_shape, self.source)
 
 
 def _describe_options(keys: list[str] | tuple[str, ...]) -> str:
-    return ", ".join(_OPTION_HELP[k] for k in keys)
+    return ", ".join(OPTIONS[k].help for k in keys)

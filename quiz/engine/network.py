@@ -12,26 +12,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from quiz.engine import layers as L
-from quiz.engine.netspec import (
-    ConcatSpec,
-    LayerSpec,
-    NetSpec,
-    NetSpecError,
-    Node,
-    ResidualSpec,
-    parse_net,
-)
+from quiz.engine.kinds import build_layer
+from quiz.engine.limits import DEFAULT_LIMITS, Limits, check_array
+from quiz.engine.netspec import NetSpecError, parse_net
 from quiz.engine.report import LayerReport, NetReport
+from quiz.engine.spec import ConcatSpec, LayerSpec, NetSpec, Node, ResidualSpec
 
-__all__ = ["Concat", "Item", "NetRun", "Residual", "build_layer", "run_net"]
+__all__ = ["Concat", "Item", "NetRun", "Residual", "build_layer", "count_layers", "run_net"]
 
 
 @dataclass
 class Residual:
-    """Built residual block: output = body(x) + shortcut(x) (identity when shortcut is None)."""
+    """Built residual block: output = body(x) + shortcut(x) (identity when shortcut is None);
+    ``op == "mul"``: the product, broadcasting over H×W (an SE / attention gate)."""
 
     body: list[Item]
     shortcut: list[Item] | None
+    op: str = "add"
 
 
 @dataclass
@@ -52,75 +49,11 @@ class NetRun(NetReport):
     graph: list[Item] = field(default_factory=list)
 
 
-Geometry = int | tuple[int, int]
-
-
-def _int(options: dict[str, object], key: str, default: int | None = None) -> int:
-    value = options.get(key, default)
-    assert isinstance(value, int), f"{key} must be an int"  # the parser guarantees it
-    return value
-
-
-def _geometry(options: dict[str, object], key: str, default: Geometry) -> Geometry:
-    value = options.get(key, default)
-    assert isinstance(value, (int, tuple)), f"{key} must be an int or a pair"
-    return value
-
-
-def _padding(options: dict[str, object]) -> Geometry | str:
-    value = options.get("p", 0)
-    return value if isinstance(value, str) else _geometry(options, "p", 0)
-
-
-def _stride_or_none(options: dict[str, object]) -> Geometry | None:
-    return _geometry(options, "s", 1) if "s" in options else None
-
-
-def build_layer(spec: LayerSpec, input_shape: tuple[int, ...]) -> L.Layer:
-    """Instantiate the layer a spec line describes, for an input of ``input_shape``."""
-    o, kind = spec.options, spec.kind
-    channels = input_shape[1] if len(input_shape) > 1 else input_shape[-1]
-    name = str(o["name"]) if "name" in o else None
-    bias = not o.get("nobias", False)
-    ceil = bool(o.get("ceil", False))
-    if kind in ("conv", "dwconv"):
-        depthwise = kind == "dwconv"
-        return L.Conv2d(channels, channels if depthwise else _int(o, "out"), _geometry(o, "k", 1),
-                        _geometry(o, "s", 1), _padding(o), _geometry(o, "d", 1),
-                        channels if depthwise else _int(o, "g", 1), bias, name=name)
-    if kind == "convT":
-        return L.ConvTranspose2d(channels, _int(o, "out"), _geometry(o, "k", 1),
-                                 _geometry(o, "s", 1), _geometry(o, "p", 0),
-                                 _geometry(o, "op", 0), _int(o, "g", 1), bias,
-                                 _geometry(o, "d", 1), name=name)
-    if kind == "maxpool":
-        return L.MaxPool2d(_geometry(o, "k", 1), _stride_or_none(o), _geometry(o, "p", 0),
-                           _geometry(o, "d", 1), ceil, name=name)
-    if kind == "avgpool":
-        return L.AvgPool2d(_geometry(o, "k", 1), _stride_or_none(o), _geometry(o, "p", 0), ceil,
-                           not o.get("nopadcount", False), name=name)
-    if kind in ("adaptivepool", "gap"):
-        size = _geometry(o, "size", 1) if kind == "adaptivepool" else 1
-        return L.AdaptiveAvgPool2d(size, name=name)
-    if kind == "bn":
-        return L.BatchNorm2d(channels, name=name)
-    if kind == "gn":
-        return L.GroupNorm(_int(o, "groups_count"), channels, name=name)
-    if kind == "ln":
-        return L.LayerNorm(tuple(input_shape[1:]), name=name)
-    if kind == "relu":
-        return L.ReLU(name=name)
-    if kind == "flatten":
-        return L.Flatten(name=name)
-    if kind == "fc":
-        return L.Linear(int(np.prod(input_shape[1:])), _int(o, "out"), bias, name=name)
-    raise ValueError(f"line {spec.line}: unknown layer kind {kind!r}")
-
-
 class _Runner:
     def __init__(self, rng: np.random.Generator, progress: Progress | None, total: int,
-                 source: str) -> None:
+                 source: str, limits: Limits) -> None:
         self.rng, self.progress, self.total, self.source = rng, progress, total, source
+        self.limits = limits
         self.report = NetRun()
         self.done = 0
 
@@ -148,7 +81,7 @@ class _Runner:
             return self.run_concat(node, x, prefix, depth)
         layer = node if isinstance(node, L.Layer) else self._build(node, x.shape)
         try:
-            y, report = layer.run(x, self.rng)
+            y, report = layer.run(x, self.rng, limits=self.limits)
         except ValueError as err:
             if isinstance(node, L.Layer):
                 raise
@@ -171,15 +104,32 @@ class _Runner:
         skip = x
         if node.shortcut is not None:
             skip, shortcut = self.run_seq(node.shortcut, x, prefix, depth + 1)
-        if body_out.shape != skip.shape:
-            raise NetSpecError(self.source, node.line,
-                               f"residual body gives {body_out.shape} but the shortcut gives "
-                               f"{skip.shape}; add a projection 'shortcut'")
-        y = body_out + skip
-        item = Residual(body, shortcut)
-        self.emit(_join_report("add", "residual add", (body_out, skip), y, depth),
-                  [*prefix, item])
+        if node.op == "add":
+            if body_out.shape != skip.shape:
+                raise NetSpecError(self.source, node.line,
+                                   f"residual body gives {body_out.shape} but the shortcut gives "
+                                   f"{skip.shape}; add a projection 'shortcut'")
+            y = body_out + skip
+            title = "residual add"
+        else:
+            y = self.gate(node, body_out, skip)
+            title = "multiply"
+        item = Residual(body, shortcut, node.op)
+        self.emit(_join_report(node.op, title, (body_out, skip), y, depth), [*prefix, item])
         return y, item
+
+    def gate(self, node: ResidualSpec, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Element-wise product; a 1×1 (or matching) H×W and a matching channel count
+        broadcast, as PyTorch's ``x * gate`` in squeeze-and-excitation."""
+        try:
+            shape = np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            shape = None
+        if shape is None or shape[:2] != max(a.shape, b.shape, key=len)[:2]:
+            raise NetSpecError(self.source, node.line,
+                               f"'mul' operands {a.shape} and {b.shape} do not broadcast "
+                               "(only H×W may be 1)")
+        return a * b
 
     def run_concat(self, node: ConcatSpec, x: np.ndarray, prefix: list[Item],
                    depth: int) -> tuple[np.ndarray, Item]:
@@ -235,11 +185,14 @@ def run_net(
     rng: np.random.Generator | None = None,
     dtype: type | np.dtype = np.float64,
     progress: Progress | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> NetRun:
-    """Run a network on a random input of ``input_shape`` ((C, H, W) or (N, C, H, W)).
+    """Run a network on a random input of ``input_shape`` ((C, H, W) or (N, C, H, W); (F,)
+    or (N, F) for a vector input).
 
     ``spec_or_layers`` is a parsed :class:`NetSpec`, the text of one, or a list of layers.
-    Without ``input_shape`` the spec's ``input`` line is used.
+    Without ``input_shape`` the spec's ``input`` line is used. A layer (or the input) over
+    ``limits`` is refused before it is allocated (``ResourceLimitError``, a ValueError).
     """
     if isinstance(spec_or_layers, str):
         spec_or_layers = parse_net(spec_or_layers)
@@ -253,14 +206,15 @@ def run_net(
     if input_shape is None:
         raise ValueError("no input shape: pass input_shape or put 'input CxHxW' in the net")
     shape = tuple(int(v) for v in input_shape)
-    if len(shape) == 3:
+    if len(shape) in (1, 3):
         shape = (1, *shape)
-    if len(shape) != 4 or min(shape) <= 0:
+    if len(shape) not in (2, 4) or min(shape) <= 0:
         raise ValueError(f"input shape must be (C, H, W) or (N, C, H, W), got {input_shape}")
+    check_array("input", shape, max(4, np.dtype(dtype).itemsize), limits)
     rng = rng if rng is not None else np.random.default_rng(0)
     x = rng.standard_normal(shape, dtype=np.float32).astype(dtype, copy=False)
     source = spec_or_layers.source if isinstance(spec_or_layers, NetSpec) else "<layers>"
-    runner = _Runner(rng, progress, count_layers(nodes), source)
+    runner = _Runner(rng, progress, count_layers(nodes), source, limits)
     y, graph = runner.run_seq(nodes, x, [], 0)
     result = runner.report
     result.input_shape, result.output_shape, result.graph = shape, tuple(y.shape), graph

@@ -798,6 +798,10 @@ def group_norm(
     if num_groups <= 0 or c % num_groups != 0:
         raise ValueError(f"group_norm: expected number of channels in input ({c}) to be "
                          f"divisible by num_groups ({num_groups})")
+    if n * (c // num_groups) * int(np.prod(x.shape[2:])) == 1:
+        # as PyTorch's _verify_batch_size: a single value per group has no variance
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {x.shape} with {num_groups} groups")
     dtype = _float_dtype(x)
     grouped = x.astype(dtype, copy=False).reshape(n, num_groups, -1)
     mean = grouped.mean(axis=2, keepdims=True)
@@ -830,10 +834,14 @@ def instance_norm(
         y = (x - np.asarray(running_mean).reshape(shape)) / np.sqrt(
             np.asarray(running_var).reshape(shape) + eps)
         return _affine(y, weight, bias, shape).astype(dtype, copy=False)
+    count = int(np.prod(x.shape[2:]))
+    if count == 1:
+        # as PyTorch's _verify_spatial_size: one position per channel has no variance
+        raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                         f"size {x.shape}")
     axes = tuple(range(2, x.ndim))
     mean = x.mean(axis=axes, keepdims=True)
     var = x.var(axis=axes, keepdims=True)
-    count = int(np.prod(x.shape[2:]))
     if running_mean is not None:
         running_mean *= 1 - momentum
         running_mean += momentum * mean.reshape(n, c).mean(axis=0)

@@ -186,7 +186,7 @@ def test_the_contract_example_parses() -> None:
 
 def test_readme_documents_every_keyword() -> None:
     readme = (NETS / "README.md").read_text(encoding="utf-8")
-    from quiz.engine.netspec import _LAYER_OPTIONS
+    from quiz.engine.kinds import KINDS
 
-    for keyword in _LAYER_OPTIONS:
+    for keyword in KINDS:
         assert f"`{keyword}" in readme, keyword

@@ -3,6 +3,7 @@ hand-derived values, gridding of dilated stacks and the terminal drawing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +107,7 @@ def test_published_alexnet_195_and_vgg16_212() -> None:
         spec = load_net(NETS / f"{name}.net")
         # the convolutional part only (up to pool5): the classifier does not change the field
         last_pool = max(i for i, n in enumerate(spec.nodes) if getattr(n, "kind", "") == "maxpool")
-        spec.nodes = spec.nodes[:last_pool + 1]
+        spec = replace(spec, nodes=spec.nodes[:last_pool + 1])
         run = run_net(spec, (3, 224, 224) if name == "alexnet" else (3, 64, 64),
                       dtype=np.float32)
         assert run.layers[-1].kind == "max_pool2d"
