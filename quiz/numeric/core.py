@@ -8,15 +8,17 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quiz.measure.measurement import READERS, MeasureError, Measurement, read
 from quiz.measure.quantities import Form, form_of
 from quiz.numeric.expr import ExprError, Node, calls_in, evaluate, parse_expr
 from quiz.numeric.mistakes import Recipe, recipes_for
-from quiz.numeric.nettext import layer_lines, parse_lines, render
 from quiz.numeric.sampler import Params, sample_params
 from quiz.numeric.template import Template, TemplateError, parse_template, substitute
+
+if TYPE_CHECKING:
+    from quiz.engine.spec import NetSpec
 
 SOLUTION_CACHE_SIZE = 64
 
@@ -150,7 +152,7 @@ def instantiate(template: Template, seed: int) -> Instance:
     return Instance(
         template_id=template.id, family=template.family, seed=seed, params=params,
         prompt=substitute(template.prompt, params) + _answer_hint(template), unit=template.unit,
-        nets=tuple((name, render(parse_lines(substitute(text, params))))
+        nets=tuple((name, _canonical_net(substitute(text, params)))
                    for name, text in template.nets),
         ask=template.ask_text, tolerance=template.tolerance,
         batch=int(batch_text) if batch_text.isdigit() else None,
@@ -264,9 +266,10 @@ def _recipe_value(
     rewritten: dict[str, Measurement] = {}
     changed_nets: list[tuple[str, str]] = []
     for name, text in instance.nets:
-        lines = parse_lines(text)
-        if recipe.rewrite(lines, _input_channels(runs[name], lines)):
-            new_text = render(lines)
+        net = _parse(text)
+        changed = recipe.rewrite(net, _input_channels(runs[name], net))
+        if changed is not None:
+            new_text = changed.render()
             rewritten[name] = measure(new_text, receptive=want_rf)
             changed_nets.append((name, new_text))
         else:
@@ -276,9 +279,26 @@ def _recipe_value(
     return _evaluate(ask, rewritten, {}, instance.batch), tuple(changed_nets)
 
 
-def _input_channels(run: Measurement, lines: list[Any]) -> list[int]:
+def _parse(text: str) -> NetSpec:
+    from quiz.engine.netspec import parse_net  # the registry of layers loads NumPy
+
+    return parse_net(text)
+
+
+def _canonical_net(text: str) -> str:
+    """The net as the engine's reader writes it back (one spelling per net); a net the reader
+    rejects is kept as written, for the engine's run to report."""
+    from quiz.engine.netspec import NetSpecError
+
+    try:
+        return _parse(text).render()
+    except NetSpecError:
+        return text
+
+
+def _input_channels(run: Measurement, net: NetSpec) -> list[int]:
     """Input channels of each layer line (sequential nets: one report per line)."""
     reports = run.reports
-    if len(reports) != len(layer_lines(lines)):
+    if len(reports) != len(list(net.layers())):
         return []
     return [int(r.input_shape[1]) if len(r.input_shape) > 1 else 0 for r in reports]

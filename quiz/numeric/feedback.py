@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from quiz.measure.measurement import READERS, FieldStep, Geometry, Measurement, read
 from quiz.numeric.expr import Node, calls_in, parse_expr
-from quiz.numeric.nettext import layer_lines, parse_lines
 
 if TYPE_CHECKING:
     from quiz.engine.report import LayerReport
@@ -140,7 +139,9 @@ def formula_lines(text: str, run: Measurement, topics: set[str] | None = None) -
     """The textbook formula of each layer, filled with the geometry and shapes the engine used
     (sequential nets: one report per layer line)."""
     topics = topics if topics is not None else {"size", "params", "macs", "rf"}
-    kinds = [line.kind for line in layer_lines(parse_lines(text))]
+    from quiz.engine.netspec import parse_net  # the registry of layers loads NumPy
+
+    kinds = [spec.kind for spec in parse_net(text).layers()]
     reports = run.reports
     if not reports:
         return ["- （没有层）"]

@@ -15,22 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:  # the specs arrive from the engine's reader, which loads only when a net runs
+    from quiz.engine.spec import LayerSpec, NetSpec
 from quiz.numeric.families import FAMILIES
-from quiz.numeric.nettext import (
-    POOLS,
-    SPATIAL,
-    WEIGHTED,
-    NetLine,
-    input_dims,
-    is_sequential,
-    layer_lines,
-    pair,
-    set_input_dims,
-)
 
-Rewrite = Callable[[list[NetLine], list[int]], bool]
+# A rewrite returns the changed net, or None when the mistake changes nothing in this net.
+# `channels[i]` is the input channel count of layer i (sequential nets, from the right run).
+Rewrite = Callable[["NetSpec", list[int]], "NetSpec | None"]
+
+SPATIAL = frozenset({"conv", "dwconv", "convT", "maxpool", "avgpool"})
+POOLS = frozenset({"maxpool", "avgpool"})
+WEIGHTED = frozenset({"conv", "dwconv", "convT", "fc"})
 
 
 @dataclass(frozen=True)
@@ -38,194 +35,156 @@ class Recipe:
     id: str
     name: str                                   # the mistake, as the feedback names it
     why: str                                    # one sentence: what the right rule is
-    rewrite: Rewrite | None = None              # net rewrite (mutates lines; True if changed)
+    rewrite: Rewrite | None = None              # net rewrite over the engine's typed specs
     metric: dict[str, str] = field(default_factory=dict)   # ask function → other figure
     shift: Callable[[Any], Any] | None = None   # value shift ("forgot the +1", inverted ratio)
     ratio_only: bool = False                    # only for asks that divide two measurements
 
 
-def _spatial(lines: list[NetLine]) -> list[NetLine]:
-    return [line for line in layer_lines(lines) if line.kind in SPATIAL]
+def _changed(net: NetSpec, change: Callable[[LayerSpec], LayerSpec | None]) -> NetSpec | None:
+    """``net`` with ``change`` applied to every layer; None if no layer changed."""
+    new = net.map_layers(change)
+    same = [(a.kind, dict(a.options)) for a in net.layers()] == \
+        [(b.kind, dict(b.options)) for b in new.layers()]
+    return None if same else new
 
 
-def _ignore_dilation(lines: list[NetLine], _: list[int]) -> bool:
-    changed = False
-    for line in _spatial(lines):
-        if pair(line.option("d"), 1) != (1, 1):
-            line.set_option("d", None)
-            changed = True
-    return changed
+def _on_spatial(change: Callable[[LayerSpec], LayerSpec]) -> Callable[[LayerSpec], LayerSpec]:
+    return lambda spec: change(spec) if spec.kind in SPATIAL else spec
 
 
-def _ignore_groups(lines: list[NetLine], channels: list[int]) -> bool:
-    """Grouped → dense; a depthwise conv becomes a dense conv with as many outputs as inputs
-    (`channels[i]` is the input channel count of layer line i, from the right run)."""
-    changed = False
-    for index, line in enumerate(layer_lines(lines)):
-        if line.kind == "dwconv" and index < len(channels) and channels[index]:
-            line.tokens = ["conv", str(channels[index]), *line.tokens[1:]]
-            changed = True
-        elif line.option("g") not in {None, "1"}:
-            line.set_option("g", None)
-            changed = True
-    return changed
+def _ignore_dilation(net: NetSpec, _: list[int]) -> NetSpec | None:
+    return _changed(net, _on_spatial(
+        lambda spec: spec if spec.pair("d", 1) == (1, 1) else spec.with_options(d=None)))
 
 
-def _forgot_bias(lines: list[NetLine], _: list[int]) -> bool:
-    changed = False
-    for line in layer_lines(lines):
-        if line.kind in WEIGHTED | {"lstm"} and not line.has_flag("nobias"):
-            line.set_flag("nobias", True)
-            changed = True
-    return changed
+def _ignore_groups(net: NetSpec, channels: list[int]) -> NetSpec | None:
+    """Grouped → dense; a depthwise conv becomes a dense conv with as many outputs as inputs."""
+    layers = list(net.layers())
+
+    def dense(spec: LayerSpec) -> LayerSpec:
+        index = next(i for i, layer in enumerate(layers) if layer is spec)
+        if spec.kind == "dwconv" and index < len(channels) and channels[index]:
+            return spec.with_kind("conv", out=channels[index])
+        if spec.get("g", 1) != 1:
+            return spec.with_options(g=None)
+        return spec
+
+    return _changed(net, dense)
 
 
-def _extra_bias(lines: list[NetLine], _: list[int]) -> bool:
-    changed = False
-    for line in layer_lines(lines):
-        if line.kind in WEIGHTED and line.has_flag("nobias"):
-            line.set_flag("nobias", False)
-            changed = True
-    return changed
+def _forgot_bias(net: NetSpec, _: list[int]) -> NetSpec | None:
+    return _changed(net, lambda spec: spec.with_options(nobias=True)
+                    if spec.kind in WEIGHTED | {"lstm"} else spec)
 
 
-def _single_spatial(lines: list[NetLine]) -> NetLine | None:
-    spatial = _spatial(lines)
-    if len(spatial) != 1 or not is_sequential(lines):
+def _extra_bias(net: NetSpec, _: list[int]) -> NetSpec | None:
+    return _changed(net, lambda spec: spec.with_options(nobias=None)
+                    if spec.kind in WEIGHTED else spec)
+
+
+def _single_spatial(net: NetSpec) -> LayerSpec | None:
+    spatial = [spec for spec in net.layers() if spec.kind in SPATIAL]
+    if len(spatial) != 1 or not net.is_sequential() or isinstance(spatial[0].get("p"), str):
         return None
-    line = spatial[0]
-    if line.option("p") in {"same", "valid"}:
-        return None
-    return line
+    return spatial[0]
 
 
-def _one_side_padding(lines: list[NetLine], _: list[int]) -> bool:
+def _replace_layer(net: NetSpec, old: LayerSpec, new: LayerSpec) -> NetSpec:
+    return net.map_layers(lambda spec: new if spec is old else spec)
+
+
+def _one_side_padding(net: NetSpec, _: list[int]) -> NetSpec | None:
     """Padding added on one side only: input H + p instead of H + 2p, i.e. H + p and p = 0."""
-    line, dims = _single_spatial(lines), input_dims(lines)
-    if line is None or dims is None or len(dims) != 3 or line.kind == "convT":
-        return False
-    ph, pw = pair(line.option("p"), 0)
+    spec, dims = _single_spatial(net), net.input_shape
+    if spec is None or dims is None or len(dims) != 3 or spec.kind == "convT":
+        return None
+    ph, pw = spec.pair("p", 0)
     if (ph, pw) == (0, 0):
-        return False
-    set_input_dims(lines, (dims[0], dims[1] + ph, dims[2] + pw))
-    line.set_option("p", None)
-    return True
+        return None
+    return _replace_layer(net, spec, spec.with_options(p=None)).with_input(
+        (dims[0], dims[1] + ph, dims[2] + pw))
 
 
-def _ceil_not_floor(lines: list[NetLine], _: list[int]) -> bool:
+def _ceil_not_floor(net: NetSpec, _: list[int]) -> NetSpec | None:
     """Rounded up: for pooling the engine's own ceil_mode; for a conv, floor((X + s - 1) / s)
     equals ceil(X / s), so the engine runs the conv on an input larger by s - 1."""
-    line = _single_spatial(lines)
-    if line is None:
-        return False
-    if line.kind in POOLS:
-        if line.has_flag("ceil"):
-            return False
-        line.set_flag("ceil", True)
-        return True
-    dims, (sh, sw) = input_dims(lines), pair(line.option("s"), 1)
-    if line.kind != "conv" or dims is None or len(dims) != 3 or (sh, sw) == (1, 1):
-        return False
-    set_input_dims(lines, (dims[0], dims[1] + sh - 1, dims[2] + sw - 1))
-    return True
+    spec = _single_spatial(net)
+    if spec is None:
+        return None
+    if spec.kind in POOLS:
+        return None if spec.flag("ceil") else _replace_layer(net, spec,
+                                                              spec.with_options(ceil=True))
+    dims, (sh, sw) = net.input_shape, spec.pair("s", 1)
+    if spec.kind != "conv" or dims is None or len(dims) != 3 or (sh, sw) == (1, 1):
+        return None
+    return net.with_input((dims[0], dims[1] + sh - 1, dims[2] + sw - 1))
 
 
-def _floor_not_ceil(lines: list[NetLine], _: list[int]) -> bool:
-    changed = False
-    for line in _spatial(lines):
-        if line.kind in POOLS and line.has_flag("ceil"):
-            line.set_flag("ceil", False)
-            changed = True
-    return changed
+def _floor_not_ceil(net: NetSpec, _: list[int]) -> NetSpec | None:
+    return _changed(net, lambda spec: spec.with_options(ceil=None)
+                    if spec.kind in POOLS else spec)
 
 
-def _ignore_padding(lines: list[NetLine], _: list[int]) -> bool:
-    changed = False
-    for line in _spatial(lines):
-        if line.option("p") not in {None, "0", "valid"}:
-            line.set_option("p", None)
-            changed = True
-    return changed
+def _ignore_padding(net: NetSpec, _: list[int]) -> NetSpec | None:
+    return _changed(net, _on_spatial(
+        lambda spec: spec if spec.get("p", 0) in (0, (0, 0), "valid")
+        else spec.with_options(p=None)))
 
 
-def _pool_stride_one(lines: list[NetLine], _: list[int]) -> bool:
+def _pool_stride_one(net: NetSpec, _: list[int]) -> NetSpec | None:
     """Forgot that a pooling layer's stride defaults to its kernel size."""
-    changed = False
-    for line in _spatial(lines):
-        if line.kind in POOLS and line.option("s") is None and line.option("k") not in {"1", None}:
-            line.set_option("s", "1")
-            changed = True
-    return changed
+    return _changed(net, lambda spec: spec.with_options(s=1)
+                    if spec.kind in POOLS and "s" not in spec.options
+                    and spec.pair("k", 1) != (1, 1) else spec)
 
 
-def _ignore_stride(lines: list[NetLine], _: list[int]) -> bool:
+def _ignore_stride(net: NetSpec, _: list[int]) -> NetSpec | None:
     """Every layer with stride 1: kernel sizes simply added up, strides not multiplied in."""
-    changed = False
-    for line in _spatial(lines):
-        default = line.option("k") if line.kind in POOLS else "1"
-        if pair(line.option("s") or default, 1) != (1, 1):
-            line.set_option("s", "1")
-            changed = True
-    return changed
+    def unit(spec: LayerSpec) -> LayerSpec:
+        default = spec.pair("k", 1) if spec.kind in POOLS else (1, 1)
+        stride = spec.pair("s", 1) if "s" in spec.options else default
+        return spec if stride == (1, 1) else spec.with_options(s=1)
+
+    return _changed(net, _on_spatial(unit))
 
 
-def _ignore_pooling(lines: list[NetLine], _: list[int]) -> bool:
-    kept = [line for line in lines if line.kind not in POOLS]
-    if len(kept) == len(lines):
-        return False
-    lines[:] = kept
-    return True
+def _ignore_pooling(net: NetSpec, _: list[int]) -> NetSpec | None:
+    return _changed(net, lambda spec: None if spec.kind in POOLS else spec)
 
 
-def _no_output_padding(lines: list[NetLine], _: list[int]) -> bool:
-    changed = False
-    for line in _spatial(lines):
-        if line.kind == "convT" and line.option("op") not in {None, "0"}:
-            line.set_option("op", None)
-            changed = True
-    return changed
+def _no_output_padding(net: NetSpec, _: list[int]) -> NetSpec | None:
+    return _changed(net, lambda spec: spec.with_options(op=None)
+                    if spec.kind == "convT" and spec.pair("op", 0) != (0, 0) else spec)
 
 
-def _convt_as_conv(lines: list[NetLine], _: list[int]) -> bool:
-    changed = False
-    for line in _spatial(lines):
-        if line.kind == "convT":
-            line.tokens[0] = "conv"
-            line.set_option("op", None)
-            changed = True
-    return changed
+def _convt_as_conv(net: NetSpec, _: list[int]) -> NetSpec | None:
+    return _changed(net, lambda spec: spec.with_kind("conv", op=None)
+                    if spec.kind == "convT" else spec)
 
 
-def _ignore_1x1(lines: list[NetLine], _: list[int]) -> bool:
-    layers = [line for line in layer_lines(lines) if line.kind in WEIGHTED]
-    kept = [line for line in lines
-            if not (line.kind == "conv" and pair(line.option("k"), 0) == (1, 1))]
-    if len(kept) == len(lines) or not layers:
-        return False
-    lines[:] = kept  # may leave no layer at all: that net then costs nothing
-    return True
+def _ignore_1x1(net: NetSpec, _: list[int]) -> NetSpec | None:
+    if not any(spec.kind in WEIGHTED for spec in net.layers()):
+        return None
+    # may leave no layer at all: that net then costs nothing
+    return _changed(net, lambda spec: None
+                    if spec.kind == "conv" and spec.pair("k", 0) == (1, 1) else spec)
 
 
-def _only_first_layer(lines: list[NetLine], _: list[int]) -> bool:
+def _only_first_layer(net: NetSpec, _: list[int]) -> NetSpec | None:
     """Of a stack of layers, counted only the first."""
-    weighted = [line for line in layer_lines(lines) if line.kind in WEIGHTED]
-    if len(weighted) < 2 or not is_sequential(lines):
-        return False
-    drop = {id(line) for line in weighted[1:]}
-    lines[:] = [line for line in lines if id(line) not in drop]
-    return True
+    weighted = [spec for spec in net.layers() if spec.kind in WEIGHTED]
+    if len(weighted) < 2 or not net.is_sequential():
+        return None
+    return _changed(net, lambda spec: None
+                    if any(spec is later for later in weighted[1:]) else spec)
 
 
-def _input_size_for_output(lines: list[NetLine], _: list[int]) -> bool:
+def _input_size_for_output(net: NetSpec, _: list[int]) -> NetSpec | None:
     """Multiplied by the input's H×W instead of the (strided) output's: a stride-1 'same' conv
     has exactly the input's size."""
-    changed = False
-    for line in _spatial(lines):
-        if line.kind == "conv" and pair(line.option("s"), 1) != (1, 1):
-            line.set_option("s", None)
-            line.set_option("p", "same")
-            changed = True
-    return changed
+    return _changed(net, lambda spec: spec.with_options(s=None, p="same")
+                    if spec.kind == "conv" and spec.pair("s", 1) != (1, 1) else spec)
 
 
 def _inverted(value: Any) -> Any:

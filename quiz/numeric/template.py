@@ -239,7 +239,7 @@ def _mistake_list(entry: tuple[str, int] | None) -> tuple[str, ...] | None:
 
 
 def _check_mistakes(mistakes: tuple[str, ...] | None, line: int) -> None:
-    from quiz.numeric.mistakes import RECIPES  # recipes import nettext only: no cycle
+    from quiz.numeric.mistakes import RECIPES  # recipes import engine specs only: no cycle
 
     for recipe_id in mistakes or ():
         if recipe_id not in RECIPES:
