@@ -72,7 +72,8 @@ def _card(qid: str, answer: str) -> str:
 def test_core_length_counts_cjk_and_other_non_space_characters() -> None:
     assert core_length("卷积 (conv)") == len("卷积(conv)") == 8
     assert core_length("**ReLU** 不饱和") == 7
-    (question,) = parse_text("# 卷积\n\n" + _card("a", "**核心**：输出 $\\lfloor x \\rfloor$。\n\n细节"))
+    card = _card("a", "**核心**：输出 $\\lfloor x \\rfloor$。\n\n细节")
+    (question,) = parse_text("# 卷积\n\n" + card)
     assert core_answer(question).replace(" ", "") == "输出⌊x⌋。"
 
 
@@ -159,3 +160,12 @@ def test_one_note_may_name_several_sources() -> None:
     (question,) = parse_text("# 池化\n\n" + card)
     assert [e.source for e in question.errata] == ["003#6", "004#36"]
     assert [c.source for c in question.conventions] == ["004#12"]
+
+
+def test_links_name_existing_cards(questions) -> None:
+    """"见 `conv-local-sharing`" links must point at a card of the bank."""
+    ids = {question.id for question in questions}
+    dangling = [(q.id, link) for q in questions
+                for link in re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`", q.answer)
+                if link not in ids]
+    assert dangling == []
