@@ -2,6 +2,14 @@
 
 pylatexenc does the parsing and knows most symbols; we add the macros whose default rendering is
 lossy (its `\\frac{a}{b}` becomes `a/b` without parentheses, so `\\frac{a+b}{c}` would read wrong).
+
+Sub- and superscripts are read by our own scanner (pylatexenc leaves `_` and `^` as text), with
+their argument as TeX reads it (`_i`, `_{i=1}`, `_\\mathcal{B}`, nested `_{x\\sim p_{data}}`), and
+written with Unicode's sub/superscript characters when every character has one (`Σᵢ₌₁ᵐ`, `aˡ⁻¹`).
+Unicode has no subscript b, c, d, f, g, q, w, y, z, no capitals and no comma, so otherwise the
+script is set off by the small parentheses of the same row: `p₍data₎`, `μ₍B₎`, `w₍o,c₎`, `d⁽−0.5⁾`
+(never a raw `_` or `^`). A star or prime superscript stays on the line: `w*`, `D*(x)`.
+An escaped `\\_` is a literal underscore (`output\\_padding` → `output_padding`); `\\|` is `‖`.
 """
 
 from __future__ import annotations
@@ -13,14 +21,37 @@ from functools import lru_cache
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 from pylatexenc.latexwalker import LatexWalkerError
 
-SUPERSCRIPTS = dict(zip("0123456789+-=()niT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵀ", strict=True))
-SUBSCRIPTS = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ",
-                      strict=True))
-SCRIPT = re.compile(r"([\^_])(?:\{([^{}]*)\}|([A-Za-z0-9]))")
+SUPERSCRIPTS = dict(zip(
+    "0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWαβγδεϵθιφχ",
+    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵅᵝᵞᵟᵋᵋᶿᶥᵠᵡ", strict=True))
+SUBSCRIPTS = dict(zip("0123456789+-−=()aehijklmnoprstuvxβγρφχ",
+                      "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ", strict=True))
+# Already-scripted characters (from `^\top` → ᵀ, or a nested script) stay as they are.
+SUPERSCRIPTS |= {char: char for char in set(SUPERSCRIPTS.values())}
+SUBSCRIPTS |= {char: char for char in set(SUBSCRIPTS.values())}
+ON_THE_LINE = frozenset({"*", "∗", "′", "'", "″"})
+SCRIPT_FALLBACK = {"^": ("⁽", "⁾"), "_": ("₍", "₎")}
+# Macros whose arguments belong to a script they follow: `_\mathcal{B}`, `^\frac{1}{2}`.
+ARGUMENT_COUNTS = {
+    "frac": 2, "dfrac": 2, "tfrac": 2, "sqrt": 1, "hat": 1, "bar": 1, "tilde": 1, "vec": 1,
+    "dot": 1, "text": 1, "mathrm": 1, "mathbf": 1, "mathit": 1, "operatorname": 1, "textbf": 1,
+    "boldsymbol": 1, "mathcal": 1, "textrm": 1, "mathsf": 1, "mathbb": 1,
+}
+PLACEHOLDER = re.compile("\ue010(\\d+)\ue011")
+# Big operators get a space after their limits (`Σᵢ₌₁ᵐ xᵢ`, not `Σᵢ₌₁ᵐxᵢ`) and before them.
+# (The small parentheses are left out: they open a fallback group, matched as a whole.)
+_SCRIPT_CHARS = "".join(sorted((set(SUPERSCRIPTS.values()) | set(SUBSCRIPTS.values()))
+                               - set("₍₎⁽⁾")))
+_SCRIPT_RUN = f"(?:[{re.escape(_SCRIPT_CHARS)}*]|₍[^₎]*₎|⁽[^⁾]*⁾)+"
+OPERATOR_LIMITS = re.compile(
+    f"(Σ|Π|∫|max|min|lim)({_SCRIPT_RUN})(?![{re.escape(_SCRIPT_CHARS)}₍⁽])(?=[\\w(𝔼∂])")
+BEFORE_OPERATOR = re.compile(r"(?<=[\w)′'])(?=[ΣΠ∫])")
+BINARY = "×·∼≈≤≥≠→←⇒∈±⊙⊗⊕∝"
+ONE_SIDED_SPACE = re.compile(f"(?<=[^\\s(])([{BINARY}]) | ([{BINARY}])(?=[^\\s)])")
 MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$(?!\d)", re.DOTALL)
 FENCE = re.compile(r"^\s*(```|~~~)")
 LEFTOVER = re.compile(r"\\[A-Za-z]+")
-SIMPLE_OPERAND = re.compile(r"^[\w.·′']+$")
+SIMPLE_OPERAND = re.compile(r"^[\w.·′'∂\ue010\ue011]+$")
 
 SYMBOLS = {
     "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "cdot": "·", "times": "×",
@@ -28,7 +59,7 @@ SYMBOLS = {
     "to": "→", "rightarrow": "→", "leftarrow": "←", "Rightarrow": "⇒", "infty": "∞",
     "partial": "∂", "nabla": "∇", "odot": "⊙", "otimes": "⊗", "oplus": "⊕", "sum": "Σ",
     "prod": "Π", "int": "∫", "in": "∈", "ldots": "…", "cdots": "⋯", "dots": "…", "pm": "±",
-    "mid": "|", "quad": "  ", "qquad": "    ", "propto": "∝", "sim": "~", "forall": "∀",
+    "mid": "|", "quad": "  ", "qquad": "    ", "propto": "∝", "sim": "∼", "forall": "∀",
     "circ": "∘", "star": "⋆", "ast": "∗", "div": "÷", "lVert": "‖", "rVert": "‖", "Vert": "‖",
     "langle": "⟨", "rangle": "⟩", "emptyset": "∅", "cup": "∪", "cap": "∩", "log": "log",
     "ln": "ln", "exp": "exp", "max": "max", "min": "min", "arg": "arg", "sin": "sin",
@@ -36,8 +67,17 @@ SYMBOLS = {
     "!": "", "left": "", "right": "", "big": "", "Big": "", "bigg": "", "Bigg": "",
     "displaystyle": "", "limits": "", "nolimits": "",
 }
+# pylatexenc drops the blank after `\\eta`; listing the letters here gives it back (`η = d`).
+GREEK = {name: chr(code) for name, code in (
+    ("alpha", 0x3B1), ("beta", 0x3B2), ("gamma", 0x3B3), ("delta", 0x3B4), ("epsilon", 0x3F5),
+    ("varepsilon", 0x3B5), ("zeta", 0x3B6), ("eta", 0x3B7), ("theta", 0x3B8), ("iota", 0x3B9),
+    ("kappa", 0x3BA), ("lambda", 0x3BB), ("mu", 0x3BC), ("nu", 0x3BD), ("xi", 0x3BE),
+    ("pi", 0x3C0), ("rho", 0x3C1), ("sigma", 0x3C3), ("tau", 0x3C4), ("upsilon", 0x3C5),
+    ("phi", 0x3D5), ("varphi", 0x3C6), ("chi", 0x3C7), ("psi", 0x3C8), ("omega", 0x3C9),
+    ("Gamma", 0x393), ("Delta", 0x394), ("Theta", 0x398), ("Lambda", 0x39B), ("Xi", 0x39E),
+    ("Pi", 0x3A0), ("Sigma", 0x3A3), ("Phi", 0x3A6), ("Psi", 0x3A8), ("Omega", 0x3A9),
+)}
 BLACKBOARD = {"E": "𝔼", "R": "ℝ", "N": "ℕ", "Z": "ℤ", "P": "ℙ"}
-MACRO_BEFORE_SCRIPT = re.compile(r"(\\[A-Za-z]+)(?=[\^_])")
 COMBINING = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "vec": "\u20d7", "dot": "\u0307"}
 
 
@@ -86,7 +126,10 @@ def _converter() -> LatexNodes2Text:
     context = get_default_latex_context_db().filter_context(keep_categories=None)
     specs = [MacroTextSpec(name, simplify_repl=_frac) for name in ("frac", "dfrac", "tfrac")]
     specs.append(MacroTextSpec("sqrt", simplify_repl=_sqrt))
-    specs += [MacroTextSpec(name, simplify_repl=_symbol(text)) for name, text in SYMBOLS.items()]
+    specs += [MacroTextSpec(name, simplify_repl=_symbol(text))
+              for name, text in (SYMBOLS | GREEK).items()]
+    # `\\partial L` reads as one symbol, ∂L, so a fraction of them needs no parentheses.
+    specs.append(MacroTextSpec("partial", simplify_repl="∂"))
     specs += [MacroTextSpec(name, simplify_repl=_accent(mark)) for name, mark in COMBINING.items()]
     specs += [MacroTextSpec(name, simplify_repl=_argument) for name in
               ("text", "mathrm", "mathbf", "mathit", "operatorname", "textbf", "boldsymbol",
@@ -96,33 +139,112 @@ def _converter() -> LatexNodes2Text:
     return LatexNodes2Text(latex_context=context, math_mode="text", strict_latex_spaces=False)
 
 
-def _script(match: re.Match[str]) -> str:
-    mark, braced, single = match.groups()
-    body = braced if braced is not None else single
+def _group_end(latex: str, start: int) -> int:
+    """Index just past the `}` matching the `{` at `start` (or the end of the text)."""
+    depth = 0
+    index = start
+    while index < len(latex):
+        char = latex[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    return len(latex)
+
+
+def _macro_end(latex: str, start: int) -> tuple[str, int]:
+    """The macro name at `start` (a backslash) and the index past it."""
+    end = start + 1
+    while end < len(latex) and latex[end].isalpha():
+        end += 1
+    if end == start + 1:
+        end = min(len(latex), end + 1)  # a control symbol: `\,`, `\|`, `\_`
+    return latex[start + 1:end], end
+
+
+def _script_argument(latex: str, start: int) -> tuple[str, int]:
+    """The argument of a `^` / `_` at `start`, as TeX reads it: a group, a macro with its own
+    arguments, or one character. Returns its LaTeX and the index past it."""
+    index = start
+    while index < len(latex) and latex[index] == " ":
+        index += 1
+    if index >= len(latex):
+        return "", index
+    if latex[index] == "{":
+        end = _group_end(latex, index)
+        return latex[index + 1:end - 1], end
+    if latex[index] == "\\":
+        name, end = _macro_end(latex, index)
+        for _ in range(ARGUMENT_COUNTS.get(name, 0)):
+            while end < len(latex) and latex[end] == " ":
+                end += 1
+            if end < len(latex) and latex[end] == "{":
+                end = _group_end(latex, end)
+            else:
+                end = min(len(latex), end + 1)
+        return latex[index:end], end
+    return latex[index], index + 1
+
+
+def _script(mark: str, latex: str) -> str:
+    body = "".join(latex_to_unicode(latex).split())
+    if mark == "^" and body and all(char in ON_THE_LINE for char in body):
+        return body
     table = SUPERSCRIPTS if mark == "^" else SUBSCRIPTS
-    if body and all(char in table for char in body):
+    if all(char in table for char in body):
         return "".join(table[char] for char in body)
-    if body and SIMPLE_OPERAND.match(body) and mark == "_":
-        return f"_{body}"
-    return f"{mark}({body})" if len(body) > 1 else f"{mark}{body}"
+    opening, closing = SCRIPT_FALLBACK[mark]
+    return f"{opening}{body}{closing}"
 
 
-def _scripts_to_unicode(latex: str) -> str:
-    # One pass only: a fallback such as `_eff` must not be rewritten again into `ₑff`.
-    return SCRIPT.sub(_script, latex)
+def _extract_scripts(latex: str) -> tuple[str, list[str]]:
+    """`latex` with every script replaced by a placeholder, and the scripts rendered."""
+    out: list[str] = []
+    scripts: list[str] = []
+    index = 0
+    while index < len(latex):
+        char = latex[index]
+        if char == "\\":
+            _, end = _macro_end(latex, index)
+            out.append(latex[index:end])
+            index = end
+        elif char in "^_":
+            argument, index = _script_argument(latex, index + 1)
+            scripts.append(_script(char, argument))
+            out.append(f"\ue010{len(scripts) - 1}\ue011")
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out), scripts
+
+
+def _space_operators(text: str) -> str:
+    text = OPERATOR_LIMITS.sub(r"\1\2 ", text)
+    text = BEFORE_OPERATOR.sub(" ", text)
+    # `n\times n` comes out of pylatexenc as `n× n`: space a binary operator on both sides or
+    # on neither.
+    return ONE_SIDED_SPACE.sub(lambda m: f" {m.group(1) or m.group(2)} ", text)
 
 
 @lru_cache(maxsize=4096)
 def latex_to_unicode(latex: str) -> str:
     """One math expression (without its $ delimiters) as Unicode text."""
-    # `\sum_{i}` must not become `\sumᵢ`: close the macro name before scripts are rewritten.
-    source = _scripts_to_unicode(MACRO_BEFORE_SCRIPT.sub(r"\1{}", latex.strip()))
+    source = latex.strip().replace("\\|", "‖").replace("\\_", "\ue012")
+    source, scripts = _extract_scripts(source)
     try:
         text = _converter().latex_to_text(source)
     except (LatexWalkerError, IndexError, AttributeError):
         text = source
+    text = PLACEHOLDER.sub(lambda m: scripts[int(m.group(1))], text)
     # An unknown command would otherwise vanish or show raw: keep its name, drop the backslash.
-    text = LEFTOVER.sub(lambda m: m.group(0)[1:], text)
+    text = LEFTOVER.sub(lambda m: m.group(0)[1:], text).replace("\ue012", "_")
+    text = _space_operators(text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 

@@ -422,6 +422,10 @@ class BankMarkdown:
             self._cache = {width: cached}  # re-wrapped on resize; one width is live at a time
         return cached
 
+    def paragraphs(self) -> list[Paragraph]:
+        """The wrapped runs of text outside tables, in order (with their formula atoms)."""
+        return [block.paragraph for block in self._blocks if isinstance(block, _Flow)]
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         for line in self.lines(options.max_width):
             yield from line.text.render(console)

@@ -16,7 +16,17 @@ from quiz.render.math import latex_to_unicode, render_markdown_math
         (r"\sum_{i=1}^{n} w_i", "Σᵢ₌₁ⁿ wᵢ"),
         (r"1.2 \times 10^8", "1.2 × 10⁸"),
         (r"\mathbb{E}[x]", "𝔼[x]"),
-        (r"W_{eff}", "W_eff"),
+        (r"W_{eff}", "W₍eff₎"),  # no subscript f in Unicode: the documented fallback
+        (r"\mu_\mathcal{B}=\frac{1}{m}\sum_{i=1}^{m}x_i", "μ₍B₎=1/m Σᵢ₌₁ᵐ xᵢ"),
+        (r"\mathbb{E}_{x\sim p_{data}}", "𝔼₍x∼p₍data₎₎"),
+        (r"H + output\_padding", "H + output_padding"),
+        (r"\|x\|_2", "‖x‖₂"),
+        (r"a^{l-1}, W^T, e^{-x}", "aˡ⁻¹, Wᵀ, e⁻ˣ"),
+        (r"D^*(x)", "D*(x)"),
+        (r"d_{model}^{-0.5}", "d₍model₎⁽-0.5⁾"),
+        (r"n\times n", "n × n"),
+        (r"\frac{\partial L}{\partial W^l}", "∂L/∂Wˡ"),
+        (r"\eta = 0.1", "η = 0.1"),
     ],
 )
 def test_latex_becomes_readable_unicode(latex: str, expected: str) -> None:
