@@ -1,13 +1,17 @@
-"""``quiz practice [--family NAME] [--count N]``: a quick numeric drill in the plain terminal.
+"""``quiz practice [--family NAME] [--count N] [--json] [--record]``: a quick numeric drill in the
+plain terminal.
 
 Reads answers line by line from stdin, so it also works with piped input; EOF ends the drill.
 An empty line skips a question (its answer is shown), `q` quits. The engine starts on each
-instance in a background thread while the question is on screen.
+instance in a background thread while the question is on screen. Exit 0 when every question
+asked was answered right, 1 when some were wrong or skipped (as `quiz check`); `--json` prints a
+summary (the drill itself then goes to stderr), `--record` logs the graded answers as reviews.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import threading
@@ -34,6 +38,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the drill (default: random) for a reproducible run")
     parser.add_argument("--path", default=None, help="bank directory (default: bundled)")
+    parser.add_argument("--json", action="store_true",
+                        help="print a JSON summary (the drill goes to stderr)")
+    parser.add_argument("--record", action="store_true",
+                        help="log the graded answers as reviews of their templates")
     parser.set_defaults(handler=run)
 
 
@@ -41,7 +49,9 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
     from quiz.commands.numeric import load_bank_templates
 
     stdin = stdin or sys.stdin
-    out = stdout or sys.stdout
+    summary_out = stdout or sys.stdout
+    json_summary = getattr(args, "json", False)
+    out = sys.stderr if json_summary else summary_out
     templates = load_bank_templates(getattr(args, "path", None))
     pool = _pool(templates, args.family)
     if not pool:
@@ -58,12 +68,41 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
     print(f"\n完成 {score.asked} 题：答对 {score.right}，答错 {score.wrong}，"
           f"跳过 {score.skipped}。",
           file=out)
-    return 0
+    if getattr(args, "record", False) and score.graded:
+        from quiz.commands.recording import record_answers
+
+        recorded, _ = record_answers(args, getattr(args, "path", None), score.graded)
+        print(f"已记录 {recorded} 条复习。", file=out)
+    if json_summary:
+        print(json.dumps(score.to_json(), ensure_ascii=False, indent=1), file=summary_out)
+    return 0 if score.right == score.asked else 1
 
 
 class _Score:
     def __init__(self) -> None:
+        from quiz.commands.recording import Answer
+
         self.asked = self.right = self.wrong = self.skipped = 0
+        self.items: list[dict[str, Any]] = []
+        self.graded: list[Answer] = []
+
+    def add(self, instance: Instance, answer: str, verdict: Verdict | None,
+            seconds: float) -> None:
+        from quiz.commands.recording import Answer
+
+        self.items.append({
+            "template": instance.template_id, "seed": instance.seed, "answer": answer,
+            "status": verdict.status.value if verdict else "skipped",
+            "mistake_id": verdict.mistake_id if verdict else None,
+            "seconds": round(seconds, 1)})
+        if verdict is not None:
+            self.graded.append(Answer(instance.template_id, instance.seed, answer,
+                                      verdict.status.value, verdict.suggested_rating,
+                                      int(seconds * 1000)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"asked": self.asked, "right": self.right, "wrong": self.wrong,
+                "skipped": self.skipped, "items": self.items}
 
 
 def _pool(templates: dict[str, Template], family: str | None) -> list[Template]:
@@ -88,6 +127,7 @@ def _ask_one(template: Template, seed: int, number: int, total: int, stdin: Text
         if not line.strip():
             score.asked += 1
             score.skipped += 1
+            score.add(instance, "", None, time.monotonic() - started)
             print(f"跳过。答案：{_expected_text(instance, background.result())}", file=out)
             return True
         verdict = grade(instance, line.strip(), background.result(), time.monotonic() - started)
@@ -95,6 +135,7 @@ def _ask_one(template: Template, seed: int, number: int, total: int, stdin: Text
             break
         print(verdict.message, file=out)  # not graded: the learner may type it again
     score.asked += 1
+    score.add(instance, line.strip(), verdict, time.monotonic() - started)
     _show(verdict, out, score)
     return True
 
