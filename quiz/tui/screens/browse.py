@@ -68,6 +68,16 @@ def next_label(item: StudyItem, now: datetime) -> Text:
     return text
 
 
+class ResultTable(DataTable[Text]):
+    """The results: home / end go to the first / last row (as in every other list of the app),
+    not to the first / last column."""
+
+    BINDINGS = [
+        Binding("home", "scroll_top", "首行 First", show=False),
+        Binding("end", "scroll_bottom", "末行 Last", show=False),
+    ]
+
+
 class BrowseScreen(Screen[None]):
     DEFAULT_CSS = """
     BrowseScreen #browse-filters {
@@ -113,6 +123,7 @@ class BrowseScreen(Screen[None]):
         self.context = context
         self.focus_search = focus_search
         self.items: list[StudyItem] = []
+        self.deck_names: list[str] = []
         self.total: int | None = None
         self.request = 0          # the newest request; results of older ones are dropped
         self.loading = False
@@ -128,7 +139,7 @@ class BrowseScreen(Screen[None]):
                 [(FILTER_LABELS[f], f) for f in CardFilter], value=CardFilter.ALL,
                 allow_blank=False, id="browse-state", compact=True,
             )
-        yield DataTable(id="browse-table", cursor_type="row", zebra_stripes=True)
+        yield ResultTable(id="browse-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="browse-status")
         yield Footer()
 
@@ -185,6 +196,7 @@ class BrowseScreen(Screen[None]):
 
     @on(DeckListLoaded)
     def show_decks(self, message: DeckListLoaded) -> None:
+        self.deck_names = message.decks
         select = self.query_one("#browse-deck", Select)
         select.set_options([(Text(safe_text(deck)), deck) for deck in message.decks])
 
