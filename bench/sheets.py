@@ -1,0 +1,145 @@
+"""Time to make a class set of practice sheets with keys, as a ratio to a baseline.
+
+    python bench/sheets.py [--students 40] [--count 20] [--seed 1] [--numeric] [--pdf]
+
+Baseline: instantiating and solving the same numeric instances (same questions, same per-student
+seeds) with the engine and nothing else. Measured: `quiz sheet` making the sheets and keys as
+Markdown and as HTML (and PDF with --pdf), and `quiz check` grading the whole class filled in
+with the keys' answers. Each phase runs in a fresh interpreter, so that no phase profits from the
+engine runs another one cached; the times exclude interpreter start and imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _sheet_args(options: argparse.Namespace, out: Path, fmt: str) -> argparse.Namespace:
+    from quiz.cli import build_parser
+
+    argv = ["sheet", "--seed", str(options.seed), "--count", str(options.count), "--students",
+            str(options.students), "--key", "--format", fmt, "-o", str(out), "--date",
+            "2026-03-02"] + (["--numeric"] if options.numeric else [])
+    return build_parser().parse_args(argv)
+
+
+def phase_baseline(options: argparse.Namespace, out: Path) -> dict[str, float]:
+    from quiz.bank import load_bank
+    from quiz.numeric import instantiate, load_templates, solve
+    from quiz.paths import bundled_bank_dir
+    from quiz.sheets.select import Selection, item_seed, select_questions
+
+    questions = load_bank(bundled_bank_dir())
+    templates = load_templates(questions)
+    kind = "numeric" if options.numeric else None
+    start = time.perf_counter()
+    chosen = select_questions(questions, Selection(kind=kind, count=options.count), options.seed)
+    numeric = [q for q in chosen if q.id in templates]
+    for student in range(1, options.students + 1):
+        for question in numeric:
+            seed = item_seed(options.seed, student, question.id)
+            solve(instantiate(templates[question.id], seed), eager=False)
+    return {"seconds": time.perf_counter() - start, "numeric_items": len(numeric)}
+
+
+def phase_sheets(options: argparse.Namespace, out: Path, fmt: str) -> dict[str, float]:
+    from quiz.commands.sheet import make_sheets, write_sheets
+
+    args = _sheet_args(options, out, fmt)
+    start = time.perf_counter()
+    sheets = make_sheets(args)
+    files = write_sheets(sheets, fmt, True, out)
+    return {"seconds": time.perf_counter() - start, "files": len(files)}
+
+
+def fill_with_keys(out: Path) -> None:
+    """Numeric items get their key's answer; concept items stay blank (self-marked)."""
+    for sheet in sorted(out.glob("sheet-*.md")):
+        key = (out / "keys" / sheet.name.replace("sheet-", "key-")).read_text(encoding="utf-8")
+        answers = iter(re.findall(r"^\*\*答案\*\*：(.*)$", key, re.MULTILINE))
+        text = sheet.read_text(encoding="utf-8")
+        blocks = text.split("\n## ")
+        blocks = [b.replace("\n答：\n", f"\n答：{next(answers)}\n") if " · seed " in
+                  b.split("\n", 1)[0] else b for b in blocks]
+        sheet.write_text("\n## ".join(blocks), encoding="utf-8")
+
+
+def phase_check(options: argparse.Namespace, out: Path) -> dict[str, float]:
+    from quiz.commands.sheet_check import check_sheets
+
+    args = argparse.Namespace(target=str(out), bank="", json=True, csv=False, record=False)
+    import contextlib
+    import io
+
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()) as captured:
+        code = check_sheets(args)
+    seconds = time.perf_counter() - start
+    summary = json.loads(captured.getvalue())["summary"]["students"]
+    if code != 0 or any(row["right"] != row["graded"] for row in summary):
+        raise SystemExit("bench: a sheet filled with its key did not score 100%")
+    return {"seconds": seconds, "sheets": len(summary)}
+
+
+def run_phase(name: str, options: argparse.Namespace, out: Path) -> dict[str, float]:
+    argv = [sys.executable, __file__, "--phase", name, "--students", str(options.students),
+            "--count", str(options.count), "--seed", str(options.seed), "--out", str(out)]
+    if options.numeric:
+        argv.append("--numeric")
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"phase {name} failed:\n{result.stderr}")
+    return json.loads(result.stdout)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--count", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--numeric", action="store_true", help="numeric questions only")
+    parser.add_argument("--pdf", action="store_true", help="also time PDF (typst)")
+    parser.add_argument("--phase", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.phase:
+        out = Path(options.out)
+        phases = {"baseline": lambda: phase_baseline(options, out),
+                  "md": lambda: phase_sheets(options, out, "md"),
+                  "html": lambda: phase_sheets(options, out, "html"),
+                  "pdf": lambda: phase_sheets(options, out, "pdf"),
+                  "check": lambda: phase_check(options, out)}
+        print(json.dumps(phases[options.phase]()))
+        return 0
+    with tempfile.TemporaryDirectory() as folder:
+        return report(options, Path(folder))
+
+
+def report(options: argparse.Namespace, root: Path) -> int:
+    baseline = run_phase("baseline", options, root / "baseline")
+    base = baseline["seconds"]
+    print(f"{options.students} students × {options.count} items "
+          f"({int(baseline['numeric_items'])} numeric), seed {options.seed}")
+    print(f"baseline: instantiate + solve {options.students * int(baseline['numeric_items'])} "
+          f"instances: {base:.2f} s")
+    names = ["md", "html", *(["pdf"] if options.pdf else []), "check"]
+    labels = {"md": "sheets + keys, Markdown", "html": "sheets + keys, HTML",
+              "pdf": "sheets + keys, PDF", "check": "quiz check of the class (100%)"}
+    for name in names:
+        out = root / ("md" if name == "check" else name)
+        if name == "check":
+            fill_with_keys(out)  # the Markdown phase wrote this class set
+        seconds = run_phase(name, options, out)["seconds"]
+        print(f"{labels[name]:<34} {seconds:7.2f} s  {seconds / base:5.2f}× baseline")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
