@@ -25,24 +25,29 @@ CHINESE_SCALES: tuple[tuple[str, int], ...] = (
     ("千万", 10**7), ("百万", 10**6), ("十万", 10**5), ("万", 10**4), ("千", 10**3),
 )
 LATIN_SCALES: dict[str, int] = {
-    "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "w": 10**4, "b": 10**9,
+    "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15, "e": 10**18, "w": 10**4,
 }
+BILLION = 10**9
 BYTE_SCALES: dict[str, int] = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 
 APPROX_PREFIXES = ("approximately", "approx.", "approx", "about", "around", "大约", "大概",
                    "约为", "近似", "约", "~", "≈", "～")
 APPROX_SUFFIXES = ("左右", "上下")
 
-# Trailing words naming the counting convention; `None` means "just a counting word".
+# Trailing words naming what was counted; `None` means "just a counting word". The grader
+# checks the named unit against the asked quantity (FLOPs on a parameter question is flagged).
 UNIT_WORDS: tuple[tuple[str, str | None], ...] = (
     ("multiply-adds", "macs"), ("mult-adds", "macs"), ("乘加运算", "macs"), ("次乘加", "macs"),
     ("乘加", "macs"), ("madds", "macs"), ("macs", "macs"), ("mac", "macs"),
     ("flops", "flops"), ("flop", "flops"), ("次浮点运算", "flops"),
     ("bytes", "bytes"), ("byte", "bytes"), ("字节", "bytes"),
-    ("parameters", None), ("params", None), ("param", None), ("个参数", None), ("参数", None),
-    ("elements", None), ("个元素", None), ("元素", None), ("pixels", None), ("像素", None),
+    ("parameters", "params"), ("params", "params"), ("param", "params"),
+    ("个参数", "params"), ("参数", "params"),
+    ("elements", "elements"), ("个元素", "elements"), ("元素", "elements"),
+    ("pixels", "pixels"), ("像素", "pixels"),
     ("次", None), ("个", None),
 )
+NOT_FINITE = frozenset({"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "∞"})
 
 NUMBER = re.compile(
     r"""^(?P<sign>[+-]?)
@@ -51,7 +56,8 @@ NUMBER = re.compile(
         (?:e(?P<exp>[+-]?\d+))?$""",
     re.VERBOSE,
 )
-TIMES_TEN = re.compile(r"^(?P<mant>.+?)[x×*·]10(?:\^|\*\*)(?P<exp>[+-]?\d+)$")
+TIMES_TEN = re.compile(r"^(?:(?P<mant>.+?)[x×*·])?10(?:\^|\*\*)(?P<exp>[+-]?\d+)$")
+MAX_EXPONENT = 30
 SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
 SHAPE_SEPARATOR = re.compile(r"[x×*]")
@@ -68,8 +74,11 @@ class ParsedAnswer:
     shape: tuple[int, ...] | None = None
     exact: bool = False          # written out in full (plain integer or a/b): graded exactly
     approx: bool = False         # marked as approximate (约, ~, ≈)
-    unit: str | None = None      # "flops" | "macs" | "bytes" when the answer names one
+    unit: str | None = None      # flops | macs | bytes | params | elements | pixels, if named
     error: str | None = None
+    # "1867776B": billions where no bytes can be meant (`value`), bytes on a memory question
+    # (`bytes_value`); the grader knows which question it is
+    bytes_value: Fraction | None = None
 
     @property
     def ok(self) -> bool:
@@ -85,6 +94,10 @@ def parse_answer(text: str) -> ParsedAnswer:
     original = text if isinstance(text, str) else str(text)
     try:
         return _parse(original)
+    except _NotFinite as exc:
+        return ParsedAnswer(text=original, error=(
+            f"{str(exc)!r} 不是一个可以评分的数（NaN、无穷大，或指数超过 {MAX_EXPONENT} "
+            "的数都不是有限的计数）。请写出具体数值，如 1.2e8、120M。"))
     except Exception as exc:  # the contract is "never raises": a bug must not crash a review
         detail = str(exc).strip()
         message = f"无法识别答案 {original.strip()!r}" + (f"（{detail}）" if detail else "")
@@ -103,6 +116,10 @@ def _normalize(text: str) -> str:
     return text
 
 
+class _NotFinite(_Unreadable):
+    """nan, inf, 1e999: readable, but not a number anything can be graded against."""
+
+
 def _parse(original: str) -> ParsedAnswer:
     text = _normalize(original)
     if not text:
@@ -110,11 +127,18 @@ def _parse(original: str) -> ParsedAnswer:
     if len(text) > 200:
         raise _Unreadable("答案太长")
     text, approx = _strip_approx(text)
+    if text.replace(" ", "") in NOT_FINITE:
+        raise _NotFinite(original.strip())
     if text.startswith(("(", "[")) or text.endswith((")", "]")):
         return ParsedAnswer(text=original, shape=_bracket_shape(text), approx=approx)
     text, unit, scaled = _strip_unit(text)
     if not text:
         raise _Unreadable("只有单位没有数值")
+    if unit is None and re.fullmatch(r"[^a-z]*\d\s*b", text):
+        # "1867776B", "1867776 B", "1.2b": billions, or bytes on a memory question
+        number, _ = _number(text[:-1].strip())
+        return ParsedAnswer(text=original, value=number * BILLION, approx=approx,
+                            bytes_value=number)
     shape = _maybe_shape(text)
     if shape is not None:
         return ParsedAnswer(text=original, value=Fraction(_product(shape)), shape=shape,
@@ -152,8 +176,8 @@ def _strip_unit(text: str) -> tuple[str, str | None, bool]:
                 unit = unit or kind
                 break
     match = re.search(r"(\d|\s)([kmgt]?)(i?b)$", text)
-    if match and unit is None and (match.group(2) or match.group(1).isspace()):
-        # "2.69MB", "10 KiB" or "4096 b": a byte count; a bare "1.2b" stays "billion"
+    if match and unit is None and (match.group(2) or match.group(3) == "ib"):
+        # "2.69MB", "10 KiB": a byte count (a bare "B" is read by the caller: billions or bytes)
         scale = BYTE_SCALES[match.group(2)]
         if match.group(3) == "ib":
             scale = {1: 1, 10**3: 2**10, 10**6: 2**20, 10**9: 2**30, 10**12: 2**40}[scale]
@@ -232,10 +256,11 @@ def _number(text: str) -> tuple[Fraction, bool]:
     compact = text.replace(" ", "") if re.search(r"\d \d{3}", text) else text
     times_ten = TIMES_TEN.match(compact.replace(" ", ""))
     if times_ten:
-        mantissa, _ = _number(times_ten.group("mant"))
+        mant = times_ten.group("mant")
+        mantissa = _number(mant)[0] if mant else Fraction(1)
         exponent = int(times_ten.group("exp"))
-        if abs(exponent) > 30:
-            raise _Unreadable("指数过大")
+        if abs(exponent) > MAX_EXPONENT:
+            raise _NotFinite(text)
         return mantissa * Fraction(10) ** exponent, False
     compact, scale = _strip_scale(compact.strip())
     match = NUMBER.match(compact)
@@ -245,8 +270,8 @@ def _number(text: str) -> tuple[Fraction, bool]:
     fraction = match.group("frac") or ""
     value = Fraction(int(digits + fraction), 10 ** len(fraction))
     exponent = int(match.group("exp") or 0)
-    if abs(exponent) > 30:
-        raise _Unreadable("指数过大")
+    if abs(exponent) > MAX_EXPONENT:
+        raise _NotFinite(text)
     value *= Fraction(10) ** exponent * scale
     if match.group("sign") == "-":
         value = -value

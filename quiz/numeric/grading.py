@@ -7,10 +7,13 @@ from enum import Enum
 from fractions import Fraction
 from typing import Any
 
+from quiz.measure.measurement import read
 from quiz.numeric.answer import ParsedAnswer, parse_answer
 from quiz.numeric.core import Instance, Solution, solve
+from quiz.numeric.expr import Node, parse_expr
 from quiz.numeric.families import FAMILIES
 from quiz.numeric.feedback import format_value, worked_solution
+from quiz.numeric.units import Reading, asked_dimension, bytes_per_element, read_in
 
 # fsrs Rating values (fsrs.Rating.Again/Good/Easy); kept as ints so that grading does not
 # import fsrs.
@@ -51,17 +54,37 @@ def json_value(value: Any) -> Any:
     return value
 
 
-# Notes for a right number whose stated unit is the other convention.
-MISLABELLED = {
-    "flops": "数值对；但按 FLOPs = 2×MACs 的约定，这个数是乘加次数 MACs",
-    "macs": "数值对；但按 FLOPs = 2×MACs 的约定，这个数是 FLOPs，不是 MACs",
-    "bytes": "数值对；不过这是元素个数，不是字节数（float32 每元素 4 字节）",
-}
-
-
 @dataclass(frozen=True)
 class Match:
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What grading needs to know about the question besides the expected value."""
+
+    asked: str | None                       # the asked dimension (quiz.numeric.units)
+    dtype_bytes: int | None                 # bytes per element, when the prompt states a dtype
+    tolerance: Fraction
+    full_shape: tuple[int, ...] | None      # N×C×H×W of the net whose shape is asked
+
+
+def context(instance: Instance, solution: Solution | None = None) -> Context:
+    ask = parse_expr(instance.ask)
+    return Context(asked_dimension(instance.unit, ask), bytes_per_element(instance.prompt),
+                   instance.tolerance, _full_shape(ask, solution))
+
+
+def _full_shape(ask: Node, solution: Solution | None) -> tuple[int, ...] | None:
+    """For `output_hw(net)` and the like: the whole output shape of that net, so that every
+    dimension an answer gives can be checked (16x16x3 is right only if there are 3 channels)."""
+    if solution is None or ask.op != "call" or not ask.args[1] or ask.args[1][0].op != "name":
+        return None
+    run = solution.runs.get(ask.args[1][0].args[0])
+    if run is None or len(run.output_shape) != 4:
+        return None
+    value = read(run, "batch_output_shape", solution.batch)
+    return value if isinstance(value, tuple) else None
 
 
 def grade(
@@ -73,19 +96,25 @@ def grade(
         return Verdict(Status.UNPARSEABLE, parsed.error or "", None, "", 0, answer=parsed)
     solution = solution if solution is not None else solve(instance, eager=False)
     worked = worked_solution(instance, solution)
-    right = compare(solution.expected, parsed, instance)
+    where = context(instance, solution)
+    wrong_unit = _unit_problem(parsed, where)
+    if wrong_unit:
+        message = f"不对。{wrong_unit}。\n\n正确答案：{format_value(solution.expected, instance)}"
+        return Verdict(Status.WRONG, message, "单位不对", worked, AGAIN, solution.expected,
+                       "wrong-unit", parsed)
+    right = compare(solution.expected, parsed, where)
     if right is not None:
         return Verdict(Status.RIGHT, _right_message(right), None, worked,
                        _rating(instance, elapsed_s), solution.expected, answer=parsed)
     for alternative in solution.alternatives:
-        if compare(alternative.value, parsed, instance) is not None:
+        if compare(alternative.value, parsed, where) is not None:
             recipe = alternative.recipe
             message = (f"不对。看起来你{recipe.name}。{recipe.why}\n\n"
                        f"正确答案：{format_value(solution.expected, instance)}")
             return Verdict(Status.WRONG, message, recipe.name, worked, AGAIN, solution.expected,
                            recipe.id, parsed)
-    return Verdict(Status.WRONG, _wrong_message(solution.expected, parsed, instance), None,
-                   worked, AGAIN, solution.expected, answer=parsed)
+    return Verdict(Status.WRONG, _wrong_message(solution.expected, parsed, where, instance),
+                   None, worked, AGAIN, solution.expected, answer=parsed)
 
 
 def give_up(instance: Instance, solution: Solution | None = None) -> Verdict:
@@ -96,12 +125,23 @@ def give_up(instance: Instance, solution: Solution | None = None) -> Verdict:
                    solution.expected)
 
 
+def _unit_problem(parsed: ParsedAnswer, where: Context) -> str:
+    if parsed.value is None or parsed.shape is not None:
+        return ""
+    value, _ = _number_in(parsed, where)
+    return value.wrong_unit
+
+
 def _right_message(match: Match) -> str:
     return "正确！" + (f"（{match.note}）" if match.note else "")
 
 
-def _wrong_message(expected: Any, parsed: ParsedAnswer, instance: Instance) -> str:
+def _wrong_message(expected: Any, parsed: ParsedAnswer, where: Context,
+                   instance: Instance) -> str:
     message = f"不对。正确答案：{format_value(expected, instance)}"
+    reading, _ = _number_in(parsed, where)
+    if reading.note and reading.value is not None:
+        message += f"（{reading.note}：{format_value(_whole(reading.value))}）"
     if parsed.exact and parsed.value is not None and not isinstance(expected, tuple):
         error = _relative_error(parsed.value, Fraction(expected))
         if error is not None and error <= instance.tolerance and Fraction(expected) != 0:
@@ -110,38 +150,49 @@ def _wrong_message(expected: Any, parsed: ParsedAnswer, instance: Instance) -> s
     return message
 
 
+def _whole(value: Fraction) -> Any:
+    return int(value) if value.denominator == 1 else value
+
+
 def _rating(instance: Instance, elapsed_s: float | None) -> int:
     family = FAMILIES.get(instance.family)
     quick = family.quick_seconds if family is not None else DEFAULT_QUICK_SECONDS
     return EASY if elapsed_s is not None and elapsed_s <= quick else GOOD
 
 
-def compare(expected: Any, parsed: ParsedAnswer, instance: Instance) -> Match | None:
-    """Whether `parsed` states `expected` (in some accepted convention); None if it does not."""
+def compare(expected: Any, parsed: ParsedAnswer, where: Context) -> Match | None:
+    """Whether `parsed` states `expected` in the asked unit; None if it does not."""
     if expected is None:
         return None
     if isinstance(expected, tuple):
-        return _compare_shape(expected, parsed)
-    value, note = _converted(parsed, instance)
-    if value is None:
+        return _compare_shape(expected, parsed, where.full_shape)
+    reading, exact = _number_in(parsed, where)
+    if reading.value is None:
         return None
-    target = Fraction(expected)
-    match = _close(value, target, parsed, instance.tolerance, note)
-    if match is None and note and parsed.value is not None:
-        # the number is right but labelled in the other convention (004#12 calls multiply-adds
-        # "FLOPs"): accept it, and say which convention the question uses
-        match = _close(parsed.value, target, parsed, instance.tolerance,
-                       MISLABELLED.get(parsed.unit or "", ""))
-    return match
+    return _close(reading.value, Fraction(expected), exact, parsed, where.tolerance,
+                  reading.note)
 
 
-def _close(value: Fraction, target: Fraction, parsed: ParsedAnswer, tolerance: Fraction,
-           note: str) -> Match | None:
+def _number_in(parsed: ParsedAnswer, where: Context) -> tuple[Reading, bool]:
+    """The answer's number in the asked dimension, and whether it was written out in full."""
+    value, unit, exact = parsed.value, parsed.unit, parsed.exact
+    if value is None and parsed.shape is not None and len(parsed.shape) == 1:
+        value = Fraction(parsed.shape[0])
+    if parsed.bytes_value is not None and where.asked in {"bytes", "elements"}:
+        # a memory question: "1867776B" is bytes, not billions
+        value, unit, exact = parsed.bytes_value, "bytes", not parsed.approx
+    if value is None:
+        return Reading(None), False
+    return read_in(value, unit, where.asked, where.dtype_bytes), exact
+
+
+def _close(value: Fraction, target: Fraction, exact: bool, parsed: ParsedAnswer,
+           tolerance: Fraction, note: str) -> Match | None:
     if value == target:
         return Match(note)
-    if parsed.exact and target.denominator == 1:
+    if exact and target.denominator == 1:
         return None  # a count written out in full is graded exactly
-    if parsed.exact and _is_small_fraction(parsed):
+    if exact and _is_small_fraction(parsed):
         return None  # "1/9" is an exact ratio: it must be the exact ratio
     error = _relative_error(value, target)
     if error is not None and error <= tolerance:
@@ -159,24 +210,8 @@ def _relative_error(value: Fraction, target: Fraction) -> Fraction | None:
     return abs(value - target) / abs(target)
 
 
-def _converted(parsed: ParsedAnswer, instance: Instance) -> tuple[Fraction | None, str]:
-    """The answer's value in the asked unit: a stated FLOPs/MACs/bytes unit is converted."""
-    value = parsed.value
-    if value is None and parsed.shape is not None and len(parsed.shape) == 1:
-        value = Fraction(parsed.shape[0])
-    if value is None:
-        return None, ""
-    unit = instance.unit.lower()
-    if parsed.unit == "flops" and "mac" in unit:
-        return value / 2, "你给的是 FLOPs，已按 1 MAC = 2 FLOPs 换算成 MACs"
-    if parsed.unit == "macs" and "flop" in unit:
-        return value * 2, "你给的是 MACs，已按 1 MAC = 2 FLOPs 换算成 FLOPs"
-    if parsed.unit == "bytes" and "元素" in unit:
-        return value / 4, "你给的是字节数，已按 float32 每元素 4 字节换算"
-    return value, ""
-
-
-def _compare_shape(expected: tuple[int, ...], parsed: ParsedAnswer) -> Match | None:
+def _compare_shape(expected: tuple[int, ...], parsed: ParsedAnswer,
+                   full: tuple[int, ...] | None) -> Match | None:
     given = parsed.shape
     if given is None:
         # a single number for a square output: "56" for 56×56
@@ -186,26 +221,40 @@ def _compare_shape(expected: tuple[int, ...], parsed: ParsedAnswer) -> Match | N
         return None
     if given == expected:
         return Match()
-    return _shape_convention(expected, given)
+    return _shape_layout(expected, given, full)
 
 
-def _shape_convention(expected: tuple[int, ...], given: tuple[int, ...]) -> Match | None:
-    """Accept the same shape written without the batch dimension and/or channels-last."""
-    if len(expected) == 2:
-        if len(given) == 3 and (given[:2] == expected or given[1:] == expected):
-            return Match("题目只问高×宽，通道数不计")
-        if len(given) == 4 and (given[2:] == expected or given[1:3] == expected):
-            return Match("题目只问高×宽，batch 与通道数不计")
-        return None
-    if len(expected) == 4:
-        batch, channels, height, width = expected
-        forms = {
+def _layouts(shape: tuple[int, ...]) -> dict[tuple[int, ...], str]:
+    """The ways of writing an N×C×H×W (or C×H×W) shape that state every dimension right."""
+    if len(shape) == 4:
+        batch, channels, height, width = shape
+        return {
+            (batch, channels, height, width): "",
             (channels, height, width): "省略了 batch 维",
             (batch, height, width, channels): "NHWC 顺序",
             (height, width, channels): "省略了 batch 维，HWC 顺序",
         }
-        return Match(forms[given]) if given in forms else None
-    if len(expected) == 3:
-        channels, height, width = expected
-        return Match("HWC 顺序") if given == (height, width, channels) else None
-    return None
+    if len(shape) == 3:
+        channels, height, width = shape
+        return {(channels, height, width): "", (height, width, channels): "HWC 顺序"}
+    return {shape: ""}
+
+
+def _shape_layout(expected: tuple[int, ...], given: tuple[int, ...],
+                  full: tuple[int, ...] | None) -> Match | None:
+    """Accept the asked shape written in another layout or with more of the output's dimensions,
+    as long as every dimension given is the engine's (`full` is the whole output shape)."""
+    forms = _layouts(expected)
+    if full is not None and _projects(full, expected):
+        forms = {**_layouts(full), **forms}
+    if given not in forms:
+        return None
+    note = forms[given]
+    if len(given) > len(expected):
+        note = ("题目只问高×宽；多写的维度也都对" if len(expected) == 2 else note) or note
+    return Match(note)
+
+
+def _projects(full: tuple[int, ...], expected: tuple[int, ...]) -> bool:
+    """Whether `expected` is the trailing part of the full N×C×H×W shape (H×W, C×H×W, …)."""
+    return len(expected) <= len(full) and full[len(full) - len(expected):] == expected

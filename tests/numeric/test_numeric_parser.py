@@ -88,7 +88,7 @@ def test_approximate_markers(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "", "   ", "abc", "1,2", "(1, x, 3)", "112x", "0x5", "1/0", "((1,2)", "FLOPs", "1e999",
+    "", "   ", "abc", "1,2", "(1, x, 3)", "112x", "0x5", "1/0", "((1,2)", "FLOPs",
     "12.3.4", "约", "(,)", "-",
 ])
 def test_unparseable_gets_a_message(text: str) -> None:
