@@ -17,13 +17,14 @@ FULL = "█"
 
 
 def _fill(value: float, low: float, high: float, height: int) -> int:
-    """How many eighths of the column's `height` rows `value` fills (a non-zero value shows at
-    least one eighth, so a day with one review is never drawn as a day with none)."""
+    """How many eighths of the column's `height` rows `value` fills. Any positive value shows at
+    least one eighth, so a day with one review is never drawn as a day with none, and a week at
+    or under the axis floor is not drawn as a week without data."""
     if high <= low:
         return 0
     share = (min(max(value, low), high) - low) / (high - low)
     eighths = round(share * height * 8)
-    return max(eighths, 1) if value > low else 0
+    return max(eighths, 1) if value > 0 else 0
 
 
 def column_chart(
