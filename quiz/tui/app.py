@@ -7,10 +7,8 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from textual import on
 from textual.app import App
 from textual.binding import Binding
-from textual.worker import Worker, WorkerState
 
 from quiz.store.db import Database, open_database
 from quiz.store.settings import load_settings
@@ -24,8 +22,8 @@ class QuizApp(App[int]):
     TITLE = "quiz"
     SUB_TITLE = "CNN 面试题"
     BINDINGS = [
-        Binding("q", "quit", "退出 Quit", show=False),
-        Binding("question_mark,f1", "help", "帮助 Help"),
+        Binding("q", "quit", "退出"),
+        Binding("question_mark,f1", "help", "帮助"),
     ]
 
     def __init__(self, context: StudyContext, sync_report: SyncReport | None = None) -> None:
@@ -46,17 +44,6 @@ class QuizApp(App[int]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
-
-    @on(Worker.StateChanged)
-    def report_failed_worker(self, event: Worker.StateChanged) -> None:
-        """One failure policy for every background job: say what failed and keep running."""
-        if event.state is not WorkerState.ERROR:
-            return
-        error = event.worker.error
-        reason = str(error).strip().splitlines()[0] if error and str(error).strip() else (
-            error.__class__.__name__ if error else "unknown error")
-        self.notify(f"{event.worker.name or 'background job'}: {reason[:200]}",
-                    title="出错了 something failed", severity="error", timeout=8)
 
 
 def make_app(

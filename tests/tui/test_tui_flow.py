@@ -1,3 +1,6 @@
+"""Home and study flows through Textual's pilot: decks, reveal and rate, undo, bury, suspend,
+flag, leech notice, custom study, the end-of-session summary and a failing background job."""
+
 from __future__ import annotations
 
 import io
@@ -5,22 +8,25 @@ from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
-from textual.widgets import DataTable, Input, Markdown
+from textual.widgets import DataTable
 
+from quiz.paths import bundled_bank_dir
+from quiz.store.actions import apply_review
+from quiz.store.queue import Mode
 from quiz.store.scheduling import Grade
-from quiz.store.service import history
+from quiz.store.service import get_item, history
 from quiz.tui.app import QuizApp, make_app
-from quiz.tui.screens.browse import BrowseScreen
+from quiz.tui.screens.custom_study import CustomStudyScreen
 from quiz.tui.screens.home import HomeScreen
 from quiz.tui.screens.study import StudyScreen
-from quiz.tui.widgets.counts_panel import CountsPanel
+from quiz.tui.widgets.card_view import CardView
 from quiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import FIXED_NOW
 
 
-def _app(db_url: str, bank_dir: Path) -> QuizApp:
+def _app(db_url: str, bank_dir: Path, **options: object) -> QuizApp:
     return make_app(db_url=db_url, bank_dir=bank_dir, sync_bank_on_start=True,
-                    clock=lambda: FIXED_NOW, fuzz=False)
+                    clock=lambda: FIXED_NOW, fuzz=False, **options)  # type: ignore[arg-type]
 
 
 def _text(widget) -> str:
@@ -30,86 +36,269 @@ def _text(widget) -> str:
     return console.export_text()
 
 
-async def test_home_shows_counts(db_url: str, bank_dir: Path) -> None:
+async def _settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def _study(pilot, *keys: str) -> StudyScreen:
+    await _settle(pilot)
+    await pilot.press(*keys)
+    await _settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, StudyScreen)
+    return screen
+
+
+async def test_home_lists_decks_with_counts(db_url: str, bank_dir: Path) -> None:
     app = _app(db_url, bank_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _settle(pilot)
         assert isinstance(app.screen, HomeScreen)
-        panel = _text(app.screen.query_one(CountsPanel))
-        assert "到期 due" in panel
+        table = app.screen.query_one(DataTable)
+        decks = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert decks == ["全部 all", "卷积变种", "感受野", "池化"]
+        assert "3 今日新卡" in _text(app.screen.query_one("#home-summary"))
 
 
-async def test_study_reveal_rate_writes_review(db_url: str, bank_dir: Path) -> None:
+async def test_enter_on_a_deck_studies_only_that_deck(db_url: str, bank_dir: Path) -> None:
     app = _app(db_url, bank_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("s")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, StudyScreen)
-        assert screen.item is not None and screen.item.id == "conv-1x1"  # bank order
+        screen = await _study(pilot, "down", "down", "enter")  # 感受野
+        assert screen.scope.decks == frozenset({"感受野"})
+        assert screen.item is not None and screen.item.id == "rf-basics"
+        await pilot.press("space", "4")
+        await _settle(pilot)
+        assert screen.item is None and screen.finished  # nothing else in that deck
+
+
+async def test_marked_decks_are_studied_together(db_url: str, bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        # Marking moves the cursor on, so two presses mark 卷积变种 and 感受野.
+        await pilot.press("down", "space", "space")
+        screen = await _study(pilot, "s")
+        assert screen.scope.decks == frozenset({"卷积变种", "感受野"})
+        shown = []
+        while screen.item is not None:
+            shown.append(screen.item.id)
+            await pilot.press("space", "4")
+            await _settle(pilot)
+        assert sorted(shown) == ["conv-1x1", "rf-basics"]
+
+
+async def test_reveal_then_rate_writes_a_review(db_url: str, bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _study(pilot, "s")
+        first = screen.item
+        assert first is not None
         rating = screen.query_one(RatingBar)
         assert not rating.display and not screen.revealed
         await pilot.press("3")  # rating before reveal does nothing
-        await app.workers.wait_for_complete()
+        await _settle(pilot)
         assert history(app.context.db) == []
         await pilot.press("space")
         await pilot.pause()
         assert screen.revealed and rating.display
-        answer = screen.query_one("#answer", Markdown)
-        assert answer.display
         bar = _text(rating)
         assert "Again 1m" in bar and "Good 10m" in bar  # FSRS learning steps of a new card
         await pilot.press("3")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _settle(pilot)
         entries = history(app.context.db)
-        assert [(e.question_id, e.rating) for e in entries] == [("conv-1x1", int(Grade.GOOD))]
+        assert [(e.question_id, e.rating) for e in entries] == [(first.id, int(Grade.GOOD))]
         assert entries[0].due_after == FIXED_NOW + timedelta(minutes=10)
-        assert screen.item is not None and screen.item.id == "rf-basics"  # moved on
-        assert not screen.revealed
+        assert screen.item is not None and screen.item.id != first.id and not screen.revealed
+        assert "1/" in _text(screen.query_one("#queue-line"))
 
 
-async def test_study_session_ends_when_nothing_is_left(db_url: str, bank_dir: Path) -> None:
+async def test_undo_three_ratings_restores_cards_and_queue(db_url: str, bank_dir: Path) -> None:
     app = _app(db_url, bank_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("s")
-        for _ in range(3):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            await pilot.press("space", "4")  # Easy: out of today's queue
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        screen = await _study(pilot, "s")
+        db = app.context.db
+        before = {}
+        order = []
+        for grade in ("3", "1", "4"):
+            assert screen.item is not None
+            order.append(screen.item.id)
+            before.setdefault(screen.item.id, get_item(db, screen.item.id).card)  # type: ignore[union-attr]
+            await pilot.press("space", grade)
+            await _settle(pilot)
+        for expected in reversed(order):
+            await pilot.press("u")
+            await _settle(pilot)
+            assert screen.item is not None and screen.item.id == expected  # the queue steps back
+        for question_id, card in before.items():
+            assert get_item(db, question_id).card == card  # type: ignore[union-attr]
+        assert history(db) == [] and len(history(db, include_undo=True)) == 6
+        await pilot.press("ctrl+z")  # nothing left to undo: a notice, no crash
+        await _settle(pilot)
+        assert isinstance(app.screen, StudyScreen)
+
+
+async def test_bury_suspend_and_flag_from_study(db_url: str, bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _study(pilot, "s")
+        db = app.context.db
+        first = screen.item.id  # type: ignore[union-attr]
+        await pilot.press("f")
+        await _settle(pilot)
+        assert get_item(db, first).flags.flagged  # type: ignore[union-attr]
+        await pilot.press("minus")
+        await _settle(pilot)
+        second = screen.item.id  # type: ignore[union-attr]
+        assert second != first and get_item(db, first, FIXED_NOW).flags.buried  # type: ignore[union-attr]
+        await pilot.press("exclamation_mark")
+        await _settle(pilot)
+        assert get_item(db, second).flags.suspended  # type: ignore[union-attr]
+        assert screen.item is not None and screen.item.id not in (first, second)
+
+
+async def test_leech_is_announced_and_suspended_by_setting(db_url: str, bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir)
+    db = app.context.db
+    from quiz.store.settings import save_settings
+
+    settings = save_settings(db, {"leech_threshold": "1", "leech_action": "suspend"})
+    app.context.apply_settings(settings)
+    apply_review(db, app.context.scheduler, "conv-1x1", Grade.EASY, FIXED_NOW - timedelta(days=30))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _study(pilot, "s")
+        assert screen.item is not None and screen.item.id == "conv-1x1"  # due review first
+        await pilot.press("space", "1")
+        await _settle(pilot)
+        item = get_item(db, "conv-1x1")
+        assert item is not None and item.flags.leech and item.flags.suspended
+        assert any("leech" in n.message for n in app._notifications)
+
+
+async def test_finished_session_shows_a_summary_and_custom_study(db_url: str,
+                                                                 bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir, new_per_day=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _study(pilot, "s")
+        await pilot.press("space", "1")
+        await _settle(pilot)
+        while screen.item is not None:  # the learning card comes back within 20 minutes
+            await pilot.press("space", "4")
+            await _settle(pilot)
+        summary = _text(screen.query_one("#study-hint"))
+        assert "Session finished" in summary and "正确率 accuracy 50%" in summary
+        assert "还有 2 张" in summary and "下一张到期" in summary
+        await pilot.press("c")
+        await _settle(pilot)
+        assert isinstance(app.screen, CustomStudyScreen)
+        await pilot.press("1")  # N more new cards: the input opens with 10
+        await pilot.press("backspace", "backspace", "1", "enter")
+        await _settle(pilot)
+        assert app.screen is screen and screen.item is not None and screen.item.card.is_new
+
+
+async def test_custom_study_cram_leaves_the_schedule_alone(db_url: str, bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("c")
+        await _settle(pilot)
+        await pilot.press("4")
+        await _settle(pilot)
         screen = app.screen
-        assert isinstance(screen, StudyScreen) and screen.item is None
-        assert "学完" in _text(screen.query_one("#study-hint"))
-        await pilot.press("escape")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert isinstance(app.screen, HomeScreen)
-        assert len(history(app.context.db)) == 3
+        assert isinstance(screen, StudyScreen) and screen.scope.mode is Mode.CRAM
+        seen = []
+        while screen.item is not None:
+            seen.append(screen.item.id)
+            await pilot.press("space", "1")
+            await _settle(pilot)
+        assert len(seen) == 3
+        assert all(get_item(app.context.db, q).card.is_new for q in seen)  # type: ignore[union-attr]
+        assert [e.kind for e in history(app.context.db)] == ["cram"] * 3
 
 
-async def test_search_filters_and_opens_a_question(db_url: str, bank_dir: Path) -> None:
+async def test_a_failing_save_is_reported_and_can_be_retried(db_url: str, bank_dir: Path,
+                                                             monkeypatch) -> None:
+    app = _app(db_url, bank_dir)
+    calls = []
+    import quiz.tui.screens.study as study
+
+    real = study.apply_review
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(study, "apply_review", flaky)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _study(pilot, "s")
+        first = screen.item.id  # type: ignore[union-attr]
+        await pilot.press("space", "3")
+        await _settle(pilot)
+        assert screen.save_failed and screen.item.id == first  # type: ignore[union-attr]
+        assert "未保存" in _text(screen.query_one("#study-hint"))
+        assert history(app.context.db) == []
+        await pilot.press("r")
+        await _settle(pilot)
+        assert [e.question_id for e in history(app.context.db)] == [first]
+        assert isinstance(app.screen, StudyScreen)
+
+
+async def test_an_unexpected_worker_error_keeps_the_app_running(db_url: str, bank_dir: Path,
+                                                                monkeypatch) -> None:
+    import quiz.tui.screens.home as home
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk vanished")
+
+    monkeypatch.setattr(home, "deck_counts", broken)
     app = _app(db_url, bank_dir)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("slash")
-        await app.workers.wait_for_complete()
+        await _settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert any("disk vanished" in n.message for n in app._notifications)
+        await pilot.press("s")
+        await _settle(pilot)
+        assert isinstance(app.screen, StudyScreen)
+
+
+async def test_numeric_cards_come_within_the_first_ten(db_url: str) -> None:
+    app = _app(db_url, bundled_bank_dir())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _study(pilot, "s")
+        kinds = []
+        for _ in range(10):
+            assert screen.item is not None
+            kinds.append(screen.item.kind)
+            if screen.item.kind == "numeric":
+                break
+            await pilot.press("space", "4")
+            await _settle(pilot)
+        assert "numeric" in kinds
+
+
+async def test_errata_are_folded_until_e(db_url: str, bank_dir: Path) -> None:
+    answer = "**核心**：答案。\n\n> 勘误 000#2.2：原文说错了。\n"
+    text = (bank_dir / "conv.md").read_text(encoding="utf-8")
+    old = "**核心**：跨通道线性组合，可升降维，$C_{in} \\cdot C_{out}$ 个参数。"
+    text = text.replace(old, answer)
+    (bank_dir / "conv.md").write_text(text, encoding="utf-8")
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _study(pilot, "s")
+        while screen.item is not None and screen.item.id != "conv-1x1":
+            await pilot.press("space", "4")
+            await _settle(pilot)
+        await pilot.press("space")
         await pilot.pause()
-        assert isinstance(app.screen, BrowseScreen)
-        assert app.screen.query_one(Input).has_focus
-        await pilot.press(*"感受野怎么")
-        await app.workers.wait_for_complete()
+        card = screen.query_one(CardView)
+        assert not card.errata_expanded
+        await pilot.press("e")
         await pilot.pause()
-        table = app.screen.query_one(DataTable)
-        assert table.row_count == 1
-        await pilot.press("enter")  # to the results
-        await pilot.press("enter")  # open the row
-        await pilot.pause()
-        body = app.screen.query_one("#detail-body", Markdown)
-        assert "感受野怎么算" in body.source
+        assert card.errata_expanded
 
 
 async def test_q_quits(db_url: str, bank_dir: Path) -> None:
@@ -118,23 +307,3 @@ async def test_q_quits(db_url: str, bank_dir: Path) -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
-
-
-async def test_stats_count_reviews_and_recall(db_url: str, bank_dir: Path) -> None:
-    app = _app(db_url, bank_dir)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("s")
-        for grade in ("1", "3"):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            await pilot.press("space", grade)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await pilot.press("escape")
-        await pilot.pause()
-        await pilot.press("t")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        shown = _text(app.screen.query_one("#stats-body"))
-        assert "复习总数 reviews 2" in shown and "记住率 recall 50%" in shown
-        assert "卷积变种" in shown and "感受野" in shown

@@ -89,8 +89,40 @@ async def test_wrong_answer_suggests_again(db_url: str, numeric_bank: Path) -> N
         await pilot.pause()
         assert screen.verdict is not None and screen.verdict.status is Status.WRONG
         assert screen.verdict.suggested_rating == 1
+        await pilot.press("3")  # Good after a wrong answer: the first press asks again
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert history(app.context.db) == []
         await pilot.press("3")  # the learner overrides the suggestion
         await app.workers.wait_for_complete()
         await pilot.pause()
         (entry,) = history(app.context.db)
         assert entry.rating == 3 and entry.verdict == "wrong" and entry.answer_text == wrong
+
+
+async def test_empty_enter_gives_up_and_shows_the_solution(db_url: str,
+                                                           numeric_bank: Path) -> None:
+    app = _app(db_url, numeric_bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _start(pilot)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.revealed and screen.gave_up
+        assert screen.verdict is not None and screen.verdict.suggested_rating == 1
+        assert screen.verdict.worked
+        await pilot.press("enter")  # accept Again
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        (entry,) = history(app.context.db)
+        assert entry.rating == 1 and entry.verdict == "gave_up"
+
+
+async def test_question_mark_gives_up_too(db_url: str, numeric_bank: Path) -> None:
+    app = _app(db_url, numeric_bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _start(pilot)
+        await pilot.press("question_mark", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.revealed and screen.gave_up

@@ -13,11 +13,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from quiz.store.queue import Mode, StudyScope, add_extra_new
 from quiz.tui.context import StudyContext
+from quiz.tui.screens.base import QuizModalScreen
 
 CHOICES = (
     ("1", "今天多学 N 张新卡 study N more new cards today", "new"),
@@ -28,7 +28,8 @@ CHOICES = (
 DEFAULT_N = {"new": "10", "ahead": "3"}
 
 
-class CustomStudyScreen(ModalScreen[StudyScope | None]):
+class CustomStudyScreen(QuizModalScreen[StudyScope | None]):
+    AUTO_FOCUS = None  # keys 1–4 choose; the input takes focus only when N is wanted
     DEFAULT_CSS = """
     CustomStudyScreen {
         align: center middle;
@@ -69,12 +70,15 @@ class CustomStudyScreen(ModalScreen[StudyScope | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(id="custom-choices")
-            yield Input(value=DEFAULT_N["new"], id="custom-n", restrict=r"[0-9]*",
-                        placeholder="N")
+            answer = Input(value=DEFAULT_N["new"], id="custom-n", restrict=r"[0-9]*",
+                           placeholder="N")
+            # Hidden and disabled (so it cannot take the digits 1–4) until a choice needs N.
+            answer.display = False
+            answer.disabled = True
+            yield answer
             yield Static(id="custom-error")
 
     def on_mount(self) -> None:
-        self.query_one(Input).display = False
         self._show()
 
     def _show(self) -> None:
@@ -99,6 +103,7 @@ class CustomStudyScreen(ModalScreen[StudyScope | None]):
             answer = self.query_one(Input)
             answer.value = DEFAULT_N[name]
             answer.display = True
+            answer.disabled = False
             answer.focus()
             self._show()
         else:
@@ -115,6 +120,7 @@ class CustomStudyScreen(ModalScreen[StudyScope | None]):
         answer = self.query_one(Input)
         if answer.display:
             answer.display = False
+            answer.disabled = True
             self._show()
             return
         self.dismiss(None)

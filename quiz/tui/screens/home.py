@@ -11,7 +11,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from quiz.render.safe import safe_text
@@ -19,11 +18,12 @@ from quiz.store.queue import StudyScope, deck_counts
 from quiz.store.service import counts
 from quiz.tui.context import StudyContext
 from quiz.tui.messages import DecksLoaded
+from quiz.tui.screens.base import QuizScreen
 
 ALL_DECKS = "\x00all"  # the row key of "every deck" (no deck can be named so)
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(QuizScreen[None]):
     DEFAULT_CSS = """
     HomeScreen #home-summary {
         height: auto;
@@ -41,14 +41,14 @@ class HomeScreen(Screen[None]):
     }
     """
     BINDINGS = [
-        Binding("s,enter", "study", "学习 Study"),
-        Binding("space", "mark", "选中 Mark"),
-        Binding("n", "study_numeric", "数值题 Numeric"),
-        Binding("c", "custom_study", "自定义 Custom"),
-        Binding("b", "browse", "浏览 Browse", show=False),
-        Binding("slash", "search", "搜索 Search"),
-        Binding("t", "stats", "统计 Stats"),
-        Binding("o", "settings", "设置 Settings"),
+        Binding("s,enter", "study", "学习"),
+        Binding("space", "mark", "选中"),
+        Binding("n", "study_numeric", "数值题"),
+        Binding("c", "custom_study", "自定义"),
+        Binding("b", "browse", "浏览", show=False),
+        Binding("slash", "search", "搜索"),
+        Binding("t", "stats", "统计"),
+        Binding("o", "settings", "设置"),
     ]
 
     marked_count: reactive[int] = reactive(0)

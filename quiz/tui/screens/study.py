@@ -12,7 +12,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from quiz.numeric import Instance, Solution, Status, Verdict, give_up, grade
@@ -48,6 +47,7 @@ from quiz.tui.messages import (
     StoreFailed,
     VerdictReady,
 )
+from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.card_view import CardView
 from quiz.tui.widgets.numeric_panel import AnswerSubmitted, NumericPanel
 from quiz.tui.widgets.rating_bar import RatingBar
@@ -75,22 +75,22 @@ class SessionLog:
         return sum(g is not Grade.AGAIN for _, _, g in self.ratings) / len(self.ratings)
 
 
-class StudyScreen(Screen[None]):
+class StudyScreen(QuizScreen[None]):
     BINDINGS = [
-        Binding("space", "reveal", "显示 Show"),
+        Binding("space", "reveal", "显示答案"),
         Binding("1", "rate(1)", "Again", show=False),
         Binding("2", "rate(2)", "Hard", show=False),
         Binding("3", "rate(3)", "Good", show=False),
         Binding("4", "rate(4)", "Easy", show=False),
-        Binding("enter", "accept", "接受 Accept"),
-        Binding("u,ctrl+z", "undo", "撤销 Undo"),
-        Binding("e", "toggle_errata", "勘误 Errata"),
-        Binding("minus", "bury", "搁置 Bury", show=False),
-        Binding("exclamation_mark", "suspend", "暂停 Suspend", show=False),
-        Binding("f", "flag", "标记 Flag", show=False),
-        Binding("c", "custom_study", "自定义 Custom", show=False),
-        Binding("r", "retry_save", "重试 Retry", show=False),
-        Binding("escape", "app.pop_screen", "返回 Back"),
+        Binding("enter", "accept", "接受建议"),
+        Binding("u,ctrl+z", "undo", "撤销"),
+        Binding("e", "toggle_errata", "勘误"),
+        Binding("minus", "bury", "搁置"),
+        Binding("exclamation_mark", "suspend", "暂停"),
+        Binding("f", "flag", "标记"),
+        Binding("c", "custom_study", "自定义"),
+        Binding("r", "retry_save", "重试"),
+        Binding("escape", "app.pop_screen", "返回"),
     ]
 
     revealed: reactive[bool] = reactive(False, bindings=True)
@@ -107,7 +107,7 @@ class StudyScreen(Screen[None]):
         self.busy = True
         self.shown_at = 0.0
         self.request = 0
-        self.log = SessionLog()
+        self.session = SessionLog()
         self.left: QueueCounts | None = None
         self.instance: Instance | None = None
         self.solution: Solution | None = None
@@ -140,7 +140,7 @@ class StudyScreen(Screen[None]):
 
     def _exclude(self) -> set[str]:
         # Outside the normal schedule a card is shown once per session.
-        return self.log.seen if self.scope.mode is not Mode.NORMAL else set()
+        return self.session.seen if self.scope.mode is not Mode.NORMAL else set()
 
     def load_next(self) -> None:
         self.request += 1
@@ -222,7 +222,7 @@ class StudyScreen(Screen[None]):
 
     def _show_queue_line(self) -> None:
         left = self.left
-        done = len(self.log.ratings)
+        done = len(self.session.ratings)
         text = Text(" ")
         if left is not None:
             text.append(f"{left.new}", style="bold blue")
@@ -269,7 +269,7 @@ class StudyScreen(Screen[None]):
         if not self.finished:
             return
         self.summary = message
-        log = self.log
+        log = self.session
         minutes = (time.monotonic() - log.started) / 60
         text = Text()
         text.append("本次学习完成 🎉 Session finished\n\n", style="bold green")
@@ -285,7 +285,7 @@ class StudyScreen(Screen[None]):
             options.append(f"c  自定义学习：再学新卡（还有 {message.unseen} 张）custom study")
         elif message.forgotten_today or message.due_ahead:
             options.append("c  自定义学习 custom study (forgotten today / review ahead)")
-        if self.log.ratings:
+        if self.session.ratings:
             options.append("u  撤销上一个评分 undo the last rating")
         options.append("esc 返回 back")
         text.append("\n")
@@ -448,7 +448,7 @@ class StudyScreen(Screen[None]):
             self._hint(f"评分未保存 rating NOT saved: {message.reason} — 按 r 重试 press r "
                        "to retry", "bold red")
         self.notify(f"{message.what}: {message.reason}", title="保存失败 not saved",
-                    severity="error", timeout=8)
+                    severity="error", timeout=8, markup=False)
 
     def action_retry_save(self) -> None:
         if self.pending is None or self.item is None:
@@ -465,24 +465,25 @@ class StudyScreen(Screen[None]):
         self.pending, self.save_failed = None, False
         outcome = message.outcome
         if outcome is not None and message.item is not None:
-            self.log.ratings.append((outcome.review_id, message.item, message.grade))
-            self.log.seen.add(message.question_id)
+            self.session.ratings.append((outcome.review_id, message.item, message.grade))
+            self.session.seen.add(message.question_id)
             self.can_undo = True
             if outcome.became_leech:
                 extra = "，已暂停 suspended" if outcome.suspended else ""
                 self.notify(f"{message.question_id} 忘了 {self.context.settings.leech_threshold} "
-                            f"次，标为难记卡 leech{extra}", severity="warning", timeout=6)
+                            f"次，标为难记卡 leech{extra}", severity="warning", timeout=6,
+                            markup=False)
         self.load_next()
 
     # Undo, bury, suspend, flag ---------------------------------------------------------------
 
     def action_undo(self) -> None:
-        if not self.log.ratings:
-            self.notify("没有可撤销的评分 nothing to undo", timeout=2)
+        if not self.session.ratings:
+            self.notify("没有可撤销的评分 nothing to undo", timeout=2, markup=False)
             return
-        review_id, item, _grade = self.log.ratings.pop()
-        self.can_undo = bool(self.log.ratings)
-        self.log.seen.discard(item.id)
+        review_id, item, _grade = self.session.ratings.pop()
+        self.can_undo = bool(self.session.ratings)
+        self.session.seen.discard(item.id)
         self.request += 1  # whatever was loading is no longer wanted
         self.busy = True
         self.undo_in_background(review_id, item.id, self.request)
@@ -499,7 +500,7 @@ class StudyScreen(Screen[None]):
 
     @on(ReviewUndone)
     def announce_undo(self, message: ReviewUndone) -> None:
-        self.notify(f"已撤销 undone: {message.question_id}", timeout=2)
+        self.notify(f"已撤销 undone: {message.question_id}", timeout=2, markup=False)
 
     def action_bury(self) -> None:
         if self.item is not None and not self.finished:
@@ -531,9 +532,9 @@ class StudyScreen(Screen[None]):
     def _after_card_action(self, action: str, question_id: str) -> None:
         notes = {"bury": "已搁置到明天 buried until tomorrow", "suspend": "已暂停 suspended",
                  "flag": "已标记 flagged", "unflag": "已取消标记 unflagged"}
-        self.notify(f"{question_id}: {notes[action]}", timeout=2)
+        self.notify(f"{question_id}: {notes[action]}", timeout=2, markup=False)
         if action in ("bury", "suspend"):
-            self.log.seen.add(question_id)
+            self.session.seen.add(question_id)
             self.load_next()
         elif self.item is not None and self.item.id == question_id:
             from dataclasses import replace
@@ -561,7 +562,7 @@ class StudyScreen(Screen[None]):
             if scope is not None:
                 self.scope = scope
                 self.sub_title = scope.describe()
-                self.log.seen.clear()
+                self.session.seen.clear()
                 self.load_next()
 
         self.app.push_screen(CustomStudyScreen(self.context, self.scope.decks,

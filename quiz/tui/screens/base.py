@@ -1,0 +1,41 @@
+"""The base of every quiz screen: one failure policy for background jobs.
+
+Worker state changes are delivered to the node that started the worker and do not bubble, so
+each screen forwards failures to the app, which shows a notification and keeps running.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from textual import on
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+ResultType = TypeVar("ResultType")
+
+
+def describe_failure(worker: Worker[object]) -> str:
+    error = worker.error
+    if error is None:
+        return "unknown error"
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else error.__class__.__name__)[:200]
+
+
+class QuizScreen(Screen[ResultType]):
+    @on(Worker.StateChanged)
+    def report_failed_worker(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.notify(f"{event.worker.name or 'background job'}: "
+                        f"{describe_failure(event.worker)}",
+                        title="出错了 something failed", severity="error", timeout=8, markup=False)
+
+
+class QuizModalScreen(ModalScreen[ResultType]):
+    @on(Worker.StateChanged)
+    def report_failed_worker(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.notify(f"{event.worker.name or 'background job'}: "
+                        f"{describe_failure(event.worker)}",
+                        title="出错了 something failed", severity="error", timeout=8, markup=False)
