@@ -18,8 +18,10 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
-from pylatexenc.latexwalker import LatexWalkerError
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec
+from pylatexenc.latex2text import get_default_latex_context_db as get_default_text_context_db
+from pylatexenc.latexwalker import LatexWalker, LatexWalkerError, get_default_latex_context_db
+from pylatexenc.macrospec import LatexContextDb
 
 SUPERSCRIPTS = dict(zip(
     "0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWαβγδεϵθιφχ",
@@ -122,8 +124,14 @@ def _blackboard(node, l2tobj) -> str:
 
 
 @lru_cache(maxsize=1)
+def _parsing_context() -> LatexContextDb:
+    # pylatexenc rebuilds this database for every expression unless it is handed one (~1 ms).
+    return get_default_latex_context_db()
+
+
+@lru_cache(maxsize=1)
 def _converter() -> LatexNodes2Text:
-    context = get_default_latex_context_db().filter_context(keep_categories=None)
+    context = get_default_text_context_db().filter_context(keep_categories=None)
     specs = [MacroTextSpec(name, simplify_repl=_frac) for name in ("frac", "dfrac", "tfrac")]
     specs.append(MacroTextSpec("sqrt", simplify_repl=_sqrt))
     specs += [MacroTextSpec(name, simplify_repl=_symbol(text))
@@ -238,7 +246,8 @@ def latex_to_unicode(latex: str) -> str:
     source = latex.strip().replace("\\|", "‖").replace("\\_", "\ue012")
     source, scripts = _extract_scripts(source)
     try:
-        text = _converter().latex_to_text(source)
+        nodes = LatexWalker(source, latex_context=_parsing_context()).get_latex_nodes()[0]
+        text = _converter().nodelist_to_text(nodes)
     except (LatexWalkerError, IndexError, AttributeError):
         text = source
     text = PLACEHOLDER.sub(lambda m: scripts[int(m.group(1))], text)

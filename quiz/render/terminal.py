@@ -176,6 +176,7 @@ def _fold_cells(text: str, width: int) -> list[str]:
     return pieces
 
 
+@lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark").enable("table")
 

@@ -48,7 +48,10 @@ class BankText(Static):
         return self._document.errata_count
 
     def update(self, markdown: str = "", *, layout: bool = True) -> None:  # type: ignore[override]
-        """Show `markdown` (bank Markdown, not Textual markup)."""
+        """Show `markdown` (bank Markdown, not Textual markup). The same text again costs
+        nothing: the parsed document is kept."""
+        if markdown == self._markdown and self._document.errata_expanded == self.errata_expanded:
+            return
         self._markdown = markdown
         self._document = BankMarkdown(markdown, errata_expanded=self.errata_expanded)
         super().update(self._document, layout=layout)

@@ -42,6 +42,7 @@ class CardView(VerticalScroll):
     """
 
     errata_expanded: reactive[bool] = reactive(False, init=False)
+    _current_answer = ""
 
     def compose(self) -> ComposeResult:
         yield BankText(id="question")
@@ -57,14 +58,22 @@ class CardView(VerticalScroll):
 
     def show_question(self, item: Card) -> None:
         self.query_one("#question", BankText).update(f"## {item.title}")
-        self.query_one("#answer", BankText).update("")
         self.query_one(NumericPanel).display = item.kind == "numeric"
         self.set_revealed(False)
         self.scroll_home(animate=False)
+        # Lay out the (hidden) answer once the question is painted, so that revealing it is
+        # instant: a long answer with many formulas takes tens of milliseconds to parse.
+        self._current_answer = item.answer
+        self.call_after_refresh(self._prepare_answer, item.answer)
+
+    def _prepare_answer(self, markdown: str) -> None:
+        if markdown == self._current_answer:  # not a card that has been replaced meanwhile
+            self.query_one("#answer", BankText).update(markdown)
 
     def show_answer(self, item: Card) -> AwaitComplete:
         """Reveal the answer. Returns an awaitable for callers written against the former
         Markdown widget; the answer is laid out synchronously, so it is already complete."""
+        self._current_answer = item.answer
         self.set_revealed(True)
         self.query_one("#answer", BankText).update(item.answer)
         return AwaitComplete.nothing()
