@@ -42,7 +42,7 @@ class CardView(VerticalScroll):
     """
 
     errata_expanded: reactive[bool] = reactive(False, init=False)
-    _current_answer = ""
+    _current_answer: str = ""
 
     def compose(self) -> ComposeResult:
         yield BankText(id="question")
