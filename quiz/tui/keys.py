@@ -36,6 +36,7 @@ GROUPS: dict[str, str] = {
     SCROLL: "滚动 scrolling",
     "HomeScreen": "首页 home",
     "StudyScreen": "学习 study",
+    "CustomStudyScreen": "自定义学习 custom study",
     "BrowseScreen": "浏览与搜索 browse & search",
     "QuestionScreen": "题目详情 question",
     "StatsScreen": "统计 stats",
@@ -50,17 +51,36 @@ KEYS: list[KeyHelp] = [
     KeyHelp(SCROLL, "up,down", "上下滚动一行 scroll one line", bound=False),
     KeyHelp(SCROLL, "pageup,pagedown", "上下翻页 scroll one page", bound=False),
     KeyHelp(SCROLL, "home,end", "到开头 / 到末尾 to the top / the bottom", bound=False),
-    KeyHelp("HomeScreen", "s,enter", "学习 study"),
+    KeyHelp("HomeScreen", "s,enter", "学习（选中的主题，或全部）study the marked topics, or all"),
+    KeyHelp("HomeScreen", "space", "选中 / 取消主题 mark / unmark a topic"),
+    KeyHelp("HomeScreen", "n", "只学数值题 study numeric questions only"),
+    KeyHelp("HomeScreen", "c", "自定义学习 custom study"),
     KeyHelp("HomeScreen", "b", "浏览全部题目 browse every question"),
     KeyHelp("HomeScreen", "slash", "搜索 search"),
     KeyHelp("HomeScreen", "t", "统计 statistics"),
+    KeyHelp("HomeScreen", "o", "设置 settings"),
     KeyHelp("StudyScreen", "space", "显示答案 reveal the answer"),
     KeyHelp("StudyScreen", "1,2,3,4", "评分 Again / Hard / Good / Easy rate"),
     KeyHelp("StudyScreen", "enter", "数值题：接受建议评分 numeric: accept the suggested grade"),
+    KeyHelp("StudyScreen", "question_mark", "数值题输入框：放弃并看解答（记为 Again）numeric "
+            "input: give up, see the solution (rated Again)", bound=False),
+    KeyHelp("StudyScreen", "u,ctrl+z", "撤销上一次评分（可连续）undo the last rating (repeatable)"),
+    KeyHelp("StudyScreen", "e", "展开 / 收起来源勘误 show / fold the errata notes"),
+    KeyHelp("StudyScreen", "minus", "搁置到明天 bury until tomorrow"),
+    KeyHelp("StudyScreen", "exclamation_mark", "暂停这张卡 suspend this card"),
+    KeyHelp("StudyScreen", "f", "标记 / 取消标记 flag / unflag"),
+    KeyHelp("StudyScreen", "c", "自定义学习 custom study"),
+    KeyHelp("StudyScreen", "r", "重试保存评分 retry saving a rating that failed"),
     KeyHelp("StudyScreen", "escape", "返回首页 back home"),
+    KeyHelp("CustomStudyScreen", "1,2,3,4", "多学新卡 / 提前复习 / 今天忘记的 / 突击 more new / "
+            "review ahead / forgotten today / cram"),
+    KeyHelp("CustomStudyScreen", "up,down", "选择 choose"),
+    KeyHelp("CustomStudyScreen", "enter", "开始 start", bound=False),
+    KeyHelp("CustomStudyScreen", "escape", "取消 cancel"),
     KeyHelp("BrowseScreen", "slash", "到搜索框 to the search field"),
     KeyHelp("BrowseScreen", "n", "加载更多结果 load more results"),
     KeyHelp("BrowseScreen", "enter", "打开题目 open the question", bound=False),
+    KeyHelp("BrowseScreen", "home,end", "第一条 / 最后一条结果 first / last result", bound=False),
     KeyHelp("BrowseScreen", "escape", "清空搜索 / 返回 clear the search / back"),
     KeyHelp("QuestionScreen", "exclamation_mark", "暂停 / 恢复 suspend / unsuspend"),
     KeyHelp("QuestionScreen", "f", "标记 / 取消标记 flag / unflag"),
@@ -107,6 +127,16 @@ def own_bindings(bindings: list[BindingType]) -> list[Binding]:
     return list(Binding.make_bindings(bindings))
 
 
+def screen_bindings(screen: type[Screen[object]]) -> list[Binding]:
+    """The bindings a screen class and its quiz base classes declare (Textual's own defaults,
+    such as tab between fields, are listed by hand in `KEYS`)."""
+    declared: list[BindingType] = []
+    for cls in reversed(screen.__mro__):
+        if cls.__module__.startswith("quiz."):
+            declared.extend(cls.__dict__.get("BINDINGS", []))
+    return own_bindings(declared)
+
+
 def bound_keys(app_class: type[App[object]] | None = None) -> dict[str, list[Binding]]:
     """The bindings of the app (under APP) and of each screen class (under its class name)."""
     if app_class is None:
@@ -115,7 +145,9 @@ def bound_keys(app_class: type[App[object]] | None = None) -> dict[str, list[Bin
         app_class = QuizApp
     result = {APP: own_bindings(app_class.BINDINGS)}
     for screen in screen_classes():
-        result[screen.__name__] = own_bindings(screen.BINDINGS)
+        bindings = screen_bindings(screen)
+        if bindings:
+            result[screen.__name__] = bindings
     return result
 
 
@@ -136,3 +168,13 @@ def key_rows(
                     (display(binding.key), binding.description or binding.action))
                 listed.setdefault(screen, set()).add(binding.key)
     return [(GROUPS.get(screen, screen), entries) for screen, entries in rows.items() if entries]
+
+
+def markdown_table() -> str:
+    """The README's table of keys, grouped as the help screen groups them."""
+    lines = ["| key | where | action |", "|---|---|---|"]
+    order = list(GROUPS)
+    for entry in sorted(KEYS, key=lambda e: order.index(e.screen)):
+        keys = " ".join(f"`{display(key)}`" for key in expand(entry.keys))
+        lines.append(f"| {keys} | {GROUPS[entry.screen]} | {entry.action} |")
+    return "\n".join(lines)

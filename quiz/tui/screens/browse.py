@@ -18,13 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from quiz.render.safe import safe_text
 from quiz.store.search import FILTER_LABELS, PAGE, CardFilter, SearchResult, decks, search
 from quiz.store.service import StudyItem
 from quiz.tui.context import StudyContext
+from quiz.tui.screens.base import QuizScreen
 
 TOPIC_WIDTH = 12
 NEXT_WIDTH = 8
@@ -78,7 +78,7 @@ class ResultTable(DataTable[Text]):
     ]
 
 
-class BrowseScreen(Screen[None]):
+class BrowseScreen(QuizScreen[None]):
     DEFAULT_CSS = """
     BrowseScreen #browse-filters {
         height: 1;

@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from quiz.tui.keys import key_rows
+from quiz.tui.screens.base import QuizScreen
 
 KEY_WIDTH = 18
 
 
-def help_table(app_class: type[App[object]] | None = None) -> Table:
-    """One two-column table: a bold heading row per screen, then its keys."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(width=KEY_WIDTH, no_wrap=True)
-    table.add_column(ratio=1)
+def help_table(app_class: type[App[object]] | None = None) -> Group:
+    """Per screen, a bold heading and a two-column table of its keys."""
+    parts: list[RenderableType] = []
     for index, (group, entries) in enumerate(key_rows(app_class)):
-        if index:
-            table.add_row("", "")
-        table.add_row(Text(group, style="bold underline"), "")
+        parts.append(Text(("\n" if index else "") + group, style="bold underline"))
+        table = Table.grid(padding=(0, 2))
+        table.add_column(width=KEY_WIDTH, no_wrap=True)
+        table.add_column(ratio=1)
         for keys, action in entries:
             table.add_row(Text(keys, style="bold cyan"), Text(action))
-    return table
+        parts.append(table)
+    return Group(*parts)
 
 
-class HelpScreen(Screen[None]):
+class HelpScreen(QuizScreen[None]):
     DEFAULT_CSS = """
     HelpScreen #help-scroll {
         padding: 0 1;

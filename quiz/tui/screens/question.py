@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from quiz.render.safe import safe_text
@@ -24,6 +23,7 @@ from quiz.store.items import CardFlags
 from quiz.store.scheduling import Grade
 from quiz.store.service import ReviewEntry, StudyItem, history
 from quiz.tui.context import StudyContext
+from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.bank_text import BankText
 
 
@@ -81,7 +81,7 @@ def meta_text(item: StudyItem) -> Text:
     return text
 
 
-class QuestionScreen(Screen[None]):
+class QuestionScreen(QuizScreen[None]):
     DEFAULT_CSS = """
     QuestionScreen #detail {
         padding: 0 1;

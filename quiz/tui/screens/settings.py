@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
@@ -32,6 +31,7 @@ from quiz.store.settings import (
     save_settings,
 )
 from quiz.tui.context import StudyContext
+from quiz.tui.screens.base import QuizScreen
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 
@@ -58,7 +58,7 @@ def _enum_type(name: str) -> type[Enum] | None:
     return type(value) if isinstance(value, Enum) else None
 
 
-class SettingsScreen(Screen[None]):
+class SettingsScreen(QuizScreen[None]):
     DEFAULT_CSS = """
     SettingsScreen #settings-form {
         padding: 0 1;

@@ -13,12 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from quiz.render.safe import safe_text
 from quiz.store.stats import StudyStats, study_stats
 from quiz.tui.context import StudyContext
+from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.charts import bar, column_chart, nice_ceiling
 
 CHART_HEIGHT = 5
@@ -128,7 +128,7 @@ def decks_table(stats: StudyStats, width: int = 20) -> Table:
     return table
 
 
-class StatsScreen(Screen[None]):
+class StatsScreen(QuizScreen[None]):
     DEFAULT_CSS = """
     StatsScreen #stats-scroll {
         padding: 0 1;
