@@ -79,24 +79,39 @@ def _id_list(ids: list[str], everything: bool, shown: int = 12) -> str:
     return f"{', '.join(ids[:shown])} … and {len(ids) - shown} more (-v lists all)"
 
 
+def _sync_bundled_on_first_run(db: Database) -> None:
+    """An empty database gets the bundled bank, as the TUI's first start would give it, so
+    that `quiz due` before the first TUI start already sees the questions."""
+    from quiz.store.service import is_empty
+    from quiz.store.sync import sync_bank
+
+    if is_empty(db):
+        sync_bank(db, _load_bank(None), "bundled", _now())
+
+
 def cmd_due(args: argparse.Namespace) -> int:
-    from quiz.store.service import counts, list_items
+    from quiz.render.safe import safe_text
+    from quiz.store.queue import due_items
+    from quiz.store.service import counts
+    from quiz.store.settings import load_settings
 
     db = _open_db(args)
     try:
+        _sync_bundled_on_first_run(db)
         now = _now()
-        summary = counts(db, now)
-        due = [item for item in list_items(db)
-               if item.card.last_review is not None and item.card.due <= now]
+        settings = load_settings(db)
+        summary = counts(db, now, settings=settings)
+        due = due_items(db, now, limit=None if args.json else args.limit)
     finally:
         db.close()
     if args.json:
         print(json.dumps({"due": summary.due, "new": summary.new, "total": summary.total,
+                          "learning": summary.learning,
                           "due_ids": [item.id for item in due]}, ensure_ascii=False))
         return 0
     print(f"due {summary.due} · new {summary.new} · total {summary.total}")
-    for item in sorted(due, key=lambda item: item.card.due)[: args.limit]:
-        print(f"  {item.id:<28} {item.title}")
+    for item in due:
+        print(f"  {safe_text(item.id):<28} {safe_text(item.title)}")
     return 0
 
 
@@ -187,7 +202,20 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.choices.get(module_name.rsplit(".", 1)[-1])
         if command is not None and command.get_default("handler") is None:
             command.set_defaults(handler=module.run)
+    _accept_db_everywhere(commands)
     return parser
+
+
+def _accept_db_everywhere(commands: argparse._SubParsersAction) -> None:
+    """`quiz due --db URL` as well as `quiz --db URL due`: every subcommand takes --db, and
+    leaves the top-level value alone when it is not given (SUPPRESS)."""
+    for command in set(commands.choices.values()):
+        if not any("--db" in action.option_strings for action in command._actions):
+            command.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
+                                 help="SQLAlchemy database URL (as before the command)")
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _accept_db_everywhere(action)
 
 
 def _run_handler(args: argparse.Namespace) -> int:

@@ -360,3 +360,14 @@ def unseen_count(db: Database, now: datetime, scope: StudyScope = StudyScope()) 
     with db.sessions.begin() as session:
         return _count(session, _available(require_utc(now)), CardRow.last_review.is_(None),
                       *_in_scope(scope))
+
+
+def due_items(db: Database, now: datetime, limit: int | None = 20) -> list[StudyItem]:
+    """Studied cards that are due now (not suspended or buried), soonest first."""
+    now = require_utc(now)
+    statement = (_joined().where(_available(now), _seen(), CardRow.due <= now)
+                 .order_by(CardRow.due))
+    if limit is not None:
+        statement = statement.limit(limit)
+    with db.sessions.begin() as session:
+        return [to_item(q, c, now) for q, c in session.execute(statement).all()]

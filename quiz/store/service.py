@@ -147,3 +147,9 @@ def history(db: Database, question_id: str | None = None,
     if include_undo:
         return entries
     return [entry for entry in entries if entry.kind != "undo" and not entry.undone]
+
+
+def is_empty(db: Database) -> bool:
+    """No question has ever been imported (a first run)."""
+    with db.sessions.begin() as session:
+        return session.scalar(select(QuestionRow.id).limit(1)) is None

@@ -41,7 +41,8 @@ def test_import_then_due_then_reimport(db_url: str, bank_dir: Path) -> None:
     assert "added 0" in again.stdout and "unchanged 3" in again.stdout
     due = run_quiz("due", "--json", db_url=db_url)
     assert due.returncode == 0
-    assert json.loads(due.stdout) == {"due": 0, "new": 3, "total": 3, "due_ids": []}
+    assert json.loads(due.stdout) == {"due": 0, "new": 3, "total": 3, "learning": 0,
+                                      "due_ids": []}
 
 
 def test_bank_list_json_has_the_fields(bank_dir: Path) -> None:
@@ -126,3 +127,19 @@ def test_help_does_not_import_heavy_modules() -> None:
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_due_sees_the_bundled_bank_on_a_first_run(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'first.db'}"
+    shown = run_quiz("due", "--json", "--db", url)  # --db after the subcommand
+    assert shown.returncode == 0, shown.stderr
+    summary = json.loads(shown.stdout)
+    assert summary["total"] > 100 and summary["new"] == 20 and summary["due"] == 0
+
+
+def test_db_is_accepted_before_and_after_the_subcommand(tmp_path: Path, bank_dir: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'either.db'}"
+    after = run_quiz("import", str(bank_dir), "--db", url)
+    assert after.returncode == 0, after.stderr
+    before = run_quiz("--db", url, "import", str(bank_dir))
+    assert before.returncode == 0 and "unchanged 3" in before.stdout
