@@ -5,6 +5,10 @@
     quiz numeric grade TEMPLATE --seed S --answer TEXT [--json]   (exit 0 right, 1 wrong,
                                                                     2 unparseable)
 
+Every subcommand takes `--path DIR` (the bank; default: the bundled one). A malformed bank or
+template is reported as `quiz: error: file:line: …` with exit status 1, like every command;
+`list` still lists the good templates and reports each bad one.
+
 NumPy, the engine and the bank parser are imported inside :func:`run` so that ``quiz --help``
 stays fast.
 """
@@ -61,27 +65,40 @@ def _bank_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--path", default=None, help="bank directory (default: bundled)")
 
 
-def run(args: argparse.Namespace) -> int:
-    from quiz.bank.errors import BankError
-    from quiz.numeric import SamplingError, TemplateError
+EXIT_ERROR = 1  # a malformed bank or template, an unknown id: as in every quiz command
 
+
+def run(args: argparse.Namespace) -> int:
+    from quiz.bank import load_bank
+    from quiz.numeric import SamplingError, TemplateError, load_templates
+
+    errors: list[TemplateError] = []
+    templates = load_templates(load_bank(bank_dir(getattr(args, "path", None))), errors)
     try:
-        templates = load_bank_templates(getattr(args, "path", None))
-        handler = {"list": _list, "sample": _sample, "grade": _grade}[args.numeric_command]
+        if args.numeric_command == "list":
+            status = _list(args, templates)
+            for error in errors:
+                _report(error)
+            return EXIT_ERROR if errors else status
+        broken = [error for error in errors if error.template == args.template]
+        if broken and args.template not in templates:
+            raise broken[0]
+        handler = {"sample": _sample, "grade": _grade}[args.numeric_command]
         return handler(args, templates)
-    except (BankError, TemplateError, SamplingError, LookupError) as error:
-        print(f"quiz numeric: error: {error}", file=sys.stderr)
-        return EXIT_UNPARSEABLE
+    except (TemplateError, SamplingError, LookupError) as error:
+        _report(error)
+        return EXIT_ERROR
+
+
+def _report(error: Exception) -> None:
+    message = error.args[0] if isinstance(error, LookupError) and error.args else error
+    print(f"quiz: error: {message}", file=sys.stderr)
 
 
 def bank_dir(path: str | None) -> Path:
-    if path:
-        return Path(path)
-    try:
-        from quiz.paths import bundled_bank_dir
-    except ImportError:  # pragma: no cover - older checkouts without quiz.paths
-        return Path(__file__).resolve().parents[2] / "data" / "questions"
-    return bundled_bank_dir()
+    from quiz.paths import bundled_bank_dir
+
+    return Path(path) if path else bundled_bank_dir()
 
 
 def load_bank_templates(path: str | None) -> dict[str, Template]:

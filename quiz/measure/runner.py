@@ -81,8 +81,8 @@ def engine_run(text: str, input_shape: tuple[int, ...] | None = None,
     try:
         return run_net(parse_net(text, source="net"), input_shape,
                        rng=np.random.default_rng(seed), dtype=DTYPE)
-    except (ValueError, ZeroDivisionError) as error:
-        raise MeasureError(str(error)) from None
+    except (ValueError, ZeroDivisionError, MemoryError) as error:
+        raise MeasureError(str(error) or type(error).__name__) from None
 
 
 def _batched(shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -14,7 +14,7 @@ from quiz.measure.measurement import READERS, MeasureError, Measurement, read
 from quiz.measure.quantities import Form, form_of
 from quiz.numeric.expr import ExprError, Node, calls_in, evaluate, parse_expr
 from quiz.numeric.mistakes import Recipe, recipes_for
-from quiz.numeric.sampler import Params, sample_params
+from quiz.numeric.sampler import Params, check_template, sample_params
 from quiz.numeric.template import Template, TemplateError, parse_template, substitute
 
 if TYPE_CHECKING:
@@ -120,8 +120,8 @@ def load_templates(
 def _template_for(question: Any) -> Template:
     blocks = [b for b in question.blocks if b.info == "template"]
     if len(blocks) != 1:
-        raise TemplateError(f"{question.file}:{question.line}: numeric question "
-                            f"{question.id!r} needs exactly one ```template block")
+        raise TemplateError(f"numeric question {question.id!r} needs exactly one ```template "
+                            "block", question.line, question.file, question.id)
     return _template_from(question, blocks[0])
 
 
@@ -129,9 +129,10 @@ def _template_from(question: Any, block: Any) -> Template:
     try:
         template = parse_template(block.content, id=question.id, title=question.title,
                                   first_line=block.line + 1)
+        check_template(template)  # at import: sizes and constraints evaluate and can hold
     except TemplateError as error:
-        raise TemplateError(f"{question.file}:{error.line or block.line}: {error.message}",
-                            error.line) from None
+        raise TemplateError(error.message, error.line or block.line, question.file,
+                            question.id) from None
     return replace(template, explanation=question.answer, sources=tuple(question.sources),
                    file=question.file)
 

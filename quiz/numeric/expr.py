@@ -19,6 +19,12 @@ TOKEN = re.compile(
     r"|(?P<op>//|\*\*|==|!=|<=|>=|[-+*/%<>(),]))"
 )
 COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
+# Bounds that keep a template from freezing the program: every value stays within MAX_BITS
+# bits (numerator and denominator), an expression is at most MAX_LENGTH characters and nests
+# at most MAX_DEPTH levels. Layer sizes and counts need far less.
+MAX_BITS = 256
+MAX_LENGTH = 500
+MAX_DEPTH = 40
 KEYWORDS = {"and", "or", "not"}
 
 
@@ -33,6 +39,8 @@ class Node:
 
 
 def parse_expr(text: str) -> Node:
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"expression longer than {MAX_LENGTH} characters")
     tokens = _tokenize(text)
     parser = _Parser(tokens, text)
     node = parser.expr()
@@ -117,6 +125,18 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def _binary(op: str, left: Any, right: Any) -> Any:
+    return _bounded(_arithmetic(op, left, right))
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
+        fraction = Fraction(value)
+        if max(fraction.numerator.bit_length(), fraction.denominator.bit_length()) > MAX_BITS:
+            raise ExprError(f"value too large (more than {MAX_BITS} bits)")
+    return value
+
+
+def _arithmetic(op: str, left: Any, right: Any) -> Any:
     if op in {"/", "//", "%"} and right == 0:
         raise ExprError(f"division by zero ({op})")
     if op == "+":
@@ -134,6 +154,10 @@ def _binary(op: str, left: Any, right: Any) -> Any:
     if op == "**":
         if not isinstance(right, Fraction) or right.denominator != 1 or abs(right) > 64:
             raise ExprError("exponent must be a small integer")
+        base_bits = Fraction(left).numerator.bit_length() if isinstance(left, (int, Fraction)) \
+            else 0
+        if base_bits * abs(int(right)) > MAX_BITS + 64:
+            raise ExprError(f"value too large (more than {MAX_BITS} bits)")  # before computing
         return left ** int(right)
     raise ExprError(f"unknown operator {op!r}")
 
@@ -150,6 +174,8 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
         kind = match.lastgroup
         value = match.group(kind) if kind else ""
         if kind == "num":
+            if len(value) > 40:
+                raise ExprError(f"number {value[:20]}… is too long")
             tokens.append(("num", Fraction(value)))
         elif kind == "str":
             tokens.append(("str", value[1:-1]))
@@ -165,6 +191,7 @@ class _Parser:
         self.tokens = tokens
         self.text = text
         self.pos = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, Any] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -181,6 +208,15 @@ class _Parser:
             raise ExprError(f"expected {op!r} in {self.text!r}")
 
     def expr(self) -> Node:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExprError(f"expression nested more than {MAX_DEPTH} levels deep")
+        try:
+            return self._disjunction()
+        finally:
+            self.depth -= 1
+
+    def _disjunction(self) -> Node:
         node = self.conjunction()
         while self.take_op("or"):
             node = Node("or", (node, self.conjunction()))

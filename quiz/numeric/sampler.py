@@ -12,10 +12,11 @@ import random
 from collections.abc import Callable
 from fractions import Fraction
 
-from quiz.numeric.expr import ExprError, evaluate
+from quiz.numeric.expr import ExprError, Node, evaluate
 from quiz.numeric.template import Template, TemplateError
 
-MAX_TRIES = 2000
+MAX_TRIES = 2000          # draws per instance (constraints are cheap to evaluate)
+MAX_ENGINE_TRIES = 100    # draws the engine may reject before the template is called broken
 
 Params = dict[str, int | str]
 
@@ -34,11 +35,32 @@ def sample_params(
     if seed < 0:
         return _fixed_params(template, seed)
     rng = random.Random(seed)
+    rejected = 0
     for _ in range(MAX_TRIES):
         params = _draw(template, rng)
-        if params is not None and satisfies(template, params) and (valid is None or valid(params)):
+        if params is None or not satisfies(template, params):
+            continue
+        if valid is None or valid(params):
             return params
+        rejected += 1
+        if rejected >= MAX_ENGINE_TRIES:
+            raise SamplingError(f"template {template.id!r}: the engine rejected "
+                                f"{MAX_ENGINE_TRIES} draws that satisfy the constraints")
     raise SamplingError(f"template {template.id!r}: no valid draw in {MAX_TRIES} tries")
+
+
+def check_template(template: Template) -> None:
+    """Done at import, before any review: the derived sizes and constraints evaluate (within the
+    expression reader's bounds) and some draw satisfies them. No engine runs here."""
+    rng = random.Random(0)
+    problem = ""
+    for _ in range(MAX_TRIES):
+        params, problem = _draw_explained(template, rng)
+        if params is not None and satisfies(template, params):
+            return
+    line = template.constraint_lines[0] if template.constraint_lines else template.line
+    raise TemplateError(f"no draw in {MAX_TRIES} satisfies the constraints (where:)"
+                        + (f"; {problem}" if problem else ""), line, template.file)
 
 
 def _fixed_params(template: Template, seed: int) -> Params:
@@ -60,35 +82,45 @@ def _fixed_params(template: Template, seed: int) -> Params:
 
 
 def _draw(template: Template, rng: random.Random) -> Params | None:
+    return _draw_explained(template, rng)[0]
+
+
+def _draw_explained(template: Template, rng: random.Random) -> tuple[Params | None, str]:
     params: Params = {}
     for spec in template.params:
         if spec.derived is not None:
-            value = _derive(spec.derived, params)
+            value, problem = _derive_explained(spec.derived, params)
             if value is None:
-                return None  # a derived size that is not a whole number: draw again
+                # a derived size that is not a whole number: draw again
+                return None, f"{spec.name} = {spec.text}: {problem}"
             params[spec.name] = value
         else:
             params[spec.name] = rng.choice(spec.choices)
-    return params
+    return params, ""
 
 
-def _derive(node: object, params: Params) -> int | str | None:
+def _derive(node: Node, params: Params) -> int | str | None:
+    return _derive_explained(node, params)[0]
+
+
+def _derive_explained(node: Node, params: Params) -> tuple[int | str | None, str]:
     try:
-        value = evaluate(node, params)  # type: ignore[arg-type]
-    except ExprError:
-        return None
+        value = evaluate(node, params)
+    except ExprError as error:
+        return None, str(error)
     if isinstance(value, Fraction):
-        return int(value) if value.denominator == 1 else None
+        return (int(value), "") if value.denominator == 1 else (None, "not a whole number")
     if isinstance(value, (int, str)):
-        return value
-    return None
+        return value, ""
+    return None, f"not a size: {value!r}"
 
 
 def satisfies(template: Template, params: Params) -> bool:
-    for text, node in template.constraints:
+    lines = template.constraint_lines or (template.line,) * len(template.constraints)
+    for (text, node), line in zip(template.constraints, lines, strict=True):
         try:
             if not evaluate(node, params):
                 return False
         except (ExprError, TypeError) as error:
-            raise TemplateError(f"constraint {text!r}: {error}", template.line) from None
+            raise TemplateError(f"constraint {text!r}: {error}", line, template.file) from None
     return True

@@ -9,6 +9,7 @@ it describes are run by the engine and the asked quantity reads what the engine 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -16,6 +17,7 @@ from quiz.measure.quantities import QUANTITIES, UnknownQuantity
 from quiz.numeric.expr import ExprError, Node, calls_in, names_in, parse_expr
 from quiz.numeric.families import FAMILIES
 
+MAX_DIGITS = 12  # parameters are layer sizes: a range bound beyond 10^12 is a typo
 PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
 RANGE = re.compile(r"^(-?\d+)\s*\.\.\s*(-?\d+)(?:\s+step\s+(\d+))?$")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z_0-9]*)\}")
@@ -24,18 +26,24 @@ SECTION_KEYS = frozenset({"params", "where", "prompt", "fixed"})
 
 
 class TemplateError(ValueError):
-    """A malformed template; `line` is the bank file line when known."""
+    """A malformed template; `line` is the bank file line and `file` the bank file when known
+    (then the message reads `file:line: message`); `template` is its id."""
 
-    def __init__(self, message: str, line: int = 0) -> None:
+    def __init__(self, message: str, line: int = 0, file: str = "", template: str = "") -> None:
         self.message = message
         self.line = line
-        super().__init__(f"line {line}: {message}" if line else message)
+        self.file = file
+        self.template = template  # the template's id, when known
+        where = f"{file}:{line}: " if file and line else f"{file}: " if file else (
+            f"line {line}: " if line else "")
+        super().__init__(where + message)
 
 
 @dataclass(frozen=True)
 class ParamSpec:
     name: str
-    choices: tuple[int | str, ...] = ()     # drawn uniformly; a range is expanded to choices
+    # drawn uniformly; a range stays a lazy `range` (1..1000000000 allocates nothing)
+    choices: Sequence[int | str] = ()
     derived: Node | None = None             # `name = expr`: a structural relation, not an answer
     text: str = ""
 
@@ -54,7 +62,7 @@ class Template:
     family: str
     title: str
     params: tuple[ParamSpec, ...]
-    constraints: tuple[tuple[str, Node], ...]
+    constraints: tuple[tuple[str, Node], ...]    # (text, expression) of each `where:` line
     nets: tuple[tuple[str, str], ...]       # (name, net text with {placeholders})
     ask: Node
     ask_text: str
@@ -68,6 +76,7 @@ class Template:
     sources: tuple[str, ...] = ()
     file: str = ""
     line: int = 0
+    constraint_lines: tuple[int, ...] = ()       # file line of each constraint
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -77,7 +86,8 @@ class Template:
         return {
             "id": self.id, "family": self.family, "title": self.title,
             "params": {
-                spec.name: (spec.text if spec.derived is not None else list(spec.choices))
+                spec.name: (list(spec.choices) if isinstance(spec.choices, tuple)
+                            else spec.text)
                 for spec in self.params
             },
             "constraints": [text for text, _ in self.constraints],
@@ -113,6 +123,7 @@ def parse_template(content: str, *, id: str, title: str = "", first_line: int = 
     template = Template(
         id=id, family=family, title=title, params=params,
         constraints=tuple((text, _expr(text, line)) for text, line in sections.get("where", [])),
+        constraint_lines=tuple(line for _, line in sections.get("where", [])),
         nets=nets, ask=ask, ask_text=ask_text, prompt="\n\n".join(t for t, _ in prompt_lines),
         unit=scalars.get("unit", ("", 0))[0],
         tolerance=_tolerance(*scalars.get("tolerance", ("1%", first_line))),
@@ -203,13 +214,16 @@ def _params(lines: list[tuple[str, int]]) -> tuple[ParamSpec, ...]:
     return tuple(specs)
 
 
-def _choices(value: str, line: int) -> tuple[int | str, ...]:
+def _choices(value: str, line: int) -> Sequence[int | str]:
     match = RANGE.match(value)
     if match:
+        if any(len(group.lstrip("-")) > MAX_DIGITS for group in match.groups() if group):
+            raise TemplateError(f"range {value!r}: numbers have at most {MAX_DIGITS} digits",
+                                line)
         low, high, step = int(match.group(1)), int(match.group(2)), int(match.group(3) or 1)
         if high < low or step < 1:
             raise TemplateError(f"empty range {value!r}", line)
-        return tuple(range(low, high + 1, step))
+        return range(low, high + 1, step)
     items = [item.strip() for item in value.split(",") if item.strip()]
     if not items:
         raise TemplateError("a parameter needs a range 'a..b' or choices 'a, b, c'", line)
@@ -217,7 +231,7 @@ def _choices(value: str, line: int) -> tuple[int | str, ...]:
 
 
 def _scalar(text: str) -> int | str:
-    return int(text) if re.fullmatch(r"-?\d+", text) else text
+    return int(text) if re.fullmatch(rf"-?\d{{1,{MAX_DIGITS}}}", text) else text
 
 
 def _tolerance(text: str, line: int) -> Fraction:

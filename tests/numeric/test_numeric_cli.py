@@ -73,7 +73,7 @@ def test_grade_exit_codes(capsys: pytest.CaptureFixture[str], answer: str, code:
 
 
 def test_unknown_template(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["numeric", "sample", "no-such-template"]) == 2
+    assert run(["numeric", "sample", "no-such-template"]) == 1
     assert "no numeric template" in capsys.readouterr().err
 
 
@@ -123,3 +123,67 @@ def test_help_does_not_import_numpy() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60, check=True)
     assert result.stdout.strip() == "[]"
+
+
+BAD_TEMPLATE = """\
+# 测试
+
+## 坏模板
+
+```meta
+id: bad-one
+sources: 004#54
+tags: 数值计算
+kind: numeric
+```
+
+说明。
+
+```template
+family: conv-outputz
+ask: output_hw(net)
+net:
+  input 1x8x8
+  conv 1 k3
+prompt:
+  问题。
+```
+"""
+
+
+def test_one_bad_template_is_reported_and_the_rest_listed(
+        tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    from quiz.cli import main
+    from quiz.paths import bundled_bank_dir
+
+    bank = Path(str(tmp_path))
+    (bank / "bad.md").write_text(BAD_TEMPLATE, encoding="utf-8")
+    (bank / "params.md").write_bytes((bundled_bank_dir() / "numeric-params.md").read_bytes())
+    assert main(["numeric", "list", "--path", str(bank)]) == 1
+    captured = capsys.readouterr()
+    assert "num-params-conv-bias" in captured.out and "bad-one" not in captured.out
+    line = BAD_TEMPLATE.splitlines().index("family: conv-outputz") + 1
+    assert f"quiz: error: {bank / 'bad.md'}:{line}: unknown family 'conv-outputz'" in captured.err
+    # the bad template itself: same message and exit status through every subcommand
+    assert main(["numeric", "sample", "bad-one", "--path", str(bank)]) == 1
+    assert "unknown family" in capsys.readouterr().err
+    # the good ones still work
+    assert main(["numeric", "sample", "num-params-conv-bias", "--seed", "1",
+                 "--path", str(bank)]) == 0
+
+
+def test_a_malformed_bank_exits_like_every_command(
+        tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    from quiz.cli import main
+
+    bank = Path(str(tmp_path))
+    (bank / "broken.md").write_text("## no topic heading\n", encoding="utf-8")
+    codes = {main(["numeric", "list", "--path", str(bank)]),
+             main(["bank", "list", "--path", str(bank)]),
+             main(["check", "--bank", str(bank)])}
+    assert codes == {1}
+    assert capsys.readouterr().err.count("quiz: error: ") == 3
