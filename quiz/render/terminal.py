@@ -203,6 +203,7 @@ class _Builder:
     errata: list[SyntaxTreeNode] = field(default_factory=list)
     erratum_count: int = 0
     note_count: int = 0
+    list_depth: int = 0  # nesting of the list being laid out: picks the bullet (• ◦ ▪)
 
     # --- blocks -------------------------------------------------------------------------------
 
@@ -260,8 +261,7 @@ class _Builder:
         ordered = node.type == "ordered_list"
         start = int(node.attrs.get("start", 1)) if ordered else 1
         items = node.children
-        depth = sum(1 for char in rest.plain if char in "•◦▪") + rest.plain.count("  ") // 2
-        bullet = BULLETS[min(depth, len(BULLETS) - 1)]
+        bullet = BULLETS[min(self.list_depth, len(BULLETS) - 1)]
         marker_width = len(f"{start + len(items) - 1}. ") if ordered else len(bullet)
         tight = all(child.hidden for item in items for child in item.children
                     if child.type == "paragraph")
@@ -271,7 +271,11 @@ class _Builder:
             lead = (first if not blocks else rest) + Text(marker, style=QUOTE_BAR if not ordered
                                                           else Style())
             hang = rest + Text(" " * marker_width)
-            produced = self.container(item.children, lead, hang, tight=tight, style=style)
+            self.list_depth += 1
+            try:
+                produced = self.container(item.children, lead, hang, tight=tight, style=style)
+            finally:
+                self.list_depth -= 1
             if not produced:
                 produced = [_Flow(Text(), (), lead, hang)]
             if blocks and not tight:
