@@ -24,10 +24,10 @@ from pylatexenc.latexwalker import LatexWalker, LatexWalkerError, get_default_la
 from pylatexenc.macrospec import LatexContextDb
 
 SUPERSCRIPTS = dict(zip(
-    "0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWαβγδεϵθιφχ",
-    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵅᵝᵞᵟᵋᵋᶿᶥᵠᵡ", strict=True))
-SUBSCRIPTS = dict(zip("0123456789+-−=()aehijklmnoprstuvxβγρφχ",
-                      "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ", strict=True))
+    "0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWαβγδεϵθιφϕχ",
+    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵅᵝᵞᵟᵋᵋᶿᶥᵠᵠᵡ", strict=True))
+SUBSCRIPTS = dict(zip("0123456789+-−=()aehijklmnoprstuvxβγρφϕχ",
+                      "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵩᵪ", strict=True))
 # Already-scripted characters (from `^\top` → ᵀ, or a nested script) stay as they are.
 SUPERSCRIPTS |= {char: char for char in set(SUPERSCRIPTS.values())}
 SUBSCRIPTS |= {char: char for char in set(SUBSCRIPTS.values())}
@@ -85,7 +85,9 @@ COMBINING = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "vec": "\u20d7
 
 def _wrap(text: str) -> str:
     text = text.strip()
-    simple = SIMPLE_OPERAND.match(text) or (text.startswith("√(") and text.count("(") == 1)
+    # A root binds like a single symbol: √dₖ, √(σ²+ϵ) need no more parentheses.
+    simple = SIMPLE_OPERAND.match(text.removeprefix("√")) or (
+        text.startswith("√(") and text.count("(") == 1 and text.endswith(")"))
     return text if simple else f"({text})"
 
 

@@ -14,8 +14,8 @@ from quiz.paths import bundled_bank_dir
 from quiz.render.math import latex_to_unicode, substitute_math
 
 # What Unicode offers, written out here rather than taken from the renderer's tables.
-HAS_SUBSCRIPT = set("0123456789+-−=()aehijklmnoprstuvxβγρφχ")
-HAS_SUPERSCRIPT = set("0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW")
+HAS_SUBSCRIPT = set("0123456789+-−=()aehijklmnoprstuvxβγρφϕχ")
+HAS_SUPERSCRIPT = set("0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWαβγδεϵθιφϕχ")
 SUB_FALLBACK = re.compile(r"₍([^₍₎]*)₎")
 SUPER_FALLBACK = re.compile(r"⁽([^⁽⁾]*)⁾")
 
