@@ -8,9 +8,9 @@ Rules (a small subset of UAX #14 and the Chinese typesetting conventions, enough
 - Latin words, numbers and identifiers never break inside (`3×3`, `ResNet-50`), unless a single
   one is longer than a whole line: then it is folded by cells;
 - closing punctuation (`。，、；：？！）」》’”` and `) , . ; : ! ?`) never starts a line and opening
-  punctuation (`（「《“‘`, `(`) never ends one (an ASCII stop that begins a word, as in `.grad`,
-  is part of the word). A straight `"` is opening or closing by its parity
-  in the paragraph (the bank writes `是"更深"：` with ASCII quotes);
+  punctuation (`（「《“‘`, `(`) never ends one. An ASCII stop that begins a word (`.grad`) is
+  part of the word; a straight `"` opens or closes by its parity in the paragraph (the bank
+  writes `是"更深"：` with ASCII quotes);
 - an *atom* (a rendered inline formula) stays on one line when it fits in one; a longer one breaks
   at its own spaces like ordinary text;
 - breaking is greedy, so a line only ends when the next unit would not fit: no half-empty lines.
