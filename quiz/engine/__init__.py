@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers
     )
     from quiz.engine.receptive import (
         RFInfo,
+        backprop_field,
         coverage,
         draw_support,
         net_receptive_fields,
@@ -121,6 +122,7 @@ _HOMES: dict[str, str] = {
     "conv2d": "quiz.engine.ops",
     "conv_transpose2d": "quiz.engine.ops",
     "count_work": "quiz.engine.ops",
+    "backprop_field": "quiz.engine.receptive",
     "coverage": "quiz.engine.receptive",
     "draw_support": "quiz.engine.receptive",
     "global_avg_pool2d": "quiz.engine.ops",
@@ -184,6 +186,7 @@ __all__ = [
     "WorkTally",
     "adaptive_avg_pool2d",
     "avg_pool2d",
+    "backprop_field",
     "batch_norm",
     "build_layer",
     "conv2d",

@@ -1,14 +1,15 @@
-"""Receptive fields by running: back-propagate a one-hot output through the layers' adjoints
-(a convolution's adjoint is its transpose, a pooling window's is the same transpose with a
-ones kernel) and read which input positions it reaches.
+"""Receptive fields: size, effective stride (jump), effective padding and holes of every unit.
 
 Coordinates: position ``q`` of any feature map is identified with input pixels through
 ``start + q * jump``; ``size`` is the extent of the support of one output unit. ``start`` is
 negative when the first window reaches into the padding (-start is the effective padding).
 
-The closed form (Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional Neural
-Networks", Distill 2019) gives the same numbers by a recursion over the layers; residual and
-concat blocks take the union of their paths.
+Three methods that must agree: the forward trace here (one pass over the net, linear in its
+depth: per axis, the set of input offsets reaching a unit is carried through each window);
+back-propagating a one-hot output through the layers' adjoints (`quiz.engine.support`); and the
+closed form of Araujo, Norris & Sim ("Computing Receptive Fields of Convolutional Neural
+Networks", Distill 2019). Residual, product and concat blocks take the union of their paths; an
+operand broadcast over H×W (an SE gate after global pooling) sees the whole map.
 """
 
 from __future__ import annotations
@@ -18,18 +19,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from quiz.engine import ops
+from quiz.engine.geometry import Hw, broadcast_hw, out_hw
 from quiz.engine.layers import Layer, NotSpatialError, Window
 from quiz.engine.network import Concat, Item, NetRun, Residual
+from quiz.engine.support import backprop, coverage, draw_support, one_hot
 
 __all__ = [
+    "MASK_LIMIT",
     "RFInfo",
+    "backprop_field",
     "coverage",
     "draw_support",
     "net_receptive_fields",
     "receptive_field",
     "receptive_field_closed_form",
 ]
+
+# Holes are tracked while a field's extent along an axis stays below this many pixels (beyond,
+# e.g. after dozens of strided layers, only size / jump / start are kept).
+MASK_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -46,145 +54,177 @@ class RFInfo:
 
 
 # --------------------------------------------------------------------------------------------
-# spatial bookkeeping shared by both methods
+# forward trace
 # --------------------------------------------------------------------------------------------
-def _out_hw(layer: Layer, hw: tuple[int, int]) -> tuple[int, int]:
-    """Spatial output size of a layer (without running it), to know adaptive pools' windows."""
-    window = _window_or_none(layer, hw)
-    if window is None:
-        return hw
-    ceil = bool(getattr(layer, "ceil_mode", False))
-    return tuple(  # type: ignore[return-value]
-        ops.pool_output_size(s, k, st, p, d, ceil) if ceil else
-        ops.conv_output_size(s, k, st, 2 * p + _same_extra(layer, axis, hw), d)
-        for axis, (s, k, st, p, d) in enumerate(zip(hw, window.kernel, window.stride,
-                                                    window.padding, window.dilation, strict=True))
-    )
+@dataclass(frozen=True)
+class _Axis:
+    """Along one axis: input offsets (from ``start``) that reach output position 0."""
+
+    start: int
+    size: int
+    jump: int
+    mask: np.ndarray | None  # bool, len == size; None when too long to track
+
+    def through(self, kernel: int, stride: int, padding: int, dilation: int) -> _Axis:
+        # output position 0 reads positions -p + t·d (t < k) of this layer's input
+        step = dilation * self.jump
+        size = self.size + (kernel - 1) * step
+        mask = None
+        if self.mask is not None and size <= MASK_LIMIT:
+            mask = np.zeros(size, dtype=bool)
+            for t in range(kernel):
+                mask[t * step:t * step + self.size] |= self.mask
+        return _Axis(self.start - padding * self.jump, size, self.jump * stride, mask)
+
+    def union(self, other: _Axis, jump: int) -> _Axis:
+        start = min(self.start, other.start)
+        size = max(self.start + self.size, other.start + other.size) - start
+        mask = None
+        if self.mask is not None and other.mask is not None and size <= MASK_LIMIT:
+            mask = np.zeros(size, dtype=bool)
+            for part in (self, other):
+                offset = part.start - start
+                mask[offset:offset + part.size] |= part.mask  # type: ignore[arg-type]
+        return _Axis(start, size, jump, mask)
+
+    @property
+    def holes(self) -> bool:
+        return self.mask is not None and not bool(self.mask.all())
 
 
-def _same_extra(layer: Layer, axis: int, hw: tuple[int, int]) -> int:
-    """'same' padding with an odd total puts one more row/column after: count it."""
-    applied = getattr(layer, "applied_padding", None)
-    if applied is None:
-        return 0
-    before, after = applied(hw)[axis]
-    return after - before
+_State = tuple[_Axis, _Axis] | None
+_START: tuple[_Axis, _Axis] = (_Axis(0, 1, 1, np.ones(1, dtype=bool)),) * 2  # type: ignore[assignment]
 
 
-def _window_or_none(layer: Layer, hw: tuple[int, int]) -> Window | None:
-    return layer.window(hw)
-
-
-def _walk_hw(items: Sequence[Item], hw: tuple[int, int]) -> tuple[int, int]:
-    for item in items:
-        if isinstance(item, Residual):
-            hw = _walk_hw(item.body, hw)
-        elif isinstance(item, Concat):
-            hw = _walk_hw(item.branches[0], hw)
-        else:
-            hw = _out_hw(item, hw)
-    return hw
-
-
-# --------------------------------------------------------------------------------------------
-# back-propagating a one-hot
-# --------------------------------------------------------------------------------------------
-@dataclass
-class _Canvas:
-    """Non-negative map over a window of a feature map: index u is coordinate u + offset."""
-
-    values: np.ndarray  # (H, W)
-    offset: tuple[int, int]
-
-    def union(self, other: _Canvas) -> _Canvas:
-        top = min(self.offset[0], other.offset[0])
-        left = min(self.offset[1], other.offset[1])
-        bottom = max(self.offset[0] + self.values.shape[0], other.offset[0] + other.values.shape[0])
-        right = max(self.offset[1] + self.values.shape[1], other.offset[1] + other.values.shape[1])
-        merged = np.zeros((bottom - top, right - left))
-        for part in (self, other):
-            r, c = part.offset[0] - top, part.offset[1] - left
-            merged[r:r + part.values.shape[0], c:c + part.values.shape[1]] += part.values
-        return _Canvas(merged, (top, left))
-
-
-def _adjoint_window(canvas: _Canvas, window: Window) -> _Canvas:
-    """Apply the adjoint of a sliding window with an all-ones kernel (transposed conv).
-
-    No padding in the transpose: the canvas grows to every input coordinate reached, and the
-    forward padding only shifts the coordinates (offset_in = offset_out * stride - padding).
-    """
-    kernel = np.ones((1, 1, *window.kernel))
-    grown = ops.conv_transpose2d(canvas.values[None, None], kernel, stride=window.stride,
-                                 dilation=window.dilation)[0, 0]
-    offset = tuple(o * s - p for o, s, p in
-                   zip(canvas.offset, window.stride, window.padding, strict=True))
-    return _Canvas(grown, offset)  # type: ignore[arg-type]
-
-
-def _backprop(items: Sequence[Item], canvas: _Canvas, hw_in: tuple[int, int]) -> _Canvas:
-    """Carry ``canvas`` (on the output of ``items``) back to their input."""
-    sizes = [hw_in]
-    for item in items[:-1]:
-        sizes.append(_walk_hw([item], sizes[-1]))
-    for item, hw in zip(reversed(items), reversed(sizes), strict=True):
-        if isinstance(item, Residual):
-            through_body = _backprop(item.body, canvas, hw)
-            through_skip = _backprop(item.shortcut, canvas, hw) if item.shortcut else canvas
-            canvas = through_body.union(through_skip)
-        elif isinstance(item, Concat):
-            parts = [_backprop(branch, canvas, hw) for branch in item.branches]
-            canvas = parts[0]
-            for part in parts[1:]:
-                canvas = canvas.union(part)
-        else:
-            window = item.window(hw)
-            if window is not None:
-                canvas = _adjoint_window(canvas, window)
-    return canvas
-
-
-def _support_bounds(canvas: _Canvas) -> tuple[tuple[int, int], tuple[int, int], bool]:
-    """(first coordinate, size) per axis of the non-zero support, and whether it has holes."""
-    rows = np.flatnonzero(canvas.values.any(axis=1))
-    cols = np.flatnonzero(canvas.values.any(axis=0))
-    start = (int(rows[0]) + canvas.offset[0], int(cols[0]) + canvas.offset[1])
-    size = (int(rows[-1] - rows[0]) + 1, int(cols[-1] - cols[0]) + 1)
-    box = canvas.values[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    return start, size, bool((box == 0).any())
-
-
-def _rf_by_backprop(items: Sequence[Item], input_hw: tuple[int, int]) -> RFInfo | None:
-    """RF of the output of ``items`` from one-hots at output coordinates (0, 0) and (1, 1)."""
-    try:
-        first = _backprop(items, _Canvas(np.ones((1, 1)), (0, 0)), input_hw)
-        second = _backprop(items, _Canvas(np.ones((1, 1)), (1, 1)), input_hw)
-    except NotSpatialError:
+def _info(state: _State) -> RFInfo | None:
+    if state is None:
         return None
-    start, size, holes = _support_bounds(first)
-    next_start, _, _ = _support_bounds(second)
-    jump = (next_start[0] - start[0], next_start[1] - start[1])
-    return RFInfo(size, jump, start, holes)
+    rows, cols = state
+    return RFInfo((rows.size, cols.size), (rows.jump, cols.jump), (rows.start, cols.start),
+                  rows.holes or cols.holes)
+
+
+def _union(a: _State, a_hw: Hw | None, b: _State, b_hw: Hw | None) -> tuple[_State, Hw | None]:
+    """Union of two operands' fields (element-wise sum / product, or concat)."""
+    if a is None or b is None or a_hw is None or b_hw is None:
+        return None, None
+    hw = broadcast_hw(a_hw, b_hw)
+    if a_hw == (1, 1) != hw:    # a broadcast operand: the other's positions set the jump
+        jumps = (b[0].jump, b[1].jump)
+    elif b_hw == (1, 1) != hw or (a[0].jump, a[1].jump) == (b[0].jump, b[1].jump):
+        jumps = (a[0].jump, a[1].jump)
+    else:
+        return None, None       # paths with different jumps: no uniform field
+    return (a[0].union(b[0], jumps[0]), a[1].union(b[1], jumps[1])), hw
+
+
+class _Tracer:
+    """One pass over built items, recording the field after every row a run reports (layers,
+    then one row per block after its members), with the nesting depth of each."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, RFInfo | None]] = []
+
+    def items(self, items: Sequence[Item], state: _State, hw: Hw | None,
+              depth: int) -> tuple[_State, Hw | None]:
+        for item in items:
+            state, hw = self.item(item, state, hw, depth)
+        return state, hw
+
+    def item(self, item: Item, state: _State, hw: Hw | None,
+             depth: int) -> tuple[_State, Hw | None]:
+        if isinstance(item, Residual):
+            body = self.items(item.body, state, hw, depth + 1)
+            skip = self.items(item.shortcut, state, hw, depth + 1) if item.shortcut else \
+                (state, hw)
+            state, hw = _union(*body, *skip)
+        elif isinstance(item, Concat):
+            results = [self.items(branch, state, hw, depth + 1) for branch in item.branches]
+            state, hw = results[0]
+            for other in results[1:]:
+                state, hw = _union(state, hw, *other)
+        else:
+            state, hw = self.layer(item, state, hw)
+        self.rows.append((depth, _info(state)))
+        return state, hw
+
+    def layer(self, layer: Layer, state: _State, hw: Hw | None) -> tuple[_State, Hw | None]:
+        if state is None or hw is None:
+            return None, None
+        try:
+            window: Window | None = layer.window(hw)
+            new_hw = out_hw(layer, hw)
+        except NotSpatialError:
+            return None, None
+        if window is None:
+            return state, new_hw
+        rows, cols = state
+        return (rows.through(window.kernel[0], window.stride[0], window.padding[0],
+                             window.dilation[0]),
+                cols.through(window.kernel[1], window.stride[1], window.padding[1],
+                             window.dilation[1])), new_hw
+
+
+def _trace(items: Sequence[Item], input_hw: Hw) -> list[tuple[int, RFInfo | None]]:
+    tracer = _Tracer()
+    tracer.items(items, _START, (int(input_hw[0]), int(input_hw[1])), 0)
+    return tracer.rows
 
 
 def _as_items(layers: Sequence[Item] | NetRun) -> list[Item]:
     return list(layers.graph) if isinstance(layers, NetRun) else list(layers)
 
 
-def receptive_field(layers: Sequence[Item] | NetRun,
-                    input_hw: tuple[int, int]) -> list[RFInfo | None]:
-    """Per top-level layer (or block): the RF of its output, by one-hot back-propagation.
+def _input_hw(layers: Sequence[Item] | NetRun, input_hw: Sequence[int] | None) -> Hw:
+    if input_hw is not None:
+        return int(input_hw[0]), int(input_hw[1])
+    if isinstance(layers, NetRun):
+        return int(layers.input_shape[2]), int(layers.input_shape[3])
+    raise ValueError("input_hw is needed for a list of layers (pooling windows depend on it)")
 
-    None where the field is not a uniform window (after flatten / fc, or a transposed conv).
+
+def receptive_field(layers: Sequence[Item] | NetRun,
+                    input_hw: Sequence[int] | None = None) -> list[RFInfo | None]:
+    """Per top-level item (a list of layers / blocks, or a `NetRun`): the field of its output.
+
+    None where the field is not a uniform window (after flatten / fc, a transposed conv, an
+    upsampling, or paths with different jumps).
     """
-    items = _as_items(layers)
-    return [_rf_by_backprop(items[:i + 1], input_hw) for i in range(len(items))]
+    rows = _trace(_as_items(layers), _input_hw(layers, input_hw))
+    return [info for depth, info in rows if depth == 0]
 
 
 def net_receptive_fields(run: NetRun) -> list[RFInfo | None]:
-    """RF of every row of a network run (layers inside blocks included), by back-propagation."""
-    input_hw = (run.input_shape[2], run.input_shape[3])
-    return [_rf_by_backprop(path, input_hw) for path in run.paths]
+    """The field of every row of a network run (layers inside blocks included), in one pass."""
+    if len(run.input_shape) != 4:
+        return [None] * len(run.layers)
+    return [info for _, info in _trace(run.graph, _input_hw(run, None))]
+
+
+def backprop_field(layers: Sequence[Item] | NetRun,
+                   input_hw: Sequence[int] | None = None) -> RFInfo | None:
+    """The field of the last output, by back-propagating one-hots at output positions (0, 0)
+    and (1, 1) through the adjoints (independent of the forward trace; slower)."""
+    items, hw = _as_items(layers), _input_hw(layers, input_hw)
+    try:
+        first = backprop(items, one_hot((0, 0)), hw)
+        second = backprop(items, one_hot((1, 1)), hw)
+    except NotSpatialError:
+        return None
+    start, size, holes = _support_bounds(first.values, first.offset)
+    next_start, _, _ = _support_bounds(second.values, second.offset)
+    jump = (next_start[0] - start[0], next_start[1] - start[1])
+    return RFInfo(size, jump, start, holes)
+
+
+def _support_bounds(values: np.ndarray, offset: tuple[int, int],
+                    ) -> tuple[tuple[int, int], tuple[int, int], bool]:
+    rows = np.flatnonzero(values.any(axis=1))
+    cols = np.flatnonzero(values.any(axis=0))
+    start = (int(rows[0]) + offset[0], int(cols[0]) + offset[1])
+    size = (int(rows[-1] - rows[0]) + 1, int(cols[-1] - cols[0]) + 1)
+    box = values[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return start, size, bool((box == 0).any())
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,11 +246,11 @@ class _Field:
         jump = tuple(j * s for j, s in zip(self.jump, w.stride, strict=True))
         return _Field(first, last, jump)  # type: ignore[arg-type]
 
-    def union(self, other: _Field) -> _Field:
-        if self.jump != other.jump:
+    def union(self, other: _Field, jump: tuple[int, int] | None = None) -> _Field:
+        if jump is None and self.jump != other.jump:
             raise NotSpatialError(f"paths with different jumps {self.jump} and {other.jump}")
         return _Field(tuple(map(min, self.first, other.first)),  # type: ignore[arg-type]
-                      tuple(map(max, self.last, other.last)), self.jump)
+                      tuple(map(max, self.last, other.last)), jump or self.jump)
 
     def info(self) -> RFInfo:
         size = tuple(la - f + 1 for f, la in zip(self.first, self.last, strict=True))
@@ -221,9 +261,14 @@ def _closed_form_items(items: Sequence[Item], field: _Field,
                        hw: tuple[int, int]) -> tuple[_Field, tuple[int, int]]:
     for item in items:
         if isinstance(item, Residual):
-            body, out_hw = _closed_form_items(item.body, field, hw)
-            skip = _closed_form_items(item.shortcut, field, hw)[0] if item.shortcut else field
-            field, hw = body.union(skip), out_hw
+            body, body_hw = _closed_form_items(item.body, field, hw)
+            skip, skip_hw = _closed_form_items(item.shortcut, field, hw) if item.shortcut \
+                else (field, hw)
+            block_hw = broadcast_hw(body_hw, skip_hw)
+            # a broadcast (1×1) operand takes the other's jump
+            jump = skip.jump if body_hw == (1, 1) != block_hw else \
+                body.jump if skip_hw == (1, 1) != block_hw else None
+            field, hw = body.union(skip, jump), block_hw
         elif isinstance(item, Concat):
             results = [_closed_form_items(branch, field, hw) for branch in item.branches]
             field, hw = results[0][0], results[0][1]
@@ -233,21 +278,22 @@ def _closed_form_items(items: Sequence[Item], field: _Field,
             window = item.window(hw)
             if window is not None:
                 field = field.through(window)
-            hw = _out_hw(item, hw)
+            hw = out_hw(item, hw)
     return field, hw
 
 
 def receptive_field_closed_form(layers: Sequence[Item] | NetRun,
-                                input_hw: tuple[int, int] = (1 << 20, 1 << 20),
+                                input_hw: Sequence[int] | None = None,
                                 ) -> list[RFInfo | None]:
     """Per top-level item: r_l = r_{l-1} + (d(k-1)) j_{l-1}, j_l = s j_{l-1},
     start_l = start_{l-1} - p j_{l-1} (Araujo et al. 2019); blocks take the union of paths.
 
-    ``input_hw`` only matters for adaptive pooling (its window depends on the input size).
+    ``input_hw`` (default: the run's input) matters for adaptive pooling, whose window depends
+    on the input size.
     """
     items = _as_items(layers)
     results: list[RFInfo | None] = []
-    field, hw = _Field((0, 0), (0, 0), (1, 1)), input_hw
+    field, hw = _Field((0, 0), (0, 0), (1, 1)), _input_hw(layers, input_hw)
     broken = False
     for item in items:
         if not broken:
@@ -259,52 +305,3 @@ def receptive_field_closed_form(layers: Sequence[Item] | NetRun,
     return results
 
 
-# --------------------------------------------------------------------------------------------
-# coverage and drawing
-# --------------------------------------------------------------------------------------------
-def coverage(layers: Sequence[Item] | NetRun, input_hw: tuple[int, int],
-             counts: bool = False) -> np.ndarray:
-    """Support of the output unit nearest the centre, on the input image (H, W).
-
-    ``True`` where an input pixel reaches that unit; holes inside the field are the gridding
-    of dilated stacks. With ``counts`` the number of paths per pixel is returned instead.
-    """
-    items = _as_items(layers)
-    out_hw = _walk_hw(items, input_hw)
-    centre = (out_hw[0] // 2, out_hw[1] // 2)
-    canvas = _backprop(items, _Canvas(np.ones((1, 1)), centre), input_hw)
-    image = np.zeros(input_hw)
-    top, left = canvas.offset
-    h, w = canvas.values.shape
-    r0, c0 = max(0, top), max(0, left)
-    r1, c1 = min(input_hw[0], top + h), min(input_hw[1], left + w)
-    if r0 < r1 and c0 < c1:
-        image[r0:r1, c0:c1] = canvas.values[r0 - top:r1 - top, c0 - left:c1 - left]
-    return image if counts else image > 0
-
-
-def draw_support(mask: np.ndarray, max_cells: int = 48, ascii_only: bool = False) -> str:
-    """Draw the bounding box of a support mask: full cell = reached, dot = hole.
-
-    Large fields are drawn at a reduced scale (each cell a block of pixels; a half-tone cell
-    when the block is only partly reached).
-    """
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        return "(empty support)"
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    box = mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    scale = max(1, -(-max(box.shape) // max_cells))
-    full, part, empty = ("#", "+", ".") if ascii_only else ("█", "▒", "·")
-    lines = []
-    for r in range(0, box.shape[0], scale):
-        cells = []
-        for c in range(0, box.shape[1], scale):
-            block = box[r:r + scale, c:c + scale]
-            cells.append(full if block.all() else part if block.any() else empty)
-        lines.append("".join(cells))
-    header = f"{box.shape[0]}x{box.shape[1]} field"
-    if scale > 1:
-        header += f" (1 cell = {scale}x{scale} pixels)"
-    return header + "\n" + "\n".join(lines)

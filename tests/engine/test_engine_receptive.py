@@ -19,6 +19,7 @@ from quiz.engine import (
     Linear,
     MaxPool2d,
     ReLU,
+    backprop_field,
     coverage,
     draw_support,
     load_net,
@@ -138,10 +139,14 @@ def random_stacks(draw: st.DrawFn) -> list:
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(random_stacks())
 def test_backprop_matches_closed_form_on_random_stacks(layers: list) -> None:
-    backprop = receptive_field(layers, (4096, 4096))
+    traced = receptive_field(layers, (4096, 4096))
     closed = receptive_field_closed_form(layers, (4096, 4096))
-    for a, b in zip(backprop, closed, strict=True):
+    for a, b in zip(traced, closed, strict=True):
         assert (a.size, a.jump, a.start) == (b.size, b.jump, b.start)
+    by_backprop = backprop_field(layers, (4096, 4096))
+    last = traced[-1]
+    assert (by_backprop.size, by_backprop.jump, by_backprop.start, by_backprop.holes) == (
+        last.size, last.jump, last.start, last.holes)
 
 
 def test_backprop_matches_closed_form_on_shipped_nets_with_blocks() -> None:
