@@ -53,6 +53,7 @@ ONE_SIDED_SPACE = re.compile(f"(?<=[^\\s(])([{BINARY}]) | ([{BINARY}])(?=[^\\s)]
 MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$(?!\d)", re.DOTALL)
 FENCE = re.compile(r"^\s*(```|~~~)")
 LEFTOVER = re.compile(r"\\[A-Za-z]+")
+SYMBOL_MACRO = re.compile(r"\\([A-Za-z]+|[,;!])( *)")
 SIMPLE_OPERAND = re.compile(r"^[\w.·′'∂\ue010\ue011]+$")
 
 SYMBOLS = {
@@ -234,6 +235,33 @@ def _extract_scripts(latex: str) -> tuple[str, list[str]]:
     return "".join(out), scripts
 
 
+def _plain_symbols(source: str) -> str | None:
+    """The text of `source` when it is only characters and argument-less symbol macros
+    (`C \\cdot K`, `\\alpha x`) — most of the bank's formulas once their scripts are out —
+    converted as pylatexenc would (each macro gives back the blank after it), without its
+    parser; None when pylatexenc is needed."""
+    if any(char in source for char in "{}~%&$#") or "\\\\" in source:
+        return None
+    known = _symbol_table()
+    parts: list[str] = []
+    position = 0
+    for match in SYMBOL_MACRO.finditer(source):
+        name = match.group(1)
+        if name not in known:
+            return None
+        blank = "" if name == "partial" else match.group(2)  # ∂L: see _converter
+        parts += [source[position:match.start()], known[name], blank]
+        position = match.end()
+    parts.append(source[position:])
+    text = "".join(parts)
+    return None if "\\" in text else text
+
+
+@lru_cache(maxsize=1)
+def _symbol_table() -> dict[str, str]:
+    return SYMBOLS | GREEK | {"partial": "∂"}
+
+
 def _space_operators(text: str) -> str:
     text = OPERATOR_LIMITS.sub(r"\1\2 ", text)
     text = BEFORE_OPERATOR.sub(" ", text)
@@ -247,11 +275,13 @@ def latex_to_unicode(latex: str) -> str:
     """One math expression (without its $ delimiters) as Unicode text."""
     source = latex.strip().replace("\\|", "‖").replace("\\_", "\ue012")
     source, scripts = _extract_scripts(source)
-    try:
-        nodes = LatexWalker(source, latex_context=_parsing_context()).get_latex_nodes()[0]
-        text = _converter().nodelist_to_text(nodes)
-    except (LatexWalkerError, IndexError, AttributeError):
-        text = source
+    text = _plain_symbols(source)
+    if text is None:
+        try:
+            nodes = LatexWalker(source, latex_context=_parsing_context()).get_latex_nodes()[0]
+            text = _converter().nodelist_to_text(nodes)
+        except (LatexWalkerError, IndexError, AttributeError):
+            text = source
     text = PLACEHOLDER.sub(lambda m: scripts[int(m.group(1))], text)
     # An unknown command would otherwise vanish or show raw: keep its name, drop the backslash.
     text = LEFTOVER.sub(lambda m: m.group(0)[1:], text).replace("\ue012", "_")

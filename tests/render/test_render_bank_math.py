@@ -47,3 +47,18 @@ def test_formula_has_no_raw_latex(question: str, latex: str) -> None:
         assert not set(fallback) <= HAS_SUBSCRIPT, f"{text}: ₍{fallback}₎ has a subscript form"
     for fallback in SUPER_FALLBACK.findall(text):
         assert not set(fallback) <= HAS_SUPERSCRIPT, f"{text}: ⁽{fallback}⁾ has a superscript form"
+
+
+def test_symbol_fast_path_agrees_with_pylatexenc(monkeypatch: pytest.MonkeyPatch) -> None:
+    from quiz.render import math
+
+    sources = [*sorted({latex for _, latex in formulas()}), r"\alpha\,x", r"\partial L", r"x\ y"]
+    fast = {latex: math.latex_to_unicode(latex) for latex in sources}
+    assert sum(math._plain_symbols(latex) is not None for latex in sources) > len(sources) // 2
+    math.latex_to_unicode.cache_clear()
+    monkeypatch.setattr(math, "_plain_symbols", lambda source: None)
+    try:
+        for latex in sources:
+            assert math.latex_to_unicode(latex) == fast[latex], latex
+    finally:
+        math.latex_to_unicode.cache_clear()
