@@ -273,7 +273,8 @@ def _space_operators(text: str) -> str:
 @lru_cache(maxsize=4096)
 def latex_to_unicode(latex: str) -> str:
     """One math expression (without its $ delimiters) as Unicode text."""
-    source = latex.strip().replace("\\|", "‖").replace("\\_", "\ue012")
+    # `''` is a double prime in math; pylatexenc would typeset it as a closing quote (”).
+    source = latex.strip().replace("\\|", "‖").replace("\\_", "\ue012").replace("''", "″")
     source, scripts = _extract_scripts(source)
     text = _plain_symbols(source)
     if text is None:
