@@ -257,7 +257,7 @@ def _check_nets(file: str, fields: _Fields, check: str, block_line: int) -> None
 
 def _parse_options(file: str, fields: _Fields, check: str, block_line: int) -> dict[str, str]:
     allowed = CHECK_OPTIONS.get(check, frozenset())
-    options = {key: fields.get(key) for key in ("gamma", "beta", "norm", "groups")
+    options: dict[str, str] = {key: fields.get(key) for key in ("gamma", "beta", "norm", "groups")
                if key in fields.single}
     for key in options:
         if key not in allowed:

@@ -171,9 +171,9 @@ def _geometry(layer: Any) -> Geometry | None:
         window = None
     if window is None:  # a transposed conv: its own attributes, not an input window
         return Geometry(tuple(kernel), tuple(layer.stride), tuple(layer.padding),
-                        tuple(layer.dilation), groups, ceil, output_padding)  # type: ignore[arg-type]
+                        tuple(layer.dilation), groups, ceil, output_padding)
     return Geometry(window.kernel, window.stride, window.padding, window.dilation, groups, ceil,
-                    output_padding, getattr(layer, "padding", None) == "same")  # type: ignore[arg-type]
+                    output_padding, getattr(layer, "padding", None) == "same")
 
 
 __all__ = ["accepts", "cache_size", "canonical", "clear_cache", "engine_run",
