@@ -158,7 +158,3 @@ def read(m: Measurement, name: str, batch: int | None = None) -> Value:
         # every layer here works per sample: the batch's outputs are `batch` copies of one's
         return value * batch // int(m.input_shape[0])
     return value
-
-
-def needs_receptive_field(names: set[str]) -> bool:
-    return any(name in READERS and quantity(name).receptive for name in names)
