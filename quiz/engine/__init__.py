@@ -40,7 +40,13 @@ if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers
         ReLU,
         Window,
     )
-    from quiz.engine.limits import DEFAULT_LIMITS, Limits, ResourceLimitError
+    from quiz.engine.limits import (
+        DEFAULT_LIMITS,
+        MAX_BYTES,
+        MAX_MACS,
+        Limits,
+        ResourceLimitError,
+    )
     from quiz.engine.netspec import NetSpecError, load_net, parse_layer, parse_net
     from quiz.engine.network import NetRun, run_net
     from quiz.engine.ops import (
@@ -97,6 +103,8 @@ _HOMES: dict[str, str] = {
     "LayerReport": "quiz.engine.report",
     "LayerSpec": "quiz.engine.spec",
     "Limits": "quiz.engine.limits",
+    "MAX_BYTES": "quiz.engine.limits",
+    "MAX_MACS": "quiz.engine.limits",
     "Linear": "quiz.engine.layers",
     "MaxPool2d": "quiz.engine.layers",
     "NetReport": "quiz.engine.report",
@@ -147,6 +155,8 @@ __all__ = [
     "GELU",
     "KINDS",
     "LSTM",
+    "MAX_BYTES",
+    "MAX_MACS",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BatchNorm2d",

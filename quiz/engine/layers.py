@@ -344,6 +344,10 @@ class MaxPool2d(Layer):
         return ops.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
                               self.ceil_mode)
 
+    def estimate(self, input_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        return _pool_estimate(input_shape, self.kernel_size, self.stride, self.padding,
+                              self.dilation, self.ceil_mode), 0
+
     def window(self, input_hw: tuple[int, int]) -> Window:
         return Window(self.kernel_size, self.stride, self.padding, self.dilation)
 
@@ -368,6 +372,10 @@ class AvgPool2d(Layer):
     def forward(self, x: np.ndarray, params: Params) -> np.ndarray:
         return ops.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                               self.count_include_pad)
+
+    def estimate(self, input_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+        return _pool_estimate(input_shape, self.kernel_size, self.stride, self.padding,
+                              (1, 1), self.ceil_mode), 0
 
     def window(self, input_hw: tuple[int, int]) -> Window:
         return Window(self.kernel_size, self.stride, self.padding)
@@ -636,3 +644,11 @@ def _nchw(shape: tuple[int, ...], op: str) -> tuple[int, int, int, int]:
                          f"{shape}")
     n, c, h, w = shape
     return n, c, h, w
+
+
+def _pool_estimate(shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
+                   padding: tuple[int, int], dilation: tuple[int, int],
+                   ceil: bool) -> tuple[int, ...]:
+    out = [max(1, ops.pool_output_size(size, k, s, p, d, ceil)) for size, k, s, p, d in
+           zip(shape[-2:], kernel, stride, padding, dilation, strict=True)]
+    return (*shape[:-2], *out)

@@ -18,7 +18,8 @@ from quiz.engine.netspec import NetSpecError, parse_net
 from quiz.engine.report import LayerReport, NetReport
 from quiz.engine.spec import ConcatSpec, LayerSpec, NetSpec, Node, ResidualSpec
 
-__all__ = ["Concat", "Item", "NetRun", "Residual", "build_layer", "count_layers", "run_net"]
+__all__ = ["Concat", "Item", "NetRun", "Residual", "build_layer", "count_layers", "plan_net",
+           "run_net"]
 
 
 @dataclass
@@ -166,6 +167,41 @@ def _join_report(kind: str, name: str, inputs: tuple[np.ndarray, ...], y: np.nda
     )
 
 
+def plan_net(nodes: Sequence[Node | L.Layer], input_shape: tuple[int, ...], itemsize: int,
+             limits: Limits = DEFAULT_LIMITS, source: str = "<layers>") -> tuple[int, ...]:
+    """Walk a net on shapes alone (no array is made) and refuse the first layer over
+    ``limits`` (``NetSpecError`` naming its line, or ``ResourceLimitError`` for a built layer).
+    Returns the estimated output shape; other errors are left to the run, which reports them."""
+    shape = input_shape
+    for node in nodes:
+        shape = _plan_node(node, shape, itemsize, limits, source)
+    return shape
+
+
+def _plan_node(node: Node | L.Layer, shape: tuple[int, ...], itemsize: int, limits: Limits,
+               source: str) -> tuple[int, ...]:
+    if isinstance(node, ResidualSpec):
+        body = plan_net(node.body, shape, itemsize, limits, source)
+        skip = plan_net(node.shortcut, shape, itemsize, limits, source) if node.shortcut \
+            else shape
+        try:
+            return tuple(np.broadcast_shapes(body, skip))
+        except ValueError:
+            return body  # the run names the mismatch
+    if isinstance(node, ConcatSpec):
+        outs = [plan_net(branch, shape, itemsize, limits, source) for branch in node.branches]
+        return (outs[0][0], sum(o[1] for o in outs), *outs[0][2:])
+    if isinstance(node, L.Layer):
+        node.check(shape, itemsize, limits)
+        return node.estimate(shape)[0]
+    try:
+        layer = build_layer(node, shape)
+        layer.check(shape, itemsize, limits)
+        return layer.estimate(shape)[0]
+    except ValueError as err:
+        raise NetSpecError(source, node.line, f"{node.text}: {err}") from None
+
+
 def count_layers(nodes: Sequence[Node | L.Layer]) -> int:
     """Rows a run will report (layers plus one per residual add / concat)."""
     total = 0
@@ -210,10 +246,12 @@ def run_net(
         shape = (1, *shape)
     if len(shape) not in (2, 4) or min(shape) <= 0:
         raise ValueError(f"input shape must be (C, H, W) or (N, C, H, W), got {input_shape}")
-    check_array("input", shape, max(4, np.dtype(dtype).itemsize), limits)
+    itemsize = np.dtype(dtype).itemsize
+    check_array("input", shape, max(4, itemsize), limits)
+    source = spec_or_layers.source if isinstance(spec_or_layers, NetSpec) else "<layers>"
+    plan_net(nodes, shape, itemsize, limits, source)  # refuse before anything is allocated
     rng = rng if rng is not None else np.random.default_rng(0)
     x = rng.standard_normal(shape, dtype=np.float32).astype(dtype, copy=False)
-    source = spec_or_layers.source if isinstance(spec_or_layers, NetSpec) else "<layers>"
     runner = _Runner(rng, progress, count_layers(nodes), source, limits)
     y, graph = runner.run_seq(nodes, x, [], 0)
     result = runner.report
