@@ -19,7 +19,8 @@ from quiz.sheets.text import one_line, safe_text
 # Preferred first; any family whose name says CJK is taken after these.
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "Source Han Sans CN",
              "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Droid Sans Fallback", "AR PL UMing CN")
-INSTALL_HINT = "install typst (pip install typst) and a CJK font (e.g. apt-get install fonts-noto-cjk)"
+INSTALL_HINT = ("install typst (pip install typst) and a CJK font "
+                "(e.g. apt-get install fonts-noto-cjk)")
 
 TEMPLATE = r"""
 #let data = json(bytes(sys.inputs.data))
@@ -33,7 +34,8 @@ TEMPLATE = r"""
   if index > 0 { pagebreak() }
   text(size: 15pt, weight: "bold", sheet.title)
   v(2pt)
-  text(size: 9pt, fill: luma(60))[学生：#sheet.student #h(1.2em) 日期：#sheet.date #h(1.2em) seed：#sheet.seed]
+  text(size: 9pt, fill: luma(60))[
+    学生：#sheet.student #h(1.2em) 日期：#sheet.date #h(1.2em) seed：#sheet.seed]
   if not data.key { par(text(size: 9pt, sheet.instructions)) }
   line(length: 100%, stroke: 0.5pt + luma(150))
   for item in sheet.items {

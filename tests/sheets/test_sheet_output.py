@@ -114,3 +114,18 @@ def test_pdf_without_a_cjk_font_says_what_to_install(
     assert code != 0 and out == ""
     assert len(err.strip().splitlines()) == 1 and "fonts-noto-cjk" in err
     assert not (tmp_path / "sheets.pdf").exists()
+
+
+def test_html_is_self_contained_with_a_page_per_student(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = quiz(capsys, "sheet", "--count", "5", "--students", "4", "--seed", "8",
+                        "--format", "html", "--key", "-o", str(tmp_path))
+    assert code == 0, err
+    for name in ("sheets.html", "keys.html"):
+        page = (tmp_path / name).read_text(encoding="utf-8")
+        assert page.count('<section class="sheet">') == 4
+        assert "break-after: page" in page and "size: A4" in page
+        assert not re.search(r"<(script|link|img|iframe)\b|https?://|src=", page)
+    sheets = (tmp_path / "sheets.html").read_text(encoding="utf-8")
+    assert [f"seed：8 / {n}" in sheets for n in range(1, 5)] == [True] * 4
+    assert sheets.count('<div class="answer">答：</div>') == 20
