@@ -1,0 +1,75 @@
+"""Time from a rating to the next card on screen, in the real app driven headless by Textual's
+pilot, on the bundled bank. Baseline, measured in the same run: revealing an answer (a key press
+that repaints the card without touching the database).
+
+Run: python bench/study.py [--ratings N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from quiz.paths import bundled_bank_dir
+from quiz.store.queue import StudyScope, deck_counts
+from quiz.tui.app import make_app
+from quiz.tui.screens.study import StudyScreen
+
+
+def _percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(int(share * len(ordered)), len(ordered) - 1)]
+
+
+async def measure(ratings: int) -> tuple[list[float], list[float]]:
+    folder = Path(tempfile.mkdtemp())
+    app = make_app(db_url=f"sqlite:///{folder / 'bench.db'}", bank_dir=bundled_bank_dir(),
+                   sync_bank_on_start=True, fuzz=False, new_per_day=ratings + 10)
+    reveal: list[float] = []
+    rate: list[float] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        context = app.context
+        decks = deck_counts(context.db, context.clock(), context.settings)
+        concept = frozenset(d.deck for d in decks if d.numeric == 0)
+        screen = StudyScreen(context, StudyScope(decks=concept))
+        await app.push_screen(screen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for _ in range(ratings):
+            assert screen.item is not None
+            start = time.perf_counter()
+            await pilot.press("space")
+            await pilot.pause()
+            reveal.append(time.perf_counter() - start)
+            shown = screen.item
+            start = time.perf_counter()
+            await pilot.press("4")
+            while screen.item is shown or screen.busy:
+                await asyncio.sleep(0.0005)
+            await pilot.pause()  # the new card laid out and painted
+            rate.append(time.perf_counter() - start)
+    return reveal, rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ratings", type=int, default=60)
+    ratings = parser.parse_args().ratings
+    reveal, rate = asyncio.run(measure(ratings))
+    base = statistics.median(reveal)
+    print(f"{'step':<34} {'median ms':>10} {'p95 ms':>8} {'× baseline':>11}")
+    for name, samples in (("reveal answer (baseline)", reveal),
+                          ("rating → next card painted", rate)):
+        median = statistics.median(samples)
+        print(f"{name:<34} {median * 1000:>10.1f} {_percentile(samples, 0.95) * 1000:>8.1f} "
+              f"{median / base:>11.2f}")
+    print(f"\n{ratings} ratings; goal: rating → next card p95 ≤ 50 ms")
+
+
+if __name__ == "__main__":
+    main()
