@@ -61,6 +61,14 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
+async def settle_screen(pilot) -> None:
+    """Settle before a snapshot: the footer is recomposed after a change of focus or bindings,
+    a moment after the screen itself; a loaded machine can take a while."""
+    await settle(pilot)
+    await pilot.pause(0.2)
+    await pilot.pause()
+
+
 async def until(pilot, condition, timeout: float = 5.0) -> None:
     """Wait (processing messages) until `condition()` holds."""
     for _ in range(int(timeout / 0.02)):
@@ -282,7 +290,7 @@ async def test_question_view_suspend_flag_and_history(db_url: str, bank: Path) -
 def test_browse_snapshot(snap_compare, db_url: str, bank: Path) -> None:
     async def run_before(pilot) -> None:
         await pilot.app.push_screen(BrowseScreen(pilot.app.context))
-        await settle(pilot)
+        await settle_screen(pilot)
 
     assert snap_compare(synced_app(db_url, bank), terminal_size=(80, 24), run_before=run_before)
 
@@ -292,6 +300,6 @@ def test_search_snapshot(snap_compare, db_url: str, bank: Path) -> None:
         await pilot.app.push_screen(BrowseScreen(pilot.app.context))
         await settle(pilot)
         pilot.app.screen.query_one(Input).value = "卷积"
-        await settle(pilot)
+        await settle_screen(pilot)
 
     assert snap_compare(synced_app(db_url, bank), terminal_size=(80, 24), run_before=run_before)

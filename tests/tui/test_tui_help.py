@@ -19,7 +19,7 @@ import quiz.tui.screens as screens_package
 from quiz.tui.app import QuizApp
 from quiz.tui.keys import APP, GROUPS, KEYS, SCROLL, display, expand, markdown_table
 from quiz.tui.screens.help import HelpScreen
-from tests.tui.test_tui_browse import settle, synced_app
+from tests.tui.test_tui_browse import settle, settle_screen, synced_app
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -129,7 +129,7 @@ def test_help_snapshot(snap_compare, db_url: str, bank_dir: Path) -> None:
     async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.app.push_screen(HelpScreen())
-        await settle(pilot)
+        await settle_screen(pilot)
 
     assert snap_compare(synced_app(db_url, bank_dir), terminal_size=(80, 24),
                         run_before=run_before)

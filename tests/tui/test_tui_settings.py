@@ -14,7 +14,7 @@ from quiz.store.settings import LABELS, NewOrder, Settings, load_settings
 from quiz.tui.app import QuizApp, make_app
 from quiz.tui.screens.settings import SettingsScreen
 from tests.conftest import FIXED_NOW
-from tests.tui.test_tui_browse import settle, synced_app
+from tests.tui.test_tui_browse import settle, settle_screen, synced_app
 
 # Two topics, so that the interleaved order (a1 b1 a2) differs from the bank order (a1 a2 b1).
 TWO_TOPICS = """\
@@ -195,7 +195,9 @@ def test_settings_snapshot(snap_compare, db_url: str, bank_dir: Path) -> None:
     async def run_before(pilot) -> None:
         screen = await _open(pilot)
         screen.query_one("#setting-new_per_day", Input).value = "many"
-        await pilot.pause()
+        for field in screen.query(Input):
+            field.cursor_blink = False  # a blinking cursor would make the picture random
+        await settle_screen(pilot)
 
     assert snap_compare(synced_app(db_url, bank_dir), terminal_size=(80, 24),
                         run_before=run_before)

@@ -19,7 +19,7 @@ from quiz.tui.screens import stats as stats_screen
 from quiz.tui.screens.stats import StatsScreen
 from quiz.tui.widgets.charts import bar, column_chart, nice_ceiling
 from tests.conftest import FIXED_NOW
-from tests.tui.test_tui_browse import settle, synced_app
+from tests.tui.test_tui_browse import settle, settle_screen, synced_app
 
 
 def _plain(widget: Static) -> str:
@@ -147,5 +147,6 @@ def test_stats_snapshot(snap_compare, db_url: str, bank_dir: Path, utc_zone: Non
     async def run_before(pilot) -> None:
         _history(app)
         await _open(pilot)
+        await settle_screen(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
