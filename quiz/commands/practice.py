@@ -113,11 +113,13 @@ def _ask_one(template: Template, seed: int, number: int, total: int, stdin: Text
              out: TextIO, score: _Score) -> bool:
     """One question; False when the learner quits or the input ends."""
     from quiz.numeric import Status, grade, instantiate
+    from quiz.render.safe import safe_text
 
     instance = instantiate(template, seed)
     background = _SolveInBackground(instance)
-    print(f"\n[{number}/{total}] {template.title}（{template.id}，seed {seed}）", file=out)
-    print(instance.prompt, file=out)
+    print(f"\n[{number}/{total}] {safe_text(template.title)}（{template.id}，seed {seed}）",
+          file=out)
+    print(safe_text(instance.prompt), file=out)
     started = time.monotonic()
     while True:
         print("> ", end="", file=out, flush=True)
@@ -142,13 +144,14 @@ def _ask_one(template: Template, seed: int, number: int, total: int, stdin: Text
 
 def _show(verdict: Verdict, out: TextIO, score: _Score) -> None:
     from quiz.numeric import Status
+    from quiz.render.safe import safe_text
 
     if verdict.status is Status.RIGHT:
         score.right += 1
     else:
         score.wrong += 1
-    print(verdict.message, file=out)
-    print("\n" + verdict.worked, file=out)
+    print(safe_text(verdict.message), file=out)
+    print("\n" + safe_text(verdict.worked), file=out)
 
 
 def _expected_text(instance: Instance, solution: Solution) -> str:

@@ -67,11 +67,13 @@ def check_sheets(args: argparse.Namespace) -> int:
 def _print(results: list[SheetResult], args: argparse.Namespace, class_report: bool) -> None:
     from quiz.sheets.report import class_csv, class_summary, class_text, sheet_text
 
+    if not results and not class_report:
+        return  # the one sheet could not be read: only its error is printed
     if args.csv:
         sys.stdout.write(class_csv(results))
     elif args.json:
         payload = ({"summary": class_summary(results), "sheets": [r.to_json() for r in results]}
-                   if class_report else (results[0].to_json() if results else {}))
+                   if class_report else results[0].to_json())
         print(json.dumps(payload, ensure_ascii=False, indent=1))
     elif class_report:
         print(class_text(results))

@@ -42,10 +42,13 @@ class _Draft:
     line: int
     answer: str | None = None
     after_mark: bool = field(default=False)
+    loose: str | None = None  # the first written line, for a sheet whose `答：` was deleted
 
     def add(self, line: str) -> None:
         if self.answer is not None:
             return  # extra text after the answer: notes, working
+        if self.loose is None and line.strip():
+            self.loose = line.strip()
         mark = ANSWER_LINE.match(line)
         if mark:
             self.after_mark = True
@@ -55,7 +58,8 @@ class _Draft:
             self.answer = line.strip()  # the answer written on the line below `答：`
 
     def finish(self) -> FilledItem:
-        return FilledItem(self.number, self.question_id, self.seed, self.answer or "", self.line)
+        answer = self.answer if self.after_mark else self.loose
+        return FilledItem(self.number, self.question_id, self.seed, answer or "", self.line)
 
 
 class SheetFormatError(ValueError):

@@ -8,27 +8,16 @@ from __future__ import annotations
 
 import re
 
-try:
-    from quiz.render.safe import safe_text as _shared_safe_text
-except ImportError:  # pragma: no cover - checkouts before quiz.render.safe existed
-    _shared_safe_text = None
+from quiz.render.safe import safe_text
 
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+__all__ = ["escape_markdown", "one_line", "quoted", "safe_text", "without_machine_blocks"]
+
 # Fenced blocks a learner never sees as prose (the bank's machine-readable blocks).
 _MACHINE_BLOCK = re.compile(r"^(```|~~~)(claim|template|meta)\b.*?^\1[ \t]*$\n?",
                             re.MULTILINE | re.DOTALL)
 # Markdown characters that could start a link, an HTML tag or an entity; `*`, `_`, `$` and
 # backticks stay, so that emphasis, code and math in answers keep their meaning.
 _MARKDOWN_ACTIVE = re.compile(r"(\\(?=[!-/:-@\[-`{-~])|[\[\]<>&|])")
-
-
-def safe_text(text: str) -> str:
-    """`text` without terminal control sequences or control characters (tab, newline kept)."""
-    if _shared_safe_text is not None:
-        return _shared_safe_text(text)
-    text = _ESCAPES.sub("", text.replace("\r\n", "\n"))
-    return _CONTROLS.sub("", text)
 
 
 def without_machine_blocks(markdown: str) -> str:

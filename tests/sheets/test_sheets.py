@@ -143,6 +143,17 @@ def test_hand_edited_sheet_is_still_graded(tmp_path: Path, capsys: pytest.Captur
     assert result["items"][2]["expected"]  # the reference answer for self-marking
 
 
+def test_answer_written_where_the_answer_line_was_deleted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make(capsys, tmp_path, "--ids", "num-conv-out-square", "--key")
+    answer = key_answers((tmp_path / "keys" / "key-01.md").read_text(encoding="utf-8"))[0]
+    sheet = tmp_path / "sheet-01.md"
+    sheet.write_text(sheet.read_text(encoding="utf-8").replace("答：", answer.replace("x", "×")),
+                     encoding="utf-8")
+    code, out, _ = quiz(capsys, "check", str(sheet), "--json")
+    assert code == 0 and json.loads(out)["items"][0]["status"] == "right"
+
+
 def test_changed_seed_line_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     make(capsys, tmp_path, "--ids", *NUMERIC_IDS, "--key")
     sheet = tmp_path / "sheet-01.md"
