@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -51,9 +52,15 @@ def _content(question: Question) -> dict[str, object]:
     }
 
 
+def stored_path(question: Question) -> str:
+    """Where the question's file is, independent of the working directory the bank was loaded
+    from (so syncing from another folder neither rewrites rows nor reorders new cards)."""
+    return str(Path(question.file).resolve())
+
+
 def _new_row(question: Question, bank: str, now: datetime) -> QuestionRow:
     row = QuestionRow(
-        id=question.id, bank=bank, file=question.file, line=question.line,
+        id=question.id, bank=bank, file=stored_path(question), line=question.line,
         created_at=now, updated_at=now, retired_at=None, **_content(question),
     )
     card = new_card_state(now)
@@ -97,7 +104,7 @@ def sync_bank(db: Database, questions: Sequence[Question], bank: str, now: datet
 def _update_row(row: QuestionRow, question: Question, bank: str, now: datetime,
                 report: SyncReport) -> None:
     # Position and owning bank may move freely; only content changes count as an edit.
-    row.file, row.line, row.bank = question.file, question.line, bank
+    row.file, row.line, row.bank = stored_path(question), question.line, bank
     if row.retired_at is not None:
         row.retired_at = None
         report.revived.append(row.id)

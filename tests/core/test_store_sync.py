@@ -121,3 +121,19 @@ def test_naive_datetimes_are_refused(db_url: str, bank_dir: Path) -> None:
     db = open_database(db_url)
     with pytest.raises(ValueError, match="naive"):
         sync_bank(db, load_bank(bank_dir), "b", FIXED_NOW.replace(tzinfo=None))
+
+
+def test_stored_paths_do_not_depend_on_the_working_directory(
+    db_url: str, bank_dir: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = open_database(db_url)
+    monkeypatch.chdir(bank_dir.parent)
+    sync_bank(db, load_bank(Path(bank_dir.name)), "b", FIXED_NOW)
+    with db.sessions.begin() as session:
+        first = dict(session.execute(select(QuestionRow.id, QuestionRow.file)).all())
+    monkeypatch.chdir(bank_dir)
+    report = sync_bank(db, load_bank(Path(".")), "b", FIXED_NOW)
+    with db.sessions.begin() as session:
+        second = dict(session.execute(select(QuestionRow.id, QuestionRow.file)).all())
+    assert first == second and report.unchanged == 3
+    assert all(Path(path).is_absolute() for path in second.values())
