@@ -72,6 +72,20 @@ def test_json_round_trip_is_lossless(tmp_path: Path, studied_db: str,
     assert second["tables"] == data["tables"]
 
 
+def test_import_into_a_synced_but_unstudied_database(
+        tmp_path: Path, bank_dir: Path, studied_db: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    exported = tmp_path / "history.json"
+    quiz(capsys, "--db", studied_db, "export", "--json", str(exported))
+    target = f"sqlite:///{tmp_path / 'synced.db'}"
+    db = open_database(target)  # the bank synced a day later: same ids, no reviews
+    sync_bank(db, load_bank(bank_dir), "test", FIXED_NOW + timedelta(days=1))
+    db.close()
+    code, _, err = quiz(capsys, "--db", target, "import-history", str(exported))
+    assert code == 0, err
+    assert table_rows(target) == table_rows(studied_db)
+
+
 def test_import_refuses_a_newer_format_and_a_studied_target(
         tmp_path: Path, studied_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     exported = tmp_path / "history.json"
@@ -145,9 +159,12 @@ def test_anki_package_holds_every_note(tmp_path: Path, bank_dir: Path,
         (tmp_path / "collection.anki2").write_bytes(package.read("collection.anki2"))
     connection = sqlite3.connect(tmp_path / "collection.anki2")
     notes = connection.execute("SELECT flds, tags FROM notes").fetchall()
+    decks = json.loads(connection.execute("SELECT decks FROM col").fetchone()[0])
     connection.close()
     expected_numeric = sum(len(fixed_seeds(t)) + 3 for t in templates.values())
     assert len(notes) == len(concepts) + expected_numeric
+    topics = {q.tags[0] for q in questions}
+    assert {f"CNN 面试题::{topic}" for topic in topics} <= {d["name"] for d in decks.values()}
     one_by_one = next(fields for fields, _ in notes if "conv-1x1" in fields)
     assert "\\(C_{in} \\cdot C_{out}\\)" in one_by_one and "000#2.2, 001#Q7" in one_by_one
     assert all("卷积" in tags or "感受野" in tags or "池化" in tags or "数值计算" in tags

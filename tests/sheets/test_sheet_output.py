@@ -129,3 +129,15 @@ def test_html_is_self_contained_with_a_page_per_student(
     sheets = (tmp_path / "sheets.html").read_text(encoding="utf-8")
     assert [f"seed：8 / {n}" in sheets for n in range(1, 5)] == [True] * 4
     assert sheets.count('<div class="answer">答：</div>') == 20
+
+
+def test_sheets_import_neither_textual_nor_sqlalchemy() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, quiz.sheets.select, quiz.sheets.markdown, quiz.sheets.reader, "
+            "quiz.sheets.grading, quiz.sheets.report, quiz.sheets.html, quiz.sheets.pdf; "
+            "print([m for m in ('textual', 'sqlalchemy') if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.strip() == "[]"

@@ -66,6 +66,20 @@ def test_sheet_shows_seed_student_and_instance_prompts(
     assert "来源：" in key and "**参考答案**" in key and "**解答**" in key
 
 
+def test_topic_and_kind_filters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    questions = {q.id: q for q in load_bank(bundled_bank_dir())}
+    make(capsys, tmp_path / "rf", "--topic", "感受野", "--count", "500")
+    chosen = [qid for _, qid, _ in items((tmp_path / "rf" / "sheet-01.md").read_text("utf-8"))]
+    assert sorted(chosen) == sorted(q.id for q in questions.values()
+                                    if "感受野" in (q.topic, *q.tags))
+    make(capsys, tmp_path / "concept", "--concept", "--count", "7")
+    listed = items((tmp_path / "concept" / "sheet-01.md").read_text("utf-8"))
+    assert len(listed) == 7 and all(questions[qid].kind.value == "concept"
+                                    and seed is None for _, qid, seed in listed)
+    code, _, err = quiz(capsys, "sheet", "--ids", "no-such-card", "-o", str(tmp_path / "x"))
+    assert code == 2 and "no-such-card" in err
+
+
 def test_two_students_get_different_numbers(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     make(capsys, tmp_path, "--ids", *NUMERIC_IDS, "--students", "2")
