@@ -303,3 +303,23 @@ def test_search_snapshot(snap_compare, db_url: str, bank: Path) -> None:
         await settle_screen(pilot)
 
     assert snap_compare(synced_app(db_url, bank), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_failing_search_is_reported_and_the_app_keeps_running(
+    db_url: str, bank: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_search = browse.search
+
+    def search(db, query="", now=None, **options):
+        if query == "坏":
+            raise RuntimeError("database disk image is malformed")
+        return real_search(db, query, now, **options)
+
+    monkeypatch.setattr(browse, "search", search)
+    app = synced_app(db_url, bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_browse(pilot)
+        await search_for(pilot, screen, "坏")
+        assert any("malformed" in note.message for note in app._notifications)
+        await search_for(pilot, screen, "池化的作用")  # the next search works
+        assert shown_ids(screen) == ["pool-role"]

@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import fields
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from textual.widgets import Input, Select, Static
 
 from quiz.store.models import CardRow, QuestionRow
 from quiz.store.settings import LABELS, NewOrder, Settings, load_settings
 from quiz.tui.app import QuizApp, make_app
+from quiz.tui.screens import settings as settings_screen
 from quiz.tui.screens.settings import SettingsScreen
 from tests.conftest import FIXED_NOW
 from tests.tui.test_tui_browse import settle, settle_screen, synced_app
@@ -189,6 +191,24 @@ async def test_escape_with_unsaved_changes_asks_first(db_url: str, bank_dir: Pat
         await pilot.pause()
         assert app.screen is not screen
         assert load_settings(app.context.db).desired_retention == 0.9
+
+
+async def test_a_failed_save_says_so_and_keeps_the_form(
+    db_url: str, bank_dir: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def locked(*_args: object, **_kwargs: object) -> Settings:
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(settings_screen, "save_settings", locked)
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        screen.query_one("#setting-new_per_day", Input).value = "25"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("database is locked" in note.message for note in app._notifications)
+        assert app.context.settings.new_per_day == 20  # not applied
+        assert screen.text_of("new_per_day") == "25" and screen.is_dirty()  # nothing lost
 
 
 def test_settings_snapshot(snap_compare, db_url: str, bank_dir: Path) -> None:
