@@ -38,6 +38,11 @@ def square(value: int) -> tuple[int, int]:
     return value, value
 
 
+def tf_same_total(size: int, k: int, s: int, d: int) -> int:
+    """TensorFlow's SAME: output ⌈size/s⌉, the fewest zeros that give it."""
+    return max((math.ceil(size / s) - 1) * s + d * (k - 1) + 1 - size, 0)
+
+
 def rf_of(layers: list[tuple[int, int, int]]) -> int:
     """(kernel, stride, dilation) per layer → receptive field by the textbook recursion."""
     rf, jump = 1, 1
@@ -107,6 +112,18 @@ REFERENCE: dict[str, Callable[[P], Any]] = {
         9 * (p["Cin"] * p["Cout"] + 2 * p["Cout"] ** 2), 49 * p["Cin"] * p["Cout"]),
     "num-sk-rf": lambda p: 1 + (p["k1"] - 1) + (p["k2"] - 1) + (p["k3"] - 1),
     "num-sk-macs-saving": lambda p: p["H"] ** 2 * p["C"] ** 2 * (25 - 18),
+    # authored templates (no source has their numbers)
+    "num-pad-tf-same-total": lambda p: tf_same_total(p["H"], p["k"], p["s"], p["d"]),
+    "num-pad-tf-same-bottom": lambda p: tf_same_total(p["H"], p["k"], p["s"], 1)
+    - tf_same_total(p["H"], p["k"], p["s"], 1) // 2,
+    "num-pad-keep-size": lambda p: p["d"] * (p["k"] - 1) // 2,
+    "num-macs-convt": lambda p: p["Cin"] * p["H"] ** 2 * p["Cout"] * p["k"] ** 2,
+    "num-bn-buffers": lambda p: 2 * (p["C1"] + p["C2"]),
+    "num-bn-state-dict": lambda p: p["Cout"] * p["Cin"] * p["k"] ** 2 + 4 * p["Cout"],
+    "num-params-se": lambda p: 2 * p["C"] * p["C"] // p["r"],
+    "num-params-se-bias": lambda p: 2 * p["C"] * p["C"] // p["r"] + p["C"] // p["r"] + p["C"],
+    "num-mem-train-activations": lambda p: p["B"] * 4 * (
+        3 * p["C"] * p["H"] ** 2 + p["C"] * (p["H"] // 2) ** 2),
 }
 
 # The sources' worked numbers (INDEX "Worked numbers and numeric claims"), as (seed, answer
