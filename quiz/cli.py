@@ -120,13 +120,18 @@ def cmd_bank_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([q.to_json() for q in questions], ensure_ascii=False, indent=1))
         return 0
+    from quiz.render.safe import safe_text
+
     for question in questions:
-        print(f"{question.id:<28} {_pad(question.tags[0], 14)} {question.title}")
+        print(f"{safe_text(question.id):<28} {_pad(safe_text(question.tags[0]), 14)} "
+              f"{safe_text(question.title)}")
     return 0
 
 
 def cmd_bank_stats(args: argparse.Namespace) -> int:
     from collections import Counter
+
+    from quiz.render.safe import safe_text
 
     questions = _load_bank(args.path)
     print(f"{len(questions)} questions")
@@ -138,7 +143,7 @@ def cmd_bank_stats(args: argparse.Namespace) -> int:
     ):
         print(f"\nper {title}:")
         for name, count in counter.most_common():
-            print(f"  {_pad(name, 16)} {count:>4}")
+            print(f"  {_pad(safe_text(name), 16)} {count:>4}")
     return 0
 
 

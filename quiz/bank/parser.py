@@ -7,7 +7,10 @@ lines; everything up to the next `##` heading is the answer.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,11 @@ CONVENTION_PATTERN = re.compile(r"^口径" + _NOTE_IDS)
 MACHINE_BLOCKS = frozenset({"claim", "template"})
 REQUIRED_KEYS = ("id", "sources", "tags", "kind")
 KNOWN_KEYS = frozenset({"id", "sources", "tags", "kind", "origin", "difficulty"})
+# A bank file is hand-written text: the largest bundled one is ~33 kB and the longest answer
+# ~1,400 characters. Far larger input is a mistake (or an attack) that would make every later
+# step — import, rendering, search — slow and memory-hungry, so it is refused up front.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_ANSWER_CHARS = 20_000
 
 
 @dataclass
@@ -193,6 +201,9 @@ def _question(
         if number not in skipped
     ]
     answer = "\n".join(answer_lines).strip()
+    if len(answer) > MAX_ANSWER_CHARS:
+        raise BankError(file, line, f"answer of {meta.id!r} is {len(answer):,} characters; "
+                        f"the limit is {MAX_ANSWER_CHARS:,}")
     if not answer and not blocks:
         raise BankError(file, line, f"question {meta.id!r} has no answer")
     return Question(
@@ -229,18 +240,73 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_bank_bytes(path: Path, name: str) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES, or a BankError.
+
+    The file is opened non-blocking and checked on the open descriptor, so a FIFO (which would
+    block `open` until a writer comes) or a link to /dev/zero (endless) is refused, not read,
+    even if it replaced a regular file after the directory was listed."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        reason = "a broken link" if error.errno == errno.ENOENT and path.is_symlink() \
+            else error.strerror
+        raise BankError(name, 0, f"cannot read: {reason}") from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise BankError(name, 0, f"is {_file_kind(mode)}; only regular .md files are read")
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(descriptor, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise BankError(name, 0, f"cannot read: {error.strerror}") from None
+    finally:
+        os.close(descriptor)
+    if size > MAX_FILE_BYTES:
+        raise BankError(name, 0, f"is larger than the limit of {MAX_FILE_BYTES // 2**20} MB "
+                                 "for a bank file")
+    return b"".join(chunks)
+
+
 def parse_file(path: Path) -> list[Question]:
     name = display_path(path)
+    data = read_bank_bytes(path, name)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise BankError(name, 1, f"not UTF-8 text ({error.reason})") from None
+        line = data.count(b"\n", 0, error.start) + 1
+        raise BankError(name, line, f"not UTF-8 text ({error.reason})") from None
     return parse_text(text, name)
 
 
 def bank_files(directory: Path) -> list[Path]:
-    """The bank's question files: every .md file except README.md, in a stable order."""
-    return sorted(p for p in directory.rglob("*.md") if p.name.lower() != "readme.md")
+    """The bank's question files: every .md entry except README.md, in a stable order.
+
+    Directories are walked without following links (no cycles); a directory named `x.md` is
+    walked like any other, not read. Other non-regular entries are listed so that reading them
+    reports what they are."""
+    found: list[Path] = []
+    for folder, subfolders, names in os.walk(directory):
+        subfolders.sort()
+        for name in names:
+            if name.endswith(".md") and name.lower() != "readme.md":
+                found.append(Path(folder) / name)
+    return sorted(found)
 
 
 def load_bank(directory: Path) -> list[Question]:
