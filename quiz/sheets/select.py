@@ -105,10 +105,17 @@ def numeric_item(number: int, question: Question, template: Template, seed: int)
                              f"grade as right ({verdict.message})")
     unit = f" {instance.unit}" if instance.unit and not isinstance(solution.expected, tuple) \
         else ""
+    worked = _without_answer_line(verdict.worked)
     return SheetItem(number=number, question_id=question.id, kind=NUMERIC, prompt=instance.prompt,
                      answer=plain + unit, sources=tuple(question.sources),
                      topic=question.tags[0] if question.tags else question.topic, seed=seed,
-                     answer_plain=plain, worked=verdict.worked)
+                     answer_plain=plain, worked=worked)
+
+
+def _without_answer_line(worked: str) -> str:
+    """The worked solution opens with the answer, which the key already states."""
+    first, _, rest = worked.partition("\n\n")
+    return rest if first.startswith("**答案**") and rest else worked
 
 
 def answer_text(value: Any) -> str:
