@@ -46,8 +46,7 @@ def sheet_text(result: SheetResult) -> str:
         if item.mistake:
             lines.append(f"错因：{safe_text(item.mistake)}")
         if item.status != RIGHT:
-            lines.append(f"正确答案：{one_line(item.expected)}")
-            lines.append(safe_text(item.worked))
+            lines += ["", safe_text(item.worked)]  # opens with the right answer
     return "\n".join(lines)
 
 
