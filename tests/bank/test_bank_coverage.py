@@ -15,7 +15,7 @@ from quiz.render.math import render_markdown_math
 TOPICS = {
     "卷积基础", "卷积变种", "感受野", "参数与计算量", "网络结构", "基础模块", "池化", "激活函数",
     "归一化", "正则化与过拟合", "优化与训练", "初始化", "反向传播", "损失函数", "RNN/LSTM",
-    "框架与工程", "其他", "数值计算",
+    "框架与工程", "其他", "数值计算", "模型压缩", "目标检测",
 }
 LEFTOVER_COMMAND = re.compile(r"\\[A-Za-z]+")
 
