@@ -76,9 +76,26 @@ def worked_solution(instance: Instance, solution: Solution) -> str:
         title = f"`{name}`" if len(instance.nets) > 1 else "网络"
         parts.append(f"**{title} 逐层公式**：\n\n" + "\n".join(formula_lines(text, run, topics)))
         parts.append("**引擎实际运行**：\n\n" + "\n".join(engine_lines(run)))
-    if instance.batch:
+        if calls_in(ask) & ACTIVATION_ASKS:
+            parts.append(activation_text(run, instance.batch))
+    if instance.batch and calls_in(ask) & ACTIVATION_ASKS:
+        parts.append(f"（引擎以 batch 1 运行；各层逐样本计算，batch = {instance.batch} 时激活是单个"
+                     f"样本的 {instance.batch} 倍。）")
+    elif instance.batch:
         parts.append(f"（引擎以 batch 1 运行；batch = {instance.batch} 只改变第一维。）")
     return "\n\n".join(parts)
+
+
+def activation_text(run: Measurement, batch: int | None) -> str:
+    """Every layer's output, summed: the activations a training step keeps for backward."""
+    sizes = [_product(tuple(r.output_shape[1:])) for r in run.reports]
+    per_byte = int(run.reports[0].bytes_per_elem) if run.reports else 4
+    total = sum(sizes)
+    text = (f"**保存的激活**：每个样本各层输出 {' + '.join(group(n) for n in sizes)} = "
+            f"{group(total)} 个元素 × {per_byte} 字节 = {group(total * per_byte)} 字节")
+    if batch:
+        text += f"；× batch {batch} = {group(total * per_byte * batch)} 字节"
+    return text
 
 
 ASK_TOPICS = {
@@ -87,7 +104,10 @@ ASK_TOPICS = {
     "params": {"params"}, "weight_params": {"params"}, "bias_params": {"params"},
     "macs": {"size", "macs"}, "flops": {"size", "macs"}, "bias_adds": {"macs"},
     "working_set": {"size", "params"}, "rf": {"rf"}, "jump": {"rf"},
+    "pad_top": {"size"}, "pad_bottom": {"size"}, "pad_total": {"size"}, "buffers": {"params"},
+    "activation_bytes": {"size"}, "batch_activation_bytes": {"size"},
 }
+ACTIVATION_ASKS = frozenset({"activation_bytes", "batch_activation_bytes"})
 
 
 def _topics(ask: Node) -> set[str]:
@@ -141,7 +161,8 @@ def formula_lines(text: str, run: Measurement, topics: set[str] | None = None) -
     topics = topics if topics is not None else {"size", "params", "macs", "rf"}
     from quiz.engine.netspec import parse_net  # the registry of layers loads NumPy
 
-    kinds = [spec.kind for spec in parse_net(text).layers()]
+    specs = list(parse_net(text).layers())
+    kinds = [spec.kind for spec in specs]
     reports = run.reports
     if not reports:
         return ["- （没有层）"]
@@ -150,7 +171,7 @@ def formula_lines(text: str, run: Measurement, topics: set[str] | None = None) -
     out: list[str] = []
     previous = FieldStep((1, 1), (1, 1))
     for index, (kind, report) in enumerate(zip(kinds, reports, strict=True)):
-        layer = _Layer(kind, report, run.geometry[index])
+        layer = _Layer(kind, report, run.geometry[index], specs[index].get("p") == "tfsame")
         if "rf" in topics:
             step = run.steps[index] if index < len(run.steps) else None
             text_rf = _rf_text(layer, previous, step)
@@ -164,8 +185,9 @@ def formula_lines(text: str, run: Measurement, topics: set[str] | None = None) -
 class _Layer:
     """One layer line's keyword with what the engine reported and the geometry it used."""
 
-    def __init__(self, kind: str, report: LayerReport, geometry: Geometry | None) -> None:
-        self.kind, self.report, self.geometry = kind, report, geometry
+    def __init__(self, kind: str, report: LayerReport, geometry: Geometry | None,
+                 tf_same: bool = False) -> None:
+        self.kind, self.report, self.geometry, self.tf_same = kind, report, geometry, tf_same
 
     @property
     def g(self) -> Geometry:
@@ -188,6 +210,12 @@ def _conv_size(layer: _Layer) -> str:
     if g.same:
         return (f"padding=same（stride 1）：两侧共补 d(k−1) = {d[0] * (k[0] - 1)}，"
                 f"H_out = H = {h_out}")
+    top, bottom = report.padding[:2]
+    if layer.tf_same:  # TensorFlow's SAME: the size comes first, the padding follows from it
+        return (f"padding=SAME（TensorFlow）：H_out = ⌈H/s⌉ = ⌈{h_in}/{s[0]}⌉ = {h_out}；"
+                f"总填充 P = max((H_out−1)·s + d(k−1) + 1 − H, 0) = "
+                f"max(({h_out}−1)·{s[0]} + {d[0]}·({k[0]}−1) + 1 − {h_in}, 0) = {top + bottom}，"
+                f"上侧 ⌊P/2⌋ = {top}，下侧 {bottom}（多出的一行补在下 / 右侧）")
     floor = ("⌈", "⌉") if g.ceil else ("⌊", "⌋")
     return (f"H_out = {floor[0]}(H + 2p − d(k−1) − 1)/s{floor[1]} + 1 = "
             f"{floor[0]}({h_in} + 2·{p[0]} − {d[0]}·({k[0]}−1) − 1)/{s[0]}{floor[1]} + 1 = {h_out}"
