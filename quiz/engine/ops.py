@@ -230,8 +230,8 @@ def conv2d(
         x_pad = np.pad(x, ((0, 0), (0, 0), (pt, pb + 1), (pl, pr)))
         out = _depthwise_conv_flat(x_pad, weight, dilation_hw, out_h, out_w)
     elif c_per_group == 1 and groups > 1:
-        x_pad = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
-        out = _depthwise_conv(x_pad, weight, groups, stride_hw, dilation_hw, out_h, out_w)
+        out = _depthwise_conv(x, weight, groups, stride_hw, dilation_hw, (pt, pb, pl, pr),
+                              out_h, out_w)
     elif (kh, kw) == (1, 1) and stride_hw == (1, 1) and (pt, pb, pl, pr) == (0, 0, 0, 0):
         out = _pointwise_conv(x, weight, groups)
     else:
@@ -358,24 +358,52 @@ def _windows(
 
 
 def _depthwise_conv(
-    x_pad: np.ndarray, weight: np.ndarray, groups: int, stride: tuple[int, int],
-    dilation: tuple[int, int], out_h: int, out_w: int,
+    x: np.ndarray, weight: np.ndarray, groups: int, stride: tuple[int, int],
+    dilation: tuple[int, int], pads: tuple[int, int, int, int], out_h: int, out_w: int,
 ) -> np.ndarray:
-    """One input channel per group: a GEMM would have K = kH*kW only, so multiply-add the k*k
-    shifted views instead (memory-bound either way, and far fewer BLAS calls)."""
-    n, c_in = x_pad.shape[:2]
+    """Strided depthwise: the padded image is split into its stride phases (x[a::sH, b::sW]),
+    after which tap (i, j) reads one phase at a fixed offset, i.e. a stride-1 pattern. Each phase
+    is flattened (one zero row more for the overrun), so a tap is one contiguous slice per
+    channel, as in :func:`_depthwise_conv_flat`; the extra columns of the phase width are
+    dropped. The phases are filled from the unpadded input (padding is their zeros)."""
+    n, c_in, h, w_in = x.shape
+    pt, pb, pl, pr = pads
+    hp, wp = h + pt + pb, w_in + pl + pr
     c_out, _, kh, kw = weight.shape
     mult = c_out // groups
-    out = np.zeros((n, c_in, mult, out_h, out_w), dtype=x_pad.dtype)
-    w = weight.reshape(c_in, mult, kh, kw)
+    sh, sw = stride
+    hq, wq = -(-hp // sh) + 1, -(-wp // sw)
+    phases = np.zeros((sh * sw, n, c_in, hq, wq), dtype=x.dtype)
+    for a in range(sh):
+        first_row = pt + (a - pt) % sh           # first padded row >= pt in phase a
+        rows = x[:, :, first_row - pt::sh]
+        for b in range(sw):
+            first_col = pl + (b - pl) % sw
+            part = rows[:, :, :, first_col - pl::sw]
+            r0, c0 = (first_row - a) // sh, (first_col - b) // sw
+            phases[a * sw + b, :, :, r0:r0 + part.shape[2], c0:c0 + part.shape[3]] = part
+    flat = phases.reshape(sh * sw, n, c_in, 1, hq * wq)
+    taps = []
     for i in range(kh):
         for j in range(kw):
-            r0, c0 = i * dilation[0], j * dilation[1]
-            shifted = x_pad[:, :, r0:r0 + (out_h - 1) * stride[0] + 1:stride[0],
-                            c0:c0 + (out_w - 1) * stride[1] + 1:stride[1]]
-            out += shifted[:, :, None] * w[None, :, :, i, j, None, None]
+            (qi, ai), (qj, aj) = divmod(i * dilation[0], sh), divmod(j * dilation[1], sw)
+            taps.append((i, j, ai * sw + aj, qi * wq + qj))
+    length = out_h * wq
+    w = weight.reshape(c_in, mult, kh, kw)
+    out = np.empty((n, c_in, mult, length), dtype=x.dtype)
+    block = max(1, DEPTHWISE_BLOCK_BYTES // (mult * length * x.itemsize))
+    scratch = np.empty((min(block, c_in), mult, length), dtype=x.dtype)
+    for sample in range(n):
+        for c0 in range(0, c_in, block):
+            c1 = min(c_in, c0 + block)
+            acc, tmp = out[sample, c0:c1], scratch[:c1 - c0]
+            for t, (i, j, phase, offset) in enumerate(taps):
+                np.multiply(flat[phase, sample, c0:c1, :, offset:offset + length],
+                            w[c0:c1, :, i, j, None], out=acc if t == 0 else tmp)
+                if t:
+                    acc += tmp
     _tally_macs(n * c_out * out_h * out_w * kh * kw)
-    return out.reshape(n, c_out, out_h, out_w)
+    return np.ascontiguousarray(out.reshape(n, c_out, out_h, wq)[..., :out_w])
 
 
 def _depthwise_conv_flat(
