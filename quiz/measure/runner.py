@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from quiz.engine import LSTM, parse_net, receptive_field, run_net
+from quiz.engine import parse_net, receptive_field, run_net
 from quiz.engine.layers import NotSpatialError
 from quiz.engine.receptive import receptive_field_closed_form
 from quiz.measure.measurement import FieldStep, Geometry, MeasureError, Measurement
@@ -92,8 +92,6 @@ def _batched(shape: tuple[int, ...]) -> tuple[int, ...]:
 def _measure(text: str, input_shape: tuple[int, ...] | None, receptive: bool) -> Measurement:
     lines = [line.split() for line in text.splitlines()]
     layers = [tokens for tokens in lines if tokens and tokens[0] != "input"]
-    if any(tokens[0] == "lstm" for tokens in layers):
-        return _measure_lstm(text, lines)
     if not layers:
         # a misconception removed every layer ("forgot the 1×1 conv"): nothing runs or counts
         shape = input_shape or (1, *_input_dims(lines))
@@ -119,24 +117,6 @@ def _input_dims(lines: list[list[str]]) -> tuple[int, ...]:
             except ValueError:
                 break
     raise MeasureError("net has no 'input CxHxW' line")
-
-
-def _measure_lstm(text: str, lines: list[list[str]]) -> Measurement:
-    """`input 1x1xI` then `lstm H [nobias]`: one step of the engine's LSTM layer (the net
-    format of the engine has no recurrent layer)."""
-    dims = _input_dims(lines)
-    layers = [tokens for tokens in lines if tokens and tokens[0] != "input"]
-    if (len(layers) != 1 or len(layers[0]) not in (2, 3) or not layers[0][1].isdigit()
-            or layers[0][2:] not in ([], ["nobias"])):
-        raise MeasureError("an LSTM net is 'input 1x1xI' followed by one 'lstm H [nobias]'")
-    features, hidden = int(dims[-1]), int(layers[0][1])
-    if features < 1 or hidden < 1:
-        raise MeasureError("LSTM sizes must be positive")
-    layer = LSTM(features, hidden, bias="nobias" not in layers[0])
-    x = np.random.default_rng(0).standard_normal((1, 1, features)).astype(DTYPE)
-    y, report = layer.run(x, np.random.default_rng(0))
-    return Measurement(text, (1, 1, features), tuple(int(v) for v in y.shape), (report,),
-                       (None,))
 
 
 def _last_field(run: NetRun) -> tuple[tuple[int, int], tuple[int, int]]:
