@@ -83,6 +83,17 @@ def _extra_bias(net: NetSpec, _: list[int]) -> NetSpec | None:
                     if spec.kind in WEIGHTED else spec)
 
 
+def _tf_same_symmetric(net: NetSpec, _: list[int]) -> NetSpec | None:
+    """TensorFlow SAME read as PyTorch's symmetric `padding = d(k−1)//2` on both sides."""
+    def symmetric(spec: LayerSpec) -> LayerSpec:
+        if spec.get("p") != "tfsame":
+            return spec
+        (kh, kw), (dh, dw) = spec.pair("k", 1), spec.pair("d", 1)
+        return spec.with_options(p=(dh * (kh - 1) // 2, dw * (kw - 1) // 2))
+
+    return _changed(net, symmetric)
+
+
 def _single_spatial(net: NetSpec) -> LayerSpec | None:
     spatial = [spec for spec in net.layers() if spec.kind in SPATIAL]
     if len(spatial) != 1 or not net.is_sequential() or isinstance(spatial[0].get("p"), str):
@@ -222,6 +233,12 @@ RECIPES: dict[str, Recipe] = {r.id: r for r in (
            "空洞卷积的等效核大小是 d(k−1)+1，不是 k。", rewrite=_ignore_dilation),
     Recipe("one-side-padding", "只在一侧加了 padding",
            "padding=p 是上下（左右）两侧各填充 p，所以是 H + 2p。", rewrite=_one_side_padding),
+    Recipe("tf-same-symmetric", "按 PyTorch 的对称 padding = (k−1)/2 算了",
+           "TF 的 SAME 先定输出 ⌈H/s⌉，再补最少的 0：总数 max((⌈H/s⌉−1)s + d(k−1) + 1 − H, 0)，"
+           "可以是奇数，多出的一行补在下 / 右侧。", rewrite=_tf_same_symmetric),
+    Recipe("tf-same-extra-on-top", "把多出的一行补到了上侧",
+           "TF 的 SAME 总填充 P 为奇数时，上 / 左侧补 ⌊P/2⌋，下 / 右侧补 ⌈P/2⌉。",
+           metric={"pad_bottom": "pad_top"}),
     Recipe("ignore-padding", "忽略了 padding",
            "padding 会加到输入尺寸上（两侧各 p）；转置卷积里它反过来减去 2p。",
            rewrite=_ignore_padding),

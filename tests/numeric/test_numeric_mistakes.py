@@ -77,6 +77,11 @@ CASES: dict[str, tuple[str, int, Callable[[P], str]]] = {
                           lambda p: str(4 * (2 * p["H"] ** 2 * p["C"] + 9 * p["C"] ** 2))),
     "inverted-ratio": ("num-macs-dws-ratio", -1,
                        lambda p: f"{p['Cout'] * p['k'] ** 2}/{p['k'] ** 2 + p['Cout']}"),
+    "tf-same-symmetric": ("num-pad-tf-same-total", -1,   # 224, k3, s2: TF pads 1 in all
+                          lambda p: str(2 * (p["d"] * (p["k"] - 1) // 2))),
+    "tf-same-extra-on-top": ("num-pad-tf-same-bottom", -2,   # 224, k7, s2: top 2, bottom 3
+                             lambda p: str(((-(-p["H"] // p["s"]) - 1) * p["s"] + p["k"]
+                                            - p["H"]) // 2)),
 }
 
 
