@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from quiz.store.days import day_key, start_of_day
 from quiz.store.db import Database
 from quiz.store.items import StudyItem, to_item
-from quiz.store.models import CardRow, QuestionRow, ReviewRow
+from quiz.store.models import CardRow, QuestionRow, ReviewRow, SettingRow
 from quiz.store.ordering import NewCard, order_new_cards
 from quiz.store.scheduling import require_utc
 from quiz.store.settings import Settings, get_value, set_value
@@ -28,6 +28,7 @@ LEARN_AHEAD = timedelta(minutes=20)
 LEARNING_STATES = (1, 3)  # fsrs Learning, Relearning
 REVIEW_STATE = 2
 CANDIDATES = 8  # rows fetched per step, so a sibling of the last card can be skipped
+RANKS_KEY = "new_ranks_order"  # the new-card order the stored ranks were computed in
 
 
 class Mode(str, Enum):
@@ -327,6 +328,18 @@ def refresh_new_ranks(session: Session, settings: Settings, seed: int = 0) -> No
                if current.get(qid) != rank]
     if changed:
         session.execute(update(CardRow), changed)
+    marker = session.get(SettingRow, RANKS_KEY)
+    if marker is None:
+        session.add(SettingRow(key=RANKS_KEY, value=settings.new_order.value))
+    elif marker.value != settings.new_order.value:
+        marker.value = settings.new_order.value
+
+
+def ranks_current(session: Session, settings: Settings) -> bool:
+    """The stored ranks were computed in the chosen order (False on a database whose ranks were
+    never computed, e.g. a migrated one), so a sync that changes nothing can leave them."""
+    marker = session.get(SettingRow, RANKS_KEY)
+    return marker is not None and marker.value == settings.new_order.value
 
 
 def _as_list(value: object) -> list[str]:

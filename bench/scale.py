@@ -1,0 +1,365 @@
+"""quiz at scale: a generated bank of 100,000 questions and a log of 1,000,000 reviews.
+
+Builds, in a temporary folder, a bank in the real Markdown format (many files and decks, mostly
+concept questions and a few numeric templates), imports it with `quiz import` in a child process,
+then inserts the reviews directly (executemany) with realistic card states — reviews over a year,
+most cards in review, some learning or relearning, some due, a few suspended, buried, flagged,
+crammed or undone — and times every figure of issue 10's "Scale" goals.
+
+Every figure is printed beside the same figure on a small bank built and measured the same way
+in the same run (`--baseline-questions`, reviews in the same proportion), so the ratio shows how
+it grows with the data; `SELECT count(*)` over the reviews and cards is printed as a floor for
+the query times, and a bare `python -c pass` / a minimal Textual app for the processes.
+
+Run: python bench/scale.py [--questions 100000] [--reviews 1000000] [--baseline-questions 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from startup import MINIMAL_APP, QUIZ_HOME
+
+MIB = 1024 * 1024
+QUESTIONS_PER_FILE = 500
+DECKS = 40
+NUMERIC_EVERY = 200  # one numeric template per this many questions
+RUNS = 5
+NOW = datetime.now(timezone.utc)
+
+WORDS = ("卷积", "池化", "感受野", "批归一化", "残差", "注意力", "梯度", "激活函数", "步长", "填充",
+         "通道", "参数量", "计算量", "dropout", "ReLU", "softmax", "padding", "stride", "kernel",
+         "feature map", "权值共享", "下采样", "上采样", "空洞卷积", "深度可分离")
+SOURCES = [f"00{doc}#{n}" for doc in range(5) for n in range(1, 60)]
+
+TEMPLATE = """```template
+family: conv-output
+ask: output_hw(net)
+tolerance: 0
+params:
+  H: 14..231
+  C: 1, 3
+  N: 8, 16
+  k: 1, 3, 5, 7
+  s: 1, 2
+  p: 0..3
+where:
+  2 * p <= k
+  s <= k
+net:
+  input {C}x{H}x{H}
+  conv {N} k{k} s{s} p{p}
+prompt:
+  输入特征图大小为 {H}×{H}（{C} 通道），经过 {N} 个 {k}×{k} 卷积核，stride = {s}，padding = {p}。
+  输出特征图的高×宽是多少？
+```"""
+
+
+# The bank ---------------------------------------------------------------------------------------
+
+def _answer(rng: random.Random, number: int) -> str:
+    words = rng.sample(WORDS, 6)
+    bullets = "\n".join(
+        f"- **{word}**：第 {number} 题的第 {i + 1} 个要点，与{rng.choice(WORDS)}有关，"
+        f"常见于面试追问；公式 $H_{{out}} = \\lfloor (H + 2p - k)/s \\rfloor + 1$ 只在这里举例。"
+        for i, word in enumerate(words[1:])
+    )
+    text = f"**核心**：{words[0]}的作用是第 {number} 个要点的一句话总结。\n\n{bullets}\n"
+    if rng.random() < 0.05:
+        text += f"\n> 勘误 {rng.choice(SOURCES)}：原文第 {number} 处的说法有误，应为正文所述。\n"
+    return text
+
+
+def _question(rng: random.Random, number: int, deck: int) -> str:
+    numeric = number % NUMERIC_EVERY == NUMERIC_EVERY - 1
+    sources = ", ".join(rng.sample(SOURCES, rng.randint(1, 3)))
+    meta = (f"```meta\nid: q{number:06d}\nsources: {sources}\n"
+            f"tags: 主题{deck:02d}, {rng.choice(WORDS)}\n"
+            f"kind: {'numeric' if numeric else 'concept'}\n"
+            f"difficulty: {rng.randint(1, 3)}\n```\n")
+    if numeric:
+        body = f"先加两侧填充，减去核大小，按步长向下取整再加一（第 {number} 题）。\n\n{TEMPLATE}\n"
+    else:
+        body = _answer(rng, number)
+    title = f"第 {number} 题：{rng.choice(WORDS)}与{rng.choice(WORDS)}有什么关系？"
+    return f"## {title}\n\n{meta}\n{body}\n"
+
+
+def write_bank(folder: Path, questions: int, seed: int = 1) -> None:
+    """`questions` questions in files of QUESTIONS_PER_FILE, decks spread over the files."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True)
+    for start in range(0, questions, QUESTIONS_PER_FILE):
+        file_index = start // QUESTIONS_PER_FILE
+        numbers = range(start, min(start + QUESTIONS_PER_FILE, questions))
+        parts = [f"# 主题文件 {file_index}\n"]
+        parts += [_question(rng, n, (n // 50) % DECKS) for n in numbers]
+        (folder / f"topic-{file_index:04d}.md").write_text("\n".join(parts), encoding="utf-8")
+
+
+# The review log ---------------------------------------------------------------------------------
+
+def _stamp(moment: datetime) -> str:
+    """How SQLAlchemy stores a DateTime in SQLite (naive UTC)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+@dataclass
+class _Card:
+    state: int = 0
+    stability: float = 0.0
+    difficulty: float = 5.0
+    due: datetime = NOW
+    last: datetime | None = None
+    lapses: int = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def _snapshot(card: _Card) -> str:
+    return json.dumps({
+        "state": card.state or 1, "step": 0 if card.state in (1, 3) else None,
+        "stability": card.stability or None, "difficulty": card.difficulty,
+        "due": card.due.isoformat(), "last_review": card.last.isoformat() if card.last else None,
+        "lapses": card.lapses, "leech": False, "suspended": False, "buried_until": None,
+        "flagged": False,
+    })
+
+
+def fill_reviews(path: Path, reviews: int, seed: int = 2) -> None:
+    """Append `reviews` reviews over the past year to 70% of the cards and set the cards' states
+    to what the last review left; a few ratings are crammed or undone."""
+    rng = random.Random(seed)
+    connection = sqlite3.connect(path)
+    ids = [row[0] for row in connection.execute(
+        "SELECT id FROM questions WHERE retired_at IS NULL ORDER BY id")]
+    seen = rng.sample(ids, int(len(ids) * 0.7))
+    per_card = [reviews // len(seen)] * len(seen)
+    for index in range(reviews - sum(per_card)):
+        per_card[index] += 1
+    rows: list[tuple[object, ...]] = []
+    cards: list[tuple[object, ...]] = []
+    next_id = 1 + (connection.execute("SELECT max(id) FROM reviews").fetchone()[0] or 0)
+    for question_id, count in zip(seen, per_card, strict=True):
+        card = _Card()
+        # More recent days are busier: the learner's history grew over the year.
+        moments = sorted(NOW - timedelta(days=365 * rng.random() ** 1.5, seconds=rng.random())
+                         for _ in range(count))
+        for moment in moments:
+            before = card.state if card.last else 0
+            snapshot = _snapshot(card)
+            rating = rng.choices((1, 2, 3, 4), weights=(10, 15, 65, 10))[0]
+            crammed = rng.random() < 0.01
+            if not crammed:
+                if rating == 1:
+                    card.lapses += before == 2
+                    card.state, card.stability = (3 if before == 2 else 1), 1.0
+                    card.due = moment + timedelta(minutes=10)
+                else:
+                    card.state = 2
+                    card.stability = min(max(card.stability, 1.0) * (1.5 + rating / 2), 400.0)
+                    card.due = moment + timedelta(days=card.stability)
+                card.last = moment
+            rows.append((next_id, question_id, _stamp(moment), rating, rng.randint(2000, 40000),
+                         "hash", card.state or 1, card.stability or None, card.difficulty,
+                         _stamp(card.due), "cram" if crammed else "review", None, before,
+                         snapshot))
+            next_id += 1
+            if rng.random() < 0.005:  # taken back at once; the card state stays as it was
+                rows.append((next_id, question_id, _stamp(moment + timedelta(seconds=3)), 0,
+                             None, "hash", card.state, card.stability, card.difficulty,
+                             _stamp(card.due), "undo", next_id - 1, None, None))
+                next_id += 1
+        roll = rng.random()
+        buried = _stamp(NOW + timedelta(hours=5)) if 0.01 <= roll < 0.015 else None
+        cards.append((card.state, card.stability, card.difficulty, _stamp(card.due),
+                      _stamp(card.last) if card.last else None, card.lapses, card.lapses >= 8,
+                      roll < 0.01, buried, 0.015 <= roll < 0.025, question_id))
+    with connection:
+        connection.executemany(
+            "INSERT INTO reviews (id, question_id, reviewed_at, rating, duration_ms, "
+            "content_hash, state_after, stability_after, difficulty_after, due_after, kind, "
+            "undoes, state_before, card_before) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        connection.executemany(
+            "UPDATE cards SET state=?, stability=?, difficulty=?, due=?, last_review=?, "
+            "lapses=?, leech=?, suspended=?, buried_until=?, flagged=? WHERE question_id=?",
+            cards)
+    connection.execute("ANALYZE")
+    connection.close()
+
+
+# Measuring --------------------------------------------------------------------------------------
+
+def run_child(command: Sequence[str]) -> tuple[float, float]:
+    """Wall time and peak resident memory (MiB) of one child process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    error = process.stderr.read().decode() if process.stderr else ""
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command[:4])}… failed:\n{error}")
+    # ru_maxrss is in KiB on Linux.
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def median_child(command: Sequence[str], runs: int = 3) -> float:
+    run_child(command)  # warm the file cache
+    return statistics.median(run_child(command)[0] for _ in range(runs))
+
+
+def median_call(call: Callable[[], object], runs: int = RUNS) -> float:
+    call()  # warm SQLite's page cache and SQLAlchemy's statement cache
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def quiz(url: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", "quiz", "--db", url, *args]
+
+
+def measure(folder: Path, questions: int, reviews: int) -> dict[str, float]:
+    """Every figure for one bank size: seconds, and MiB for memory."""
+    from quiz.store.actions import apply_review
+    from quiz.store.db import open_database
+    from quiz.store.queue import deck_counts, due_items
+    from quiz.store.scheduling import Grade
+    from quiz.store.search import PAGE, decks, search
+    from quiz.store.service import counts
+    from quiz.store.settings import load_settings
+    from quiz.store.stats import study_stats
+    from quiz.tui.context import scheduler_for
+
+    bank = folder / "bank"
+    path = folder / "quiz.db"
+    url = f"sqlite:///{path}"
+    write_bank(bank, questions)
+    figures: dict[str, float] = {}
+    # The bundled bank first, as `quiz` gives it on a first start: the TUI syncs it on every start.
+    run_child([sys.executable, "-c", QUIZ_HOME, url])
+    figures["first import s"], figures["first import MiB"] = run_child(
+        quiz(url, "import", str(bank)))
+    figures["re-import s"], figures["re-import MiB"] = run_child(quiz(url, "import", str(bank)))
+    fill_reviews(path, reviews)
+    figures["quiz due process s"] = median_child(quiz(url, "due"))
+    figures["TUI home painted s"] = median_child([sys.executable, "-c", QUIZ_HOME, url])
+
+    db = open_database(url)
+    settings = load_settings(db)
+    now = datetime.now(timezone.utc)
+    with db.engine.connect() as connection:
+        def count(table: str) -> Callable[[], object]:
+            return lambda: connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+        figures["SELECT count(*) reviews s"] = median_call(count("reviews"))
+        figures["SELECT count(*) cards s"] = median_call(count("cards"))
+    figures["quiz due query s"] = median_call(
+        lambda: (counts(db, now, settings=settings), due_items(db, now, limit=20)))
+    figures["home counts s"] = median_call(
+        lambda: (counts(db, now, settings=settings), deck_counts(db, now, settings)))
+    figures["browse first page s"] = median_call(
+        lambda: (decks(db), search(db, "", now, limit=PAGE)))
+    figures["search a word s"] = median_call(lambda: search(db, "感受野", now, limit=PAGE))
+    figures["stats s"] = median_call(lambda: study_stats(db, now, settings))
+    due = [item.id for item in due_items(db, now, limit=RUNS + 1)]
+    scheduler = scheduler_for(settings, fuzz=False)
+    ratings = iter(due)
+    figures["rating s"] = median_call(
+        lambda: apply_review(db, scheduler, next(ratings), Grade.GOOD, now, settings=settings),
+        runs=min(RUNS, len(due) - 1))
+    db.close()
+    figures["python -c pass s"] = median_child([sys.executable, "-c", "pass"])
+    figures["minimal Textual app s"] = median_child([sys.executable, "-c", MINIMAL_APP])
+    return figures
+
+
+# (figure, unit, goal as text, goal check, floor figure for the "× floor" column)
+ROWS: list[tuple[str, str, str, Callable[[dict[str, float]], bool] | None, str | None]] = [
+    ("first import s", "s", "< 20 s", lambda f: f["first import s"] < 20, "python -c pass s"),
+    ("first import MiB", "MiB", "< 300 MiB", lambda f: f["first import MiB"] < 300, None),
+    ("re-import s", "s", "≥ 10× faster than first",
+     lambda f: f["first import s"] >= 10 * f["re-import s"], "first import s"),
+    ("re-import MiB", "MiB", "", None, None),
+    ("quiz due process s", "s", "", None, "python -c pass s"),
+    ("quiz due query s", "ms", "a few ms", lambda f: f["quiz due query s"] < 0.01,
+     "SELECT count(*) cards s"),
+    ("home counts s", "ms", "a few ms", lambda f: f["home counts s"] < 0.01,
+     "SELECT count(*) cards s"),
+    ("rating s", "ms", "a few ms", lambda f: f["rating s"] < 0.01, "SELECT count(*) cards s"),
+    ("TUI home painted s", "s", "< 1 s", lambda f: f["TUI home painted s"] < 1,
+     "minimal Textual app s"),
+    ("browse first page s", "s", "< 0.3 s", lambda f: f["browse first page s"] < 0.3,
+     "SELECT count(*) cards s"),
+    ("search a word s", "s", "", None, "SELECT count(*) cards s"),
+    ("stats s", "s", "< 1 s", lambda f: f["stats s"] < 1, "SELECT count(*) reviews s"),
+    ("SELECT count(*) reviews s", "ms", "(floor)", None, None),
+    ("SELECT count(*) cards s", "ms", "(floor)", None, None),
+]
+
+
+def _show(value: float, unit: str) -> str:
+    if unit == "ms":
+        return f"{value * 1000:.2f} ms"
+    if unit == "MiB":
+        return f"{value:.0f} MiB"
+    return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+
+
+def report(big: dict[str, float], small: dict[str, float], sizes: tuple[int, int, int, int]
+           ) -> None:
+    questions, reviews, small_q, small_r = sizes
+    print(f"\n{questions:,} questions, {reviews:,} reviews; small bank: {small_q:,} questions, "
+          f"{small_r:,} reviews (both in this run)\n")
+    header = (f"{'figure':<26} {'at scale':>11} {'small bank':>11} {'× small':>8} "
+              f"{'× floor':>8}  {'floor':<24} {'goal':<24} ok")
+    print(header)
+    print("-" * len(header))
+    for name, unit, goal, check, floor in ROWS:
+        ratio = big[name] / small[name] if small[name] else float("inf")
+        floor_ratio = f"{big[name] / big[floor]:8.1f}" if floor and big[floor] else " " * 8
+        verdict = "" if check is None else ("yes" if check(big) else "NO")
+        label = name.removesuffix(" s").removesuffix(" MiB")
+        print(f"{label:<26} {_show(big[name], unit):>11} {_show(small[name], unit):>11} "
+              f"{ratio:8.1f} {floor_ratio}  {(floor or '').removesuffix(' s'):<24} "
+              f"{goal:<24} {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--questions", type=int, default=100_000)
+    parser.add_argument("--reviews", type=int, default=1_000_000)
+    parser.add_argument("--baseline-questions", type=int, default=1_000)
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="build in this (new) folder and keep it, for profiling")
+    args = parser.parse_args()
+    small_reviews = args.reviews * args.baseline_questions // max(args.questions, 1)
+    root = args.keep or Path(tempfile.mkdtemp(prefix="quiz-scale-"))
+    print(f"building in {root} …", file=sys.stderr)
+    small = measure(root / "small", args.baseline_questions, small_reviews)
+    big = measure(root / "big", args.questions, args.reviews)
+    report(big, small, (args.questions, args.reviews, args.baseline_questions, small_reviews))
+    if args.keep is None:
+        import shutil
+
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
