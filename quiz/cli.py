@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 # Subcommands that live in their own modules: each exposes register(subparsers) and run(args).
 PLUGIN_COMMANDS = ("quiz.commands.calc", "quiz.commands.numeric", "quiz.commands.practice",
-                   "quiz.commands.check", "quiz.commands.sheet", "quiz.commands.export")
+                   "quiz.commands.check", "quiz.commands.sheet", "quiz.commands.export",
+                   "quiz.commands.doctor", "quiz.commands.backup")
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -163,9 +164,21 @@ def cmd_tui(args: argparse.Namespace) -> int:
         from quiz.paths import default_db_url
 
         db_url = default_db_url()
+    _daily_backup(db_url)
     app = make_app(db_url=db_url, bank_dir=_bank_dir(None), sync_bank_on_start=True)
     app.run()
     return app.return_code or 0
+
+
+def _daily_backup(db_url: str) -> None:
+    """The first start of a day copies the database before anything can change it (the newest
+    7 copies are kept). A copy that fails must not keep the learner from studying: it warns."""
+    from quiz.store.backup import auto_backup
+
+    try:
+        auto_backup(db_url, datetime.now().astimezone())
+    except Exception as error:
+        print(f"quiz: warning: no daily backup made: {error}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -233,6 +246,21 @@ def _run_handler(args: argparse.Namespace) -> int:
     except (BankError, StoreError, CommandError) as error:
         print(f"quiz: error: {error}", file=sys.stderr)
         return 1
+    except Exception as error:
+        # A damaged row (due='garbage', tags='not json', …) makes the ORM raise while reading;
+        # name the row and field instead of a traceback. Errors damage does not explain re-raise.
+        damage = _damage_message(args, error)
+        if damage is None:
+            raise
+        print(f"quiz: error: {damage}", file=sys.stderr)
+        return 1
+
+
+def _damage_message(args: argparse.Namespace, error: Exception) -> str | None:
+    from quiz.paths import default_db_url
+    from quiz.store.damage import damage_message
+
+    return damage_message(error, getattr(args, "db", None) or default_db_url())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,78 @@
+"""``quiz doctor [--fix] [--json]``: check the database, like Anki's Check Database.
+
+Exit codes: 0 nothing found (or everything found was repaired), 1 findings remain, 2 the database
+cannot be opened or is not quiz's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+
+__all__ = ["register", "run"]
+
+SHOWN = 200  # findings listed in the text output; --json lists all
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    doctor = subparsers.add_parser(
+        "doctor", help="check the database for damage; --fix repairs what is safe",
+        description="Check the database: SQLite integrity and foreign keys, orphans, damaged "
+                    "fields and card states the scheduler cannot load. --fix first writes a "
+                    "backup beside the database, then repairs what is safe: a card that cannot "
+                    "be scheduled becomes new (its reviews are kept), a damaged question field "
+                    "is rewritten by the next import; the review log is never changed. "
+                    "Exit 0 clean, 1 findings remain, 2 cannot open.")
+    doctor.add_argument("--fix", action="store_true", help="repair what is safe (after a backup)")
+    doctor.add_argument("--json", action="store_true", help="the findings as JSON")
+    doctor.set_defaults(handler=run)
+
+
+def _db_url(args: argparse.Namespace) -> str:
+    from quiz.paths import default_db_url
+
+    return getattr(args, "db", None) or default_db_url()
+
+
+def run(args: argparse.Namespace) -> int:
+    from quiz.render.safe import safe_text
+    from quiz.store.doctor import REPAIRS, DoctorError, check, repair
+
+    try:
+        if args.fix:
+            report = repair(_db_url(args), datetime.now(timezone.utc))
+        else:
+            report = check(_db_url(args))
+    except DoctorError as error:
+        print(f"quiz: error: {safe_text(str(error))}", file=sys.stderr)
+        return 2
+    remaining = report.remaining
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+        return 1 if remaining else 0
+    fixed = {finding.key for finding in report.fixed}
+    if not report.findings:
+        print(f"{report.path}: no problems found")
+        return 0
+    print(f"{report.path}: {len(report.findings)} problem(s) found")
+    for finding in report.findings[:SHOWN]:
+        if finding.key in fixed:
+            action = f"  → fixed: {REPAIRS[finding.repair or '']}"
+        elif finding.repair:
+            action = f"  → --fix: {REPAIRS[finding.repair]}"
+        else:
+            action = "  (reported only)"
+        print(f"  {safe_text(finding.describe())}{action}")
+    if len(report.findings) > SHOWN:
+        print(f"  … and {len(report.findings) - SHOWN} more (--json lists all)")
+    if report.backup:
+        print(f"backup written first: {report.backup}")
+    if args.fix:
+        print(f"fixed {len(report.fixed)}, remaining {len(remaining)}")
+    else:
+        repairable = sum(1 for finding in report.findings if finding.repair)
+        if repairable:
+            print(f"quiz doctor --fix repairs {repairable} of them (after writing a backup)")
+    return 1 if remaining else 0

@@ -1,0 +1,338 @@
+"""Damaged rows, found with plain SQL over the raw stored values.
+
+The ORM turns a stored value into a Python one as it reads a row, so one `due = 'garbage'`
+(or `tags = 'not json'`) makes every query that touches the row raise. Here every column quiz
+reads is checked with `typeof`, `json_valid`, date round trips and range tests in SQL, and only
+the offending primary key and raw value are fetched, so no bad row can stop the scan.
+
+`describe_damage(db)` is what the CLI and the TUI call when reading the store failed: the first
+damaged row, as `table cards, row 'conv-1x1', field due: 'garbage' is not a date and time`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from quiz.store.backup import connect_existing, sqlite_file
+
+if TYPE_CHECKING:
+    from quiz.store.db import Database
+
+# Repairs `quiz doctor --fix` may make (see quiz.store.doctor); None: reported only.
+RESET_CARD = "reset-card"        # the card becomes a new card; its reviews are kept
+CARD_DUE_NOW = "card-due-now"
+CARD_DEFAULT = "card-default"    # the column's default (0 / NULL)
+QUESTION_REFRESH = "question-refresh"  # a safe value now; the next import rewrites the row
+DROP_SETTING = "drop-setting"    # back to the default setting
+
+PRIMARY_KEYS = {"questions": "id", "cards": "question_id", "reviews": "id",
+                "settings": "key", "schema_info": "version"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: where it is (table, row's primary key, field) and what is wrong."""
+
+    check: str  # integrity | foreign-key | missing | orphan | damaged | unloadable | unreadable
+    table: str | None
+    row: str | int | None
+    field: str | None
+    problem: str
+    repair: str | None = None
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        return (self.check, self.table, self.row, self.field)
+
+    def describe(self) -> str:
+        where = []
+        if self.table:
+            where.append(f"table {self.table}")
+        if self.row is not None:
+            where.append(f"row {self.row!r}")
+        if self.field:
+            where.append(f"field {self.field}")
+        return f"{', '.join(where)}: {self.problem}" if where else self.problem
+
+    def to_json(self) -> dict[str, object]:
+        return {"check": self.check, "table": self.table, "row": self.row, "field": self.field,
+                "problem": self.problem, "repair": self.repair}
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A raw stored value as the user would recognise it, shortened."""
+    if value is None:
+        return "NULL"
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A column check: `bad` is an SQL condition over `{c}` (the column) that holds exactly
+    for the values quiz cannot read; `explain` says what is wrong with one raw value."""
+
+    table: str
+    column: str
+    bad: str
+    explain: Callable[[object], str]
+    repair: str | None
+
+    def sql(self) -> str:
+        condition = self.bad.format(c=f'"{self.column}"')
+        return (f'SELECT "{PRIMARY_KEYS[self.table]}", "{self.column}" FROM "{self.table}" '
+                f"WHERE {condition}")
+
+
+def _nullable(condition: str, nullable: bool) -> str:
+    if nullable:
+        return f"({{c}} IS NOT NULL AND ({condition}))"
+    return f"({{c}} IS NULL OR ({condition}))"
+
+
+def _null_or(message: Callable[[object], str]) -> Callable[[object], str]:
+    return lambda value: "NULL where a value is required" if value is None else message(value)
+
+
+# The store writes naive UTC as 'YYYY-MM-DD HH:MM:SS' plus up to six digits of microseconds;
+# SQLite's datetime() normalises an impossible date (Feb 30, hour 24), so a value survives the
+# round trip only if it is a real moment Python can read back.
+_DATE_OK = ("typeof({c}) = 'text' AND {c} GLOB "
+            "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]*' "
+            "AND substr({c}, 1, 4) != '0000' "
+            "AND datetime(substr({c}, 1, 19), '+0 seconds') = substr({c}, 1, 19) "
+            "AND (length({c}) = 19 OR (substr({c}, 20, 1) = '.' AND length({c}) <= 26 "
+            "AND substr({c}, 21) NOT GLOB '*[^0-9]*' AND length({c}) > 20))")
+
+
+def _date(table: str, column: str, nullable: bool, repair: str | None) -> Rule:
+    return Rule(table, column, _nullable(f"NOT ({_DATE_OK})", nullable),
+                _null_or(lambda v: f"{shown(v)} is not a date and time"), repair)
+
+
+def _integer(table: str, column: str, low: int | None, high: int | None, nullable: bool,
+             repair: str | None, meaning: str = "") -> Rule:
+    checks = ["typeof({c}) != 'integer'"]
+    if low is not None:
+        checks.append(f"{{c}} < {low}")
+    if high is not None:
+        checks.append(f"{{c}} > {high}")
+
+    def explain(value: object) -> str:
+        if not isinstance(value, int):
+            return f"{shown(value)} is not an integer"
+        bounds = (f"{low}..{high}" if high is not None else f"at least {low}")
+        return f"{value} is outside {bounds}{meaning}"
+
+    return Rule(table, column, _nullable(" OR ".join(checks), nullable), _null_or(explain),
+                repair)
+
+
+def _number(table: str, column: str, low: float, high: float | None, low_open: bool,
+            repair: str | None) -> Rule:
+    below = "<=" if low_open else "<"
+    checks = ["typeof({c}) NOT IN ('integer', 'real')", f"{{c}} {below} {low}"]
+    if high is not None:
+        checks.append(f"{{c}} > {high}")
+
+    def explain(value: object) -> str:
+        if not isinstance(value, (int, float)):
+            return f"{shown(value)} is not a number"
+        bounds = f"above {low}" if high is None else f"in {low}..{high}"
+        return f"{value} is not {bounds}"
+
+    return Rule(table, column, _nullable(" OR ".join(checks), True), explain, repair)
+
+
+def _text(table: str, column: str, nullable: bool, repair: str | None) -> Rule:
+    return Rule(table, column, _nullable("typeof({c}) != 'text'", nullable),
+                _null_or(lambda v: f"{shown(v)} is not text"), repair)
+
+
+def _choice(table: str, column: str, allowed: tuple[str, ...], repair: str | None) -> Rule:
+    listed = ", ".join(f"'{value}'" for value in allowed)
+    return Rule(table, column, _nullable(f"typeof({{c}}) != 'text' OR {{c}} NOT IN ({listed})",
+                                         False),
+                _null_or(lambda v: f"{shown(v)} is not one of {', '.join(allowed)}"), repair)
+
+
+def _json(table: str, column: str, shape: str, nullable: bool, repair: str | None) -> Rule:
+    """shape: 'list' (a JSON array), 'text-list' (an array of strings), 'object', 'any'."""
+    valid = "typeof({c}) = 'text' AND json_valid({c})"
+    if shape in {"list", "text-list"}:
+        valid += " AND json_type({c}) = 'array'"
+    elif shape == "object":
+        valid += " AND json_type({c}) = 'object'"
+    condition = f"NOT ({valid})"
+    if shape == "text-list":
+        # json_each only once the value is known to be a JSON array (CASE is evaluated lazily).
+        condition = (f"CASE WHEN {valid} THEN EXISTS (SELECT 1 FROM json_each({{c}}) "
+                     "WHERE json_each.type != 'text') ELSE 1 END")
+    described = {"list": "a JSON list", "text-list": "a JSON list of text",
+                 "object": "a JSON object", "any": "JSON"}[shape]
+    return Rule(table, column, _nullable(condition, nullable),
+                _null_or(lambda v: f"{shown(v)} is not {described}"), repair)
+
+
+_STATES = " (1 learning, 2 review, 3 relearning)"
+
+RULES: tuple[Rule, ...] = (
+    # questions: every field comes from the bank, so the next import can rewrite a damaged one.
+    *(_text("questions", column, False, QUESTION_REFRESH)
+      for column in ("bank", "title", "answer", "topic", "deck", "file", "content_hash")),
+    _json("questions", "sources", "text-list", False, QUESTION_REFRESH),
+    _json("questions", "tags", "text-list", False, QUESTION_REFRESH),
+    _json("questions", "blocks", "list", False, QUESTION_REFRESH),
+    _choice("questions", "kind", ("concept", "numeric"), QUESTION_REFRESH),
+    _choice("questions", "origin", ("sourced", "authored"), QUESTION_REFRESH),
+    _integer("questions", "difficulty", 1, 3, False, QUESTION_REFRESH),
+    _integer("questions", "line", 0, None, False, QUESTION_REFRESH),
+    _date("questions", "created_at", False, QUESTION_REFRESH),
+    _date("questions", "updated_at", False, QUESTION_REFRESH),
+    _date("questions", "retired_at", True, QUESTION_REFRESH),
+    # cards: a scheduling field that cannot be trusted makes the card new again.
+    _integer("cards", "state", 1, 3, False, RESET_CARD, _STATES),
+    _integer("cards", "step", 0, None, True, RESET_CARD),
+    _number("cards", "stability", 0, None, True, RESET_CARD),
+    _number("cards", "difficulty", 1, 10, False, RESET_CARD),
+    _date("cards", "last_review", True, RESET_CARD),
+    _date("cards", "due", False, CARD_DUE_NOW),
+    _integer("cards", "lapses", 0, None, False, CARD_DEFAULT),
+    *(_integer("cards", column, 0, 1, False, CARD_DEFAULT)
+      for column in ("leech", "suspended", "flagged")),
+    _date("cards", "buried_until", True, CARD_DEFAULT),
+    _integer("cards", "new_rank", None, None, False, CARD_DEFAULT),
+    # reviews: the log is append-only (triggers refuse changes), so damage is reported only.
+    _date("reviews", "reviewed_at", False, None),
+    _date("reviews", "due_after", False, None),
+    _integer("reviews", "rating", 1, 4, False, None),
+    _integer("reviews", "state_after", 1, 3, False, None, _STATES),
+    _integer("reviews", "state_before", 0, 3, True, None, " (0 new, 1 learning, 2 review, "
+                                                          "3 relearning)"),
+    _number("reviews", "stability_after", 0, None, True, None),
+    _number("reviews", "difficulty_after", 1, 10, False, None),
+    _integer("reviews", "duration_ms", 0, None, True, None),
+    _integer("reviews", "seed", None, None, True, None),
+    _integer("reviews", "undoes", None, None, True, None),
+    _text("reviews", "question_id", False, None),
+    _text("reviews", "content_hash", False, None),
+    _text("reviews", "answer_text", True, None),
+    _text("reviews", "verdict", True, None),
+    _choice("reviews", "kind", ("review", "cram", "undo"), None),
+    _json("reviews", "card_before", "object", True, None),
+    _json("settings", "value", "any", False, DROP_SETTING),
+)
+
+# Card states whose every field is readable but which fsrs cannot schedule: it asserts a review
+# or relearning card has stability and difficulty, and a relearning card its step.
+UNLOADABLE: tuple[tuple[str, str, str], ...] = (
+    ("stability", "state IN (2, 3) AND stability IS NULL",
+     "a review or relearning card without a stability"),
+    ("difficulty", "state IN (2, 3) AND difficulty IS NULL",
+     "a review or relearning card without a difficulty"),
+    ("step", "state = 3 AND step IS NULL", "a relearning card without a learning step"),
+)
+
+
+def columns(connection: sqlite3.Connection) -> dict[str, set[str]]:
+    """Every table of the database and its columns."""
+    tables = [name for (name,) in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {table: {row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')}
+            for table in tables}
+
+
+def _rule_columns_ok(rule: Rule, present: dict[str, set[str]]) -> bool:
+    table_columns = present.get(rule.table, set())
+    return rule.column in table_columns and PRIMARY_KEYS[rule.table] in table_columns
+
+
+def _card_fields_ok() -> str:
+    """SQL: the card's scheduling fields all pass their column rules (so UNLOADABLE only
+    reports what the column rules do not already)."""
+    bad = [rule.bad.format(c=rule.column) for rule in RULES
+           if rule.table == "cards" and rule.repair == RESET_CARD]
+    return " AND ".join(f"NOT ({condition})" for condition in bad)
+
+
+def scan_rows(connection: sqlite3.Connection,
+              present: dict[str, set[str]] | None = None) -> Iterator[Finding]:
+    """Every damaged field and every card fsrs cannot load, lazily (the first one is cheap)."""
+    present = columns(connection) if present is None else present
+    for rule in RULES:
+        if not _rule_columns_ok(rule, present):
+            continue
+        try:
+            rows = connection.execute(rule.sql())
+            for key, value in rows:
+                yield Finding("damaged", rule.table, key, rule.column, rule.explain(value),
+                              rule.repair)
+        except sqlite3.DatabaseError as error:
+            yield Finding("unreadable", rule.table, None, rule.column,
+                          f"cannot be scanned: {error}")
+    if {"question_id", "state", "step", "stability", "difficulty", "last_review"} \
+            <= present.get("cards", set()):
+        for field, condition, problem in UNLOADABLE:
+            query = (f"SELECT question_id FROM cards WHERE ({condition}) "
+                     f"AND {_card_fields_ok()}")
+            try:
+                for (key,) in connection.execute(query):
+                    yield Finding("unloadable", "cards", key, field,
+                                  f"fsrs cannot load this card: {problem}", RESET_CARD)
+            except sqlite3.DatabaseError as error:
+                yield Finding("unreadable", "cards", None, field, f"cannot be scanned: {error}")
+
+
+def describe_damage(db: Database | str) -> str | None:
+    """The first damaged row of the database (`Database` or SQLAlchemy URL) as one line naming
+    table, row and field, or None when no row is damaged or the database cannot be read.
+    Read-only, never creates a file, never raises."""
+    url = db if isinstance(db, str) else db.url
+    path = sqlite_file(url)
+    if path is None or not path.is_file():
+        return None
+    try:
+        connection = connect_existing(path)
+        try:
+            first = next(scan_rows(connection), None)
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+    return first.describe() if first is not None else None
+
+
+# Errors a damaged stored value raises while the ORM or fsrs reads it; anything else (and any of
+# these raised outside the store) is a bug and keeps its traceback.
+_READ_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ArithmeticError, AssertionError)
+_STORE_MODULES = ("quiz.store", "sqlalchemy", "fsrs")
+
+
+def raised_reading_store(error: BaseException) -> bool:
+    """True when `error` is of a kind a damaged row causes and passed through the store."""
+    if not (isinstance(error, _READ_ERRORS) or type(error).__module__.startswith("sqlalchemy")):
+        return False
+    trace = error.__traceback__
+    while trace is not None:
+        module = str(trace.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(_STORE_MODULES):
+            return True
+        trace = trace.tb_next
+    return False
+
+
+def damage_message(error: BaseException, db: Database | str) -> str | None:
+    """The lines to show instead of a traceback when `error` came from a damaged row of `db`:
+    which row and field, and what to run. None when the error is not explained by damage."""
+    if not raised_reading_store(error):
+        return None
+    finding = describe_damage(db)
+    if finding is None:
+        return None
+    return (f"the database has a damaged row: {finding} "
+            f"(reading it raised {type(error).__name__})\n"
+            "run `quiz doctor` to list every problem, `quiz doctor --fix` to repair what is safe "
+            "(a backup is written first)")

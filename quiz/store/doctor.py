@@ -1,0 +1,291 @@
+"""`quiz doctor`: check a database the way Anki's Check Database does, and repair what is safe.
+
+Checks: SQLite's integrity and foreign-key checks, missing tables and columns, orphans (cards
+without a question, reviews of an unknown question, questions without a card, undo entries of
+an unknown review), damaged fields and card states fsrs cannot load (quiz.store.damage).
+
+Repairs (`fix=True`, always after a backup copy): a card whose scheduling cannot be trusted
+becomes a new card (its reviews are kept); a damaged due date becomes now; a damaged flag or
+counter its default; a damaged question field a safe value, with the row marked changed so the
+next `quiz import` rewrites it from the bank; an unreadable setting goes back to its default; a
+question without a card gets a new card; a card whose question is gone and that has no reviews
+is deleted (nothing is lost). Everything else — above all the append-only review log — is
+reported, never changed. The file is read and repaired with plain sqlite3, never through the ORM,
+so a damaged row cannot stop the doctor itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from quiz.store.backup import BackupError, connect_existing, sqlite_file, stamped_backup
+from quiz.store.damage import (
+    CARD_DEFAULT,
+    CARD_DUE_NOW,
+    DROP_SETTING,
+    QUESTION_REFRESH,
+    RESET_CARD,
+    Finding,
+    columns,
+    scan_rows,
+)
+
+QUIZ_TABLES = ("questions", "cards", "reviews", "settings", "schema_info")
+DELETE_ORPHAN_CARD = "delete-orphan-card"
+ADD_CARD = "add-card"
+
+REPAIRS = {
+    RESET_CARD: "reset to a new card (its reviews are kept)",
+    CARD_DUE_NOW: "due now",
+    CARD_DEFAULT: "set to its default",
+    QUESTION_REFRESH: "set to a safe value; the next quiz import rewrites the question",
+    DROP_SETTING: "removed (back to the default setting)",
+    DELETE_ORPHAN_CARD: "deleted (it has no reviews, so nothing is lost)",
+    ADD_CARD: "given a new card",
+}
+
+
+class DoctorError(RuntimeError):
+    """The database cannot be opened or is not quiz's (exit code 2)."""
+
+
+@dataclass
+class Report:
+    path: Path
+    findings: list[Finding]
+    fixed: list[Finding] = field(default_factory=list)
+    backup: Path | None = None
+
+    @property
+    def remaining(self) -> list[Finding]:
+        fixed = {finding.key for finding in self.fixed}
+        return [finding for finding in self.findings if finding.key not in fixed]
+
+    def to_json(self) -> dict[str, object]:
+        fixed = {finding.key for finding in self.fixed}
+        return {
+            "database": str(self.path),
+            "backup": str(self.backup) if self.backup else None,
+            "findings": [{**finding.to_json(), "fixed": finding.key in fixed}
+                         for finding in self.findings],
+            "remaining": len(self.remaining),
+        }
+
+
+def _stored_now(now: datetime) -> str:
+    """A moment as the store writes it (naive UTC, microseconds)."""
+    return now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def open_for_doctor(url: str, write: bool = False) -> tuple[Path, sqlite3.Connection]:
+    path = sqlite_file(url)
+    if path is None:
+        raise DoctorError(f"{url}: quiz doctor checks SQLite database files only")
+    if not path.is_file():
+        raise DoctorError(f"{path}: the database does not exist")
+    try:
+        connection = connect_existing(path, write=write)
+        tables = columns(connection)
+    except sqlite3.Error as error:
+        raise DoctorError(f"{path}: cannot open as an SQLite database ({error})") from None
+    if not {"questions", "cards", "reviews"} & tables.keys():
+        connection.close()
+        raise DoctorError(f"{path}: not a quiz database (none of its tables is there)")
+    return path, connection
+
+
+def _structure(connection: sqlite3.Connection) -> list[Finding]:
+    from quiz.store.models import Base
+
+    present = columns(connection)
+    findings = []
+    for table in QUIZ_TABLES:
+        if table not in present:
+            findings.append(Finding("missing", table, None, None, "the table is missing"))
+            continue
+        # An older schema lacks columns until quiz migrates it; report only a current one's.
+        expected = {column.name for column in Base.metadata.tables[table].columns}
+        if _schema_version(connection, present) < _current_version():
+            continue
+        for column in sorted(expected - present[table]):
+            findings.append(Finding("missing", table, None, column, "the column is missing"))
+    return findings
+
+
+def _current_version() -> int:
+    from quiz.store.models import SCHEMA_VERSION
+
+    return SCHEMA_VERSION
+
+
+def _schema_version(connection: sqlite3.Connection, present: dict[str, set[str]]) -> int:
+    if "version" not in present.get("schema_info", set()):
+        return 0
+    found = connection.execute(
+        "SELECT max(version) FROM schema_info WHERE typeof(version) = 'integer'").fetchone()
+    return found[0] if found and found[0] is not None else 0
+
+
+def _integrity(connection: sqlite3.Connection) -> list[Finding]:
+    try:
+        lines = [line for (line,) in connection.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as error:
+        return [Finding("integrity", None, None, None, f"integrity check failed: {error}")]
+    if lines == ["ok"]:
+        return []
+    return [Finding("integrity", None, None, None, f"SQLite integrity check: {line}")
+            for line in lines]
+
+
+def _orphans(connection: sqlite3.Connection, present: dict[str, set[str]]) -> list[Finding]:
+    if not {"questions", "cards", "reviews"} <= present.keys():
+        return []
+    findings = []
+    reviewed = ("EXISTS (SELECT 1 FROM reviews r WHERE r.question_id = cards.question_id)")
+    query = (f"SELECT question_id, {reviewed} FROM cards "
+             "WHERE question_id NOT IN (SELECT id FROM questions)")
+    for key, has_reviews in connection.execute(query):
+        findings.append(Finding(
+            "orphan", "cards", key, "question_id", f"the card's question {key!r} does not exist",
+            None if has_reviews else DELETE_ORPHAN_CARD))
+    query = ("SELECT id, question_id FROM reviews "
+             "WHERE question_id NOT IN (SELECT id FROM questions)")
+    for key, question in connection.execute(query):
+        findings.append(Finding("orphan", "reviews", key, "question_id",
+                                f"reviews question {question!r}, which does not exist"))
+    query = "SELECT id FROM questions WHERE id NOT IN (SELECT question_id FROM cards)"
+    for (key,) in connection.execute(query):
+        findings.append(Finding("orphan", "questions", key, None, "the question has no card",
+                                ADD_CARD))
+    if "undoes" in present["reviews"]:
+        query = ("SELECT id, undoes FROM reviews WHERE undoes IS NOT NULL "
+                 "AND undoes NOT IN (SELECT id FROM reviews)")
+        for key, undone in connection.execute(query):
+            findings.append(Finding("orphan", "reviews", key, "undoes",
+                                    f"undoes review {undone!r}, which does not exist"))
+    return findings
+
+
+def _foreign_keys(connection: sqlite3.Connection) -> list[Finding]:
+    """What SQLite's foreign-key check finds beyond the orphans reported above."""
+    covered = {("cards", "questions"), ("reviews", "questions")}
+    findings = []
+    for table, rowid, parent, _fkid in connection.execute("PRAGMA foreign_key_check"):
+        if (table, parent) not in covered:
+            findings.append(Finding("foreign-key", table, rowid, None,
+                                    f"refers to a missing row of {parent}"))
+    return findings
+
+
+def examine(connection: sqlite3.Connection) -> list[Finding]:
+    """Every finding, integrity first."""
+    present = columns(connection)
+    findings = _integrity(connection) + _structure(connection)
+    try:
+        findings += _orphans(connection, present) + _foreign_keys(connection)
+    except sqlite3.DatabaseError as error:
+        findings.append(Finding("unreadable", None, None, None,
+                                f"cannot check for orphans: {error}"))
+    findings += list(scan_rows(connection, present))
+    return findings
+
+
+def check(url: str) -> Report:
+    """Examine the database at `url` without changing it."""
+    path, connection = open_for_doctor(url)
+    try:
+        return Report(path, examine(connection))
+    finally:
+        connection.close()
+
+
+def repair(url: str, now: datetime) -> Report:
+    """Examine, and when something can be repaired: back up, repair in one transaction, and
+    examine again (what the second look still finds is what remains)."""
+    path, connection = open_for_doctor(url, write=True)
+    try:
+        findings = examine(connection)
+        fixable = [finding for finding in findings if finding.repair]
+        report = Report(path, findings)
+        if not fixable:
+            return report
+        try:
+            report.backup = stamped_backup(path, now, "before-doctor")
+        except BackupError as error:
+            raise DoctorError(f"no repair made: {error}") from None
+        present = columns(connection)
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for finding in fixable:
+                _apply(connection, finding, now, present)
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        still = {finding.key for finding in examine(connection)}
+        report.fixed = [finding for finding in fixable if finding.key not in still]
+        return report
+    finally:
+        connection.close()
+
+
+_NEW_CARD = {"state": 1, "step": 0, "stability": None, "difficulty": None, "last_review": None}
+_CARD_DEFAULTS: dict[str, object] = {"lapses": 0, "leech": 0, "suspended": 0, "flagged": 0,
+                                     "buried_until": None, "new_rank": 0}
+_QUESTION_SAFE: dict[str, object] = {
+    "sources": "[]", "tags": "[]", "blocks": "[]", "kind": "concept", "origin": "sourced",
+    "difficulty": 2, "line": 0,
+}
+
+
+def _apply(connection: sqlite3.Connection, finding: Finding, now: datetime,
+           present: dict[str, set[str]]) -> None:
+    stamp = _stored_now(now)
+    key = finding.row
+    if finding.repair == RESET_CARD:
+        values = {**_NEW_CARD, "due": stamp}
+        _update(connection, "cards", "question_id", key, values)
+    elif finding.repair == CARD_DUE_NOW:
+        _update(connection, "cards", "question_id", key, {"due": stamp})
+    elif finding.repair == CARD_DEFAULT and finding.field:
+        _update(connection, "cards", "question_id", key,
+                {finding.field: _CARD_DEFAULTS[finding.field]})
+    elif finding.repair == QUESTION_REFRESH and finding.field:
+        _refresh_question(connection, key, finding.field, stamp)
+    elif finding.repair == DROP_SETTING:
+        connection.execute("DELETE FROM settings WHERE key = ?", (key,))
+    elif finding.repair == DELETE_ORPHAN_CARD:
+        connection.execute("DELETE FROM cards WHERE question_id = ? AND NOT EXISTS "
+                           "(SELECT 1 FROM reviews WHERE question_id = ?)", (key, key))
+    elif finding.repair == ADD_CARD:
+        card = {"question_id": key, **_NEW_CARD, "due": stamp, **_CARD_DEFAULTS}
+        card = {name: value for name, value in card.items() if name in present["cards"]}
+        names = ", ".join(f'"{name}"' for name in card)
+        marks = ", ".join("?" for _ in card)
+        connection.execute(f"INSERT INTO cards ({names}) VALUES ({marks})", tuple(card.values()))
+
+
+def _update(connection: sqlite3.Connection, table: str, pk: str, key: object,
+            values: dict[str, object]) -> None:
+    assignments = ", ".join(f'"{name}" = ?' for name in values)
+    connection.execute(f'UPDATE "{table}" SET {assignments} WHERE "{pk}" = ?',
+                       (*values.values(), key))
+
+
+def _refresh_question(connection: sqlite3.Connection, key: object, column: str,
+                      stamp: str) -> None:
+    if column in _QUESTION_SAFE:
+        value: object = _QUESTION_SAFE[column]
+        connection.execute(f'UPDATE questions SET "{column}" = ? WHERE id = ?', (value, key))
+    elif column in {"created_at", "updated_at", "retired_at"}:
+        # A damaged retirement time stays a retirement: the next import revives the question
+        # if it is still in the bank.
+        connection.execute(f'UPDATE questions SET "{column}" = ? WHERE id = ?', (stamp, key))
+    else:
+        connection.execute(f'UPDATE questions SET "{column}" = '
+                           f'COALESCE(CAST("{column}" AS TEXT), \'\') WHERE id = ?', (key,))
+    # An empty hash never matches the bank's, so the next import rewrites every field.
+    connection.execute("UPDATE questions SET content_hash = '' WHERE id = ?", (key,))

@@ -1,0 +1,115 @@
+"""`quiz doctor`, `quiz backup` and damaged rows through the installed `quiz` script: a
+database built by `quiz import`, damaged with raw SQL."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.core.test_cli import run_quiz
+
+# Every card reviewed and due, so `quiz due` reads each card's whole state.
+ALL_DUE = ("UPDATE cards SET state = 2, step = NULL, stability = 3.0, difficulty = 5.0, "
+           "last_review = '2026-01-01 00:00:00.000000', due = '2026-01-05 00:00:00.000000'")
+
+
+def _imported(db_url: str, bank_dir: Path, *damage: str) -> Path:
+    result = run_quiz("import", str(bank_dir), db_url=db_url)
+    assert result.returncode == 0, result.stderr
+    path = Path(db_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as connection:
+        for statement in (ALL_DUE, *damage):
+            connection.execute(statement)
+    connection.close()
+    return path
+
+
+def _dump(path: Path) -> list[str]:
+    connection = sqlite3.connect(path)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+def test_doctor_clean_then_damaged_then_fixed(db_url: str, bank_dir: Path) -> None:
+    path = _imported(db_url, bank_dir)
+    clean = run_quiz("doctor", db_url=db_url)
+    assert clean.returncode == 0 and "no problems found" in clean.stdout, clean.stderr
+
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE cards SET due = 'garbage' WHERE question_id = 'conv-1x1'")
+        connection.execute("UPDATE questions SET tags = 'not json' WHERE id = 'rf-basics'")
+    connection.close()
+    found = run_quiz("doctor", db_url=db_url)
+    assert found.returncode == 1, found.stderr
+    assert "table cards, row 'conv-1x1', field due: 'garbage' is not a date" in found.stdout
+    assert "table questions, row 'rf-basics', field tags:" in found.stdout
+    as_json = json.loads(run_quiz("doctor", "--json", db_url=db_url).stdout)
+    assert {(f["table"], f["row"], f["field"]) for f in as_json["findings"]} == {
+        ("cards", "conv-1x1", "due"), ("questions", "rf-basics", "tags")}
+
+    fixed = run_quiz("doctor", "--fix", db_url=db_url)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "fixed 2, remaining 0" in fixed.stdout and "backup written first" in fixed.stdout
+    assert run_quiz("doctor", db_url=db_url).returncode == 0
+    assert run_quiz("due", db_url=db_url).returncode == 0
+
+
+def test_doctor_cannot_open_is_exit_2_and_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    result = run_quiz("doctor", "--db", f"sqlite:///{missing}")
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert not missing.exists()
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"\x00garbage" * 200)
+    result = run_quiz("doctor", "--db", f"sqlite:///{junk}")
+    assert result.returncode == 2 and "quiz: error:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("command", "damage", "named"), [
+    ("due", "UPDATE cards SET last_review = 'zzz' WHERE question_id = 'conv-1x1'",
+     "table cards, row 'conv-1x1', field last_review: 'zzz' is not a date"),
+    ("due", "UPDATE questions SET tags = 'not json' WHERE id = 'rf-basics'",
+     "table questions, row 'rf-basics', field tags: 'not json'"),
+    ("import", "UPDATE questions SET retired_at = 'last week' WHERE id = 'rf-basics'",
+     "table questions, row 'rf-basics', field retired_at: 'last week' is not a date"),
+    ("due", "UPDATE cards SET due = '2026-02-30 10:00:00' WHERE question_id = 'pool-role'",
+     "table cards, row 'pool-role', field due: '2026-02-30 10:00:00' is not a date"),
+])
+def test_a_damaged_row_is_named_not_a_traceback(
+    db_url: str, bank_dir: Path, command: str, damage: str, named: str,
+) -> None:
+    path = _imported(db_url, bank_dir, damage)
+    before = _dump(path)
+    args = ("import", str(bank_dir)) if command == "import" else (command,)
+    result = run_quiz(*args, db_url=db_url)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith("quiz: error:") and "Traceback" not in result.stderr
+    assert named in result.stderr and "quiz doctor" in result.stderr
+    assert _dump(path) == before
+
+
+def test_backup_writes_a_consistent_copy(db_url: str, bank_dir: Path, tmp_path: Path) -> None:
+    path = _imported(db_url, bank_dir)
+    target = tmp_path / "copy.db"
+    made = run_quiz("backup", "--to", str(target), db_url=db_url)
+    assert made.returncode == 0 and str(target) in made.stdout, made.stderr
+    assert _dump(target) == _dump(path)
+    again = run_quiz("backup", "--to", str(target), db_url=db_url)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    default = run_quiz("backup", db_url=db_url)
+    assert default.returncode == 0, default.stderr
+    copies = list((path.parent / "quiz.db.backups").glob("quiz-manual-*.db"))
+    assert len(copies) == 1 and _dump(copies[0]) == _dump(path)
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    assert run_quiz("backup", "--to", str(folder), db_url=db_url).returncode == 0
+    assert len(list(folder.glob("quiz-*.db"))) == 1
+    missing = run_quiz("backup", "--db", f"sqlite:///{tmp_path / 'typo.db'}")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    assert not (tmp_path / "typo.db").exists()

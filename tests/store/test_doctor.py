@@ -1,0 +1,300 @@
+"""quiz doctor's checks and repairs (quiz.store.doctor, quiz.store.damage), on databases built
+by the real sync and then damaged with raw SQL, the way a crash, a bad tool or a hand edit would."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from itertools import product
+from pathlib import Path
+
+import pytest
+
+from quiz.bank import load_bank
+from quiz.store.damage import describe_damage, raised_reading_store
+from quiz.store.db import open_database
+from quiz.store.doctor import DoctorError, check, repair
+from quiz.store.scheduling import CardState, Grade, make_scheduler, review
+from quiz.store.service import record_review
+from quiz.store.sync import sync_bank
+from tests.conftest import FIXED_NOW
+
+STAMP = "2026-03-01 08:00:00.000000"
+
+
+def _build(db_url: str, bank_dir: Path, reviewed: bool = True) -> Path:
+    db = open_database(db_url)
+    try:
+        sync_bank(db, load_bank(bank_dir), "test", FIXED_NOW)
+        if reviewed:
+            record_review(db, make_scheduler(fuzz=False), "conv-1x1", Grade.GOOD, FIXED_NOW)
+    finally:
+        db.close()
+    return Path(db_url.removeprefix("sqlite:///"))
+
+
+def _sql(path: Path, *statements: str, params: tuple[object, ...] = ()) -> None:
+    with sqlite3.connect(path) as connection:
+        for statement in statements:
+            connection.execute(statement, params if "?" in statement else ())
+    connection.close()
+
+
+def _one(path: Path, query: str, params: tuple[object, ...] = ()) -> object:
+    with sqlite3.connect(path) as connection:
+        row = connection.execute(query, params).fetchone()
+    connection.close()
+    return row[0] if row else None
+
+
+def _where(findings: list, table: str, row: object, field: str | None) -> list:
+    return [f for f in findings if (f.table, f.row, f.field) == (table, row, field)]
+
+
+def test_a_fresh_database_has_no_findings(db_url: str, bank_dir: Path) -> None:
+    _build(db_url, bank_dir)
+    assert check(db_url).findings == []
+    assert describe_damage(db_url) is None
+
+
+DAMAGE = [
+    # (table, key column, row, field, raw value, fragment of the problem, repair)
+    ("cards", "question_id", "conv-1x1", "due", "garbage", "'garbage' is not a date",
+     "card-due-now"),
+    ("cards", "question_id", "rf-basics", "due", "2026-02-30 10:00:00", "is not a date",
+     "card-due-now"),
+    ("cards", "question_id", "conv-1x1", "last_review", "2026-03-01 24:00:00", "is not a date",
+     "reset-card"),
+    ("cards", "question_id", "conv-1x1", "stability", "abc", "'abc' is not a number",
+     "reset-card"),
+    ("cards", "question_id", "conv-1x1", "stability", -2.5, "-2.5 is not above 0", "reset-card"),
+    ("cards", "question_id", "conv-1x1", "difficulty", 11.5, "11.5 is not in 1..10",
+     "reset-card"),
+    ("cards", "question_id", "conv-1x1", "state", 9, "9 is outside 1..3", "reset-card"),
+    ("cards", "question_id", "pool-role", "step", -1, "-1 is outside at least 0",
+     "reset-card"),
+    ("cards", "question_id", "pool-role", "suspended", 5, "5 is outside 0..1", "card-default"),
+    ("cards", "question_id", "pool-role", "lapses", "many", "'many' is not an integer",
+     "card-default"),
+    ("questions", "id", "conv-1x1", "tags", "not json", "'not json' is not a JSON list",
+     "question-refresh"),
+    ("questions", "id", "conv-1x1", "sources", "[1, 2]", "is not a JSON list of text",
+     "question-refresh"),
+    ("questions", "id", "rf-basics", "blocks", "{}", "is not a JSON list",
+     "question-refresh"),
+    ("questions", "id", "rf-basics", "difficulty", 7, "7 is outside 1..3", "question-refresh"),
+    ("questions", "id", "rf-basics", "kind", "essay", "'essay' is not one of concept, numeric",
+     "question-refresh"),
+    # (TEXT affinity turns a number into text, so only a blob can be the wrong type here)
+    ("questions", "id", "pool-role", "title", b"\x00\xff", "b'\\x00\\xff' is not text",
+     "question-refresh"),
+    ("questions", "id", "pool-role", "created_at", "yesterday", "is not a date",
+     "question-refresh"),
+]
+
+
+@pytest.mark.parametrize(("table", "pk", "row", "field", "value", "fragment", "fix"), DAMAGE)
+def test_each_damaged_field_is_named_and_repaired(
+    db_url: str, bank_dir: Path, table: str, pk: str, row: str, field: str, value: object,
+    fragment: str, fix: str,
+) -> None:
+    path = _build(db_url, bank_dir)
+    _sql(path, f'UPDATE {table} SET "{field}" = ? WHERE {pk} = ?', params=(value, row))
+    findings = check(db_url).findings
+    assert [(f.table, f.row, f.field) for f in findings] == [(table, row, field)], findings
+    assert fragment in findings[0].problem and findings[0].repair == fix
+    line = describe_damage(db_url)
+    assert line is not None and line.startswith(f"table {table}, row {row!r}, field {field}: ")
+
+    reviews_before = _one(path, "SELECT count(*) FROM reviews")
+    report = repair(db_url, FIXED_NOW)
+    assert [f.key for f in report.fixed] == [findings[0].key]
+    assert report.remaining == [] and check(db_url).findings == []
+    # The backup was written before the repair: it still holds the damaged value.
+    assert report.backup is not None and report.backup.is_file()
+    damaged = _one(report.backup, f'SELECT "{field}" FROM {table} WHERE {pk} = ?', (row,))
+    assert damaged == value
+    assert _one(path, "SELECT count(*) FROM reviews") == reviews_before
+
+
+def test_a_reset_card_is_new_and_keeps_its_reviews(db_url: str, bank_dir: Path) -> None:
+    path = _build(db_url, bank_dir)
+    _sql(path, "UPDATE cards SET state = 9 WHERE question_id = 'conv-1x1'")
+    repair(db_url, FIXED_NOW)
+    row = sqlite3.connect(path).execute(
+        "SELECT state, step, stability, difficulty, last_review, due FROM cards "
+        "WHERE question_id = 'conv-1x1'").fetchone()
+    assert row == (1, 0, None, None, None, FIXED_NOW.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    assert _one(path, "SELECT count(*) FROM reviews WHERE question_id = 'conv-1x1'") == 1
+    # The repaired card is usable again through the ORM.
+    db = open_database(db_url)
+    try:
+        record_review(db, make_scheduler(fuzz=False), "conv-1x1", Grade.AGAIN,
+                      FIXED_NOW + timedelta(minutes=1))
+    finally:
+        db.close()
+    assert check(db_url).findings == []
+
+
+def test_a_refreshed_question_is_rewritten_by_the_next_import(
+    db_url: str, bank_dir: Path,
+) -> None:
+    path = _build(db_url, bank_dir)
+    _sql(path, "UPDATE questions SET tags = 'not json' WHERE id = 'conv-1x1'")
+    repair(db_url, FIXED_NOW)
+    assert _one(path, "SELECT tags FROM questions WHERE id = 'conv-1x1'") == "[]"
+    db = open_database(db_url)
+    try:
+        report = sync_bank(db, load_bank(bank_dir), "test", FIXED_NOW)
+    finally:
+        db.close()
+    assert report.changed == ["conv-1x1"]
+    assert _one(path, "SELECT tags FROM questions WHERE id = 'conv-1x1'") == '["卷积变种"]'
+
+
+def test_damaged_reviews_are_reported_never_changed(db_url: str, bank_dir: Path) -> None:
+    path = _build(db_url, bank_dir)
+    _sql(path, "INSERT INTO reviews (question_id, reviewed_at, rating, content_hash, "
+               "state_after, due_after, kind) VALUES ('rf-basics', 'never', 9, 'h', 2, "
+               f"'{STAMP}', 'review')")
+    bad_id = _one(path, "SELECT max(id) FROM reviews")
+    findings = check(db_url).findings
+    assert {(f.table, f.row, f.field, f.repair) for f in findings} == {
+        ("reviews", bad_id, "reviewed_at", None), ("reviews", bad_id, "rating", None)}
+    report = repair(db_url, FIXED_NOW)
+    assert report.backup is None and report.fixed == [] and len(report.remaining) == 2
+    assert _one(path, "SELECT rating FROM reviews WHERE id = ?", (bad_id,)) == 9
+
+
+def test_orphans(db_url: str, bank_dir: Path) -> None:
+    path = _build(db_url, bank_dir)
+    _sql(path,
+         # a card whose question is gone and that was never reviewed: safe to delete
+         "INSERT INTO cards (question_id, state, step, due, lapses, leech, suspended, flagged, "
+         f"new_rank) VALUES ('ghost', 1, 0, '{STAMP}', 0, 0, 0, 0, 0)",
+         # a card and a review of another vanished question: the history must stay
+         "INSERT INTO cards (question_id, state, step, due, lapses, leech, suspended, flagged, "
+         f"new_rank) VALUES ('gone', 1, 0, '{STAMP}', 0, 0, 0, 0, 0)",
+         "INSERT INTO reviews (question_id, reviewed_at, rating, content_hash, state_after, "
+         f"due_after, kind) VALUES ('gone', '{STAMP}', 3, 'h', 2, '{STAMP}', 'review')",
+         # a question whose card was lost
+         "DELETE FROM cards WHERE question_id = 'pool-role'")
+    review_id = _one(path, "SELECT id FROM reviews WHERE question_id = 'gone'")
+    findings = check(db_url).findings
+    found = {(f.check, f.table, f.row, f.repair) for f in findings}
+    assert found == {
+        ("orphan", "cards", "ghost", "delete-orphan-card"),
+        ("orphan", "cards", "gone", None),
+        ("orphan", "reviews", review_id, None),
+        ("orphan", "questions", "pool-role", "add-card"),
+    }
+    report = repair(db_url, FIXED_NOW)
+    assert {(f.table, f.row) for f in report.remaining} == {("cards", "gone"),
+                                                           ("reviews", review_id)}
+    assert _one(path, "SELECT count(*) FROM cards WHERE question_id = 'ghost'") == 0
+    assert _one(path, "SELECT count(*) FROM cards WHERE question_id = 'gone'") == 1
+    assert _one(path, "SELECT state FROM cards WHERE question_id = 'pool-role'") == 1
+
+
+def test_an_index_that_disagrees_with_its_table_fails_the_integrity_check(
+    db_url: str, bank_dir: Path,
+) -> None:
+    path = _build(db_url, bank_dir)
+    # Declare the existing due index as an index on another column: its entries no longer
+    # match the table, which only SQLite's integrity check can see.
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA writable_schema = ON")
+    connection.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX ix_cards_due ON cards "
+                       "(new_rank)' WHERE name = 'ix_cards_due'")
+    connection.commit()
+    connection.close()
+    findings = check(db_url).findings
+    assert findings and all(f.check == "integrity" for f in findings)
+    assert any("ix_cards_due" in f.problem for f in findings)
+
+
+def test_a_missing_table_is_reported(db_url: str, bank_dir: Path) -> None:
+    path = _build(db_url, bank_dir, reviewed=False)
+    _sql(path, "DROP TABLE settings")
+    assert [(f.check, f.table) for f in check(db_url).findings] == [("missing", "settings")]
+
+
+def test_what_cannot_be_opened_is_a_doctor_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nothing.db"
+    with pytest.raises(DoctorError, match="does not exist"):
+        check(f"sqlite:///{missing}")
+    assert not missing.exists()
+    text = tmp_path / "notes.db"
+    text.write_text("not a database at all " * 100, encoding="utf-8")
+    with pytest.raises(DoctorError, match="cannot open"):
+        check(f"sqlite:///{text}")
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE recipes (name TEXT)").connection.close()
+    with pytest.raises(DoctorError, match="not a quiz database"):
+        check(f"sqlite:///{other}")
+    with pytest.raises(DoctorError, match="SQLite"):
+        check("postgresql://localhost/quiz")
+
+
+def _fsrs_fails(card: CardState, now: datetime) -> bool:
+    scheduler = make_scheduler(fuzz=False)
+    for grade in Grade:
+        try:
+            review(scheduler, card, grade, now)
+        except Exception:
+            return True
+    return False
+
+
+def test_unloadable_card_states_are_exactly_those_fsrs_refuses(
+    db_url: str, bank_dir: Path,
+) -> None:
+    """The SQL rules against fsrs itself, on every combination of the scheduling fields."""
+    path = _build(db_url, bank_dir, reviewed=False)
+    last = FIXED_NOW - timedelta(days=3)
+    grid = list(product((1, 2, 3), (None, 0, 1), (None, 3.0, 0.0), (None, 5.0)))
+    with sqlite3.connect(path) as connection:
+        for number, (state, step, stability, difficulty) in enumerate(grid):
+            key = f"grid-{number}"
+            connection.execute(
+                "INSERT INTO questions SELECT ?, bank, title, answer, sources, tags, kind, "
+                "origin, difficulty, topic, deck, blocks, file, line, content_hash, created_at, "
+                "updated_at, retired_at FROM questions WHERE id = 'conv-1x1'", (key,))
+            connection.execute(
+                "INSERT INTO cards (question_id, state, step, stability, difficulty, due, "
+                "last_review, lapses, leech, suspended, flagged, new_rank) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
+                (key, state, step, stability, difficulty, STAMP,
+                 last.strftime("%Y-%m-%d %H:%M:%S.%f")))
+    connection.close()
+    flagged = {f.row for f in check(db_url).findings}
+    expected = {
+        f"grid-{number}" for number, (state, step, stability, difficulty) in enumerate(grid)
+        if _fsrs_fails(CardState(state, step, stability, difficulty, FIXED_NOW, last),
+                       FIXED_NOW)
+    }
+    assert expected, "the grid must contain states fsrs refuses"
+    assert expected <= flagged
+    # Stricter than fsrs in one place: a stability of 0 is flagged even on a learning card
+    # without a difficulty, where fsrs happens to replace it instead of dividing by it.
+    for number in sorted(flagged - expected, key=lambda key: int(key.split("-")[1])):
+        state, _step, stability, difficulty = grid[int(number.split("-")[1])]
+        assert (state, stability, difficulty) == (1, 0.0, None), number
+
+
+def test_raised_reading_store_only_for_errors_from_the_store() -> None:
+    def outside() -> None:
+        raise ValueError("a bug elsewhere")
+
+    try:
+        outside()
+    except ValueError as error:
+        assert not raised_reading_store(error)
+    db_error: Exception | None = None
+    try:
+        CardState(9, None, None, None, FIXED_NOW, None)
+        review(make_scheduler(), CardState(9, 0, None, None, FIXED_NOW, None), Grade.GOOD,
+               datetime.now(timezone.utc))
+    except ValueError as error:
+        db_error = error
+    assert db_error is not None and raised_reading_store(db_error)
