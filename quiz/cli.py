@@ -34,11 +34,18 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _open_db(args: argparse.Namespace) -> Database:
-    from quiz.paths import default_db_url
+def _open_db(args: argparse.Namespace, create: bool = False) -> Database:
+    """The database of --db / QUIZ_DB / the default location. The default location is quiz's
+    own, so any command may create it on a first run; an explicit path that does not exist is
+    created only by commands meant to create one (`create`), since it is more likely a typo."""
+    import os
+
+    from quiz.paths import DB_ENV, default_db_url
     from quiz.store.db import open_database
 
-    return open_database(args.db or default_db_url())
+    explicit = getattr(args, "db", None) is not None or bool(os.environ.get(DB_ENV, "").strip())
+    return open_database(getattr(args, "db", None) or default_db_url(),
+                         create=create or not explicit)
 
 
 def _bank_dir(path: str | None) -> Path:
@@ -61,7 +68,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from quiz.store.sync import sync_bank
 
     questions = _load_bank(args.path)
-    db = _open_db(args)
+    db = _open_db(args, create=True)
     try:
         report = sync_bank(db, questions, _bank_key(args.path), _now())
     finally:

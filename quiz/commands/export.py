@@ -99,7 +99,7 @@ def run_import(args: argparse.Namespace) -> int:
         return _error(f"cannot read {args.file}: {error.strerror}")
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         return _error(f"{args.file}: not valid JSON ({error})")
-    db = _open_db(args)
+    db = _open_db(args, create=True)
     try:
         counts = import_history(db, data)
     finally:

@@ -37,7 +37,7 @@ def record_answers(args: argparse.Namespace, bank_path: str | None,
     now = datetime.now(timezone.utc)
     if not hasattr(args, "db"):
         args.db = None
-    db = _open_db(args)
+    db = _open_db(args, create=True)  # like `quiz import`, recording syncs the bank first
     recorded = skipped = 0
     try:
         sync_bank(db, load_bank(_bank_dir(bank_path)), _bank_key(bank_path), now)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fsrs import Scheduler
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from quiz.store.days import start_of_next_day
@@ -41,13 +41,9 @@ class ReviewOutcome:
 
 
 def _lock_card(session: Session, question_id: str) -> tuple[CardRow, QuestionRow]:
-    """Take the write lock first, then read the card: another process cannot have changed it
-    between our read and our write (no rating is scheduled from a stale state)."""
-    session.execute(
-        update(CardRow).where(CardRow.question_id == question_id)
-        .values(question_id=CardRow.question_id)
-    )
-    card = session.get(CardRow, question_id, populate_existing=True)
+    """Read the card under the write lock (the session comes from `db.write()`: BEGIN IMMEDIATE
+    on SQLite, SELECT … FOR UPDATE elsewhere), so no rating is scheduled from a stale state."""
+    card = session.get(CardRow, question_id, populate_existing=True, with_for_update=True)
     question = session.get(QuestionRow, question_id)
     if card is None or question is None:
         raise ActionError(f"no question with id {question_id!r}")
@@ -81,7 +77,7 @@ def apply_review(
     lapse and apply the leech rule, and append the review — one transaction."""
     now = require_utc(now)
     settings = settings or Settings()
-    with db.sessions.begin() as session:
+    with db.write() as session:
         card, question = _lock_card(session, question_id)
         before = _snapshot(card)
         state_before = card.state if card.last_review is not None else 0
@@ -118,7 +114,7 @@ def undo_review(db: Database, review_id: int, now: datetime) -> CardState:
     """Take back one rating: the card returns to exactly what it was before it, and an "undo"
     row is appended. Only the card's latest counted rating can be undone."""
     now = require_utc(now)
-    with db.sessions.begin() as session:
+    with db.write() as session:
         target = session.get(ReviewRow, review_id)
         if target is None or target.kind not in ("review", "cram"):
             raise ActionError(f"no rating with id {review_id}")
@@ -150,19 +146,19 @@ def bury(
     """Hide the card until the learner's next day starts."""
     settings = settings or Settings()
     until = start_of_next_day(require_utc(now), settings.day_starts_at)
-    with db.sessions.begin() as session:
+    with db.write() as session:
         card, _question = _lock_card(session, question_id)
         card.buried_until = until
     return until
 
 
 def set_suspended(db: Database, question_id: str, suspended: bool) -> None:
-    with db.sessions.begin() as session:
+    with db.write() as session:
         card, _question = _lock_card(session, question_id)
         card.suspended = suspended
 
 
 def set_flagged(db: Database, question_id: str, flagged: bool) -> None:
-    with db.sessions.begin() as session:
+    with db.write() as session:
         card, _question = _lock_card(session, question_id)
         card.flagged = flagged

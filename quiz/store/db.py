@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from quiz.store.models import SCHEMA_VERSION, Base, SchemaInfo
 
-BUSY_TIMEOUT_MS = 5000
+BUSY_TIMEOUT_MS = 10_000
+# Written into the SQLite header (PRAGMA application_id): this file is a quiz database.
+APPLICATION_ID = 0x5155495A  # "QUIZ"
+REQUIRED_TABLES = ("schema_info", "questions", "cards", "reviews")
 
 # The review log is the user's history: refuse any change to it at the database level.
 APPEND_ONLY_TRIGGERS = (
@@ -36,15 +40,37 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     url: str
+    # Sessions whose transaction takes the write lock at BEGIN (SQLite: BEGIN IMMEDIATE), for
+    # units of work that read and then write: what they read cannot be changed by another
+    # process before they write, and they wait for a lock instead of failing to upgrade one.
+    writes: sessionmaker[Session] | None = None
+
+    def write(self) -> AbstractContextManager[Session]:
+        return (self.writes or self.sessions).begin()
 
     def close(self) -> None:
         self.engine.dispose()
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL (None for other databases and in-memory ones)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if database and database.startswith("file:"):  # an SQLite URI (…?mode=ro&uri=true)
+        database = database.removeprefix("file:").split("?", 1)[0]
+        if database.startswith("//"):
+            database = database[2:]
+    if not database or database == ":memory:" or "mode=memory" in (parsed.database or ""):
+        return None
+    return Path(database).expanduser()
+
+
 def _prepare_sqlite_file(url: str) -> None:
-    database = make_url(url).database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        folder = Path(database).expanduser().parent
+    path = sqlite_path(url)
+    if path is not None:
+        folder = path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -52,39 +78,123 @@ def _prepare_sqlite_file(url: str) -> None:
                 from None
 
 
-def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
+def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # The driver's own transaction handling is switched off: SQLAlchemy's "begin" event below
+    # emits BEGIN (or BEGIN IMMEDIATE for writers) itself, as the SQLAlchemy docs recommend.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # A read-only file keeps its journal mode; reading it still works.
+    with suppress(sqlite3.OperationalError):
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
-def _stored_version(engine: Engine) -> int | None:
-    """The schema version the database was written with; None for a database without quiz's
-    tables (a new one)."""
-    with engine.connect() as connection:
-        if not inspect(connection).has_table("schema_info"):
-            return None
-        found = connection.execute(select(SchemaInfo.version)).scalars().all()
-    return max(found) if found else None
+def _on_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get("quiz_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _check_not_newer(version: int | None, url: str) -> None:
-    if version is not None and version > SCHEMA_VERSION:
-        raise StoreError(
-            f"{url}: schema version {version} is newer than this quiz understands "
-            f"({SCHEMA_VERSION}); upgrade quiz"
-        )
+@dataclass(frozen=True)
+class FileFacts:
+    """What an existing SQLite file says about itself, read without writing to it."""
+
+    application_id: int
+    tables: frozenset[str]
+    version: int | None  # schema_info's version, None when the table is missing or empty
+    objects: frozenset[str] = frozenset()  # names of every table, index and trigger
+
+
+def _read_facts(path: Path) -> FileFacts:
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                     timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+            rows = connection.execute("SELECT type, name FROM sqlite_master").fetchall()
+            tables = frozenset(name for kind, name in rows if kind == "table")
+            objects = frozenset(name for _kind, name in rows)
+            version = None
+            if "schema_info" in tables:
+                version = connection.execute("SELECT max(version) FROM schema_info").fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"cannot read {path}: {_sqlite_reason(error, path)}") from None
+    return FileFacts(application_id, tables, version, objects)
+
+
+def _sqlite_reason(error: BaseException, path: Path | None = None) -> str:
+    """One line a learner can act on, for the SQLite errors that have a plain cause."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    lowered = text.lower()
+    folder = path.parent if path is not None else None
+    if "file is not a database" in lowered or "file is encrypted" in lowered:
+        return "this file is not an SQLite database"
+    if "readonly" in lowered or "read-only" in lowered:
+        return "the database is read-only (the file or its folder cannot be written)"
+    if "unable to open database file" in lowered:
+        where = f" (check that {folder} exists and can be written)" if folder else ""
+        return f"the database file cannot be opened{where}"
+    if "disk is full" in lowered or "database or disk is full" in lowered:
+        return "the disk is full"
+    if "locked" in lowered or "busy" in lowered:
+        return "the database is locked by another program (try again in a moment)"
+    return text
+
+
+def error_message(error: BaseException, url: str = "") -> str:
+    """A store failure (SQLAlchemy or sqlite3) as one line, for the CLI and the TUI."""
+    original = getattr(error, "orig", None) or error
+    path = sqlite_path(url) if url else None
+    prefix = f"{path or url}: " if (path or url) else ""
+    return prefix + _sqlite_reason(original, path)
+
+
+def _check_identity(facts: FileFacts, path: Path) -> None:
+    """Refuse a file that is not a quiz database, or one this quiz cannot use, before any write."""
+    ours = facts.application_id == APPLICATION_ID or (
+        facts.application_id == 0 and "schema_info" in facts.tables)
+    if not ours:
+        if facts.application_id != 0:
+            owner = f"application id {facts.application_id:#x}"
+        else:
+            owner = "tables " + ", ".join(sorted(facts.tables)[:6])
+        raise StoreError(f"{path} is not a quiz database ({owner}); quiz will not add its "
+                         "tables to it — choose another file with --db")
+    if facts.version is None or facts.version < 1:
+        raise StoreError(f"{path}: the schema version is missing (0); this is not a complete "
+                         "quiz database — restore a backup or choose another file")
+    if facts.version > SCHEMA_VERSION:
+        raise StoreError(f"{path}: schema version {facts.version} is newer than this quiz "
+                         f"understands ({SCHEMA_VERSION}); upgrade quiz")
+    missing = [table for table in REQUIRED_TABLES if table not in facts.tables]
+    if missing:
+        raise StoreError(f"{path}: table {', '.join(missing)} is missing — the database is "
+                         "damaged; restore a backup (quiz doctor explains) rather than start "
+                         "from an empty history")
+
+
+def _check_columns(connection: Connection, url: str) -> None:
+    """Every column the models use exists (a half-migrated file is caught at open)."""
+    inspector = inspect(connection)
+    for table in Base.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = [column.name for column in table.columns if column.name not in present]
+        if missing:
+            raise StoreError(f"{url}: table {table.name} lacks column(s) {', '.join(missing)} "
+                             f"for schema version {SCHEMA_VERSION}; restore a backup")
 
 
 def _backup_sqlite_file(url: str, version: int) -> Path | None:
     """Copy the database beside itself before a migration (SQLite's online backup, so a WAL
     file is included)."""
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    source = sqlite_path(url)
+    if source is None:
         return None
-    source = Path(database).expanduser()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     target = source.with_name(f"{source.name}.v{version}-backup-{stamp}")
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
@@ -112,12 +222,11 @@ def _migrate_1_to_2(connection: Connection) -> None:
     # Tags were stored ASCII-escaped, which no LIKE search for Chinese text can match.
     rows = connection.execute(text("SELECT id, tags, sources FROM questions")).all()
     for question_id, tags, sources in rows:
-        tag_list = json.loads(tags) if isinstance(tags, str) else list(tags or [])
-        source_list = json.loads(sources) if isinstance(sources, str) else list(sources or [])
+        tag_list = _json_list(tags)
         connection.execute(
             text("UPDATE questions SET tags = :tags, sources = :sources, deck = :deck "
                  "WHERE id = :id"),
-            {"tags": _dumps(tag_list), "sources": _dumps(source_list),
+            {"tags": _dumps(tag_list), "sources": _dumps(_json_list(sources)),
              "deck": tag_list[0] if tag_list else "", "id": question_id},
         )
     # A lapse is an Again that sent a review card back to relearning (fsrs state 3).
@@ -127,68 +236,151 @@ def _migrate_1_to_2(connection: Connection) -> None:
     ))
 
 
+def _json_list(value: object) -> list[object]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return list(value) if isinstance(value, list) else []
+
+
 MIGRATIONS = {1: _migrate_1_to_2}
-INDEXES = (
-    "CREATE INDEX IF NOT EXISTS ix_questions_deck ON questions (deck)",
-    "CREATE INDEX IF NOT EXISTS ix_cards_suspended ON cards (suspended)",
-    "CREATE INDEX IF NOT EXISTS ix_cards_new_rank ON cards (new_rank)",
-    "CREATE INDEX IF NOT EXISTS ix_reviews_undoes ON reviews (undoes)",
-)
-
-
-def _migrate(engine: Engine, version: int, url: str) -> None:
-    if engine.dialect.name == "sqlite":
-        _backup_sqlite_file(url, version)
-    with engine.begin() as connection:
-        while version < SCHEMA_VERSION:
-            MIGRATIONS[version](connection)
-            version += 1
-        connection.execute(text("DELETE FROM schema_info"))
-        connection.execute(text("INSERT INTO schema_info (version) VALUES (:v)"),
-                           {"v": SCHEMA_VERSION})
-
-
-def _record_version(sessions: sessionmaker[Session]) -> None:
-    with sessions.begin() as session:
-        if not list(session.scalars(select(SchemaInfo.version))):
-            session.add(SchemaInfo(version=SCHEMA_VERSION))
+INDEXES = {
+    "ix_questions_deck": "CREATE INDEX IF NOT EXISTS ix_questions_deck ON questions (deck)",
+    "ix_cards_suspended": "CREATE INDEX IF NOT EXISTS ix_cards_suspended ON cards (suspended)",
+    "ix_cards_new_rank": "CREATE INDEX IF NOT EXISTS ix_cards_new_rank ON cards (new_rank)",
+    "ix_reviews_undoes": "CREATE INDEX IF NOT EXISTS ix_reviews_undoes ON reviews (undoes)",
+}
+TRIGGER_NAMES = ("reviews_no_update", "reviews_no_delete")
 
 
 def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def open_database(url: str) -> Database:
-    """Open (creating if needed) the database at an SQLAlchemy URL."""
+def _needs_setup(facts: FileFacts | None) -> bool:
+    """Whether opening must write (create, migrate, add a missing index or trigger): a current
+    database is opened without writing anything, so a read-only file can still be read."""
+    if facts is None:
+        return True
+    wanted = {table.name for table in Base.metadata.sorted_tables}
+    wanted |= set(INDEXES) | set(TRIGGER_NAMES)
+    return (facts.application_id != APPLICATION_ID or facts.version != SCHEMA_VERSION
+            or not wanted <= facts.objects)
+
+
+def _set_up_sqlite(engine: Engine, url: str) -> None:
+    """Create or migrate inside one BEGIN IMMEDIATE transaction: processes opening a new
+    database at the same moment wait for each other instead of racing to create tables."""
+    with engine.connect().execution_options(quiz_immediate=True) as connection, \
+            connection.begin():
+        has_info = inspect(connection).has_table("schema_info")
+        version = connection.execute(select(func.max(SchemaInfo.version))).scalar() \
+            if has_info else None
+        _check_not_newer(version, url)
+        while version is not None and version < SCHEMA_VERSION:
+            MIGRATIONS[version](connection)
+            version += 1
+        Base.metadata.create_all(connection)
+        _check_columns(connection, url)
+        for trigger in APPEND_ONLY_TRIGGERS:
+            connection.execute(text(trigger))
+        for index in INDEXES.values():
+            connection.execute(text(index))
+        connection.execute(text("DELETE FROM schema_info"))
+        connection.execute(text("INSERT INTO schema_info (version) VALUES (:v)"),
+                           {"v": SCHEMA_VERSION})
+        connection.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+        connection.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _check_not_newer(version: int | None, url: str) -> None:
+    if version is not None and version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{url}: schema version {version} is newer than this quiz understands "
+            f"({SCHEMA_VERSION}); upgrade quiz"
+        )
+
+
+def _set_up_other(engine: Engine, url: str) -> None:
+    """Other databases (PostgreSQL, …): create what is missing and record the version."""
+    with engine.begin() as connection:
+        if inspect(connection).has_table("schema_info"):
+            version = connection.execute(select(func.max(SchemaInfo.version))).scalar()
+            _check_not_newer(version, url)
+            if version is not None and version < SCHEMA_VERSION:
+                raise StoreError(f"{url}: schema version {version}; upgrading is supported for "
+                                 "SQLite files only — export with an older quiz and re-import")
+        Base.metadata.create_all(connection)
+        if connection.execute(select(func.count()).select_from(SchemaInfo)).scalar() == 0:
+            connection.execute(text("INSERT INTO schema_info (version) VALUES (:v)"),
+                               {"v": SCHEMA_VERSION})
+        _check_columns(connection, url)
+
+
+def _existing_facts(url: str, create: bool) -> FileFacts | None:
+    """Look at an existing SQLite file before opening it; None for a new (or empty) one."""
+    path = sqlite_path(url)
+    if path is None:
+        return None
     try:
-        is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        size = path.stat().st_size
+    except (FileNotFoundError, NotADirectoryError):
+        size = None
+    except OSError as error:
+        raise StoreError(f"cannot open {path}: {error.strerror}") from None
+    if size is None and not create:
+        raise StoreError(f"{path}: no such database (only `quiz` and `quiz import` create one; "
+                         "check the --db path)")
+    if not size:
+        return None
+    facts = _read_facts(path)
+    if not facts.tables and facts.application_id == 0:
+        return None
+    _check_identity(facts, path)
+    return facts
+
+
+def open_database(url: str, *, create: bool = True) -> Database:
+    """Open the database at an SQLAlchemy URL; with `create`, a missing SQLite file is created.
+
+    An SQLite file is checked before anything is written to it: another application's file, a
+    newer schema or a damaged one (a missing table or column) is refused with a StoreError.
+    """
+    try:
+        backend = make_url(url).get_backend_name()
     except ArgumentError as error:
         raise StoreError(f"--db {url!r} is not a valid SQLAlchemy URL ({error})") from None
-    if is_sqlite:
+    is_sqlite = backend == "sqlite"
+    facts = _existing_facts(url, create) if is_sqlite else None
+    if is_sqlite and facts is None:
         _prepare_sqlite_file(url)
+    if facts is not None and facts.version is not None and facts.version < SCHEMA_VERSION:
+        try:
+            _backup_sqlite_file(url, facts.version)
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"cannot back up {url} before upgrading it: {error}") from None
     try:
         # JSON stays readable (and searchable with LIKE) for Chinese tags.
         engine = create_engine(url, json_serializer=partial(json.dumps, ensure_ascii=False))
         if is_sqlite:
-            event.listen(engine, "connect", _set_sqlite_pragmas)
-        version = _stored_version(engine)
-        _check_not_newer(version, url)
-        if version is not None and version < SCHEMA_VERSION:
-            _migrate(engine, version, url)
-        Base.metadata.create_all(engine)
-        with engine.begin() as connection:
-            if is_sqlite:
-                for trigger in APPEND_ONLY_TRIGGERS:
-                    connection.execute(text(trigger))
-            for index in INDEXES:
-                connection.execute(text(index))
-        sessions = sessionmaker(engine, expire_on_commit=False)
-        _record_version(sessions)
+            event.listen(engine, "connect", _on_connect)
+            event.listen(engine, "begin", _on_begin)
+            if _needs_setup(facts):
+                _set_up_sqlite(engine, url)
+            else:
+                with engine.connect() as connection:
+                    _check_columns(connection, url)
+        else:
+            _set_up_other(engine, url)
     except SQLAlchemyError as error:
-        kind = error.__class__.__name__
-        raise StoreError(f"cannot open database {url}: {kind}: {error}") from None
+        raise StoreError(f"cannot open database {url}: {error_message(error)}") from None
     except ModuleNotFoundError as error:
         raise StoreError(
             f"cannot open database {url}: driver {error.name!r} is not installed"
         ) from None
-    return Database(engine=engine, sessions=sessions, url=url)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    writes = (sessionmaker(engine.execution_options(quiz_immediate=True), expire_on_commit=False)
+              if is_sqlite else None)
+    return Database(engine=engine, sessions=sessions, url=url, writes=writes)

@@ -353,7 +353,7 @@ def _as_list(value: object) -> list[str]:
 
 def reorder_new_cards(db: Database, settings: Settings) -> None:
     """Apply a changed new-card order setting."""
-    with db.sessions.begin() as session:
+    with db.write() as session:
         refresh_new_ranks(session, settings)
 
 

@@ -164,7 +164,7 @@ def save_settings(db: Database, changes: dict[str, str]) -> Settings:
     """Validate every change first (raising SettingError for the first bad one), then store them
     all in one transaction."""
     typed = {key: parse_value(key, text) for key, text in changes.items()}
-    with db.sessions.begin() as session:
+    with db.write() as session:
         for key, value in typed.items():
             row = session.get(SettingRow, key)
             if row is None:
@@ -182,7 +182,7 @@ def get_value(db: Database, key: str) -> object | None:
 
 
 def set_value(db: Database, key: str, value: object) -> None:
-    with db.sessions.begin() as session:
+    with db.write() as session:
         row = session.get(SettingRow, key)
         if row is None:
             session.add(SettingRow(key=key, value=value))

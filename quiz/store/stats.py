@@ -2,14 +2,21 @@
 
 Undone ratings and undo events never count; cram ratings count as activity (reviews per day,
 streak) but not towards retention, which measures the schedule.
+
+Nothing loads the review log into Python: on SQLite the per-day and per-week figures and the
+forecast are grouped in SQL on a day index (whole seconds since the first day, divided by 86,400:
+the same 24-hour buckets as `_day_index`), and the streak probes one day at a time. Other
+databases get the same figures from a pass over the window in Python (`_activity_python`), which
+the tests hold the SQL to.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, exists, func, select
+from sqlalchemy.orm import Session
 
 from quiz.store.days import start_of_day
 from quiz.store.db import Database
@@ -46,15 +53,6 @@ def _day_index(moment: datetime, first_day: datetime) -> int:
     return int((moment - first_day).total_seconds() // 86400)
 
 
-def _per_day(moments: list[datetime], first_day: datetime, days: int) -> list[int]:
-    counts = [0] * days
-    for moment in moments:
-        index = _day_index(moment, first_day)
-        if 0 <= index < days:
-            counts[index] += 1
-    return counts
-
-
 def _label(day: datetime) -> str:
     return day.astimezone().strftime("%m-%d")
 
@@ -69,30 +67,156 @@ def _streak(active_days: set[int], today_index: int) -> int:
     return streak
 
 
+@dataclass(frozen=True)
+class _Window:
+    today: datetime          # start of the learner's current day
+    days: int
+    weeks: int
+
+    @property
+    def first_day(self) -> datetime:
+        return self.today - timedelta(days=self.days - 1)
+
+    @property
+    def week_start(self) -> datetime:
+        return self.today - timedelta(days=7 * (self.weeks - 1))
+
+    @property
+    def history_start(self) -> datetime:
+        """How far back the streak looks."""
+        return self.today - timedelta(days=max(self.days, self.weeks * 7, 366))
+
+
+@dataclass
+class _Activity:
+    per_day: list[int]                       # reviews per day, first_day … today
+    per_week: list[list[int]]                # [reviews of review cards, recalled] per week
+    forecast: list[int]                      # cards falling due per day, today first
+    streak: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def _retention_review() -> ColumnElement[bool]:
+    return and_(ReviewRow.kind == "review", ReviewRow.state_before == REVIEW_STATE)
+
+
+def _forecast_cards() -> list[ColumnElement[bool]]:
+    return [QuestionRow.retired_at.is_(None), CardRow.last_review.is_not(None),
+            CardRow.suspended.is_(False)]
+
+
+def _activity_python(session: Session, window: _Window) -> _Activity:
+    """Any database: the window's reviews and due dates bucketed in Python."""
+    recent = session.execute(
+        select(ReviewRow.reviewed_at, ReviewRow.kind, ReviewRow.state_before, ReviewRow.rating)
+        .where(effective_reviews(), ReviewRow.reviewed_at >= window.history_start)
+    ).all()
+    due_moments = session.scalars(
+        select(CardRow.due).join(QuestionRow, QuestionRow.id == CardRow.question_id)
+        .where(*_forecast_cards(), CardRow.due < window.today + timedelta(days=window.days))
+    ).all()
+    per_day = [0] * window.days
+    per_week = [[0, 0] for _ in range(window.weeks)]
+    for moment, kind, state_before, rating in recent:
+        day = _day_index(moment, window.first_day)
+        if 0 <= day < window.days:
+            per_day[day] += 1
+        if kind != "review" or state_before != REVIEW_STATE:
+            continue
+        week = _day_index(moment, window.week_start) // 7
+        if 0 <= week < window.weeks:
+            per_week[week][0] += 1
+            per_week[week][1] += rating > 1
+    forecast = [0] * window.days
+    for due in due_moments:
+        forecast[max(_day_index(due, window.today), 0)] += 1
+    active = {_day_index(r[0], window.today) for r in recent}
+    return _Activity(per_day, per_week, forecast, _streak(active, 0))
+
+
+def _seconds_since(column: ColumnElement[datetime], start: datetime) -> ColumnElement[int]:
+    """Whole seconds from `start` (SQLite: the stored text read by strftime)."""
+    epoch = int(start.timestamp())
+    return cast(func.strftime("%s", column), Integer) - epoch
+
+
+def _activity_sqlite(session: Session, window: _Window) -> _Activity:
+    """SQLite: grouped in SQL over the reviewed_at and due indexes."""
+    counted = effective_reviews()
+    day = _seconds_since(ReviewRow.reviewed_at, window.first_day) / 86400
+    per_day = [0] * window.days
+    for index, count in session.execute(
+        select(day, func.count()).where(counted, ReviewRow.reviewed_at >= window.first_day)
+        .group_by(day)
+    ):
+        if 0 <= index < window.days:
+            per_day[index] += count
+    week = _seconds_since(ReviewRow.reviewed_at, window.week_start) / (7 * 86400)
+    per_week = [[0, 0] for _ in range(window.weeks)]
+    for index, count, recalled in session.execute(
+        select(week, func.count(), func.sum(case((ReviewRow.rating > 1, 1), else_=0)))
+        .where(counted, _retention_review(), ReviewRow.reviewed_at >= window.week_start)
+        .group_by(week)
+    ):
+        if 0 <= index < window.weeks:
+            per_week[index] = [count, int(recalled or 0)]
+    # Due before today counts for today; integer division truncates towards zero, so clamp.
+    due_day = func.max(_seconds_since(CardRow.due, window.today) / 86400, 0)
+    forecast = [0] * window.days
+    for index, count in session.execute(
+        select(due_day, func.count()).select_from(CardRow)
+        .join(QuestionRow, QuestionRow.id == CardRow.question_id)
+        .where(*_forecast_cards(), CardRow.due < window.today + timedelta(days=window.days))
+        .group_by(due_day)
+    ):
+        if 0 <= index < window.days:
+            forecast[index] += count
+    return _Activity(per_day, per_week, forecast, _streak_sql(session, window, per_day))
+
+
+def _streak_sql(session: Session, window: _Window, per_day: list[int]) -> int:
+    """Days in a row with a review, walking back from today: the window's days are known from
+    `per_day`; older days are probed one at a time (an indexed EXISTS each)."""
+    active = {index - (window.days - 1) for index, count in enumerate(per_day) if count}
+    streak = _streak(active, 0)
+    start_day = 0 if 0 in active else -1
+    day = start_day - streak
+    if day > -window.days:  # the streak ends inside the window
+        return streak
+    oldest = _day_index(window.history_start, window.today)
+    counted = effective_reviews()
+    while day >= oldest:
+        start = window.today + timedelta(days=day)
+        found = session.scalar(select(exists().where(
+            counted, ReviewRow.reviewed_at >= start,
+            ReviewRow.reviewed_at < start + timedelta(days=1))))
+        if not found:
+            break
+        streak += 1
+        day -= 1
+    return streak
+
+
+def _activity(session: Session, window: _Window) -> _Activity:
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        return _activity_sqlite(session, window)
+    return _activity_python(session, window)
+
+
 def study_stats(db: Database, now: datetime, settings: Settings | None = None,
                 days: int = 30, weeks: int = 12) -> StudyStats:
     now = require_utc(now)
     settings = settings or Settings()
-    today = start_of_day(now, settings.day_starts_at)
-    first_day = today - timedelta(days=days - 1)
-    history_start = today - timedelta(days=max(days, weeks * 7, 366))
+    window = _Window(start_of_day(now, settings.day_starts_at), days, weeks)
     counted = effective_reviews()
     with db.sessions.begin() as session:
-        recent = session.execute(
-            select(ReviewRow.reviewed_at, ReviewRow.kind, ReviewRow.state_before,
-                   ReviewRow.rating)
-            .where(counted, ReviewRow.reviewed_at >= history_start)
-        ).all()
+        activity = _activity(session, window)
         total = session.scalar(select(func.count()).select_from(ReviewRow).where(counted)) or 0
         retention = session.execute(
             select(func.count(), func.sum(case((ReviewRow.rating > 1, 1), else_=0)))
-            .where(counted, ReviewRow.kind == "review", ReviewRow.state_before == REVIEW_STATE)
+            .where(counted, _retention_review())
         ).one()
-        due_moments = session.scalars(
-            select(CardRow.due).join(QuestionRow, QuestionRow.id == CardRow.question_id)
-            .where(QuestionRow.retired_at.is_(None), CardRow.last_review.is_not(None),
-                   CardRow.suspended.is_(False), CardRow.due < today + timedelta(days=days))
-        ).all()
         state_name = case(
             (CardRow.suspended.is_(True), "suspended"),
             (and_(CardRow.buried_until.is_not(None), CardRow.buried_until > now), "buried"),
@@ -106,39 +230,31 @@ def study_stats(db: Database, now: datetime, settings: Settings | None = None,
             .join(QuestionRow, QuestionRow.id == CardRow.question_id)
             .where(QuestionRow.retired_at.is_(None)).group_by(state_name)
         ).all())
+        # Per card first (an index-only pass over the log), then per deck over the cards.
+        per_card = (
+            select(ReviewRow.question_id.label("question_id"), func.count().label("n"),
+                   func.sum(case((ReviewRow.rating > 1, 1), else_=0)).label("ok"))
+            .where(counted).group_by(ReviewRow.question_id).subquery()
+        )
         deck_rows = session.execute(
-            select(QuestionRow.deck, func.count(),
-                   func.sum(case((ReviewRow.rating > 1, 1), else_=0)))
-            .join(QuestionRow, QuestionRow.id == ReviewRow.question_id)
-            .where(counted).group_by(QuestionRow.deck).order_by(QuestionRow.deck)
+            select(QuestionRow.deck, func.sum(per_card.c.n), func.sum(per_card.c.ok))
+            .join(QuestionRow, QuestionRow.id == per_card.c.question_id)
+            .group_by(QuestionRow.deck).order_by(QuestionRow.deck)
         ).all()
-    reviews_per_day = _per_day([r[0] for r in recent], first_day, days)
-    forecast = [0] * days
-    for due in due_moments:
-        forecast[max(_day_index(due, today), 0)] += 1
-    week_start = today - timedelta(days=7 * (weeks - 1))
-    week_counts = [[0, 0] for _ in range(weeks)]
-    for moment, kind, state_before, rating in recent:
-        if kind != "review" or state_before != REVIEW_STATE:
-            continue
-        index = _day_index(moment, week_start) // 7
-        if 0 <= index < weeks:
-            week_counts[index][0] += 1
-            week_counts[index][1] += rating > 1
-    active = {_day_index(r[0], today) for r in recent}
     n, recalled = retention
+    today, first_day, week_start = window.today, window.first_day, window.week_start
     return StudyStats(
         reviews_per_day=[(_label(first_day + timedelta(days=i)), c)
-                         for i, c in enumerate(reviews_per_day)],
-        forecast=[(_label(today + timedelta(days=i)), c) for i, c in enumerate(forecast)],
+                         for i, c in enumerate(activity.per_day)],
+        forecast=[(_label(today + timedelta(days=i)), c) for i, c in enumerate(activity.forecast)],
         retention_per_week=[
             (_label(week_start + timedelta(days=7 * i)), (r / n_) if n_ else None, n_)
-            for i, (n_, r) in enumerate(week_counts)
+            for i, (n_, r) in enumerate(activity.per_week)
         ],
         cards_by_state={name: states.get(name, 0)
                         for name in ("new", "learning", "review", "suspended", "buried")},
-        decks=[DeckAccuracy(deck, count, int(ok or 0)) for deck, count, ok in deck_rows],
-        streak=_streak(active, 0),
+        decks=[DeckAccuracy(deck, int(count), int(ok or 0)) for deck, count, ok in deck_rows],
+        streak=activity.streak,
         total_reviews=total,
         true_retention=(recalled or 0) / n if n else None,
     )

@@ -99,7 +99,9 @@ def sync_bank(db: Database, questions: Sequence[Question], bank: str, now: datet
     report = SyncReport()
     settings = load_settings(db)
     wanted = {question.id: question for question in questions}
-    with db.sessions.begin() as session:
+    # The write lock first: two imports at once run one after the other, and the second sees
+    # the first one's rows instead of inserting them again.
+    with db.write() as session:
         known = _known_rows(session, bank, list(wanted))
         new_rows: list[dict[str, object]] = []
         updates: list[dict[str, object]] = []

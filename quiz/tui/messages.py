@@ -60,6 +60,14 @@ class StoreFailed(Message):
 
 
 @dataclass
+class StoreWaiting(Message):
+    """A write met a lock held by another process and is being retried."""
+
+    attempt: int
+    of: int
+
+
+@dataclass
 class SessionSummary(Message):
     """The end of a study session: what applies next."""
 

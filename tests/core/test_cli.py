@@ -81,9 +81,20 @@ def test_bad_database_url_is_a_clear_error() -> None:
 def test_unwritable_database_folder_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", encoding="utf-8")
-    result = run_quiz("--db", f"sqlite:///{blocker}/sub/quiz.db", "due")
+    result = run_quiz("--db", f"sqlite:///{blocker}/sub/quiz.db", "import")
     assert result.returncode == 1
     assert "cannot create the database folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_missing_explicit_database_is_not_created_by_a_read_only_command(
+    tmp_path: Path,
+) -> None:
+    typo = tmp_path / "quizz.db"
+    result = run_quiz("--db", f"sqlite:///{typo}", "due")
+    assert result.returncode == 1 and "no such database" in result.stderr
+    assert not typo.exists()
+    made = run_quiz("--db", f"sqlite:///{typo}", "import")
+    assert made.returncode == 0 and typo.exists()
 
 
 def test_empty_bank_is_refused_and_retires_nothing(
@@ -130,8 +141,10 @@ def test_help_does_not_import_heavy_modules() -> None:
 
 
 def test_due_sees_the_bundled_bank_on_a_first_run(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'first.db'}"
-    shown = run_quiz("due", "--json", "--db", url)  # --db after the subcommand
+    env = {key: value for key, value in os.environ.items() if key != "QUIZ_DB"}
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")  # a new user: nothing in the data folder yet
+    shown = subprocess.run([*quiz_command(), "due", "--json"], capture_output=True, text=True,
+                           env=env, timeout=120)
     assert shown.returncode == 0, shown.stderr
     summary = json.loads(shown.stdout)
     assert summary["total"] > 100 and summary["new"] == 20 and summary["due"] == 0
@@ -139,7 +152,7 @@ def test_due_sees_the_bundled_bank_on_a_first_run(tmp_path: Path) -> None:
 
 def test_db_is_accepted_before_and_after_the_subcommand(tmp_path: Path, bank_dir: Path) -> None:
     url = f"sqlite:///{tmp_path / 'either.db'}"
-    after = run_quiz("import", str(bank_dir), "--db", url)
+    after = run_quiz("import", str(bank_dir), "--db", url)  # --db after the subcommand
     assert after.returncode == 0, after.stderr
     before = run_quiz("--db", url, "import", str(bank_dir))
     assert before.returncode == 0 and "unchanged 3" in before.stdout

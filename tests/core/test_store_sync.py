@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from quiz.bank import load_bank, parse_text
 from quiz.store import Grade, make_scheduler, open_database, record_review, sync_bank
+from quiz.store.db import BUSY_TIMEOUT_MS
 from quiz.store.models import QuestionRow, ReviewRow
 from quiz.store.service import counts, get_item, history, next_item
 from tests.conftest import FIXED_NOW, SMALL_BANK
@@ -114,7 +115,7 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(db_url: str) -> None
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
 
 
 def test_naive_datetimes_are_refused(db_url: str, bank_dir: Path) -> None:

@@ -99,8 +99,10 @@ def test_bank_order_follows_the_files(bundled: Database) -> None:
     save_settings(bundled, {"new_order": "bank"})
     sync_bank(bundled, load_bank(bundled_bank_dir()), "bundled", FIXED_NOW)  # re-rank
     first = _study_order(bundled, 5, settings)
-    items = [get_item(bundled, qid) for qid in first]
-    assert len({item.deck for item in items if item}) <= 2  # one file after another
+    in_files = [q.id for q in sorted(load_bank(bundled_bank_dir()),
+                                     key=lambda q: (str(Path(q.file).resolve()), q.line))]
+    # File order, but for a sibling moved back a place or two.
+    assert first[0] == in_files[0] and set(first) <= set(in_files[:8])
 
 
 def test_siblings_never_come_back_to_back(bundled: Database) -> None:

@@ -307,3 +307,31 @@ async def test_q_quits(db_url: str, bank_dir: Path) -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_a_locked_database_is_retried_and_the_rating_kept(db_url: str, bank_dir: Path,
+                                                                 monkeypatch) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    import quiz.tui.screens.study as study
+
+    real = study.apply_review
+    attempts = []
+
+    def locked_twice(*args, **kwargs):
+        attempts.append(1)
+        if len(attempts) <= 2:
+            raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(study, "apply_review", locked_twice)
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _study(pilot, "s")
+        first = screen.item.id  # type: ignore[union-attr]
+        await pilot.press("space", "3")
+        await _settle(pilot)
+        assert len(attempts) == 3 and not screen.save_failed
+        assert [e.question_id for e in history(app.context.db)] == [first]

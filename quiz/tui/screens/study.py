@@ -24,6 +24,7 @@ from quiz.store.actions import (
     set_suspended,
     undo_review,
 )
+from quiz.store.db import error_message
 from quiz.store.queue import (
     Mode,
     QueueCounts,
@@ -45,6 +46,7 @@ from quiz.tui.messages import (
     SessionSummary,
     SolutionReady,
     StoreFailed,
+    StoreWaiting,
     VerdictReady,
 )
 from quiz.tui.screens.base import QuizScreen
@@ -58,6 +60,7 @@ HINT_TYPE = "输入答案后回车；空回车或 ? 看答案 · Enter answers, 
 HINT_ACCEPT = "回车接受建议评分，或按 1–4 · Enter accepts the suggested grade, 1–4 overrides"
 GIVE_UP_WORDS = frozenset({"", "?", "？"})
 PROGRESS_WIDTH = 16
+LOCK_RETRIES = 3  # each after SQLite's own busy wait (BUSY_TIMEOUT_MS)
 
 
 @dataclass
@@ -440,6 +443,11 @@ class StudyScreen(QuizScreen[None]):
             return
         self.post_message(ReviewRecorded(item.id, chosen, outcome.card, outcome, item))
 
+    @on(StoreWaiting)
+    def report_waiting(self, message: StoreWaiting) -> None:
+        self._hint(f"数据库被另一个程序占用，正在重试（{message.attempt}/{message.of}）… "
+                   "the database is locked by another program, retrying", "bold yellow")
+
     @on(StoreFailed)
     def report_failure(self, message: StoreFailed) -> None:
         self.busy = False
@@ -570,10 +578,9 @@ class StudyScreen(QuizScreen[None]):
 
 
 def _reason(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    first = text[0] if text else error.__class__.__name__
-    if "locked" in first:
-        return "数据库被另一个程序占用 the database is locked by another program"
-    if "readonly" in first or "read-only" in first:
-        return "数据库只读 the database is read-only"
-    return first[:200]
+    return error_message(error)
+
+
+def _is_lock(error: BaseException) -> bool:
+    text = str(getattr(error, "orig", None) or error).lower()
+    return "locked" in text or "busy" in text

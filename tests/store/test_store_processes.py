@@ -1,0 +1,187 @@
+"""What happens with real processes: two writers on one card, a held lock, concurrent first
+opens and imports, SIGKILL during ratings; and files that are not (or no longer) quiz's."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from quiz.bank import load_bank
+from quiz.store import Grade, make_scheduler, open_database, sync_bank
+from quiz.store.actions import apply_review
+from quiz.store.db import SCHEMA_VERSION, StoreError
+from quiz.store.models import ReviewRow
+from tests.conftest import FIXED_NOW, quiz_command
+
+WORKER = [sys.executable, "-m", "tests.store.store_worker"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _spawn(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([*WORKER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+
+
+@pytest.fixture
+def synced(db_url: str, bank_dir: Path) -> str:
+    db = open_database(db_url)
+    sync_bank(db, load_bank(bank_dir), "b", FIXED_NOW)
+    db.close()
+    return db_url
+
+
+def _reviews(url: str) -> list[ReviewRow]:
+    db = open_database(url)
+    try:
+        with db.sessions.begin() as session:
+            rows = list(session.scalars(select(ReviewRow).order_by(ReviewRow.id)))
+            session.expunge_all()
+            return rows
+    finally:
+        db.close()
+
+
+def test_two_writers_never_schedule_from_a_stale_card(synced: str) -> None:
+    workers = [_spawn("rate", synced, "conv-1x1", "40") for _ in range(2)]
+    for worker in workers:
+        _out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+    rows = _reviews(synced)
+    assert len(rows) == 80
+    # Each review started from exactly the card the previous one left behind.
+    for previous, current in itertools.pairwise(rows):
+        before = current.card_before or {}
+        assert before["due"] == previous.due_after.replace(tzinfo=None).isoformat() or \
+            before["due"] == previous.due_after.isoformat()
+        assert before["stability"] == previous.stability_after
+
+
+def test_a_rating_waits_for_a_lock_held_by_another_process(synced: str) -> None:
+    path = synced.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    worker = _spawn("rate", synced, "rf-basics", "1")
+    time.sleep(1.5)
+    assert worker.poll() is None  # still waiting, not failed
+    holder.execute("COMMIT")
+    holder.close()
+    out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    assert len(_reviews(synced)) == 1 and out.strip()
+
+
+def test_concurrent_first_opens_all_succeed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    workers = [_spawn("open", url) for _ in range(16)]
+    results = [worker.communicate(timeout=120) for worker in workers]
+    failures = [err for worker, (_out, err) in zip(workers, results, strict=True)
+                if worker.returncode]
+    assert failures == []
+    db = open_database(url)
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM schema_info").scalar() == 1
+    db.close()
+
+
+def test_two_imports_at_once_both_succeed(tmp_path: Path, bank_dir: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'imports.db'}"
+    env = {**os.environ, "QUIZ_DB": url}
+    runs = [subprocess.Popen([*quiz_command(), "import", str(bank_dir)], env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    for run in runs:
+        _out, err = run.communicate(timeout=120)
+        assert run.returncode == 0 and "Traceback" not in err, err
+
+
+def test_sigkill_during_ratings_loses_no_acknowledged_review(synced: str) -> None:
+    acknowledged: list[int] = []
+    for _round in range(4):
+        worker = _spawn("rate", synced, "pool-role", "500")
+        assert worker.stdout is not None
+        for _ in range(5):  # let it commit a few, then kill it mid-stream
+            acknowledged.append(int(worker.stdout.readline()))
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    stored = {row.id for row in _reviews(synced)}
+    assert set(acknowledged) <= stored
+    connection = sqlite3.connect(synced.removeprefix("sqlite:///"))
+    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    connection.close()
+
+
+def _bytes(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def test_another_applications_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    connection.commit()
+    connection.close()
+    before = _bytes(path)
+    with pytest.raises(StoreError, match="not a quiz database"):
+        open_database(f"sqlite:///{path}")
+    assert _bytes(path) == before and not Path(f"{path}-wal").exists()
+
+
+def test_a_newer_schema_is_refused_before_writing(synced: str) -> None:
+    path = Path(synced.removeprefix("sqlite:///"))
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE schema_info SET version = ?", (SCHEMA_VERSION + 1,))
+    connection.commit()
+    connection.close()
+    before = _bytes(path)
+    with pytest.raises(StoreError, match="newer"):
+        open_database(synced)
+    assert _bytes(path) == before
+
+
+@pytest.mark.parametrize("table", ["reviews", "cards"])
+def test_a_dropped_table_is_not_silently_recreated(synced: str, table: str) -> None:
+    path = Path(synced.removeprefix("sqlite:///"))
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA foreign_keys = OFF")
+    connection.execute(f"DROP TABLE {table}")
+    connection.commit()
+    connection.close()
+    with pytest.raises(StoreError, match=f"table {table} is missing"):
+        open_database(synced)
+
+
+def test_a_missing_column_or_version_is_found_at_open(synced: str) -> None:
+    path = Path(synced.removeprefix("sqlite:///"))
+    connection = sqlite3.connect(path)
+    connection.execute("DROP INDEX ix_cards_new_rank")
+    connection.execute("ALTER TABLE cards DROP COLUMN new_rank")
+    connection.commit()
+    connection.close()
+    with pytest.raises(StoreError, match=r"lacks column.*new_rank"):
+        open_database(synced)
+    connection = sqlite3.connect(path)
+    connection.execute("DELETE FROM schema_info")
+    connection.commit()
+    connection.close()
+    with pytest.raises(StoreError, match="version is missing"):
+        open_database(synced)
+
+
+def test_a_read_only_database_gives_one_line(synced: str, bank_dir: Path) -> None:
+    path = synced.removeprefix("sqlite:///")
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    db = open_database(read_only)
+    with pytest.raises(Exception) as error:
+        apply_review(db, make_scheduler(fuzz=False), "conv-1x1", Grade.GOOD, FIXED_NOW)
+    from quiz.store.db import error_message
+
+    assert "read-only" in error_message(error.value)
+    db.close()
