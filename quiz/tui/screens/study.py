@@ -431,17 +431,22 @@ class StudyScreen(QuizScreen[None]):
     def save_review(self, item: StudyItem, chosen: Grade, duration_ms: int,
                     note: AnswerSubmittedNote) -> None:
         context = self.context
-        try:
-            outcome = apply_review(
-                context.db, context.scheduler, item.id, chosen, context.clock(),
-                settings=context.settings, reschedule=self.scope.reschedules,
-                duration_ms=duration_ms, seed=note.seed, answer_text=note.answer_text,
-                verdict=note.verdict,
-            )
-        except Exception as error:
-            self.post_message(StoreFailed("rating", _reason(error)))
+        for attempt in range(LOCK_RETRIES + 1):
+            try:
+                outcome = apply_review(
+                    context.db, context.scheduler, item.id, chosen, context.clock(),
+                    settings=context.settings, reschedule=self.scope.reschedules,
+                    duration_ms=duration_ms, seed=note.seed, answer_text=note.answer_text,
+                    verdict=note.verdict,
+                )
+            except Exception as error:  # any failure is reported, never lost silently
+                if _is_lock(error) and attempt < LOCK_RETRIES:
+                    self.post_message(StoreWaiting(attempt + 1, LOCK_RETRIES))
+                    continue  # SQLite already waited busy_timeout; try again
+                self.post_message(StoreFailed("rating", _reason(error)))
+                return
+            self.post_message(ReviewRecorded(item.id, chosen, outcome.card, outcome, item))
             return
-        self.post_message(ReviewRecorded(item.id, chosen, outcome.card, outcome, item))
 
     @on(StoreWaiting)
     def report_waiting(self, message: StoreWaiting) -> None:
