@@ -229,7 +229,7 @@ async def test_a_failing_save_is_reported_and_can_be_retried(db_url: str, bank_d
     def flaky(*args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
-            raise RuntimeError("database is locked")
+            raise RuntimeError("disk I/O error")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(study, "apply_review", flaky)
