@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from quiz.bank import load_bank
 from quiz.store import open_database, sync_bank
@@ -62,10 +62,12 @@ async def settle(pilot) -> None:
 
 
 async def settle_screen(pilot) -> None:
-    """Settle before a snapshot: the footer is recomposed after a change of focus or bindings,
-    a moment after the screen itself; a loaded machine can take a while."""
+    """Settle before a snapshot. The footer lists the keys only after a recompose that runs a
+    refresh after the screen's own paint; on a loaded machine a fixed pause is not enough, so
+    wait until its keys are there."""
     await settle(pilot)
-    await pilot.pause(0.2)
+    footer = pilot.app.screen.query_one(Footer)
+    await until(pilot, lambda: len(footer.children) > 0)
     await pilot.pause()
 
 
