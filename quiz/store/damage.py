@@ -81,16 +81,12 @@ class Rule:
     explain: Callable[[object], str]
     repair: str | None
 
-    def sql(self) -> str:
-        condition = self.bad.format(c=f'"{self.column}"')
-        return (f'SELECT "{PRIMARY_KEYS[self.table]}", "{self.column}" FROM "{self.table}" '
-                f"WHERE {condition}")
-
-
 def _nullable(condition: str, nullable: bool) -> str:
+    # COALESCE: a condition SQL cannot decide (NULL, e.g. datetime() of an impossible date)
+    # counts as damage, never as a pass.
     if nullable:
-        return f"({{c}} IS NOT NULL AND ({condition}))"
-    return f"({{c}} IS NULL OR ({condition}))"
+        return f"({{c}} IS NOT NULL AND COALESCE(({condition}), 1))"
+    return f"({{c}} IS NULL OR COALESCE(({condition}), 1))"
 
 
 def _null_or(message: Callable[[object], str]) -> Callable[[object], str]:
@@ -103,7 +99,7 @@ def _null_or(message: Callable[[object], str]) -> Callable[[object], str]:
 _DATE_OK = ("typeof({c}) = 'text' AND {c} GLOB "
             "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]*' "
             "AND substr({c}, 1, 4) != '0000' "
-            "AND datetime(substr({c}, 1, 19), '+0 seconds') = substr({c}, 1, 19) "
+            "AND datetime(substr({c}, 1, 19), '+0 seconds') IS substr({c}, 1, 19) "
             "AND (length({c}) = 19 OR (substr({c}, 20, 1) = '.' AND length({c}) <= 26 "
             "AND substr({c}, 21) NOT GLOB '*[^0-9]*' AND length({c}) > 20))")
 
@@ -180,6 +176,18 @@ def _json(table: str, column: str, shape: str, nullable: bool, repair: str | Non
 _STATES = " (1 learning, 2 review, 3 relearning)"
 
 RULES: tuple[Rule, ...] = (
+    # cards: a scheduling field that cannot be trusted makes the card new again.
+    _integer("cards", "state", 1, 3, False, RESET_CARD, _STATES),
+    _integer("cards", "step", 0, None, True, RESET_CARD),
+    _number("cards", "stability", 0, None, True, RESET_CARD),
+    _number("cards", "difficulty", 1, 10, False, RESET_CARD),
+    _date("cards", "last_review", True, RESET_CARD),
+    _date("cards", "due", False, CARD_DUE_NOW),
+    _integer("cards", "lapses", 0, None, False, CARD_DEFAULT),
+    *(_integer("cards", column, 0, 1, False, CARD_DEFAULT)
+      for column in ("leech", "suspended", "flagged")),
+    _date("cards", "buried_until", True, CARD_DEFAULT),
+    _integer("cards", "new_rank", None, None, False, CARD_DEFAULT),
     # questions: every field comes from the bank, so the next import can rewrite a damaged one.
     *(_text("questions", column, False, QUESTION_REFRESH)
       for column in ("bank", "title", "answer", "topic", "deck", "file", "content_hash")),
@@ -193,22 +201,10 @@ RULES: tuple[Rule, ...] = (
     _date("questions", "created_at", False, QUESTION_REFRESH),
     _date("questions", "updated_at", False, QUESTION_REFRESH),
     _date("questions", "retired_at", True, QUESTION_REFRESH),
-    # cards: a scheduling field that cannot be trusted makes the card new again.
-    _integer("cards", "state", 1, 3, False, RESET_CARD, _STATES),
-    _integer("cards", "step", 0, None, True, RESET_CARD),
-    _number("cards", "stability", 0, None, True, RESET_CARD),
-    _number("cards", "difficulty", 1, 10, False, RESET_CARD),
-    _date("cards", "last_review", True, RESET_CARD),
-    _date("cards", "due", False, CARD_DUE_NOW),
-    _integer("cards", "lapses", 0, None, False, CARD_DEFAULT),
-    *(_integer("cards", column, 0, 1, False, CARD_DEFAULT)
-      for column in ("leech", "suspended", "flagged")),
-    _date("cards", "buried_until", True, CARD_DEFAULT),
-    _integer("cards", "new_rank", None, None, False, CARD_DEFAULT),
     # reviews: the log is append-only (triggers refuse changes), so damage is reported only.
     _date("reviews", "reviewed_at", False, None),
     _date("reviews", "due_after", False, None),
-    _integer("reviews", "rating", 1, 4, False, None),
+    _integer("reviews", "rating", 0, 4, False, None, " (0 for an undo entry)"),
     _integer("reviews", "state_after", 1, 3, False, None, _STATES),
     _integer("reviews", "state_before", 0, 3, True, None, " (0 new, 1 learning, 2 review, "
                                                           "3 relearning)"),
@@ -258,32 +254,60 @@ def _card_fields_ok() -> str:
     return " AND ".join(f"NOT ({condition})" for condition in bad)
 
 
+def _table_rules(present: dict[str, set[str]]) -> dict[str, list[Rule]]:
+    """The rules whose table and column exist, per table, in RULES' order."""
+    grouped: dict[str, list[Rule]] = {}
+    for rule in RULES:
+        if _rule_columns_ok(rule, present):
+            grouped.setdefault(rule.table, []).append(rule)
+    return grouped
+
+
+def _scan_table(connection: sqlite3.Connection, table: str,
+                rules: list[Rule]) -> Iterator[Finding]:
+    """One pass over the table: each row's raw values and which rules it breaks, fetched only
+    for the rows that break one."""
+    conditions = [rule.bad.format(c=f'"{rule.column}"') for rule in rules]
+    values = ", ".join(f'"{rule.column}"' for rule in rules)
+    flags = ", ".join(f"({condition})" for condition in conditions)
+    query = (f'SELECT "{PRIMARY_KEYS[table]}", {values}, {flags} FROM "{table}" '
+             f"WHERE {' OR '.join(f'({condition})' for condition in conditions)}")
+    count = len(rules)
+    for row in connection.execute(query):
+        key, raw, broken = row[0], row[1:1 + count], row[1 + count:]
+        for rule, value, bad in zip(rules, raw, broken, strict=True):
+            if bad:
+                yield Finding("damaged", table, key, rule.column, rule.explain(value),
+                              rule.repair)
+
+
 def scan_rows(connection: sqlite3.Connection,
               present: dict[str, set[str]] | None = None) -> Iterator[Finding]:
-    """Every damaged field and every card fsrs cannot load, lazily (the first one is cheap)."""
+    """Every damaged field and every card fsrs cannot load, lazily, one table at a time (cards
+    first: the table a damaged row most often breaks)."""
     present = columns(connection) if present is None else present
-    for rule in RULES:
-        if not _rule_columns_ok(rule, present):
-            continue
+    for table, rules in _table_rules(present).items():
         try:
-            rows = connection.execute(rule.sql())
-            for key, value in rows:
-                yield Finding("damaged", rule.table, key, rule.column, rule.explain(value),
-                              rule.repair)
+            yield from _scan_table(connection, table, rules)
         except sqlite3.DatabaseError as error:
-            yield Finding("unreadable", rule.table, None, rule.column,
-                          f"cannot be scanned: {error}")
-    if {"question_id", "state", "step", "stability", "difficulty", "last_review"} \
+            yield Finding("unreadable", table, None, None, f"cannot be scanned: {error}")
+        if table == "cards":
+            yield from _unloadable(connection, present)
+
+
+def _unloadable(connection: sqlite3.Connection,
+                present: dict[str, set[str]]) -> Iterator[Finding]:
+    if not {"question_id", "state", "step", "stability", "difficulty", "last_review"} \
             <= present.get("cards", set()):
-        for field, condition, problem in UNLOADABLE:
-            query = (f"SELECT question_id FROM cards WHERE ({condition}) "
-                     f"AND {_card_fields_ok()}")
-            try:
-                for (key,) in connection.execute(query):
-                    yield Finding("unloadable", "cards", key, field,
-                                  f"fsrs cannot load this card: {problem}", RESET_CARD)
-            except sqlite3.DatabaseError as error:
-                yield Finding("unreadable", "cards", None, field, f"cannot be scanned: {error}")
+        return
+    for field, condition, problem in UNLOADABLE:
+        query = f"SELECT question_id FROM cards WHERE ({condition}) AND {_card_fields_ok()}"
+        try:
+            for (key,) in connection.execute(query):
+                yield Finding("unloadable", "cards", key, field,
+                              f"fsrs cannot load this card: {problem}", RESET_CARD)
+        except sqlite3.DatabaseError as error:
+            yield Finding("unreadable", "cards", None, field, f"cannot be scanned: {error}")
 
 
 def describe_damage(db: Database | str) -> str | None:

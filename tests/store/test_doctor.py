@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from quiz.bank import load_bank
+from quiz.store.actions import apply_review, undo_review
 from quiz.store.damage import describe_damage, raised_reading_store
 from quiz.store.db import open_database
 from quiz.store.doctor import DoctorError, check, repair
@@ -51,8 +52,19 @@ def _where(findings: list, table: str, row: object, field: str | None) -> list:
     return [f for f in findings if (f.table, f.row, f.field) == (table, row, field)]
 
 
-def test_a_fresh_database_has_no_findings(db_url: str, bank_dir: Path) -> None:
-    _build(db_url, bank_dir)
+def test_a_used_database_has_no_findings(db_url: str, bank_dir: Path) -> None:
+    path = _build(db_url, bank_dir)
+    db = open_database(db_url)
+    try:  # every kind of log entry: a rating, a cram rating, an undo
+        record_review(db, make_scheduler(fuzz=False), "rf-basics", Grade.AGAIN, FIXED_NOW)
+        apply_review(db, make_scheduler(fuzz=False), "pool-role", Grade.EASY, FIXED_NOW,
+                     reschedule=False)
+        undo_review(db, int(_one(path, "SELECT max(id) FROM reviews WHERE kind = 'review'")),
+                    FIXED_NOW + timedelta(minutes=1))
+    finally:
+        db.close()
+    kinds = str(_one(path, "SELECT group_concat(DISTINCT kind) FROM reviews"))
+    assert set(kinds.split(",")) == {"review", "cram", "undo"}
     assert check(db_url).findings == []
     assert describe_damage(db_url) is None
 
@@ -65,6 +77,10 @@ DAMAGE = [
      "card-due-now"),
     ("cards", "question_id", "conv-1x1", "last_review", "2026-03-01 24:00:00", "is not a date",
      "reset-card"),
+    ("cards", "question_id", "conv-1x1", "last_review", "2026-13-01 10:00:00", "is not a date",
+     "reset-card"),
+    ("cards", "question_id", "conv-1x1", "due", "2026-03-01 10:00:00.1234567", "is not a date",
+     "card-due-now"),
     ("cards", "question_id", "conv-1x1", "stability", "abc", "'abc' is not a number",
      "reset-card"),
     ("cards", "question_id", "conv-1x1", "stability", -2.5, "-2.5 is not above 0", "reset-card"),

@@ -1,0 +1,109 @@
+"""quiz doctor, the damage lookup and backups at scale.
+
+Builds the same data as bench/scale.py (a generated bank imported with `quiz import`, then a
+review log inserted directly) and times, each against a floor measured on the same file in the
+same run:
+
+- `check()` (every quiz doctor check) against SQLite's `PRAGMA integrity_check` alone;
+- `describe_damage()` on a clean database (the worst case: every rule scans its table) and with
+  one damaged card, against `SELECT count(*)` over cards and reviews;
+- `backup_database()` against copying the file with `shutil.copyfile`.
+
+Run: python bench/doctor.py [--questions 100000] [--reviews 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from scale import fill_reviews, write_bank
+
+from quiz.store.backup import backup_database
+from quiz.store.damage import describe_damage
+from quiz.store.doctor import check
+
+RUNS = 3
+
+
+def timed(call: Callable[[], object], runs: int = RUNS) -> float:
+    call()  # warm the page cache
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def _sql(path: Path, statement: str) -> Callable[[], object]:
+    def run() -> object:
+        connection = sqlite3.connect(path)
+        try:
+            return connection.execute(statement).fetchall()
+        finally:
+            connection.close()
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--questions", type=int, default=100_000)
+    parser.add_argument("--reviews", type=int, default=1_000_000)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="quiz-doctor-"))
+    try:
+        bank, path = root / "bank", root / "quiz.db"
+        url = f"sqlite:///{path}"
+        print(f"building {args.questions:,} questions, {args.reviews:,} reviews in {root} …",
+              file=sys.stderr)
+        write_bank(bank, args.questions)
+        subprocess.run([sys.executable, "-m", "quiz", "--db", url, "import", str(bank)],
+                       check=True, stdout=subprocess.DEVNULL)
+        fill_reviews(path, args.reviews)
+        size = path.stat().st_size / 2**20
+
+        findings = check(url).findings
+        rows = [
+            ("quiz doctor (every check)", timed(lambda: check(url)),
+             "PRAGMA integrity_check", timed(_sql(path, "PRAGMA integrity_check"))),
+            ("describe_damage, clean", timed(lambda: describe_damage(url)),
+             "count(*) cards + reviews", timed(_sql(path, "SELECT (SELECT count(*) FROM cards) "
+                                                        "+ (SELECT count(*) FROM reviews)"))),
+        ]
+        copies = iter(range(1000))
+        rows.append(("backup_database", timed(lambda: backup_database(
+                         path, root / f"copy-{next(copies)}.db")),
+                     "shutil.copyfile", timed(lambda: shutil.copyfile(
+                         path, root / f"plain-{next(copies)}.db"))))
+        connection = sqlite3.connect(path)
+        connection.execute("UPDATE cards SET due = 'garbage' WHERE rowid = "
+                           "(SELECT max(rowid) FROM cards)")
+        connection.commit()
+        connection.close()
+        damaged = describe_damage(url)
+        rows.append(("describe_damage, 1 bad card", timed(lambda: describe_damage(url)),
+                     "count(*) cards + reviews", rows[1][3]))
+
+        print(f"{args.questions:,} questions, {args.reviews:,} reviews, {size:.0f} MiB; "
+              f"findings on the clean database: {len(findings)}")
+        print(f"{'measured':<30} {'time':>9}   {'floor':<26} {'time':>9} {'ratio':>7}")
+        for name, seconds, floor_name, floor in rows:
+            print(f"{name:<30} {seconds * 1000:>7.0f}ms   {floor_name:<26} "
+                  f"{floor * 1000:>7.0f}ms {seconds / floor:>6.1f}x")
+        print(f"damage found: {damaged}")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
