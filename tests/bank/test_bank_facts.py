@@ -16,7 +16,7 @@ from tests.engine.test_engine_nets_torchvision import TORCHVISION
 EXACT = re.compile(r"`quiz calc net data/nets/(\w+)\.net`）：([\d,]+) 个参数，([\d,]+) 次乘加")
 FACT_NETS = {"fact-alexnet": "alexnet", "fact-vgg16": "vgg16", "fact-resnet18": "resnet18",
              "fact-resnet50": "resnet50", "fact-mobilenet-v1": "mobilenet_v1",
-             "fact-mobilenet-v2": "mobilenet_v2"}
+             "fact-mobilenet-v2": "mobilenet_v2", "fact-googlenet": "googlenet"}
 
 
 def verified() -> dict[str, tuple[int, float, float]]:
