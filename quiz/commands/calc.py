@@ -52,7 +52,7 @@ def _padding(text: str) -> int | str:
 # --------------------------------------------------------------------------------------------
 # argument parsing
 # --------------------------------------------------------------------------------------------
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``calc`` command and its ``conv``, ``pool``, ``convT`` and ``net`` forms."""
     calc = subparsers.add_parser(
         "calc", help="run a layer or a network with the NumPy engine and count its work",
@@ -90,20 +90,20 @@ def _add_convolution_args(p: argparse.ArgumentParser, padding: Callable[[str], A
     p.add_argument("--no-bias", action="store_true")
 
 
-def _add_conv(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_conv(kinds: argparse._SubParsersAction) -> None:
     p = kinds.add_parser("conv", help="one Conv2d layer",
                          description="Run one Conv2d (PyTorch semantics).")
     _add_convolution_args(p, padding=_padding, padding_help="N, 'same' or 'valid'")
 
 
-def _add_conv_transpose(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_conv_transpose(kinds: argparse._SubParsersAction) -> None:
     p = kinds.add_parser("convT", help="one ConvTranspose2d layer",
                          description="Run one ConvTranspose2d (PyTorch semantics).")
     _add_convolution_args(p, padding=_non_negative, padding_help="N")
     p.add_argument("--output-padding", "--op", type=_non_negative, default=0)
 
 
-def _add_pool(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_pool(kinds: argparse._SubParsersAction) -> None:
     p = kinds.add_parser("pool", help="one MaxPool2d / AvgPool2d layer",
                          description="Run one pooling layer (PyTorch semantics).")
     _add_common(p)
@@ -117,7 +117,7 @@ def _add_pool(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                    help="avg pooling: count_include_pad=False")
 
 
-def _add_net(kinds: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_net(kinds: argparse._SubParsersAction) -> None:
     p = kinds.add_parser("net", help="a network file (see data/nets/README.md)",
                          description="Run a network described in the text format, layer by "
                                      "layer, and print a per-layer table with totals.")
@@ -282,7 +282,9 @@ def _run_net(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     elapsed = time.perf_counter() - start  # what the user waited for: run and fields
     if args.json:
         data = result.as_dict()
-        for row, rf in zip(data["layers"], rfs, strict=True):  # type: ignore[arg-type]
+        rows = data["layers"]
+        assert isinstance(rows, list)  # as_dict lists one dict per layer
+        for row, rf in zip(rows, rfs, strict=True):
             row["rf"] = _rf_dict(rf)
         data["seconds"] = round(elapsed, 6)
         print(json.dumps(data, indent=2), file=out)

@@ -34,15 +34,15 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def relu6(x: np.ndarray) -> np.ndarray:
-    return np.clip(x, 0, 6)
+    return np.asarray(np.clip(x, 0, 6))
 
 
 def silu(x: np.ndarray) -> np.ndarray:
-    return x * sigmoid(x)
+    return np.asarray(x * sigmoid(x))
 
 
 def hardswish(x: np.ndarray) -> np.ndarray:
-    return x * np.clip(x + 3, 0, 6) / 6
+    return np.asarray(x * np.clip(x + 3, 0, 6) / 6)
 
 
 _ERF = np.frompyfunc(math.erf, 1, 1)
@@ -53,10 +53,11 @@ def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     PyTorch's ``approximate='tanh'`` form."""
     if approximate == "tanh":
         inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)
-        return 0.5 * x * (1 + np.tanh(inner))
+        return np.asarray(0.5 * x * (1 + np.tanh(inner)))
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return (0.5 * x * (1 + _ERF(x / math.sqrt(2)).astype(x.dtype))).astype(x.dtype)
+    erf = np.asarray(_ERF(x / math.sqrt(2)), dtype=x.dtype)
+    return np.asarray((0.5 * x * (1 + erf)).astype(x.dtype))
 
 
 class Activation(Layer):
@@ -87,7 +88,7 @@ class Tanh(Activation):
     kind = "tanh"
 
     def func(self, x: np.ndarray) -> np.ndarray:
-        return np.tanh(x)
+        return np.asarray(np.tanh(x))
 
 
 class SiLU(Activation):

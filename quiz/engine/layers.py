@@ -205,7 +205,7 @@ class Conv2d(Layer):
         return params
 
     def forward(self, x: np.ndarray, params: Params) -> np.ndarray:
-        padding = self.padding
+        padding: tuple[int, int] | str | int = self.padding
         if padding == TF_SAME:
             # TensorFlow's SAME is not a PyTorch conv2d mode: pad explicitly, as a port does
             (top, bottom), (left, right) = self.applied_padding(x.shape[-2:])
@@ -633,7 +633,7 @@ class SequenceLSTM(LSTM):
         batch = x.shape[0]
         steps = x.reshape(batch, -1, self.input_size).swapaxes(0, 1)  # (T, N, F)
         y = super().forward(np.ascontiguousarray(steps), params)
-        return y.swapaxes(0, 1).reshape(*x.shape[:-1], self.hidden_size)
+        return np.asarray(y.swapaxes(0, 1).reshape(*x.shape[:-1], self.hidden_size))
 
 
 def _nchw(shape: tuple[int, ...], op: str) -> tuple[int, int, int, int]:

@@ -130,7 +130,7 @@ class _Runner:
             raise NetSpecError(self.source, node.line,
                                f"'mul' operands {a.shape} and {b.shape} do not broadcast "
                                "(only H×W may be 1)")
-        return a * b
+        return np.asarray(a * b)
 
     def run_concat(self, node: ConcatSpec, x: np.ndarray, prefix: list[Item],
                    depth: int) -> tuple[np.ndarray, Item]:

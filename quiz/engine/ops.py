@@ -261,7 +261,7 @@ def _pointwise_conv(x: np.ndarray, weight: np.ndarray, groups: int) -> np.ndarra
     w_mat = weight.reshape(groups, c_out // groups, c_in // groups)
     out = np.matmul(w_mat, x.reshape(n, groups, c_in // groups, h * w))
     _tally_gemm(c_out // groups, c_in // groups, h * w, batch=n * groups)
-    return out.reshape(n, c_out, h, w)
+    return np.asarray(out.reshape(n, c_out, h, w))
 
 
 def _gemm_conv(
@@ -686,7 +686,7 @@ def adaptive_avg_pool2d(x: np.ndarray, output_size: IntPair | Sequence[int | Non
             - integral[:, :, r1[:, None], c0[None, :]] + integral[:, :, r0[:, None], c0[None, :]])
     area = ((r1 - r0)[:, None] * (c1 - c0)[None, :]).astype(dtype)
     out = sums / area
-    return out[0] if unbatched else out
+    return np.asarray(out[0] if unbatched else out)
 
 
 def _adaptive_bounds(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
@@ -722,11 +722,11 @@ def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) ->
     if bias is not None:
         out += np.asarray(bias, dtype=dtype)
         _tally_bias(out.size)
-    return out
+    return np.asarray(out)
 
 
 def relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(np.asarray(x), 0)
+    return np.asarray(np.maximum(np.asarray(x), 0))
 
 
 def _affine(y: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None,

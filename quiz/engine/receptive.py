@@ -84,7 +84,8 @@ class _Axis:
             mask = np.zeros(size, dtype=bool)
             for part in (self, other):
                 offset = part.start - start
-                mask[offset:offset + part.size] |= part.mask  # type: ignore[arg-type]
+                assert part.mask is not None  # both masks were checked above
+                mask[offset:offset + part.size] |= part.mask
         return _Axis(start, size, jump, mask)
 
     @property
@@ -93,7 +94,8 @@ class _Axis:
 
 
 _State = tuple[_Axis, _Axis] | None
-_START: tuple[_Axis, _Axis] = (_Axis(0, 1, 1, np.ones(1, dtype=bool)),) * 2  # type: ignore[assignment]
+_ORIGIN = _Axis(0, 1, 1, np.ones(1, dtype=bool))
+_START: tuple[_Axis, _Axis] = (_ORIGIN, _ORIGIN)
 
 
 def _info(state: _State) -> RFInfo | None:
@@ -249,8 +251,9 @@ class _Field:
     def union(self, other: _Field, jump: tuple[int, int] | None = None) -> _Field:
         if jump is None and self.jump != other.jump:
             raise NotSpatialError(f"paths with different jumps {self.jump} and {other.jump}")
-        return _Field(tuple(map(min, self.first, other.first)),  # type: ignore[arg-type]
-                      tuple(map(max, self.last, other.last)), jump or self.jump)
+        first = (min(self.first[0], other.first[0]), min(self.first[1], other.first[1]))
+        last = (max(self.last[0], other.last[0]), max(self.last[1], other.last[1]))
+        return _Field(first, last, jump or self.jump)
 
     def info(self) -> RFInfo:
         size = tuple(la - f + 1 for f, la in zip(self.first, self.last, strict=True))

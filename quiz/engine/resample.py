@@ -28,7 +28,8 @@ def _interpolate_axis(x: np.ndarray, axis: int, scale: int, align_corners: bool)
     shape = [1] * x.ndim
     shape[axis] = -1
     weight = weight.reshape(shape)
-    return np.take(x, low, axis=axis) * (1 - weight) + np.take(x, high, axis=axis) * weight
+    blended = np.take(x, low, axis=axis) * (1 - weight) + np.take(x, high, axis=axis) * weight
+    return np.asarray(blended)
 
 
 def upsample(x: np.ndarray, scale_factor: int, mode: str = "nearest",
