@@ -3,11 +3,15 @@ PyTorch documentation's formulas (math module, explicit loops), never against th
 
 from __future__ import annotations
 
+import json
 import math
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from quiz import cli
 from quiz.engine import (
     GELU,
     ChannelShuffle,
@@ -165,3 +169,16 @@ def test_group_and_instance_norm_refuse_a_single_value_like_pytorch() -> None:
     assert group_norm(x_of((1, 4, 1, 1)), 2).shape == (1, 4, 1, 1)
     with pytest.raises(ValueError, match="more than 1 spatial element"):
         instance_norm(np.ones((2, 3, 1, 1)))
+
+
+def test_calc_net_runs_an_lstm_net_and_times_the_whole_command(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    net = tmp_path / "lstm.net"
+    net.write_text("input 1x1x20\nlstm 30\n", encoding="utf-8")
+    started = time.perf_counter()
+    assert cli.main(["calc", "net", str(net), "--json"]) == 0
+    elapsed = time.perf_counter() - started
+    data = json.loads(capsys.readouterr().out)
+    assert data["params"] == 4 * 30 * (20 + 30) + 8 * 30
+    assert data["layers"][0]["rf"] is None and data["output_shape"][-1] == 30
+    assert 0 < data["seconds"] <= elapsed
