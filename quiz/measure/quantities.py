@@ -30,35 +30,47 @@ class Quantity:
     form: Form
     doc: str
     receptive: bool = False   # needs the receptive-field analysis (slower: back-propagation)
+    # what a count counts, for grading an answer's unit (quiz.numeric.units): params, macs,
+    # flops, elements, bytes, pixels; "" for shapes and plain sizes
+    counts: str = ""
 
 
 QUANTITIES: dict[str, Quantity] = {q.name: q for q in (
-    Quantity("params", Form.COUNT, "learnable parameters (weights + biases)"),
-    Quantity("weight_params", Form.COUNT, "weights only"),
-    Quantity("bias_params", Form.COUNT, "biases only"),
-    Quantity("macs", Form.COUNT, "multiply-accumulates"),
-    Quantity("flops", Form.COUNT, "2 × MACs (bias additions not included)"),
-    Quantity("bias_adds", Form.COUNT, "bias additions"),
+    Quantity("params", Form.COUNT, "learnable parameters (weights + biases)", counts="params"),
+    Quantity("weight_params", Form.COUNT, "weights only", counts="params"),
+    Quantity("bias_params", Form.COUNT, "biases only", counts="params"),
+    Quantity("macs", Form.COUNT, "multiply-accumulates", counts="macs"),
+    Quantity("flops", Form.COUNT, "2 × MACs (bias additions not included)", counts="flops"),
+    Quantity("bias_adds", Form.COUNT, "bias additions", counts="flops"),
     Quantity("working_set", Form.COUNT,
-             "input + output + parameters of each layer, summed, in elements"),
+             "input + output + parameters of each layer, summed, in elements",
+             counts="elements"),
     Quantity("output_shape", Form.SHAPE, "per sample: C×H×W (a length after flatten / fc)"),
     Quantity("batch_output_shape", Form.SHAPE, "N×C×H×W, with the batch"),
     Quantity("output_hw", Form.SHAPE, "H×W of the output"),
     Quantity("output_h", Form.SIZE, "output height"),
     Quantity("output_w", Form.SIZE, "output width"),
     Quantity("output_c", Form.SIZE, "output channels"),
-    Quantity("output_elems", Form.SIZE, "elements of the output, per sample"),
-    Quantity("pad_top", Form.COUNT, "zero rows a conv layer added above the input"),
-    Quantity("pad_bottom", Form.COUNT, "zero rows a conv layer added below the input"),
-    Quantity("pad_total", Form.COUNT, "zero rows added above + below (along H)"),
+    Quantity("output_elems", Form.SIZE, "elements of the output, per sample",
+             counts="elements"),
+    Quantity("pad_top", Form.COUNT, "zero rows a conv layer added above the input",
+             counts="pixels"),
+    Quantity("pad_bottom", Form.COUNT, "zero rows a conv layer added below the input",
+             counts="pixels"),
+    Quantity("pad_total", Form.COUNT, "zero rows added above + below (along H)",
+             counts="pixels"),
     Quantity("buffers", Form.COUNT,
-             "BatchNorm running_mean + running_var elements (not num_batches_tracked)"),
+             "BatchNorm running_mean + running_var elements (not num_batches_tracked)",
+             counts="elements"),
     Quantity("activation_bytes", Form.COUNT,
-             "bytes of every layer's output as the engine ran it (float32), per sample"),
+             "bytes of every layer's output as the engine ran it (float32), per sample",
+             counts="bytes"),
     Quantity("batch_activation_bytes", Form.COUNT,
-             "activation_bytes for the whole batch (a template's `batch:`)"),
-    Quantity("rf", Form.FIELD, "receptive field of the last layer", receptive=True),
-    Quantity("jump", Form.FIELD, "effective stride of the last layer", receptive=True),
+             "activation_bytes for the whole batch (a template's `batch:`)", counts="bytes"),
+    Quantity("rf", Form.FIELD, "receptive field of the last layer", receptive=True,
+             counts="pixels"),
+    Quantity("jump", Form.FIELD, "effective stride of the last layer", receptive=True,
+             counts="pixels"),
 )}
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from quiz.measure.quantities import QUANTITIES
 from quiz.numeric.expr import Node, calls_in
 
 # dtype names as prompts write them → bytes per element (longest names first)
@@ -23,13 +24,6 @@ DTYPES: tuple[tuple[str, int], ...] = (
 DTYPE_PATTERN = re.compile(
     r"(?<![a-z0-9])(" + "|".join(name for name, _ in DTYPES) + r")(?![a-z0-9])")
 
-# what each quantity of the vocabulary counts
-DIMENSION: dict[str, str] = {
-    "params": "params", "weight_params": "params", "bias_params": "params",
-    "macs": "macs", "flops": "flops", "bias_adds": "flops",
-    "working_set": "elements", "output_elems": "elements",
-    "rf": "pixels", "jump": "pixels",
-}
 NAMES = {
     "params": "参数个数", "macs": "乘加次数 MACs", "flops": "浮点运算次数 FLOPs",
     "elements": "元素个数", "bytes": "字节数", "pixels": "像素数",
@@ -64,8 +58,9 @@ def asked_dimension(unit: str, ask: Node) -> str | None:
             return dimension
     if ask.op == "bin" and ask.args[0] == "/":
         return None  # a ratio has no unit
-    dimensions = {DIMENSION.get(name) for name in calls_in(ask)}
-    return dimensions.pop() if len(dimensions) == 1 else None
+    dimensions = {QUANTITIES[name].counts if name in QUANTITIES else "" for name in calls_in(ask)}
+    dimension = dimensions.pop() if len(dimensions) == 1 else ""
+    return dimension or None
 
 
 def read_in(value: Fraction, given: str | None, asked: str | None,
