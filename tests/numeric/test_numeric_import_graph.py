@@ -135,3 +135,17 @@ def test_the_quiz_package_has_no_import_cycles() -> None:
     found = cycles(graph)
     assert [c for c in found if c not in KNOWN_CYCLES] == [], found
     assert [c for c in KNOWN_CYCLES if c not in found] == [], "fixed: drop it from KNOWN_CYCLES"
+
+
+def test_the_measurement_layer_and_verify_load_no_heavy_modules() -> None:
+    """Vocabulary, measurements and claim checking import neither NumPy (until a net runs) nor
+    Textual or SQLAlchemy."""
+    import subprocess
+    import sys
+
+    code = ("import sys, quiz.measure.quantities, quiz.measure.measurement, quiz.verify, "
+            "quiz.numeric; print([m for m in ('numpy', 'textual', 'sqlalchemy', 'quiz.engine') "
+            "if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.stdout.strip() == "[]", result.stderr
