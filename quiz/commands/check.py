@@ -30,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("target", nargs="?", default=None, metavar="FILE|DIR",
                         help="a filled-in Markdown sheet, or a folder of them (a class): grade "
                              "it (exit 0 all right, 1 some wrong, 2 unreadable)")
-    parser.add_argument("--bank", nargs="?", const="", default="", metavar="PATH",
-                        help="bank directory (default: the bundled bank)")
+    parser.add_argument("--bank", "--path", dest="bank", nargs="?", const="", default="",
+                        metavar="PATH", help="bank directory (default: the bundled bank)")
     parser.add_argument("--json", action="store_true", help="one JSON object with every claim")
     parser.add_argument("--csv", action="store_true", help="sheets: one CSV row per item")
     parser.add_argument("--record", action="store_true",

@@ -5,7 +5,8 @@
     quiz numeric grade TEMPLATE --seed S --answer TEXT [--json]   (exit 0 right, 1 wrong,
                                                                     2 unparseable)
 
-Every subcommand takes `--path DIR` (the bank; default: the bundled one). A malformed bank or
+Every subcommand takes `--path DIR` (or `--bank DIR`, as `quiz check`): the bank; default: the
+bundled one. A malformed bank or
 template is reported as `quiz: error: file:line: …` with exit status 1, like every command;
 `list` still lists the good templates and reports each bad one.
 
@@ -62,7 +63,9 @@ def register(subparsers: Any) -> None:
 
 
 def _bank_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--path", default=None, help="bank directory (default: bundled)")
+    # the same two spellings as `quiz check`
+    parser.add_argument("--path", "--bank", dest="path", default=None, metavar="PATH",
+                        help="bank directory (default: the bundled bank)")
 
 
 EXIT_ERROR = 1  # a malformed bank or template, an unknown id: as in every quiz command

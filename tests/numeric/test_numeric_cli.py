@@ -183,7 +183,9 @@ def test_a_malformed_bank_exits_like_every_command(
     bank = Path(str(tmp_path))
     (bank / "broken.md").write_text("## no topic heading\n", encoding="utf-8")
     codes = {main(["numeric", "list", "--path", str(bank)]),
+             main(["numeric", "list", "--bank", str(bank)]),
              main(["bank", "list", "--path", str(bank)]),
-             main(["check", "--bank", str(bank)])}
+             main(["check", "--bank", str(bank)]),
+             main(["check", "--path", str(bank)])}
     assert codes == {1}
-    assert capsys.readouterr().err.count("quiz: error: ") == 3
+    assert capsys.readouterr().err.count("quiz: error: ") == 5
