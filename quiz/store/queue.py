@@ -86,12 +86,13 @@ class DeckCounts:
     numeric: int
 
 
-def effective_reviews() -> ColumnElement[bool]:
-    """Reviews that count: ratings (review or cram) that were not undone."""
+def effective_reviews(review: type[ReviewRow] = ReviewRow) -> ColumnElement[bool]:
+    """Reviews that count: ratings (review or cram) that were not undone (`review` may be an
+    alias of ReviewRow). The undo check is one probe of the index on `undoes` per row."""
     undo = aliased(ReviewRow)
     return and_(
-        ReviewRow.kind.in_(("review", "cram")),
-        ~exists().where(undo.kind == "undo", undo.undoes == ReviewRow.id),
+        review.kind.in_(("review", "cram")),
+        ~exists().where(undo.undoes == review.id, undo.kind == "undo"),
     )
 
 
@@ -125,14 +126,19 @@ def _count(session: Session, *conditions: ColumnElement[bool]) -> int:
 
 
 def new_today(session: Session, day_start: datetime) -> int:
-    """Cards whose first counted review falls in the learner's current day."""
-    first = (
-        select(ReviewRow.question_id)
-        .where(effective_reviews(), ReviewRow.kind == "review")
-        .group_by(ReviewRow.question_id)
-        .having(func.min(ReviewRow.reviewed_at) >= day_start)
+    """Cards whose first counted review falls in the learner's current day: today's reviews
+    (the reviewed_at index) of cards with no counted review before today."""
+    earlier = aliased(ReviewRow)
+    seen_before = exists().where(
+        earlier.question_id == ReviewRow.question_id, earlier.reviewed_at < day_start,
+        earlier.kind == "review", effective_reviews(earlier),
     )
-    return session.scalar(select(func.count()).select_from(first.subquery())) or 0
+    return session.scalar(
+        select(func.count(func.distinct(ReviewRow.question_id))).where(
+            ReviewRow.reviewed_at >= day_start, ReviewRow.kind == "review",
+            effective_reviews(), ~seen_before,
+        )
+    ) or 0
 
 
 def reviews_today(session: Session, day_start: datetime) -> int:

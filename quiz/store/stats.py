@@ -12,7 +12,7 @@ the tests hold the SQL to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, exists, func, select
@@ -93,7 +93,6 @@ class _Activity:
     per_week: list[list[int]]                # [reviews of review cards, recalled] per week
     forecast: list[int]                      # cards falling due per day, today first
     streak: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
 
 
 def _retention_review() -> ColumnElement[bool]:
@@ -135,15 +134,17 @@ def _activity_python(session: Session, window: _Window) -> _Activity:
 
 
 def _seconds_since(column: ColumnElement[datetime], start: datetime) -> ColumnElement[int]:
-    """Whole seconds from `start` (SQLite: the stored text read by strftime)."""
+    """Whole seconds from `start` (a whole second). SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff'
+    and strftime would round the fraction (…59.9999 to the next second, maybe the next day), so
+    only the first 19 characters are read."""
     epoch = int(start.timestamp())
-    return cast(func.strftime("%s", column), Integer) - epoch
+    return cast(func.strftime("%s", func.substr(column, 1, 19)), Integer) - epoch
 
 
 def _activity_sqlite(session: Session, window: _Window) -> _Activity:
     """SQLite: grouped in SQL over the reviewed_at and due indexes."""
     counted = effective_reviews()
-    day = _seconds_since(ReviewRow.reviewed_at, window.first_day) / 86400
+    day = _seconds_since(ReviewRow.reviewed_at, window.first_day) // 86400
     per_day = [0] * window.days
     for index, count in session.execute(
         select(day, func.count()).where(counted, ReviewRow.reviewed_at >= window.first_day)
@@ -151,7 +152,7 @@ def _activity_sqlite(session: Session, window: _Window) -> _Activity:
     ):
         if 0 <= index < window.days:
             per_day[index] += count
-    week = _seconds_since(ReviewRow.reviewed_at, window.week_start) / (7 * 86400)
+    week = _seconds_since(ReviewRow.reviewed_at, window.week_start) // (7 * 86400)
     per_week = [[0, 0] for _ in range(window.weeks)]
     for index, count, recalled in session.execute(
         select(week, func.count(), func.sum(case((ReviewRow.rating > 1, 1), else_=0)))
@@ -161,7 +162,7 @@ def _activity_sqlite(session: Session, window: _Window) -> _Activity:
         if 0 <= index < window.weeks:
             per_week[index] = [count, int(recalled or 0)]
     # Due before today counts for today; integer division truncates towards zero, so clamp.
-    due_day = func.max(_seconds_since(CardRow.due, window.today) / 86400, 0)
+    due_day = func.max(_seconds_since(CardRow.due, window.today) // 86400, 0)
     forecast = [0] * window.days
     for index, count in session.execute(
         select(due_day, func.count()).select_from(CardRow)

@@ -1,0 +1,196 @@
+"""What the scale work must not change: the SQL statistics equal the Python computation, a sync
+that changes nothing writes nothing, and the queries the home screen runs stay indexed."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, insert, select
+
+from quiz.bank import load_bank, parse_text
+from quiz.store import open_database, sync_bank
+from quiz.store.db import Database
+from quiz.store.models import CardRow, QuestionRow, ReviewRow
+from quiz.store.queue import new_today, reviews_today
+from quiz.store.stats import _activity_python, _activity_sqlite, _Window
+from tests.conftest import FIXED_NOW
+
+QUESTIONS = 12
+
+
+def _bank(count: int) -> str:
+    parts = ["# 主题\n"]
+    for n in range(count):
+        parts.append(f"## 问题 {n}？\n\n```meta\nid: q{n}\nsources: 000#{n + 1}\n"
+                     f"tags: 主题{n % 3}\nkind: concept\n```\n\n答案 {n}。\n")
+    return "\n".join(parts)
+
+
+def _stamp(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+def _random_history(db: Database, rng: random.Random, today: datetime) -> None:
+    """Reviews over ~400 days (some days skipped, some on exact day boundaries), cram ratings,
+    undo rows taking back ratings, and card due dates on both sides of today."""
+    gap = rng.choice((0.0, 0.05, 0.3, 0.8))  # chance that a day has no review at all
+    rows: list[dict[str, object]] = []
+    next_id = 1
+    for back in range(400, -2, -1):
+        if rng.random() < gap:
+            continue
+        for _ in range(rng.randint(1, 4)):
+            offset = rng.choice((0.0, rng.random() * 86400, 86400 - 1e-6, 1e-6))
+            moment = today - timedelta(days=back) + timedelta(seconds=offset)
+            rows.append({
+                "id": next_id, "question_id": f"q{rng.randrange(QUESTIONS)}",
+                "reviewed_at": _stamp(moment), "rating": rng.randint(1, 4),
+                "content_hash": "h", "state_after": rng.choice((1, 2, 3)),
+                "due_after": _stamp(moment), "kind": rng.choice(("review",) * 8 + ("cram",)),
+                "state_before": rng.choice((0, 1, 2, 2, 2, 3)),
+            })
+            next_id += 1
+    for target in rng.sample(range(1, next_id), k=min(20, next_id - 1)):
+        rows.append({
+            "id": next_id, "question_id": "q0", "reviewed_at": rows[target - 1]["reviewed_at"],
+            "rating": 0, "content_hash": "h", "state_after": 2,
+            "due_after": rows[target - 1]["reviewed_at"], "kind": "undo", "undoes": target,
+        })
+        next_id += 1
+    with db.sessions.begin() as session:
+        session.execute(insert(ReviewRow), rows)
+        for n in range(QUESTIONS):
+            due = today + timedelta(days=rng.uniform(-5, 40))
+            if rng.random() < 0.2:
+                due = today + timedelta(days=rng.randint(-3, 35))  # on a day boundary
+            session.execute(
+                CardRow.__table__.update().where(CardRow.question_id == f"q{n}").values(
+                    due=_stamp(due), last_review=_stamp(today) if rng.random() < 0.8 else None,
+                    suspended=rng.random() < 0.1))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sql_statistics_equal_the_python_computation(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    db = open_database(f"sqlite:///{tmp_path / 'stats.db'}")
+    sync_bank(db, parse_text(_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
+    # A learner's day starting at an odd local hour and minute: buckets are 24 h from it.
+    today = FIXED_NOW.replace(hour=rng.randint(0, 23), minute=rng.choice((0, 30)), second=0,
+                              microsecond=0)
+    _random_history(db, rng, today)
+    for days, weeks in ((30, 12), (7, 4), (1, 1), (90, 20)):
+        window = _Window(today, days, weeks)
+        with db.sessions.begin() as session:
+            in_sql = _activity_sqlite(session, window)
+            in_python = _activity_python(session, window)
+        assert in_sql == in_python, (seed, days, weeks)
+    db.close()
+
+
+def test_a_long_streak_is_counted_past_the_window(tmp_path: Path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'streak.db'}")
+    sync_bank(db, parse_text(_bank(1), "bank.md"), "b", FIXED_NOW)
+    today = FIXED_NOW.replace(hour=4, minute=0, second=0, microsecond=0)
+    with db.sessions.begin() as session:
+        session.execute(insert(ReviewRow), [
+            {"question_id": "q0", "reviewed_at": today - timedelta(days=back, hours=-1),
+             "rating": 3, "content_hash": "h", "state_after": 2, "due_after": today,
+             "kind": "review", "state_before": 2}
+            for back in range(45)  # days -44 … 0; day -45 has nothing
+        ])
+        sql = _activity_sqlite(session, _Window(today, 30, 12))
+        python = _activity_python(session, _Window(today, 30, 12))
+    assert sql.streak == python.streak == 45
+    db.close()
+
+
+def _writes(db: Database) -> list[str]:
+    statements: list[str] = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if statement.split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            statements.append(statement)
+
+    return statements
+
+
+def test_a_sync_that_changes_nothing_writes_nothing(db_url: str, bank_dir: Path) -> None:
+    db = open_database(db_url)
+    questions = load_bank(bank_dir)
+    sync_bank(db, questions, "b", FIXED_NOW)
+    writes = _writes(db)
+    report = sync_bank(db, questions, "b", FIXED_NOW + timedelta(hours=1))
+    assert report.unchanged == len(questions) and not report.touched
+    assert writes == []
+    db.close()
+
+
+def test_a_moved_question_updates_its_position_and_the_new_card_order(
+        db_url: str, bank_dir: Path) -> None:
+    db = open_database(db_url)
+    sync_bank(db, load_bank(bank_dir), "b", FIXED_NOW)
+    with db.sessions.begin() as session:
+        before = dict(session.execute(select(CardRow.question_id, CardRow.new_rank)).all())
+    # The last question moves to the top of the file: not an edit, but bank order changes.
+    text_now = (bank_dir / "conv.md").read_text(encoding="utf-8")
+    head, last = text_now.split("## 池化的作用？")
+    body = head.split("\n", 1)
+    (bank_dir / "conv.md").write_text(f"{body[0]}\n\n## 池化的作用？{last}\n{body[1]}",
+                                      encoding="utf-8")
+    report = sync_bank(db, load_bank(bank_dir), "b", FIXED_NOW)
+    assert not report.changed and report.unchanged == 3
+    with db.sessions.begin() as session:
+        line = session.scalar(select(QuestionRow.line).where(QuestionRow.id == "pool-role"))
+        after = dict(session.execute(select(CardRow.question_id, CardRow.new_rank)).all())
+    assert line == 3
+    assert before != after and after["pool-role"] < after["conv-1x1"]
+    db.close()
+
+
+def test_todays_counts_use_the_reviewed_at_index(db_url: str) -> None:
+    """new_today / reviews_today read today's reviews only, never the whole log."""
+    db = open_database(db_url)
+    captured: list[str] = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        captured.append(statement)
+
+    with db.sessions.begin() as session:
+        new_today(session, FIXED_NOW)
+        reviews_today(session, FIXED_NOW)
+        driver = session.connection().connection.driver_connection
+        assert driver is not None
+        for statement in [s for s in captured if s.lstrip().upper().startswith("SELECT")]:
+            # The plan does not depend on the values bound.
+            rows = driver.execute(f"EXPLAIN QUERY PLAN {statement}",
+                                  ["x"] * statement.count("?")).fetchall()
+            plan = " | ".join(str(row[-1]) for row in rows)
+            assert "SCAN reviews" not in plan, plan
+    db.close()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_new_today_counts_cards_first_reviewed_today(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(100 + seed)
+    db = open_database(f"sqlite:///{tmp_path / 'new.db'}")
+    sync_bank(db, parse_text(_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
+    today = FIXED_NOW.replace(hour=4, minute=0, second=0, microsecond=0)
+    _random_history(db, rng, today)
+    with db.sessions.begin() as session:
+        log = session.execute(select(ReviewRow.id, ReviewRow.question_id, ReviewRow.reviewed_at,
+                                     ReviewRow.kind, ReviewRow.undoes)).all()
+        for day_start in (today, today - timedelta(days=3), today + timedelta(hours=13)):
+            undone = {row.undoes for row in log if row.kind == "undo"}
+            first: dict[str, datetime] = {}
+            for row in log:
+                if row.kind == "review" and row.id not in undone:
+                    first[row.question_id] = min(first.get(row.question_id, row.reviewed_at),
+                                                 row.reviewed_at)
+            expected = sum(moment >= day_start for moment in first.values())
+            assert new_today(session, day_start) == expected
+    db.close()
