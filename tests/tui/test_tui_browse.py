@@ -93,13 +93,16 @@ async def open_browse(pilot, focus_search: bool = False) -> BrowseScreen:
     app = pilot.app
     await app.push_screen(BrowseScreen(app.context, focus_search=focus_search))
     await settle(pilot)
-    assert isinstance(app.screen, BrowseScreen)
-    return app.screen
+    screen = app.screen
+    assert isinstance(screen, BrowseScreen)
+    await until(pilot, lambda: screen.total is not None and not screen.loading)
+    return screen
 
 
 async def search_for(pilot, screen: BrowseScreen, text: str) -> None:
     screen.query_one(Input).value = text
     await settle(pilot)
+    await until(pilot, lambda: not screen.loading)
 
 
 @pytest.fixture
@@ -291,7 +294,7 @@ async def test_question_view_suspend_flag_and_history(db_url: str, bank: Path) -
 
 def test_browse_snapshot(snap_compare, db_url: str, bank: Path) -> None:
     async def run_before(pilot) -> None:
-        await pilot.app.push_screen(BrowseScreen(pilot.app.context))
+        await open_browse(pilot)
         await settle_screen(pilot)
 
     assert snap_compare(synced_app(db_url, bank), terminal_size=(80, 24), run_before=run_before)
@@ -299,9 +302,8 @@ def test_browse_snapshot(snap_compare, db_url: str, bank: Path) -> None:
 
 def test_search_snapshot(snap_compare, db_url: str, bank: Path) -> None:
     async def run_before(pilot) -> None:
-        await pilot.app.push_screen(BrowseScreen(pilot.app.context))
-        await settle(pilot)
-        pilot.app.screen.query_one(Input).value = "卷积"
+        screen = await open_browse(pilot)
+        await search_for(pilot, screen, "卷积")
         await settle_screen(pilot)
 
     assert snap_compare(synced_app(db_url, bank), terminal_size=(80, 24), run_before=run_before)
