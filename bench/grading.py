@@ -6,7 +6,7 @@
 `solve(..., eager=True)` (the engine runs the layers and every misconception's rewrite) plus
 `grade` of the right answer; "grade" alone is what follows Enter once the worker has solved the
 instance. The run caches are cleared before every instance so that each one really runs the
-engine.
+engine. The last line times checking every ```claim of the bank (`quiz check --bank`).
 """
 
 from __future__ import annotations
@@ -79,7 +79,22 @@ def main() -> int:
               f"{percentile(gen, 0.95):8.1f} {statistics.median(ver):10.1f} "
               f"{percentile(ver, 0.95):10.1f} {percentile(total, 0.95):9.1f} "
               f"{percentile(grading, 0.95):9.1f}")
+    print(claims_line())
     return 0
+
+
+def claims_line() -> str:
+    """`quiz check --bank` without its printing: every claim of the bank, cold runner cache."""
+    from quiz.verify import check_bank
+
+    clear_caches()
+    questions = load_bank(BANK)
+    start = time.perf_counter()
+    results = check_bank(questions)
+    seconds = time.perf_counter() - start
+    failed = sum(result.status == "FAIL" for result in results)
+    return (f"\nclaims: {len(results)} checked in {seconds:.2f} s "
+            f"({seconds / max(len(results), 1) * 1000:.1f} ms each, {failed} FAIL)")
 
 
 if __name__ == "__main__":
