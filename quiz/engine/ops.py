@@ -226,11 +226,7 @@ def conv2d(
     weight = weight.astype(dtype, copy=False)
     out_h = conv_output_size(h, kh, stride_hw[0], pt + pb, dilation_hw[0])
     out_w = conv_output_size(w, kw, stride_hw[1], pl + pr, dilation_hw[1])
-    if c_per_group == 1 and groups > 1 and stride_hw == (1, 1):
-        # one zero row more: the flat taps read up to (kW-1)*dW values past the last row
-        x_pad = np.pad(x, ((0, 0), (0, 0), (pt, pb + 1), (pl, pr)))
-        out = _depthwise_conv_flat(x_pad, weight, dilation_hw, out_h, out_w)
-    elif c_per_group == 1 and groups > 1:
+    if c_per_group == 1 and groups > 1:
         out = _depthwise_conv(x, weight, groups, stride_hw, dilation_hw, (pt, pb, pl, pr),
                               out_h, out_w)
     elif (kh, kw) == (1, 1) and stride_hw == (1, 1) and (pt, pb, pl, pr) == (0, 0, 0, 0):
@@ -362,11 +358,12 @@ def _depthwise_conv(
     x: np.ndarray, weight: np.ndarray, groups: int, stride: tuple[int, int],
     dilation: tuple[int, int], pads: tuple[int, int, int, int], out_h: int, out_w: int,
 ) -> np.ndarray:
-    """Strided depthwise: the padded image is split into its stride phases (x[a::sH, b::sW]),
-    after which tap (i, j) reads one phase at a fixed offset, i.e. a stride-1 pattern. Each phase
-    is flattened (one zero row more for the overrun), so a tap is one contiguous slice per
-    channel, as in :func:`_depthwise_conv_flat`; the extra columns of the phase width are
-    dropped. The phases are filled from the unpadded input (padding is their zeros)."""
+    """Depthwise (one input channel per group): the padded image is split into its stride
+    phases (x[a::sH, b::sW]; a single phase at stride 1), after which tap (i, j) reads one phase
+    at a fixed offset. Each phase is flattened with one zero row more for the overrun, so the
+    output is computed on the phase width and a tap is one contiguous slice per channel; the
+    extra columns are dropped at the end. The phases are filled from the unpadded input
+    (the padding is their zeros)."""
     n, c_in, h, w_in = x.shape
     pt, pb, pl, pr = pads
     hp, wp = h + pt + pb, w_in + pl + pr
@@ -391,23 +388,6 @@ def _depthwise_conv(
                           weight.reshape(c_in, c_out // groups, kh * kw), out_h * wq)
     _tally_macs(n * c_out * out_h * out_w * kh * kw)
     return np.ascontiguousarray(out.reshape(n, c_out, out_h, wq)[..., :out_w])
-
-
-def _depthwise_conv_flat(
-    x_pad: np.ndarray, weight: np.ndarray, dilation: tuple[int, int], out_h: int, out_w: int,
-) -> np.ndarray:
-    """Stride-1 depthwise: each channel flattened, the output computed on the padded width.
-
-    Tap (i, j) of every output pixel is then one contiguous slice of the flat channel (offset
-    i*dH*Wp + j*dW); the Wp - outW extra columns are dropped.
-    """
-    n, c_in, hp, wp = x_pad.shape
-    c_out, _, kh, kw = weight.shape
-    taps = [(0, i * dilation[0] * wp + j * dilation[1]) for i in range(kh) for j in range(kw)]
-    out = _depthwise_gemm(x_pad.reshape(1, n, c_in, hp * wp), taps,
-                          weight.reshape(c_in, c_out // c_in, kh * kw), out_h * wp)
-    _tally_macs(n * c_out * out_h * out_w * kh * kw)
-    return np.ascontiguousarray(out.reshape(n, c_out, out_h, wp)[..., :out_w])
 
 
 def _depthwise_gemm(sources: np.ndarray, taps: list[tuple[int, int]], weight: np.ndarray,
