@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import Static
 
-from quiz.store.actions import apply_review, set_suspended
+from quiz.store.actions import apply_review, set_suspended, undo_review
 from quiz.store.scheduling import Grade
 from quiz.tui.app import QuizApp
 from quiz.tui.screens import stats as stats_screen
@@ -88,6 +88,23 @@ async def test_refresh_picks_up_new_reviews(db_url: str, bank_dir: Path) -> None
         await pilot.press("r")
         await settle(pilot)
         assert "复习 reviews 5" in _plain(screen.query_one("#stats-summary", Static))
+
+
+async def test_an_undone_rating_does_not_count(db_url: str, bank_dir: Path) -> None:
+    app = synced_app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        db, scheduler = app.context.db, app.context.scheduler
+        apply_review(db, scheduler, "conv-1x1", Grade.GOOD, FIXED_NOW - timedelta(minutes=9))
+        taken_back = apply_review(db, scheduler, "rf-basics", Grade.AGAIN,
+                                  FIXED_NOW - timedelta(minutes=8))
+        undo_review(db, taken_back.review_id, FIXED_NOW - timedelta(minutes=7))
+        screen = await _open(pilot)
+        assert "复习 reviews 1" in _plain(screen.query_one("#stats-summary", Static))
+        decks = _plain(screen.query_one("#stats-decks", Static))
+        assert "卷积变种" in decks and "感受野" not in decks
+        states = _plain(screen.query_one("#chart-states", Static)).splitlines()
+        new = next(line for line in states if "新卡" in line)
+        assert new.split()[2] == "2"  # rf-basics is new again
 
 
 async def test_a_failing_query_is_reported_and_the_app_keeps_running(
