@@ -67,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {safe_text(finding.describe())}{action}")
     if len(report.findings) > SHOWN:
         print(f"  … and {len(report.findings) - SHOWN} more (--json lists all)")
+    if any(finding.check in {"integrity", "unreadable"} for finding in report.findings):
+        print("the file itself is damaged: quit quiz and copy the newest backup from "
+              f"{report.path.name}.backups/ over it (or recover with sqlite3's .recover)")
     if report.backup:
         print(f"backup written first: {report.backup}")
     if args.fix:

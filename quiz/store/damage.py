@@ -310,10 +310,9 @@ def _unloadable(connection: sqlite3.Connection,
             yield Finding("unreadable", "cards", None, field, f"cannot be scanned: {error}")
 
 
-def describe_damage(db: Database | str) -> str | None:
-    """The first damaged row of the database (`Database` or SQLAlchemy URL) as one line naming
-    table, row and field, or None when no row is damaged or the database cannot be read.
-    Read-only, never creates a file, never raises."""
+def first_damage(db: Database | str) -> Finding | None:
+    """The first damaged row (or unreadable table) of the database, or None. Read-only, never
+    creates a file, never raises."""
     url = db if isinstance(db, str) else db.url
     path = sqlite_file(url)
     if path is None or not path.is_file():
@@ -321,12 +320,19 @@ def describe_damage(db: Database | str) -> str | None:
     try:
         connection = connect_existing(path)
         try:
-            first = next(scan_rows(connection), None)
+            return next(scan_rows(connection), None)
         finally:
             connection.close()
     except sqlite3.Error:
         return None
-    return first.describe() if first is not None else None
+
+
+def describe_damage(db: Database | str) -> str | None:
+    """The first damaged row of the database (`Database` or SQLAlchemy URL) as one line naming
+    table, row and field, or None when no row is damaged or the database cannot be read.
+    Read-only, never creates a file, never raises."""
+    finding = first_damage(db)
+    return finding.describe() if finding is not None else None
 
 
 # Errors a damaged stored value raises while the ORM or fsrs reads it; anything else (and any of
@@ -348,15 +354,29 @@ def raised_reading_store(error: BaseException) -> bool:
     return False
 
 
+def _damaged_file(error: BaseException) -> bool:
+    original = getattr(error, "orig", None) or error
+    text = str(original)
+    return isinstance(original, sqlite3.DatabaseError) and (
+        "malformed" in text or "not a database" in text)
+
+
+DOCTOR_HINT = ("run `quiz doctor` to list every problem, `quiz doctor --fix` to repair what is "
+               "safe (a backup is written first)")
+
+
 def damage_message(error: BaseException, db: Database | str) -> str | None:
-    """The lines to show instead of a traceback when `error` came from a damaged row of `db`:
-    which row and field, and what to run. None when the error is not explained by damage."""
+    """The lines to show instead of a traceback when `error` came from a damaged row or a
+    damaged file: which row and field, and what to run. None when damage does not explain it."""
     if not raised_reading_store(error):
         return None
-    finding = describe_damage(db)
-    if finding is None:
-        return None
-    return (f"the database has a damaged row: {finding} "
-            f"(reading it raised {type(error).__name__})\n"
-            "run `quiz doctor` to list every problem, `quiz doctor --fix` to repair what is safe "
-            "(a backup is written first)")
+    finding = first_damage(db)
+    if finding is not None and finding.check == "unreadable":
+        return f"the database file is damaged: {finding.describe()}\n{DOCTOR_HINT}"
+    if finding is not None:
+        return (f"the database has a damaged row: {finding.describe()} "
+                f"(reading it raised {type(error).__name__})\n{DOCTOR_HINT}")
+    if _damaged_file(error):
+        original = getattr(error, "orig", None) or error
+        return f"the database file is damaged ({original})\n{DOCTOR_HINT}"
+    return None

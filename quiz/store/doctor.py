@@ -17,6 +17,7 @@ so a damaged row cannot stop the doctor itself.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -180,16 +181,26 @@ def _foreign_keys(connection: sqlite3.Connection) -> list[Finding]:
     return findings
 
 
+def _guarded(stage: str, run: Callable[[], list[Finding]]) -> list[Finding]:
+    """A stage that a damaged file makes fail is itself a finding; the other stages still run."""
+    try:
+        return run()
+    except sqlite3.DatabaseError as error:
+        return [Finding("unreadable", None, None, None, f"cannot {stage}: {error}")]
+
+
 def examine(connection: sqlite3.Connection) -> list[Finding]:
     """Every finding, integrity first."""
-    present = columns(connection)
-    findings = _integrity(connection) + _structure(connection)
+    findings = _integrity(connection)
     try:
-        findings += _orphans(connection, present) + _foreign_keys(connection)
+        present = columns(connection)
     except sqlite3.DatabaseError as error:
-        findings.append(Finding("unreadable", None, None, None,
-                                f"cannot check for orphans: {error}"))
-    findings += list(scan_rows(connection, present))
+        return [*findings, Finding("unreadable", None, None, None,
+                                   f"cannot list the tables: {error}")]
+    findings += _guarded("check the tables", lambda: _structure(connection))
+    findings += _guarded("check for orphans", lambda: _orphans(connection, present)
+                         + _foreign_keys(connection))
+    findings += _guarded("scan the rows", lambda: list(scan_rows(connection, present)))
     return findings
 
 
@@ -212,12 +223,20 @@ def repair(url: str, now: datetime) -> Report:
         report = Report(path, findings)
         if not fixable:
             return report
+        if any(finding.check in {"integrity", "unreadable"} for finding in findings):
+            # Writing into a file whose pages are damaged can lose more: restore or recover it.
+            raise DoctorError(f"{path}: the file itself is damaged, so quiz doctor repairs "
+                              "nothing; restore a backup (see quiz doctor without --fix)")
         try:
             report.backup = stamped_backup(path, now, "before-doctor")
         except BackupError as error:
             raise DoctorError(f"no repair made: {error}") from None
         present = columns(connection)
-        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise DoctorError(f"{path}: cannot write ({error}); is quiz running? Close it and "
+                              "run quiz doctor --fix again") from None
         try:
             for finding in fixable:
                 _apply(connection, finding, now, present)

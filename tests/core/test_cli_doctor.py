@@ -4,6 +4,7 @@ database built by `quiz import`, damaged with raw SQL."""
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from pathlib import Path
 
@@ -113,3 +114,27 @@ def test_backup_writes_a_consistent_copy(db_url: str, bank_dir: Path, tmp_path: 
     missing = run_quiz("backup", "--db", f"sqlite:///{tmp_path / 'typo.db'}")
     assert missing.returncode == 1 and "does not exist" in missing.stderr
     assert not (tmp_path / "typo.db").exists()
+
+
+def test_a_file_with_damaged_pages_is_an_error_not_a_traceback(
+    db_url: str, bank_dir: Path,
+) -> None:
+    path = _imported(db_url, bank_dir)
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    data = bytearray(path.read_bytes())
+    noise = random.Random(3)
+    for offset in range(4096, len(data)):  # every page but the header page
+        data[offset] = noise.randrange(256)
+    path.write_bytes(bytes(data))
+    for args in (("due",), ("import", str(bank_dir))):
+        result = run_quiz(*args, db_url=db_url)
+        assert result.returncode == 1, (args, result.stdout, result.stderr)
+        assert result.stderr.startswith("quiz: error:") and "Traceback" not in result.stderr
+    doctor = run_quiz("doctor", db_url=db_url)
+    assert doctor.returncode == 1 and "Traceback" not in doctor.stderr
+    assert "the file itself is damaged" in doctor.stdout
+    fix = run_quiz("doctor", "--fix", db_url=db_url)
+    assert fix.returncode in (1, 2) and "Traceback" not in fix.stderr
+    assert path.read_bytes() == bytes(data)

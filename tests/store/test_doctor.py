@@ -3,6 +3,7 @@ by the real sync and then damaged with raw SQL, the way a crash, a bad tool or a
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from itertools import product
@@ -314,3 +315,24 @@ def test_raised_reading_store_only_for_errors_from_the_store() -> None:
     except ValueError as error:
         db_error = error
     assert db_error is not None and raised_reading_store(db_error)
+
+
+def test_a_file_with_damaged_pages_is_reported_and_not_written(
+    db_url: str, bank_dir: Path,
+) -> None:
+    path = _build(db_url, bank_dir)
+    _sql(path, "UPDATE cards SET due = 'garbage' WHERE question_id = 'pool-role'")
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    data = bytearray(path.read_bytes())
+    noise = random.Random(7)
+    for offset in range(4096, 7096):  # the second page: a table's b-tree
+        data[offset] = noise.randrange(256)
+    path.write_bytes(bytes(data))
+    findings = check(db_url).findings
+    assert findings[0].check == "integrity"
+    assert "malformed" in findings[0].problem or "SQLite integrity" in findings[0].problem
+    with pytest.raises(DoctorError, match="the file itself is damaged"):
+        repair(db_url, FIXED_NOW)
+    assert path.read_bytes() == bytes(data)
