@@ -45,9 +45,8 @@ def _read_pair(match: re.Match[str]) -> OptionValue:
 
 def _write_pair(prefix: str) -> Callable[[OptionValue], str]:
     def write(value: OptionValue) -> str:
-        if isinstance(value, tuple):
-            return f"{prefix}{value[0]}" if value[0] == value[1] else \
-                f"{prefix}{value[0]}x{value[1]}"
+        if isinstance(value, tuple):  # as written: `k3x3` stays a pair, `k3` an int
+            return f"{prefix}{value[0]}x{value[1]}"
         return f"{prefix}{value}"
     return write
 
