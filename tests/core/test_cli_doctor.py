@@ -138,3 +138,21 @@ def test_a_file_with_damaged_pages_is_an_error_not_a_traceback(
     fix = run_quiz("doctor", "--fix", db_url=db_url)
     assert fix.returncode in (1, 2) and "Traceback" not in fix.stderr
     assert path.read_bytes() == bytes(data)
+
+
+def test_the_tui_start_backs_up_then_names_a_damaged_row(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'quiz.db'}"
+    assert run_quiz("import", db_url=db_url).returncode == 0  # the bundled bank
+    path = tmp_path / "quiz.db"
+    with sqlite3.connect(path) as connection:
+        damaged = connection.execute("SELECT id FROM questions ORDER BY id LIMIT 1").fetchone()[0]
+        connection.execute("UPDATE questions SET retired_at = 'x' WHERE id = ?", (damaged,))
+    connection.close()
+    # The start syncs the bundled bank, which reads the damaged row before any screen exists.
+    result = run_quiz(db_url=db_url)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"table questions, row {damaged!r}, field retired_at: 'x'" in result.stderr
+    copies = list((tmp_path / "quiz.db.backups").glob("quiz-*.db"))
+    assert len(copies) == 1  # the daily copy was made before the start touched anything
+    assert sqlite3.connect(copies[0]).execute(
+        "SELECT retired_at FROM questions WHERE id = ?", (damaged,)).fetchone() == ("x",)
