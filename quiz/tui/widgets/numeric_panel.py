@@ -9,10 +9,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Markdown, Static
+from textual.widgets import Input, Static
 
 from quiz.numeric import Status, Verdict
-from quiz.render.math import render_markdown_math
+from quiz.render.safe import safe_text
+from quiz.tui.widgets.bank_text import BankText
 
 STATUS_STYLE = {Status.RIGHT: "bold green", Status.WRONG: "bold red",
                 Status.UNPARSEABLE: "bold yellow"}
@@ -28,34 +29,33 @@ class AnswerSubmitted(Message):
 
 class NumericPanel(Vertical):
     AnswerSubmitted = AnswerSubmitted
+
     def compose(self) -> ComposeResult:
-        yield Markdown(id="numeric-prompt")
+        yield BankText(id="numeric-prompt")
         yield Input(placeholder=PLACEHOLDER, id="numeric-answer")
         yield Static(id="numeric-verdict")
-        yield Markdown(id="numeric-worked")
+        yield BankText(id="numeric-worked")
 
     def show_prompt(self, prompt: str) -> None:
-        self.query_one("#numeric-prompt", Markdown).update(render_markdown_math(prompt))
+        self.query_one("#numeric-prompt", BankText).update(prompt)
         answer = self.query_one(Input)
         answer.value, answer.disabled = "", False
         self.query_one("#numeric-verdict", Static).update("")
-        self.query_one("#numeric-worked", Markdown).update("")
+        self.query_one("#numeric-worked", BankText).update("")
         answer.focus()
 
     async def show_verdict(self, verdict: Verdict) -> None:
         text = Text()
         text.append(STATUS_LABEL[verdict.status], style=STATUS_STYLE[verdict.status])
-        text.append(f"  {verdict.message}")
+        text.append(f"  {safe_text(verdict.message)}")  # it quotes the learner's answer
         if verdict.mistake:
             text.append("\n错因 mistake: ", style="bold")
-            text.append(verdict.mistake)
+            text.append(safe_text(verdict.mistake))
         self.query_one("#numeric-verdict", Static).update(text)
         if verdict.status is Status.UNPARSEABLE:
             return
         self.query_one(Input).disabled = True
-        await self.query_one("#numeric-worked", Markdown).update(
-            render_markdown_math(verdict.worked)
-        )
+        self.query_one("#numeric-worked", BankText).update(verdict.worked)
 
     @on(Input.Submitted, "#numeric-answer")
     def submit_answer(self, event: Input.Submitted) -> None:
