@@ -27,6 +27,9 @@ async def _settle(pilot) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+    # Focus, the footer's bindings and the answer laid out ahead settle after a refresh or two.
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.05)
 
 
 def test_home_snapshot(snap_compare, db_url: str, bank_dir: Path) -> None:
