@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import cache
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -89,6 +90,19 @@ class DeckCounts:
 def effective_reviews(review: type[ReviewRow] = ReviewRow) -> ColumnElement[bool]:
     """Reviews that count: ratings (review or cram) that were not undone (`review` may be an
     alias of ReviewRow). The undo check is one probe of the index on `undoes` per row."""
+    if review is ReviewRow:
+        return _effective_reviews_of_the_table()
+    return _effective(review)
+
+
+@cache
+def _effective_reviews_of_the_table() -> ColumnElement[bool]:
+    # Building the aliased subquery costs more than running it: build it once (it has no
+    # parameters, so the one expression serves every query).
+    return _effective(ReviewRow)
+
+
+def _effective(review: type[ReviewRow]) -> ColumnElement[bool]:
     undo = aliased(ReviewRow)
     return and_(
         review.kind.in_(("review", "cram")),
