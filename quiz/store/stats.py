@@ -12,11 +12,13 @@ the tests hold the SQL to.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, exists, func, literal, select
+from sqlalchemy.orm import Session, aliased
 
 from quiz.store.days import start_of_day
 from quiz.store.db import Database
@@ -95,6 +97,38 @@ class _Activity:
     streak: int = 0
 
 
+RATINGS = ReviewRow.kind.in_(("review", "cram"))
+
+
+def _undone() -> ColumnElement[bool]:
+    """Ratings an undo took back. They are few: counting every rating over a covering index and
+    subtracting the undone ones is several times cheaper than probing for an undo row at each
+    of a million ratings (`effective_reviews`); IN counts a rating undone twice once."""
+    undo = aliased(ReviewRow)
+    return ReviewRow.id.in_(
+        select(undo.undoes).where(undo.kind == "undo", undo.undoes.is_not(None))
+    )
+
+
+def _counted_groups(session: Session, key: ColumnElement[Any],
+                    values: Sequence[ColumnElement[Any]],
+                    *where: ColumnElement[bool]) -> dict[Any, list[int]]:
+    """`values` per `key` over the counted ratings matching `where`: every rating, minus the
+    undone ones."""
+    def run(*extra: ColumnElement[bool]) -> dict[Any, list[int]]:
+        statement = select(key, *values).where(RATINGS, *where, *extra).group_by(key)
+        return {row[0]: [int(v or 0) for v in row[1:]] for row in session.execute(statement)}
+
+    groups = run()
+    for group, taken_back in run(_undone()).items():
+        groups[group] = [a - b for a, b in zip(groups[group], taken_back, strict=True)]
+    return groups
+
+
+def _recalled() -> ColumnElement[int]:
+    return func.sum(case((ReviewRow.rating > 1, 1), else_=0))
+
+
 def _retention_review() -> ColumnElement[bool]:
     return and_(ReviewRow.kind == "review", ReviewRow.state_before == REVIEW_STATE)
 
@@ -142,25 +176,20 @@ def _seconds_since(column: ColumnElement[datetime], start: datetime) -> ColumnEl
 
 
 def _activity_sqlite(session: Session, window: _Window) -> _Activity:
-    """SQLite: grouped in SQL over the reviewed_at and due indexes."""
-    counted = effective_reviews()
+    """SQLite: grouped in SQL over the covering indexes of the log and the due index."""
     day = _seconds_since(ReviewRow.reviewed_at, window.first_day) // 86400
     per_day = [0] * window.days
-    for index, count in session.execute(
-        select(day, func.count()).where(counted, ReviewRow.reviewed_at >= window.first_day)
-        .group_by(day)
-    ):
+    for index, (count,) in _counted_groups(
+            session, day, [func.count()], ReviewRow.reviewed_at >= window.first_day).items():
         if 0 <= index < window.days:
             per_day[index] += count
     week = _seconds_since(ReviewRow.reviewed_at, window.week_start) // (7 * 86400)
     per_week = [[0, 0] for _ in range(window.weeks)]
-    for index, count, recalled in session.execute(
-        select(week, func.count(), func.sum(case((ReviewRow.rating > 1, 1), else_=0)))
-        .where(counted, _retention_review(), ReviewRow.reviewed_at >= window.week_start)
-        .group_by(week)
-    ):
+    for index, (count, recalled) in _counted_groups(
+            session, week, [func.count(), _recalled()], _retention_review(),
+            ReviewRow.reviewed_at >= window.week_start).items():
         if 0 <= index < window.weeks:
-            per_week[index] = [count, int(recalled or 0)]
+            per_week[index] = [count, recalled]
     # Due before today counts for today; integer division truncates towards zero, so clamp.
     due_day = func.max(_seconds_since(CardRow.due, window.today) // 86400, 0)
     forecast = [0] * window.days
@@ -198,6 +227,28 @@ def _streak_sql(session: Session, window: _Window, per_day: list[int]) -> int:
     return streak
 
 
+def _deck_accuracy(session: Session) -> dict[str, list[int]]:
+    """Counted ratings and recalled ones per deck: grouped per card first (an index-only pass
+    over the log), then per deck over the cards; the undone ratings subtracted."""
+    def run(*extra: ColumnElement[bool]) -> dict[str, list[int]]:
+        per_card = (
+            select(ReviewRow.question_id.label("question_id"), func.count().label("n"),
+                   _recalled().label("ok"))
+            .where(RATINGS, *extra).group_by(ReviewRow.question_id).subquery()
+        )
+        rows = session.execute(
+            select(QuestionRow.deck, func.sum(per_card.c.n), func.sum(per_card.c.ok))
+            .join(QuestionRow, QuestionRow.id == per_card.c.question_id)
+            .group_by(QuestionRow.deck)
+        )
+        return {deck: [int(n or 0), int(ok or 0)] for deck, n, ok in rows}
+
+    totals = run()
+    for deck, (n, ok) in run(_undone()).items():
+        totals[deck] = [totals[deck][0] - n, totals[deck][1] - ok]
+    return {deck: values for deck, values in totals.items() if values[0]}
+
+
 def _activity(session: Session, window: _Window) -> _Activity:
     bind = session.get_bind()
     if bind.dialect.name == "sqlite":
@@ -210,14 +261,12 @@ def study_stats(db: Database, now: datetime, settings: Settings | None = None,
     now = require_utc(now)
     settings = settings or Settings()
     window = _Window(start_of_day(now, settings.day_starts_at), days, weeks)
-    counted = effective_reviews()
     with db.sessions.begin() as session:
         activity = _activity(session, window)
-        total = session.scalar(select(func.count()).select_from(ReviewRow).where(counted)) or 0
-        retention = session.execute(
-            select(func.count(), func.sum(case((ReviewRow.rating > 1, 1), else_=0)))
-            .where(counted, _retention_review())
-        ).one()
+        everything = literal(1)
+        total = _counted_groups(session, everything, [func.count()]).get(1, [0])[0]
+        n, recalled = _counted_groups(session, everything, [func.count(), _recalled()],
+                                      _retention_review()).get(1, [0, 0])
         state_name = case(
             (CardRow.suspended.is_(True), "suspended"),
             (and_(CardRow.buried_until.is_not(None), CardRow.buried_until > now), "buried"),
@@ -231,18 +280,7 @@ def study_stats(db: Database, now: datetime, settings: Settings | None = None,
             .join(QuestionRow, QuestionRow.id == CardRow.question_id)
             .where(QuestionRow.retired_at.is_(None)).group_by(state_name)
         ).all())
-        # Per card first (an index-only pass over the log), then per deck over the cards.
-        per_card = (
-            select(ReviewRow.question_id.label("question_id"), func.count().label("n"),
-                   func.sum(case((ReviewRow.rating > 1, 1), else_=0)).label("ok"))
-            .where(counted).group_by(ReviewRow.question_id).subquery()
-        )
-        deck_rows = session.execute(
-            select(QuestionRow.deck, func.sum(per_card.c.n), func.sum(per_card.c.ok))
-            .join(QuestionRow, QuestionRow.id == per_card.c.question_id)
-            .group_by(QuestionRow.deck).order_by(QuestionRow.deck)
-        ).all()
-    n, recalled = retention
+        deck_totals = _deck_accuracy(session)
     today, first_day, week_start = window.today, window.first_day, window.week_start
     return StudyStats(
         reviews_per_day=[(_label(first_day + timedelta(days=i)), c)
@@ -254,7 +292,7 @@ def study_stats(db: Database, now: datetime, settings: Settings | None = None,
         ],
         cards_by_state={name: states.get(name, 0)
                         for name in ("new", "learning", "review", "suspended", "buried")},
-        decks=[DeckAccuracy(deck, int(count), int(ok or 0)) for deck, count, ok in deck_rows],
+        decks=[DeckAccuracy(deck, count, ok) for deck, (count, ok) in sorted(deck_totals.items())],
         streak=activity.streak,
         total_reviews=total,
         true_retention=(recalled or 0) / n if n else None,

@@ -15,7 +15,7 @@ from quiz.store import open_database, sync_bank
 from quiz.store.db import Database
 from quiz.store.models import CardRow, QuestionRow, ReviewRow
 from quiz.store.queue import new_today, reviews_today
-from quiz.store.stats import _activity_python, _activity_sqlite, _Window
+from quiz.store.stats import _activity_python, _activity_sqlite, _Window, study_stats
 from tests.conftest import FIXED_NOW
 
 QUESTIONS = 12
@@ -53,7 +53,8 @@ def _random_history(db: Database, rng: random.Random, today: datetime) -> None:
                 "state_before": rng.choice((0, 1, 2, 2, 2, 3)),
             })
             next_id += 1
-    for target in rng.sample(range(1, next_id), k=min(20, next_id - 1)):
+    targets = rng.sample(range(1, next_id), k=min(20, next_id - 1))
+    for target in targets + targets[:2]:  # two ratings undone twice (a damaged log)
         rows.append({
             "id": next_id, "question_id": "q0", "reviewed_at": rows[target - 1]["reviewed_at"],
             "rating": 0, "content_hash": "h", "state_after": 2,
@@ -193,4 +194,31 @@ def test_new_today_counts_cards_first_reviewed_today(tmp_path: Path, seed: int) 
                                                  row.reviewed_at)
             expected = sum(moment >= day_start for moment in first.values())
             assert new_today(session, day_start) == expected
+    db.close()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_totals_retention_and_decks_leave_out_undone_ratings(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(200 + seed)
+    db = open_database(f"sqlite:///{tmp_path / 'totals.db'}")
+    sync_bank(db, parse_text(_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
+    _random_history(db, rng, FIXED_NOW.replace(hour=4, minute=0))
+    with db.sessions.begin() as session:
+        log = session.execute(select(ReviewRow.id, ReviewRow.question_id, ReviewRow.kind,
+                                     ReviewRow.undoes, ReviewRow.rating,
+                                     ReviewRow.state_before)).all()
+    undone = {row.undoes for row in log if row.kind == "undo"}
+    counted = [row for row in log if row.kind in ("review", "cram") and row.id not in undone]
+    graded = [row for row in counted if row.kind == "review" and row.state_before == 2]
+    decks: dict[str, list[int]] = {}
+    for row in counted:
+        entry = decks.setdefault(f"主题{int(row.question_id[1:]) % 3}", [0, 0])
+        entry[0] += 1
+        entry[1] += row.rating > 1
+    stats = study_stats(db, FIXED_NOW)
+    assert stats.total_reviews == len(counted)
+    assert stats.true_retention == pytest.approx(
+        sum(row.rating > 1 for row in graded) / len(graded))
+    assert [(d.deck, d.reviews, d.recalled) for d in stats.decks] == \
+        [(deck, n, ok) for deck, (n, ok) in sorted(decks.items())]
     db.close()
