@@ -145,3 +145,38 @@ def test_resnet18_block_counts_vs_torch_modules() -> None:
         x = np.zeros(shape if not isinstance(ours, engine.Linear) else (1, 512))
         _, report = ours.run(x)
         assert report.params == sum(p.numel() for p in theirs.parameters())
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(
+    specs=st.lists(st.tuples(st.sampled_from(["conv", "avg"]), st.integers(1, 4),
+                             st.integers(1, 3), st.integers(0, 2), st.integers(1, 2)),
+                   min_size=1, max_size=4),
+    hw=st.integers(6, 14),
+)
+def test_coverage_is_the_support_of_torchs_gradient(specs: list, hw: int) -> None:
+    """Input pixels with a non-zero gradient of the centre unit (all-positive weights, so no
+    cancellation) are exactly the engine's coverage."""
+    layers, modules, size = [], [], hw
+    for kind, k, s, p, d in specs:
+        p = min(p, k // 2)
+        if kind == "conv":
+            out = (size + 2 * p - d * (k - 1) - 1) // s + 1
+            layers.append(engine.Conv2d(1, 1, k, s, p, d, bias=False))
+            conv = torch.nn.Conv2d(1, 1, k, s, p, d, bias=False).double()
+            torch.nn.init.constant_(conv.weight, 1.0)
+            modules.append(conv)
+        else:
+            out = (size + 2 * p - k) // s + 1
+            layers.append(engine.AvgPool2d(k, s, p))
+            modules.append(torch.nn.AvgPool2d(k, s, p))
+        if out < 1:
+            return
+        size = out
+    x = torch.zeros((1, 1, hw, hw), dtype=torch.float64, requires_grad=True)
+    y = x
+    for module in modules:
+        y = module(y)
+    y[0, 0, size // 2, size // 2].backward()
+    support = (x.grad[0, 0] != 0).numpy()
+    assert np.array_equal(engine.coverage(layers, (hw, hw)), support)
