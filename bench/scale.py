@@ -235,6 +235,14 @@ def quiz(url: str, *args: str) -> list[str]:
     return [sys.executable, "-m", "quiz", "--db", url, *args]
 
 
+class _Figures(dict[str, float]):
+    """Prints each figure as it is measured, so a long run shows where it is."""
+
+    def __setitem__(self, name: str, value: float) -> None:
+        print(f"  {name}: {value:.4f}", file=sys.stderr, flush=True)
+        super().__setitem__(name, value)
+
+
 def measure(folder: Path, questions: int, reviews: int) -> dict[str, float]:
     """Every figure for one bank size: seconds, and MiB for memory."""
     from quiz.store.actions import apply_review
@@ -251,12 +259,14 @@ def measure(folder: Path, questions: int, reviews: int) -> dict[str, float]:
     path = folder / "quiz.db"
     url = f"sqlite:///{path}"
     write_bank(bank, questions)
-    figures: dict[str, float] = {}
+    figures = _Figures()
+    print(f"{questions:,} questions, {reviews:,} reviews:", file=sys.stderr, flush=True)
     # The bundled bank first, as `quiz` gives it on a first start: the TUI syncs it on every start.
     run_child([sys.executable, "-c", QUIZ_HOME, url])
-    figures["first import s"], figures["first import MiB"] = run_child(
-        quiz(url, "import", str(bank)))
-    figures["re-import s"], figures["re-import MiB"] = run_child(quiz(url, "import", str(bank)))
+    seconds, mib = run_child(quiz(url, "import", str(bank)))
+    figures["first import s"], figures["first import MiB"] = seconds, mib
+    seconds, mib = run_child(quiz(url, "import", str(bank)))
+    figures["re-import s"], figures["re-import MiB"] = seconds, mib
     fill_reviews(path, reviews)
     figures["quiz due process s"] = median_child(quiz(url, "due"))
     figures["TUI home painted s"] = median_child([sys.executable, "-c", QUIZ_HOME, url])

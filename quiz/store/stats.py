@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, exists, func, literal, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from quiz.store.days import start_of_day
@@ -127,6 +127,16 @@ def _counted_groups(session: Session, key: ColumnElement[Any],
 
 def _recalled() -> ColumnElement[int]:
     return func.sum(case((ReviewRow.rating > 1, 1), else_=0))
+
+
+def _counted_totals(session: Session, values: Sequence[ColumnElement[Any]],
+                    *where: ColumnElement[bool]) -> list[int]:
+    """`values` over the counted ratings matching `where` (every rating minus the undone)."""
+    def run(*extra: ColumnElement[bool]) -> list[int]:
+        row = session.execute(select(*values).where(RATINGS, *where, *extra)).one()
+        return [int(v or 0) for v in row]
+
+    return [a - b for a, b in zip(run(), run(_undone()), strict=True)]
 
 
 def _retention_review() -> ColumnElement[bool]:
@@ -263,10 +273,8 @@ def study_stats(db: Database, now: datetime, settings: Settings | None = None,
     window = _Window(start_of_day(now, settings.day_starts_at), days, weeks)
     with db.sessions.begin() as session:
         activity = _activity(session, window)
-        everything = literal(1)
-        total = _counted_groups(session, everything, [func.count()]).get(1, [0])[0]
-        n, recalled = _counted_groups(session, everything, [func.count(), _recalled()],
-                                      _retention_review()).get(1, [0, 0])
+        (total,) = _counted_totals(session, [func.count()])
+        n, recalled = _counted_totals(session, [func.count(), _recalled()], _retention_review())
         state_name = case(
             (CardRow.suspended.is_(True), "suspended"),
             (and_(CardRow.buried_until.is_not(None), CardRow.buried_until > now), "buried"),
