@@ -5,6 +5,7 @@ Each field is validated on its own so that the TUI can show a message at the fie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from enum import Enum
@@ -112,7 +113,7 @@ def parse_value(field: str, text: object) -> object:
     if isinstance(text, (list, tuple)):
         text = " ".join(str(part) for part in text)
     raw = str(text)
-    parsers = {
+    parsers: dict[str, Callable[[], object]] = {
         "desired_retention": lambda: _retention(field, raw),
         "new_per_day": lambda: _int_in(field, raw, 0, 9999),
         "max_reviews_per_day": lambda: _int_in(field, raw, 0, 99999),

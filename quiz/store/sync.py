@@ -85,7 +85,7 @@ def _known_rows(session: Session, bank: str, ids: Sequence[str]) -> dict[str, _K
         chunk = elsewhere[start:start + CHUNK]
         known.update((row[0], row) for row in session.execute(
             select(*columns).where(QuestionRow.id.in_(chunk))))
-    return known  # type: ignore[return-value]
+    return known
 
 
 def sync_bank(db: Database, questions: Sequence[Question], bank: str, now: datetime) -> SyncReport:
