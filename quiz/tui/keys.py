@@ -51,7 +51,8 @@ KEYS: list[KeyHelp] = [
     KeyHelp(SCROLL, "up,down", "上下滚动一行 scroll one line", bound=False),
     KeyHelp(SCROLL, "pageup,pagedown", "上下翻页 scroll one page", bound=False),
     KeyHelp(SCROLL, "home,end", "到开头 / 到末尾 to the top / the bottom", bound=False),
-    KeyHelp("HomeScreen", "s,enter", "学习（选中的主题，或全部）study the marked topics, or all"),
+    KeyHelp("HomeScreen", "s,enter", "学习选中的主题，没有选中时学光标所在的主题（第一行=全部）"
+            "study the marked topics, else the one under the cursor (first row: all)"),
     KeyHelp("HomeScreen", "space", "选中 / 取消主题 mark / unmark a topic"),
     KeyHelp("HomeScreen", "n", "只学数值题 study numeric questions only"),
     KeyHelp("HomeScreen", "c", "自定义学习 custom study"),
