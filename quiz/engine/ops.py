@@ -45,9 +45,10 @@ IntPair = int | Sequence[int]
 CHUNK_BYTES = 8 * 1024 * 1024
 MIN_GEMM_COLUMNS = 1024
 PHASE_MAX_CHANNELS = 8
-# channel block of the depthwise path: its (channels, taps, positions) gather buffer; 4 MiB
-# measured best on 256x28x28, 144x112x112 and 960x7x7 alike (2-core x86)
-DEPTHWISE_BLOCK_BYTES = 4 * 1024 * 1024
+# channel block of the depthwise path: its (channels, taps, positions) gather buffer; 1-4 MiB
+# measured alike on 256x28x28, 144x112x112, 32x112x112 and 960x7x7 (2-core x86), below 512 KiB
+# the per-block matmul calls start to cost
+DEPTHWISE_BLOCK_BYTES = 1024 * 1024
 
 
 # --------------------------------------------------------------------------------------------
