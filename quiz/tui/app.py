@@ -11,7 +11,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from quiz.store.db import Database, open_database
-from quiz.store.settings import load_settings
+from quiz.store.settings import get_value, load_settings, set_value
 from quiz.store.sync import SyncReport, sync_bank
 from quiz.tui.context import StudyContext, scheduler_for, utc_now
 from quiz.tui.screens.home import HomeScreen
@@ -46,6 +46,21 @@ class QuizApp(App[int]):
             self.push_screen(HelpScreen())
 
 
+def _sync_if_changed(db: Database, bank_dir: Path, now: datetime) -> SyncReport | None:
+    """Sync the bundled bank unless its files are exactly as at the last sync (the common
+    start: nothing to parse, nothing to write)."""
+    from quiz.bank import load_bank
+    from quiz.bank.fingerprint import bank_fingerprint
+
+    key = f"bank_fingerprint:{bank_dir.resolve()}"
+    fingerprint = bank_fingerprint(bank_dir)
+    if get_value(db, key) == fingerprint:
+        return None
+    report = sync_bank(db, load_bank(bank_dir), "bundled", now)
+    set_value(db, key, fingerprint)
+    return report
+
+
 def make_app(
     *,
     db_url: str,
@@ -66,9 +81,7 @@ def make_app(
     report = None
     try:
         if sync_bank_on_start and bank_dir is not None:
-            from quiz.bank import load_bank
-
-            report = sync_bank(db, load_bank(bank_dir), "bundled", clock())
+            report = _sync_if_changed(db, bank_dir, clock())
         settings = load_settings(db)
     except Exception:
         db.close()

@@ -339,3 +339,31 @@ async def test_a_locked_database_is_retried_and_the_rating_kept(db_url: str, ban
         await _settle(pilot)
         assert len(attempts) == 3 and not screen.save_failed
         assert [e.question_id for e in history(app.context.db)] == [first]
+
+
+def test_an_unchanged_bank_is_not_parsed_again_at_start(db_url: str, bank_dir: Path,
+                                                        monkeypatch) -> None:
+    import os
+
+    import quiz.bank
+
+    first = _app(db_url, bank_dir)
+    assert first.sync_report is not None and len(first.sync_report.added) == 3
+    first.context.db.close()
+
+    def must_not_parse(directory):
+        raise AssertionError("the unchanged bank was parsed again")
+
+    monkeypatch.setattr(quiz.bank, "load_bank", must_not_parse)
+    second = _app(db_url, bank_dir)
+    assert second.sync_report is None
+    second.context.db.close()
+    monkeypatch.undo()
+    edited = bank_dir / "conv.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("降采样", "降采样（下采样）"),
+                      encoding="utf-8")
+    stat = edited.stat()
+    os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    third = _app(db_url, bank_dir)
+    assert third.sync_report is not None and third.sync_report.changed == ["pool-role"]
+    third.context.db.close()
