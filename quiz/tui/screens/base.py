@@ -23,19 +23,21 @@ def describe_failure(worker: Worker[object]) -> str:
     return (lines[0] if lines else error.__class__.__name__)[:200]
 
 
+def report_failure(screen: Screen[object], event: Worker.StateChanged) -> None:
+    """Tell the learner which background job failed and why; the app keeps running."""
+    if event.state is WorkerState.ERROR:
+        screen.notify(f"{event.worker.name or 'background job'}: "
+                      f"{describe_failure(event.worker)}",
+                      title="出错了 something failed", severity="error", timeout=8, markup=False)
+
+
 class QuizScreen(Screen[ResultType]):
     @on(Worker.StateChanged)
     def report_failed_worker(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            self.notify(f"{event.worker.name or 'background job'}: "
-                        f"{describe_failure(event.worker)}",
-                        title="出错了 something failed", severity="error", timeout=8, markup=False)
+        report_failure(self, event)
 
 
 class QuizModalScreen(ModalScreen[ResultType]):
     @on(Worker.StateChanged)
     def report_failed_worker(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            self.notify(f"{event.worker.name or 'background job'}: "
-                        f"{describe_failure(event.worker)}",
-                        title="出错了 something failed", severity="error", timeout=8, markup=False)
+        report_failure(self, event)
