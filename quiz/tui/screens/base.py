@@ -6,7 +6,7 @@ each screen forwards failures to the app, which shows a notification and keeps r
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from textual import on
 from textual.screen import ModalScreen, Screen
@@ -23,7 +23,7 @@ def describe_failure(worker: Worker[object]) -> str:
     return (lines[0] if lines else error.__class__.__name__)[:200]
 
 
-def report_failure(screen: Screen[object], event: Worker.StateChanged) -> None:
+def report_failure(screen: Screen[Any], event: Worker.StateChanged) -> None:
     """Tell the learner which background job failed and why; the app keeps running."""
     if event.state is WorkerState.ERROR:
         screen.notify(f"{event.worker.name or 'background job'}: "
