@@ -262,6 +262,9 @@ INDEXES = {
                            "ON reviews (question_id, kind, reviewed_at, rating)",
     "ix_questions_position": "CREATE INDEX IF NOT EXISTS ix_questions_position "
                              "ON questions (file, line)",
+    # The live questions per deck (home totals, the deck list, browse's count) from an index.
+    "ix_questions_live": "CREATE INDEX IF NOT EXISTS ix_questions_live "
+                         "ON questions (retired_at, deck, kind, file)",
 }
 TRIGGER_NAMES = ("reviews_no_update", "reviews_no_delete")
 

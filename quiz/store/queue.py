@@ -316,10 +316,13 @@ def deck_counts(db: Database, now: datetime, settings: Settings) -> list[DeckCou
             .where(QuestionRow.retired_at.is_(None))
             .group_by(QuestionRow.deck).order_by(func.min(QuestionRow.file), QuestionRow.deck)
         ).all()
+        # From today's reviews (the reviewed_at index) to their cards, not from every card.
         done = dict(session.execute(
-            select(QuestionRow.deck, func.count(func.distinct(ReviewRow.question_id)))
-            .join(QuestionRow, QuestionRow.id == ReviewRow.question_id)
-            .where(effective_reviews(), ReviewRow.reviewed_at >= day_start)
+            select(QuestionRow.deck, func.count())
+            .where(QuestionRow.id.in_(
+                select(ReviewRow.question_id)
+                .where(ReviewRow.reviewed_at >= day_start, effective_reviews())
+            ))
             .group_by(QuestionRow.deck)
         ).all())
     return [

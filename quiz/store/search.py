@@ -121,8 +121,10 @@ def search(
     statement = joined.where(*conditions).order_by(*ordering).offset(offset)
     if limit is not None:
         statement = statement.limit(limit)
-    counting = (select(func.count()).select_from(QuestionRow)
-                .join(CardRow, CardRow.question_id == QuestionRow.id).where(*conditions))
+    counting = select(func.count()).select_from(QuestionRow)
+    if state is not None:  # every question has its card: join only to filter on it
+        counting = counting.join(CardRow, CardRow.question_id == QuestionRow.id)
+    counting = counting.where(*conditions)
     with db.sessions.begin() as session:
         rows = session.execute(statement).all()
         total = session.scalar(counting) or 0

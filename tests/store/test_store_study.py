@@ -301,7 +301,7 @@ def _downgrade_to_version_1(path: Path) -> None:
         DROP TABLE settings;
         DROP INDEX ix_questions_deck; DROP INDEX ix_cards_suspended; DROP INDEX ix_cards_new_rank;
         DROP INDEX ix_reviews_undoes; DROP INDEX ix_reviews_day; DROP INDEX ix_reviews_kind;
-        DROP INDEX ix_reviews_card_log;
+        DROP INDEX ix_reviews_card_log; DROP INDEX ix_questions_live;
         ALTER TABLE questions DROP COLUMN deck;
         ALTER TABLE cards DROP COLUMN lapses; ALTER TABLE cards DROP COLUMN leech;
         ALTER TABLE cards DROP COLUMN suspended; ALTER TABLE cards DROP COLUMN buried_until;
