@@ -101,6 +101,8 @@ def main() -> None:
             print(f"{name:<30} {seconds * 1000:>7.0f}ms   {floor_name:<26} "
                   f"{floor * 1000:>7.0f}ms {seconds / floor:>6.1f}x")
         print(f"damage found: {damaged}")
+        for finding in findings[:10]:
+            print(f"  on the clean database: {finding.describe()}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -12,6 +12,7 @@ damaged row, as `table cards, row 'conv-1x1', field due: 'garbage' is not a date
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -310,21 +311,32 @@ def _unloadable(connection: sqlite3.Connection,
             yield Finding("unreadable", "cards", None, field, f"cannot be scanned: {error}")
 
 
-def first_damage(db: Database | str) -> Finding | None:
-    """The first damaged row (or unreadable table) of the database, or None. Read-only, never
-    creates a file, never raises."""
+# The damage lookup runs on an error path: it gives up rather than keep the user waiting (a
+# million reviews take seconds to scan; cards and questions, scanned first, take far less).
+LOOKUP_SECONDS = 3.0
+
+
+def first_damage(db: Database | str, budget: float = LOOKUP_SECONDS) -> Finding | None:
+    """The first damaged row (or unreadable table) of the database, or None (also when the scan
+    takes longer than `budget` seconds). Read-only, never creates a file, never raises."""
     url = db if isinstance(db, str) else db.url
     path = sqlite_file(url)
     if path is None or not path.is_file():
         return None
+    deadline = time.monotonic() + budget
     try:
         connection = connect_existing(path)
+        # Called every 10,000 SQLite VM steps; a true result interrupts the query.
+        connection.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
         try:
-            return next(scan_rows(connection), None)
+            found = next(scan_rows(connection), None)
         finally:
             connection.close()
     except sqlite3.Error:
         return None
+    if found is not None and "interrupted" in found.problem:
+        return None
+    return found
 
 
 def describe_damage(db: Database | str) -> str | None:

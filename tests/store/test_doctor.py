@@ -13,7 +13,7 @@ import pytest
 
 from quiz.bank import load_bank
 from quiz.store.actions import apply_review, undo_review
-from quiz.store.damage import describe_damage, raised_reading_store
+from quiz.store.damage import describe_damage, first_damage, raised_reading_store
 from quiz.store.db import open_database
 from quiz.store.doctor import DoctorError, check, repair
 from quiz.store.scheduling import CardState, Grade, make_scheduler, review
@@ -336,3 +336,16 @@ def test_a_file_with_damaged_pages_is_reported_and_not_written(
     with pytest.raises(DoctorError, match="the file itself is damaged"):
         repair(db_url, FIXED_NOW)
     assert path.read_bytes() == bytes(data)
+
+
+def test_the_damage_lookup_gives_up_after_its_budget(db_url: str, bank_dir: Path) -> None:
+    path = _build(db_url, bank_dir)
+    with sqlite3.connect(path) as connection:
+        connection.executemany(
+            "INSERT INTO reviews (question_id, reviewed_at, rating, content_hash, state_after, "
+            "due_after, kind) VALUES ('rf-basics', ?, 3, 'h', 2, ?, 'review')",
+            [(STAMP, STAMP)] * 20_000 + [("garbage", STAMP)])
+    connection.close()
+    assert first_damage(db_url, budget=0.0) is None  # interrupted: no answer, not a long wait
+    found = first_damage(db_url)
+    assert found is not None and (found.table, found.field) == ("reviews", "reviewed_at")
