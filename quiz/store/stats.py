@@ -5,9 +5,9 @@ streak) but not towards retention, which measures the schedule.
 
 Nothing loads the review log into Python: on SQLite the per-day and per-week figures and the
 forecast are grouped in SQL on a day index (whole seconds since the first day, divided by 86,400:
-the same 24-hour buckets as `_day_index`), and the streak probes one day at a time. Other
-databases get the same figures from a pass over the window in Python (`_activity_python`), which
-the tests hold the SQL to.
+the same 24-hour buckets as `_day_index`); a streak longer than the window reads its older days
+in one more pass. Other databases get the same figures from a pass over the window in Python
+(`_activity_python`), which the tests hold the SQL to.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, exists, func, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from quiz.store.days import start_of_day
@@ -215,26 +215,21 @@ def _activity_sqlite(session: Session, window: _Window) -> _Activity:
 
 
 def _streak_sql(session: Session, window: _Window, per_day: list[int]) -> int:
-    """Days in a row with a review, walking back from today: the window's days are known from
-    `per_day`; older days are probed one at a time (an indexed EXISTS each)."""
+    """Days in a row with a review, walking back from today. The window's days are known from
+    `per_day`; only a streak that reaches its first day needs the older days, read in one
+    grouped pass back to `history_start`."""
     active = {index - (window.days - 1) for index, count in enumerate(per_day) if count}
     streak = _streak(active, 0)
-    start_day = 0 if 0 in active else -1
-    day = start_day - streak
-    if day > -window.days:  # the streak ends inside the window
+    first_unknown = (0 if 0 in active else -1) - streak
+    if first_unknown >= -(window.days - 1):  # the streak ends inside the window
         return streak
-    oldest = _day_index(window.history_start, window.today)
-    counted = effective_reviews()
-    while day >= oldest:
-        start = window.today + timedelta(days=day)
-        found = session.scalar(select(exists().where(
-            counted, ReviewRow.reviewed_at >= start,
-            ReviewRow.reviewed_at < start + timedelta(days=1))))
-        if not found:
-            break
-        streak += 1
-        day -= 1
-    return streak
+    offset = _day_index(window.history_start, window.today)
+    day = _seconds_since(ReviewRow.reviewed_at, window.history_start) // 86400
+    older = _counted_groups(session, day, [func.count()],
+                            ReviewRow.reviewed_at >= window.history_start,
+                            ReviewRow.reviewed_at < window.first_day)
+    active |= {offset + index for index, (count,) in older.items() if count > 0}
+    return _streak(active, 0)
 
 
 def _deck_accuracy(session: Session) -> dict[str, list[int]]:
