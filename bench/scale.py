@@ -258,16 +258,21 @@ def measure(folder: Path, questions: int, reviews: int) -> dict[str, float]:
     bank = folder / "bank"
     path = folder / "quiz.db"
     url = f"sqlite:///{path}"
-    write_bank(bank, questions)
     figures = _Figures()
     print(f"{questions:,} questions, {reviews:,} reviews:", file=sys.stderr, flush=True)
-    # The bundled bank first, as `quiz` gives it on a first start: the TUI syncs it on every start.
-    run_child([sys.executable, "-c", QUIZ_HOME, url])
-    seconds, mib = run_child(quiz(url, "import", str(bank)))
-    figures["first import s"], figures["first import MiB"] = seconds, mib
-    seconds, mib = run_child(quiz(url, "import", str(bank)))
-    figures["re-import s"], figures["re-import MiB"] = seconds, mib
-    fill_reviews(path, reviews)
+    if path.exists():  # --keep of an earlier run: the queries again, on the same data
+        for name in ("first import s", "first import MiB", "re-import s", "re-import MiB"):
+            figures[name] = float("nan")
+    else:
+        write_bank(bank, questions)
+        # The bundled bank first, as `quiz` gives it on a first start: the TUI syncs it on
+        # every start.
+        run_child([sys.executable, "-c", QUIZ_HOME, url])
+        seconds, mib = run_child(quiz(url, "import", str(bank)))
+        figures["first import s"], figures["first import MiB"] = seconds, mib
+        seconds, mib = run_child(quiz(url, "import", str(bank)))
+        figures["re-import s"], figures["re-import MiB"] = seconds, mib
+        fill_reviews(path, reviews)
     figures["quiz due process s"] = median_child(quiz(url, "due"))
     figures["TUI home painted s"] = median_child([sys.executable, "-c", QUIZ_HOME, url])
 
@@ -357,7 +362,8 @@ def main() -> None:
     parser.add_argument("--reviews", type=int, default=1_000_000)
     parser.add_argument("--baseline-questions", type=int, default=1_000)
     parser.add_argument("--keep", type=Path, default=None,
-                        help="build in this (new) folder and keep it, for profiling")
+                        help="build in this folder and keep it; given a folder kept before, "
+                             "measure the queries again on its data (imports not re-run)")
     args = parser.parse_args()
     small_reviews = args.reviews * args.baseline_questions // max(args.questions, 1)
     root = args.keep or Path(tempfile.mkdtemp(prefix="quiz-scale-"))
