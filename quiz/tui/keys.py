@@ -138,12 +138,10 @@ def screen_bindings(screen: type[Screen[object]]) -> list[Binding]:
     return own_bindings(declared)
 
 
-def bound_keys(app_class: type[App[object]] | None = None) -> dict[str, list[Binding]]:
-    """The bindings of the app (under APP) and of each screen class (under its class name)."""
-    if app_class is None:
-        from quiz.tui.app import QuizApp
-
-        app_class = QuizApp
+def bound_keys(app_class: type[App[object]]) -> dict[str, list[Binding]]:
+    """The bindings of the app (under APP) and of each screen class (under its class name).
+    The app class is passed in (the help screen passes its own app's), so this module never
+    imports the app, which imports the screens, which import this module."""
     result = {APP: own_bindings(app_class.BINDINGS)}
     for screen in screen_classes():
         bindings = screen_bindings(screen)
@@ -152,9 +150,7 @@ def bound_keys(app_class: type[App[object]] | None = None) -> dict[str, list[Bin
     return result
 
 
-def key_rows(
-    app_class: type[App[object]] | None = None,
-) -> list[tuple[str, list[tuple[str, str]]]]:
+def key_rows(app_class: type[App[object]]) -> list[tuple[str, list[tuple[str, str]]]]:
     """The help's content: (group label, [(keys shown, action)]) in a stable order. Bindings that
     `KEYS` misses are added with their own description."""
     rows: dict[str, list[tuple[str, str]]] = {group: [] for group in GROUPS}

@@ -16,7 +16,7 @@ from quiz.tui.screens.base import QuizScreen
 KEY_WIDTH = 18
 
 
-def help_table(app_class: type[App[object]] | None = None) -> Group:
+def help_table(app_class: type[App[object]]) -> Group:
     """Per screen, a bold heading and a two-column table of its keys."""
     parts: list[RenderableType] = []
     for index, (group, entries) in enumerate(key_rows(app_class)):
