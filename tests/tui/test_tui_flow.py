@@ -367,3 +367,23 @@ def test_an_unchanged_bank_is_not_parsed_again_at_start(db_url: str, bank_dir: P
     third = _app(db_url, bank_dir)
     assert third.sync_report is not None and third.sync_report.changed == ["pool-role"]
     third.context.db.close()
+
+
+async def test_a_damaged_row_is_named_in_the_tui(db_url: str, bank_dir: Path) -> None:
+    import sqlite3
+
+    app = _app(db_url, bank_dir)
+    connection = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    connection.execute("UPDATE cards SET state = 9")
+    connection.commit()
+    connection.close()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _study(pilot, "s")
+        for _ in range(20):  # the explanation comes from a background look at the rows
+            if any("damaged" in n.message for n in app._notifications):
+                break
+            await pilot.pause(0.1)
+        messages = [n.message for n in app._notifications]
+        assert any("cards" in m and "state" in m and "quiz doctor" in m for m in messages), \
+            messages
+        assert isinstance(app.screen, StudyScreen)  # still running

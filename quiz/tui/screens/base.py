@@ -6,11 +6,14 @@ each screen forwards failures to the app, which shows a notification and keeps r
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, TypeVar
 
 from textual import on
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
+
+from quiz.store.db import Database
 
 ResultType = TypeVar("ResultType")
 
@@ -24,11 +27,26 @@ def describe_failure(worker: Worker[object]) -> str:
 
 
 def report_failure(screen: Screen[Any], event: Worker.StateChanged) -> None:
-    """Tell the learner which background job failed and why; the app keeps running."""
-    if event.state is WorkerState.ERROR:
-        screen.notify(f"{event.worker.name or 'background job'}: "
-                      f"{describe_failure(event.worker)}",
-                      title="出错了 something failed", severity="error", timeout=8, markup=False)
+    """Tell the learner which background job failed and why; the app keeps running. When the
+    error came from reading the store, a background look names the damaged row, if any."""
+    if event.state is not WorkerState.ERROR:
+        return
+    screen.notify(f"{event.worker.name or 'background job'}: {describe_failure(event.worker)}",
+                  title="出错了 something failed", severity="error", timeout=8, markup=False)
+    error = event.worker.error
+    context = getattr(screen.app, "context", None)
+    if error is not None and context is not None and event.worker.name != "explain_damage":
+        screen.run_worker(partial(explain_damage, screen, error, context.db), thread=True,
+                          name="explain_damage", exit_on_error=False)
+
+
+def explain_damage(screen: Screen[Any], error: BaseException, db: Database) -> None:
+    from quiz.store.damage import damage_message
+
+    message = damage_message(error, db)
+    if message:
+        screen.app.call_from_thread(screen.notify, message, title="数据库损坏 damaged database",
+                                    severity="error", timeout=15, markup=False)
 
 
 class QuizScreen(Screen[ResultType]):

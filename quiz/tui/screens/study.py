@@ -24,7 +24,7 @@ from quiz.store.actions import (
     set_suspended,
     undo_review,
 )
-from quiz.store.db import error_message
+from quiz.store.db import Database, error_message
 from quiz.store.queue import (
     Mode,
     QueueCounts,
@@ -443,7 +443,7 @@ class StudyScreen(QuizScreen[None]):
                 if _is_lock(error) and attempt < LOCK_RETRIES:
                     self.post_message(StoreWaiting(attempt + 1, LOCK_RETRIES))
                     continue  # SQLite already waited busy_timeout; try again
-                self.post_message(StoreFailed("rating", _reason(error)))
+                self.post_message(StoreFailed("rating", _reason(error, context.db)))
                 return
             self.post_message(ReviewRecorded(item.id, chosen, outcome.card, outcome, item))
             return
@@ -582,7 +582,14 @@ class StudyScreen(QuizScreen[None]):
                                                self.scope.numeric_only), start)
 
 
-def _reason(error: BaseException) -> str:
+def _reason(error: BaseException, db: Database | None = None) -> str:
+    """One line for the learner; a damaged row is named (a bounded look, in this worker)."""
+    if db is not None:
+        from quiz.store.damage import damage_message
+
+        damaged = damage_message(error, db)
+        if damaged:
+            return damaged.replace("\n", " — ")
     return error_message(error)
 
 
