@@ -103,12 +103,12 @@ def sync_bank(db: Database, questions: Sequence[Question], bank: str, now: datet
     # the first one's rows instead of inserting them again.
     with db.write() as session:
         known = _known_rows(session, bank, list(wanted))
-        new_rows: list[dict[str, object]] = []
+        new_rows: list[Question] = []
         updates: list[dict[str, object]] = []
         for question_id, question in wanted.items():
             row = known.get(question_id)
             if row is None:
-                new_rows.append(_new_values(question, bank, now))
+                new_rows.append(question)
                 report.added.append(question_id)
                 continue
             values = _changes(row, question, bank, now, report)
@@ -117,15 +117,7 @@ def sync_bank(db: Database, questions: Sequence[Question], bank: str, now: datet
         retired = [row[0] for row in known.values()
                    if row[2] == bank and row[0] not in wanted and row[3] is None]
         report.retired.extend(retired)
-        if new_rows:
-            session.execute(insert(QuestionRow), new_rows)
-            card = new_card_state(now)
-            session.execute(insert(CardRow), [
-                {"question_id": values["id"], "state": card.state, "step": card.step,
-                 "stability": card.stability, "difficulty": card.difficulty, "due": card.due,
-                 "last_review": card.last_review}
-                for values in new_rows
-            ])
+        _insert_new(session, new_rows, bank, now)
         _bulk_update(session, updates)
         for start in range(0, len(retired), CHUNK):
             session.execute(update(QuestionRow)
@@ -136,6 +128,25 @@ def sync_bank(db: Database, questions: Sequence[Question], bank: str, now: datet
         if new_rows or updates or retired or not ranks_current(session, settings):
             refresh_new_ranks(session, settings)
     return report
+
+
+# Rows built and inserted at a time: a first import of a large bank holds the parameters of one
+# chunk, not of every question.
+INSERT_CHUNK = 2000
+
+
+def _insert_new(session: Session, questions: Sequence[Question], bank: str,
+                now: datetime) -> None:
+    card = new_card_state(now)
+    for start in range(0, len(questions), INSERT_CHUNK):
+        chunk = questions[start:start + INSERT_CHUNK]
+        session.execute(insert(QuestionRow), [_new_values(q, bank, now) for q in chunk])
+        session.execute(insert(CardRow), [
+            {"question_id": q.id, "state": card.state, "step": card.step,
+             "stability": card.stability, "difficulty": card.difficulty, "due": card.due,
+             "last_review": card.last_review}
+            for q in chunk
+        ])
 
 
 def _new_values(question: Question, bank: str, now: datetime) -> dict[str, object]:
