@@ -11,7 +11,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.reactive import reactive
 from textual.widgets import Footer, Header, Static
 
 from quiz.numeric import Instance, Solution, Status, Verdict, give_up, grade
@@ -96,11 +95,14 @@ class StudyScreen(QuizScreen[None]):
         Binding("escape", "app.pop_screen", "返回"),
     ]
 
-    revealed: reactive[bool] = reactive(False, bindings=True)
-    finished: reactive[bool] = reactive(False, bindings=True)
-    can_undo: reactive[bool] = reactive(False, bindings=True)
-    has_errata: reactive[bool] = reactive(False, bindings=True)
-    save_failed: reactive[bool] = reactive(False, bindings=True)
+    # Screen state that decides which keys apply. Plain attributes, not reactives that each
+    # refresh the footer: the footer is rebuilt once per change of card or phase
+    # (`refresh_bindings` below), which keeps a rating → next card within a frame or two.
+    revealed = False
+    finished = False
+    can_undo = False
+    has_errata = False
+    save_failed = False
 
     def __init__(self, context: StudyContext, scope: StudyScope | None = None) -> None:
         super().__init__()
@@ -187,6 +189,7 @@ class StudyScreen(QuizScreen[None]):
         self._show_queue_line()
         if message.item is None:
             self._show_done()
+            self.refresh_bindings()
             return
         self.finished = False
         item = message.item
@@ -205,6 +208,7 @@ class StudyScreen(QuizScreen[None]):
         else:
             card.focus()
             self._hint(HINT_REVEAL)
+        self.refresh_bindings()
 
     def _meta(self, item: StudyItem) -> Text:
         text = Text()
@@ -370,6 +374,7 @@ class StudyScreen(QuizScreen[None]):
         rating.show_intervals(intervals, suggested)
         rating.display = True
         self._hint(HINT_ACCEPT)
+        self.refresh_bindings()
 
     # Rating ------------------------------------------------------------------------------
 
@@ -400,6 +405,7 @@ class StudyScreen(QuizScreen[None]):
         self.query_one(CardView).show_answer(self.item)
         self._hint(HINT_RATE)
         self.query_one(RatingBar).display = True
+        self.refresh_bindings()
 
     def action_accept(self) -> None:
         if self.verdict is not None and self.revealed:
@@ -458,6 +464,7 @@ class StudyScreen(QuizScreen[None]):
         self.busy = False
         if message.what == "rating":
             self.save_failed = True
+            self.refresh_bindings()
             self._hint(f"评分未保存 rating NOT saved: {message.reason} — 按 r 重试 press r "
                        "to retry", "bold red")
         self.notify(f"{message.what}: {message.reason}", title="保存失败 not saved",
@@ -470,6 +477,7 @@ class StudyScreen(QuizScreen[None]):
         if question_id != self.item.id:
             return
         self.save_failed = False
+        self.refresh_bindings()
         self.busy = True
         self.save_review(self.item, chosen, duration_ms, note)
 
@@ -496,6 +504,7 @@ class StudyScreen(QuizScreen[None]):
             return
         review_id, item, _grade = self.session.ratings.pop()
         self.can_undo = bool(self.session.ratings)
+        self.refresh_bindings()
         self.session.seen.discard(item.id)
         self.request += 1  # whatever was loading is no longer wanted
         self.busy = True
