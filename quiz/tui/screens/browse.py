@@ -18,13 +18,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 
 from quiz.render.safe import safe_text
 from quiz.store.search import FILTER_LABELS, PAGE, CardFilter, SearchResult, decks, search
 from quiz.store.service import StudyItem
 from quiz.tui.context import StudyContext
 from quiz.tui.screens.base import QuizScreen
+from quiz.tui.widgets.quiz_footer import QuizFooter
 
 TOPIC_WIDTH = 12
 NEXT_WIDTH = 8
@@ -141,7 +142,7 @@ class BrowseScreen(QuizScreen[None]):
             )
         yield ResultTable(id="browse-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="browse-status")
-        yield Footer()
+        yield QuizFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "浏览 Browse"

@@ -8,10 +8,11 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from quiz.tui.keys import key_rows
 from quiz.tui.screens.base import QuizScreen
+from quiz.tui.widgets.quiz_footer import QuizFooter
 
 KEY_WIDTH = 18
 
@@ -52,7 +53,7 @@ class HelpScreen(QuizScreen[None]):
             yield Static(Text("按键帮助 · keys (↑↓ pgup pgdn home end 滚动, esc 关闭)"),
                          id="help-intro")
             yield Static(help_table(type(self.app)), id="help-keys")
-        yield Footer()
+        yield QuizFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "帮助 Help"

@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from quiz.render.safe import safe_text
 from quiz.store.queue import StudyScope, deck_counts
@@ -19,6 +19,7 @@ from quiz.store.service import counts
 from quiz.tui.context import StudyContext
 from quiz.tui.messages import DecksLoaded
 from quiz.tui.screens.base import QuizScreen
+from quiz.tui.widgets.quiz_footer import QuizFooter
 
 ALL_DECKS = "\x00all"  # the row key of "every deck" (no deck can be named so)
 
@@ -63,7 +64,7 @@ class HomeScreen(QuizScreen[None]):
         yield Static(id="home-summary")
         yield DataTable(id="decks", cursor_type="row", zebra_stripes=True)
         yield Static(id="home-hint")
-        yield Footer()
+        yield QuizFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from quiz.render.safe import safe_text
 from quiz.store.actions import set_flagged, set_suspended
@@ -25,6 +25,7 @@ from quiz.store.service import ReviewEntry, StudyItem, history
 from quiz.tui.context import StudyContext
 from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.bank_text import BankText
+from quiz.tui.widgets.quiz_footer import QuizFooter
 
 
 @dataclass
@@ -109,7 +110,7 @@ class QuestionScreen(QuizScreen[None]):
             yield BankText(f"## {self.item.title}\n\n{self.item.answer}", id="detail-body")
             yield Static(meta_text(self.item), id="detail-meta")
             yield Static(id="history")
-        yield Footer()
+        yield QuizFooter()
 
     def on_mount(self) -> None:
         self.query_one("#detail").focus()

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Header, Input, Label, Select, Static
 
 from quiz.store.queue import reorder_new_cards
 from quiz.store.settings import (
@@ -32,6 +32,7 @@ from quiz.store.settings import (
 )
 from quiz.tui.context import StudyContext
 from quiz.tui.screens.base import QuizScreen
+from quiz.tui.widgets.quiz_footer import QuizFooter
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 
@@ -110,7 +111,7 @@ class SettingsScreen(QuizScreen[None]):
                 error.display = False
                 yield error
         yield Static(Text("tab 下一项 · ctrl+s 保存 save · esc 返回 back"), id="settings-status")
-        yield Footer()
+        yield QuizFooter()
 
     @staticmethod
     def _editor(name: str, value: object) -> Widget:

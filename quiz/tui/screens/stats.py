@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from quiz.render.safe import safe_text
 from quiz.store.stats import StudyStats, study_stats
 from quiz.tui.context import StudyContext
 from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.charts import bar, column_chart, nice_ceiling
+from quiz.tui.widgets.quiz_footer import QuizFooter
 
 CHART_HEIGHT = 5
 LABEL_CELLS = 16
@@ -167,7 +168,7 @@ class StatsScreen(QuizScreen[None]):
                 yield Static(id="chart-retention")
                 yield Static(id="chart-states")
             yield Static(id="stats-decks")
-        yield Footer()
+        yield QuizFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "统计 Stats"

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from quiz.numeric import Instance, Solution, Status, Verdict, give_up, grade
 from quiz.render.safe import safe_text
@@ -51,6 +51,7 @@ from quiz.tui.messages import (
 from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.card_view import CardView
 from quiz.tui.widgets.numeric_panel import AnswerSubmitted, NumericPanel
+from quiz.tui.widgets.quiz_footer import QuizFooter
 from quiz.tui.widgets.rating_bar import RatingBar
 
 HINT_REVEAL = "空格 显示答案 · space to reveal"
@@ -131,7 +132,7 @@ class StudyScreen(QuizScreen[None]):
         yield CardView(id="card")
         yield Static(id="study-hint")
         yield RatingBar(id="rating")
-        yield Footer()
+        yield QuizFooter()
 
     def on_mount(self) -> None:
         self.sub_title = self.scope.describe()
