@@ -17,15 +17,13 @@ from __future__ import annotations
 import argparse
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scale import fill_reviews, write_bank
+from scale import fill_reviews, median_call, write_bank
 
 from quiz.store.backup import backup_database
 from quiz.store.damage import describe_damage
@@ -35,13 +33,7 @@ RUNS = 3
 
 
 def timed(call: Callable[[], object], runs: int = RUNS) -> float:
-    call()  # warm the page cache
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return median_call(call, runs)
 
 
 def _sql(path: Path, statement: str) -> Callable[[], object]:
