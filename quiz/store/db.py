@@ -21,6 +21,7 @@ BUSY_TIMEOUT_MS = 10_000
 # Written into the SQLite header (PRAGMA application_id): this file is a quiz database.
 APPLICATION_ID = 0x5155495A  # "QUIZ"
 REQUIRED_TABLES = ("schema_info", "questions", "cards", "reviews")
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 # The review log is the user's history: refuse any change to it at the database level.
 APPEND_ONLY_TRIGGERS = (
@@ -349,6 +350,12 @@ def _existing_facts(url: str, create: bool) -> FileFacts | None:
                          "check the --db path)")
     if not size:
         return None
+    # SQLite reads a short file without its header as an empty database and would write over
+    # it: a file that is not SQLite is refused before anything is opened.
+    with path.open("rb") as handle:
+        if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            raise StoreError(f"{path} is not an SQLite database; quiz will not write over it — "
+                             "choose another file with --db")
     facts = _read_facts(path)
     if not facts.tables and facts.application_id == 0:
         return None

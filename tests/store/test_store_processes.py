@@ -185,3 +185,12 @@ def test_a_read_only_database_gives_one_line(synced: str, bank_dir: Path) -> Non
 
     assert "read-only" in error_message(error.value)
     db.close()
+
+
+@pytest.mark.parametrize("content", [b"x", b"some notes\n" * 100])
+def test_a_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match="not an SQLite database"):
+        open_database(f"sqlite:///{path}")
+    assert path.read_bytes() == content
