@@ -144,97 +144,212 @@ def _notes(tokens: list[Token], pattern: re.Pattern[str]) -> list[tuple[str, str
     return found
 
 
-def _errata(tokens: list[Token]) -> tuple[Erratum, ...]:
-    return tuple(Erratum(source, text) for source, text in _notes(tokens, ERRATUM_PATTERN))
+def _quoted_notes(lines: list[str]) -> tuple[tuple[Erratum, ...], tuple[ConventionNote, ...]]:
+    """The 勘误 / 口径 notes of an answer. Quotes nest and continue lazily in Markdown, so the few
+    answers that mention a note are read by markdown-it; the rest skip it."""
+    if not any(_NOTE_WORD.search(line) for line in lines):
+        return (), ()
+    tokens = _MARKDOWN.parse("\n".join(lines))
+    return (tuple(Erratum(source, text) for source, text in _notes(tokens, ERRATUM_PATTERN)),
+            tuple(ConventionNote(source, text)
+                  for source, text in _notes(tokens, CONVENTION_PATTERN)))
 
 
-def _conventions(tokens: list[Token]) -> tuple[ConventionNote, ...]:
-    return tuple(ConventionNote(source, text)
-                 for source, text in _notes(tokens, CONVENTION_PATTERN))
+# The structure of a bank file --------------------------------------------------------------------
+#
+# Headings and fenced blocks are found by a line scanner, not a full Markdown parse: the format
+# puts them at the top level of the file, where CommonMark recognises them line by line (a heading
+# or a fence interrupts any paragraph; indented four spaces they are code). Parsing every list and
+# paragraph of a 100,000-question bank with markdown-it took most of an import; the scanner agrees
+# with it on every top-level heading and fence (tested against markdown-it).
+
+_ATX_HEADING = re.compile(r"(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
+_CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+$")
+_FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(.*)$")
+_NOTE_WORD = re.compile(r"勘误|口径")
+
+
+@dataclass(frozen=True, slots=True)
+class _Heading:
+    level: int
+    title: str
+    line: int  # 0-based
+
+
+@dataclass(frozen=True, slots=True)
+class _Fence:
+    info: str
+    content: str
+    start: int  # 0-based line of the opening fence
+    end: int  # 0-based line after the closing fence (the end of the file if it never closes)
+
+
+def _split_indent(line: str) -> tuple[int, str]:
+    if not line.startswith(" "):
+        return 0, line
+    stripped = line.lstrip(" ")
+    return len(line) - len(stripped), stripped
+
+
+def _heading(stripped: str, number: int) -> _Heading | None:
+    match = _ATX_HEADING.match(stripped)
+    if match is None:
+        return None
+    title = _CLOSING_HASHES.sub("", (match.group(2) or "").strip()).strip()
+    return _Heading(len(match.group(1)), title, number)
+
+
+def _fence(lines: list[str], number: int, indent: int, stripped: str,
+           final_newline: bool) -> _Fence | None:
+    match = _FENCE_OPEN.match(stripped)
+    if match is None:
+        return None
+    marker, info = match.group(1), match.group(2)
+    if marker[0] == "`" and "`" in info:
+        return None  # CommonMark: a backtick fence's info string has no backtick
+    close = re.compile(rf" {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
+    end = number + 1
+    while end < len(lines) and not close.match(lines[end]):
+        end += 1
+    body = lines[number + 1:end]
+    if indent:
+        body = [_dedent(line, indent) for line in body]
+    content = "\n".join(body)
+    if body and (end < len(lines) or final_newline):
+        content += "\n"
+    return _Fence(info.strip(), content, number, min(end + 1, len(lines)))
+
+
+def _dedent(line: str, indent: int) -> str:
+    """A fence indented n spaces loses up to n columns of indentation from each line inside it
+    (a tab reaches the next multiple of 4; what it overshoots is kept as spaces)."""
+    column = 0
+    for index, char in enumerate(line):
+        if column >= indent:
+            return line[index:]
+        if char == " ":
+            column += 1
+        elif char == "\t":
+            width = 4 - column % 4
+            if column + width > indent:
+                return " " * (column + width - indent) + line[index + 1:]
+            column += width
+        else:
+            return line[index:]
+    return ""
+
+
+def _structure(lines: list[str], final_newline: bool = True) -> list[_Heading | _Fence]:
+    """Every top-level ATX heading and fenced block, in order."""
+    found: list[_Heading | _Fence] = []
+    number, total = 0, len(lines)
+    while number < total:
+        line = lines[number]
+        first = line[:1]
+        if first in _STRUCTURE_STARTS and first:
+            indent, stripped = _split_indent(line)
+            lead = stripped[:1]
+            if indent <= 3 and lead == "#":
+                heading = _heading(stripped, number)
+                if heading is not None:
+                    found.append(heading)
+            elif indent <= 3 and lead in ("`", "~"):
+                fence = _fence(lines, number, indent, stripped, final_newline)
+                if fence is not None:
+                    found.append(fence)
+                    number = fence.end
+                    continue
+        number += 1
+    return found
+
+
+_STRUCTURE_STARTS = " #`~"
+
+
+def _lines(text: str) -> list[str]:
+    # CommonMark's line endings (\n, \r\n, \r) and nothing else, so that line numbers agree
+    # with what an editor shows; NUL is replaced as CommonMark requires.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd").split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline that ends the last line does not start another
+    return lines
+
+
+def scan(text: str) -> tuple[list[str], list[_Heading | _Fence]]:
+    """The lines of a bank file and its top-level headings and fences."""
+    lines = _lines(text)
+    return lines, _structure(lines, final_newline=text.endswith(("\n", "\r")))
 
 
 def parse_text(text: str, file: str = "<text>") -> list[Question]:
     """Parse one bank file. Raises `BankError` naming `file` and the offending line."""
-    lines = text.splitlines()
-    tokens = _MARKDOWN.parse(text)
-    topic, questions = None, []
-    headings = [i for i, t in enumerate(tokens) if t.type == "heading_open"]
-    for position, index in enumerate(headings):
-        token = tokens[index]
-        line = token.map[0] + 1 if token.map else 1
-        title = tokens[index + 1].content.strip()
-        if token.tag == "h1":
+    lines, structure = scan(text)
+    topic: str | None = None
+    questions: list[Question] = []
+    sections = [(index, item) for index, item in enumerate(structure)
+                if isinstance(item, _Heading) and item.level <= 2]
+    for position, (index, heading) in enumerate(sections):
+        line = heading.line + 1
+        if heading.level == 1:
             if topic is not None or questions:
                 raise BankError(file, line, "only one '# topic' heading per file, before questions")
-            topic = title
+            topic = heading.title
             continue
-        if token.tag != "h2":
-            continue  # ### and deeper belong to the answer above
         if topic is None:
             raise BankError(file, line, "a file must start with a '# topic' heading")
-        end = _next_h2(tokens, headings[position + 1:])
-        questions.append(_question(file, lines, tokens, index, end, title, topic, line))
+        following = sections[position + 1] if position + 1 < len(sections) else None
+        end_line = following[1].line if following else len(lines)
+        body = structure[index + 1:following[0] if following else len(structure)]
+        questions.append(_question(file, lines, heading, body, end_line, topic))
     if topic is None:
         raise BankError(file, 1, "a file must start with a '# topic' heading")
     return questions
 
 
-def _next_h2(tokens: list[Token], later_headings: Iterable[int]) -> int:
-    for index in later_headings:
-        if tokens[index].tag in {"h1", "h2"}:
-            return index
-    return len(tokens)
-
-
-def _question(
-    file: str, lines: list[str], tokens: list[Token], start: int, end: int,
-    title: str, topic: str, line: int,
-) -> Question:
-    if not title:
+def _question(file: str, lines: list[str], heading: _Heading, body: list[_Heading | _Fence],
+              end_line: int, topic: str) -> Question:
+    line = heading.line + 1
+    if not heading.title:
         raise BankError(file, line, "question heading is empty")
-    body = tokens[start + 3:end]  # skip heading_open, inline, heading_close
-    if not body or body[0].type != "fence" or body[0].info.strip() != "meta":
+    meta_fence = body[0] if body and isinstance(body[0], _Fence) else None
+    if (meta_fence is None or meta_fence.info != "meta"
+            or any(text.strip() for text in lines[heading.line + 1:meta_fence.start])):
         raise BankError(file, line, "a question heading must be followed by a ```meta block")
-    meta_token = body[0]
-    assert meta_token.map is not None
-    meta = _parse_meta(file, meta_token.map[0] + 2, meta_token.content)
-    answer_start = meta_token.map[1]
-    answer_end = _answer_end_line(tokens, end, len(lines))
-    blocks, skipped = _machine_blocks(body[1:])
-    answer_lines = [
-        text for number, text in enumerate(lines[answer_start:answer_end], start=answer_start)
-        if number not in skipped
-    ]
-    answer = "\n".join(answer_lines).strip()
+    meta = _parse_meta(file, meta_fence.start + 2, meta_fence.content)
+    blocks = tuple(Block(info=fence.info.split(maxsplit=1)[0], content=fence.content,
+                         line=fence.start + 1)
+                   for fence in body[1:]
+                   if isinstance(fence, _Fence) and fence.info
+                   and fence.info.split(maxsplit=1)[0] in MACHINE_BLOCKS)
+    prose = _prose_lines(lines, meta_fence.end, end_line, blocks, body)
+    answer = "\n".join(prose).strip()
     if len(answer) > MAX_ANSWER_CHARS:
         raise BankError(file, line, f"answer of {meta.id!r} is {len(answer):,} characters; "
                         f"the limit is {MAX_ANSWER_CHARS:,}")
     if not answer and not blocks:
         raise BankError(file, line, f"question {meta.id!r} has no answer")
+    errata, conventions = _quoted_notes(lines[meta_fence.end:end_line])
     return Question(
-        id=meta.id, title=title, answer=answer, sources=meta.sources, tags=meta.tags,
+        id=meta.id, title=heading.title, answer=answer, sources=meta.sources, tags=meta.tags,
         kind=meta.kind, origin=meta.origin, difficulty=meta.difficulty, topic=topic,
-        file=file, line=line, errata=_errata(body), conventions=_conventions(body),
-        blocks=blocks,
+        file=file, line=line, errata=errata, conventions=conventions, blocks=blocks,
     )
 
 
-def _answer_end_line(tokens: list[Token], end: int, total_lines: int) -> int:
-    if end < len(tokens) and tokens[end].map:
-        return tokens[end].map[0]
-    return total_lines
-
-
-def _machine_blocks(tokens: list[Token]) -> tuple[tuple[Block, ...], set[int]]:
-    """Fenced ```claim / ```template blocks are data, not prose: pull them out of the answer."""
-    blocks: list[Block] = []
-    skipped: set[int] = set()
-    for token in tokens:
-        info = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
-        if token.type == "fence" and info in MACHINE_BLOCKS and token.map:
-            blocks.append(Block(info=info, content=token.content, line=token.map[0] + 1))
-            skipped.update(range(token.map[0], token.map[1]))
-    return tuple(blocks), skipped
+def _prose_lines(lines: list[str], start: int, end: int, blocks: tuple[Block, ...],
+                 body: list[_Heading | _Fence]) -> list[str]:
+    """The answer's lines: fenced ```claim / ```template blocks are data, not prose."""
+    if not blocks:
+        return lines[start:end]
+    starts = {block.line - 1 for block in blocks}
+    prose: list[str] = []
+    cursor = start
+    for fence in body:
+        if isinstance(fence, _Fence) and fence.start in starts:
+            prose.extend(lines[cursor:fence.start])
+            cursor = fence.end
+    prose.extend(lines[cursor:end])
+    return prose
 
 
 def display_path(path: Path) -> str:
