@@ -65,15 +65,18 @@ def _bank_key(path: str | None) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from quiz.store.sync import sync_bank
+    from quiz.bank.parser import BankError, display_path
+    from quiz.store.sync import import_bank
 
-    questions = _load_bank(args.path)
+    directory = _bank_dir(args.path)
+    if not directory.is_dir():  # before a database is created for nothing
+        raise BankError(display_path(directory), 0, "bank directory does not exist")
     db = _open_db(args, create=True)
     try:
-        report = sync_bank(db, questions, _bank_key(args.path), _now())
+        report = import_bank(db, directory, _bank_key(args.path), _now())
     finally:
         db.close()
-    print(f"{_bank_dir(args.path)}: {len(questions)} questions; {report.summary()}")
+    print(f"{directory}: {report.questions} questions; {report.summary()}")
     for label, ids in (("added", report.added), ("changed", report.changed),
                        ("retired", report.retired), ("revived", report.revived)):
         if ids:

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 
 class Kind(str, Enum):
@@ -61,7 +62,7 @@ class Question:
     conventions: tuple[ConventionNote, ...] = ()
     blocks: tuple[Block, ...] = field(default=(), compare=False)
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """Hash of everything a learner sees or the scheduler uses; position in the file is excluded
         so that moving a question does not count as an edit."""

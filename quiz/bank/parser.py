@@ -8,10 +8,11 @@ lines; everything up to the next `##` heading is the answer.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -404,14 +405,53 @@ def read_bank_bytes(path: Path, name: str) -> bytes:
 
 
 def parse_file(path: Path) -> list[Question]:
+    return read_file(path).questions()
+
+
+# Bumped whenever the same bytes would parse differently, so that a stored digest of a file
+# (see `BankFile.digest`) never vouches for questions an older reader produced.
+READER_VERSION = "2"
+
+
+@dataclass(frozen=True)
+class BankFile:
+    """One bank file as read from disk: its bytes and a digest of them."""
+
+    path: Path
+    name: str  # as shown to the user (relative to the working directory when under it)
+    data: bytes
+
+    @property
+    def digest(self) -> str:
+        digest = hashlib.sha256(READER_VERSION.encode())
+        digest.update(self.data)
+        return digest.hexdigest()
+
+    def questions(self) -> list[Question]:
+        try:
+            text = self.data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = self.data.count(b"\n", 0, error.start) + 1
+            raise BankError(self.name, line, f"not UTF-8 text ({error.reason})") from None
+        return parse_text(text, self.name)
+
+
+def read_file(path: Path) -> BankFile:
     name = display_path(path)
-    data = read_bank_bytes(path, name)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise BankError(name, line, f"not UTF-8 text ({error.reason})") from None
-    return parse_text(text, name)
+    return BankFile(path, name, read_bank_bytes(path, name))
+
+
+class IdRegistry:
+    """Question ids seen so far across a bank's files: a second use is an error naming both."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, tuple[str, int]] = {}
+
+    def add(self, question_id: str, file: str, line: int) -> None:
+        first = self._first.setdefault(question_id, (file, line))
+        if first != (file, line):
+            raise BankError(file, line, f"duplicate id {question_id!r} "
+                                        f"(first at {first[0]}:{first[1]})")
 
 
 def bank_files(directory: Path) -> list[Path]:
@@ -429,24 +469,28 @@ def bank_files(directory: Path) -> list[Path]:
     return sorted(found)
 
 
-def load_bank(directory: Path) -> list[Question]:
-    """Parse every file of a bank directory; ids must be unique across the whole bank."""
+def read_bank(directory: Path) -> Iterator[BankFile]:
+    """The bank's files, read one at a time (a large bank is never all in memory at once)."""
     if not directory.is_dir():
         raise BankError(display_path(directory), 0, "bank directory does not exist")
-    questions: list[Question] = []
-    seen: dict[str, Question] = {}
     for path in bank_files(directory):
-        for question in parse_file(path):
-            if question.id in seen:
-                first = seen[question.id]
-                raise BankError(
-                    question.file, question.line,
-                    f"duplicate id {question.id!r} (first at {first.file}:{first.line})",
-                )
-            seen[question.id] = question
+        yield read_file(path)
+
+
+def load_bank(directory: Path) -> list[Question]:
+    """Parse every file of a bank directory; ids must be unique across the whole bank."""
+    questions: list[Question] = []
+    ids = IdRegistry()
+    for file in read_bank(directory):
+        for question in file.questions():
+            ids.add(question.id, question.file, question.line)
             questions.append(question)
     if not questions:
-        # An empty bank would retire every question of a previous import: refuse it instead.
-        raise BankError(display_path(directory), 0, "no questions found (no *.md files with "
-                        "'## question' headings)")
+        raise empty_bank(directory)
     return questions
+
+
+def empty_bank(directory: Path) -> BankError:
+    # An empty bank would retire every question of a previous import: it is refused instead.
+    return BankError(display_path(directory), 0, "no questions found (no *.md files with "
+                     "'## question' headings)")

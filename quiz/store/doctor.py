@@ -81,6 +81,14 @@ def _stored_now(now: datetime) -> str:
     return now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _has_sqlite_header(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return file.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 def open_for_doctor(url: str, write: bool = False) -> tuple[Path, sqlite3.Connection]:
     path = sqlite_file(url)
     if path is None:
@@ -90,7 +98,11 @@ def open_for_doctor(url: str, write: bool = False) -> tuple[Path, sqlite3.Connec
     try:
         connection = connect_existing(path, write=write)
         tables = columns(connection)
-    except sqlite3.Error as error:
+    except sqlite3.DatabaseError as error:
+        if _has_sqlite_header(path):
+            # An SQLite file whose schema pages are damaged: what cannot be read is a finding
+            # of examine(), and the advice to restore a backup follows.
+            return path, connect_existing(path, write=write)
         raise DoctorError(f"{path}: cannot open as an SQLite database ({error})") from None
     if not {"questions", "cards", "reviews"} & tables.keys():
         connection.close()

@@ -17,7 +17,7 @@ from quiz.store.settings import NewOrder
 SIBLING_LOOKAHEAD = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewCard:
     id: str
     deck: str

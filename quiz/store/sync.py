@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from quiz.bank.model import Question
+from quiz.bank.parser import BankFile, IdRegistry, empty_bank, read_bank
+from quiz.store.bulk import insert_rows, update_rows
 from quiz.store.db import Database
-from quiz.store.models import CardRow, QuestionRow
-from quiz.store.queue import ranks_current, refresh_new_ranks
+from quiz.store.models import CardRow, QuestionRow, SettingRow
+from quiz.store.ranks import ranks_current, refresh_new_ranks
 from quiz.store.scheduling import new_card_state, require_utc
-from quiz.store.settings import load_settings
+from quiz.store.settings import Settings, load_settings
 
 
 @dataclass
@@ -27,6 +30,7 @@ class SyncReport:
     retired: list[str] = field(default_factory=list)
     revived: list[str] = field(default_factory=list)
     unchanged: int = 0
+    questions: int = 0  # in the bank as synced
 
     @property
     def touched(self) -> bool:
@@ -73,61 +77,172 @@ _Known = tuple[str, str, str, datetime | None, str, int]  # id, hash, bank, reti
 CHUNK = 500  # ids per IN (…) list: under every database's limit on bound parameters
 
 
-def _known_rows(session: Session, bank: str, ids: Sequence[str]) -> dict[str, _Known]:
-    """The rows of `bank`, and rows of other banks whose id the bank now uses."""
-    columns = (QuestionRow.id, QuestionRow.content_hash, QuestionRow.bank, QuestionRow.retired_at,
-               QuestionRow.file, QuestionRow.line)
-    known: dict[str, _Known] = {
-        row[0]: row for row in session.execute(select(*columns).where(QuestionRow.bank == bank))
-    }
-    elsewhere = [question_id for question_id in ids if question_id not in known]
-    for start in range(0, len(elsewhere), CHUNK):
-        chunk = elsewhere[start:start + CHUNK]
-        known.update((row[0], row) for row in session.execute(
-            select(*columns).where(QuestionRow.id.in_(chunk))))
-    return known
+def _known_rows(session: Session, bank: str) -> dict[str, _Known]:
+    """The rows of `bank` (rows of other banks are looked up as their ids turn up)."""
+    return {row[0]: row for row in session.execute(
+        select(*_KNOWN_COLUMNS).where(QuestionRow.bank == bank))}
+
+
+_KNOWN_COLUMNS = (QuestionRow.id, QuestionRow.content_hash, QuestionRow.bank,
+                  QuestionRow.retired_at, QuestionRow.file, QuestionRow.line)
 
 
 def sync_bank(db: Database, questions: Sequence[Question], bank: str, now: datetime) -> SyncReport:
-    """One transaction: a failure leaves the database as it was.
+    """Bring the database in line with `questions`, the whole of `bank`, in one transaction: a
+    failure leaves the database as it was.
 
     `bank` names where the questions come from; only questions of that bank are retired when they
     are missing, so importing a second bank does not retire the first. New rows are inserted and
     changed ones updated in bulk; a sync that changes nothing writes nothing.
     """
+    unique = list({question.id: question for question in questions}.values())
+    return _run(db, bank, now, lambda sync: sync.add(unique), file_digests=False)
+
+
+def import_bank(db: Database, directory: Path, bank: str, now: datetime) -> SyncReport:
+    """`sync_bank` of a bank folder, read and written file by file: memory holds one file's
+    questions, not the bank's, and a file whose bytes are unchanged since the last import of
+    `bank` is not parsed again (its stored digest and question count vouch for its rows).
+    Raises BankError (and writes nothing) for a bad file, a duplicate id or an empty bank."""
+
+    def read_files(sync: _Sync) -> None:
+        for file in read_bank(directory):
+            if not sync.skip_unchanged(file):
+                sync.add(file.questions(), file)
+        if not sync.wanted:
+            raise empty_bank(directory)
+
+    return _run(db, bank, now, read_files, file_digests=True)
+
+
+def _run(db: Database, bank: str, now: datetime, feed: Callable[[_Sync], None],
+         file_digests: bool) -> SyncReport:
     now = require_utc(now)
-    report = SyncReport()
     settings = load_settings(db)
-    wanted = {question.id: question for question in questions}
     # The write lock first: two imports at once run one after the other, and the second sees
     # the first one's rows instead of inserting them again.
     with db.write() as session:
-        known = _known_rows(session, bank, list(wanted))
-        new_rows: list[Question] = []
-        updates: list[dict[str, object]] = []
-        for question_id, question in wanted.items():
-            row = known.get(question_id)
+        sync = _Sync(session, bank, now)
+        feed(sync)
+        sync.finish(settings, file_digests)
+    return sync.report
+
+
+class _Sync:
+    """One sync in progress: questions arrive in batches (a file at a time) and are inserted or
+    updated in chunks; what was never seen is retired at the end."""
+
+    def __init__(self, session: Session, bank: str, now: datetime) -> None:
+        self.session, self.bank, self.now = session, bank, now
+        self.report = SyncReport()
+        self.known = _known_rows(session, bank)
+        self.wanted: set[str] = set()
+        self.ids = IdRegistry()
+        self.recorded = _recorded_files(session, bank)
+        self.digests: dict[str, tuple[str, int]] = {}
+        self._new: list[Question] = []
+        self._updates: list[dict[str, object]] = []
+        self._moved = False  # a row changed place (not content): the bank order changed
+        self._live_by_file: dict[str, list[_Known]] = {}
+        for row in self.known.values():
+            if row[3] is None:
+                self._live_by_file.setdefault(row[4], []).append(row)
+
+    def skip_unchanged(self, file: BankFile) -> bool:
+        """Take a file's rows as they are when its bytes match the last import's and all of its
+        questions are still live rows of this bank at that file."""
+        stored = _resolved(os.getcwd(), file.name)
+        digest = file.digest
+        rows = self._live_by_file.get(stored, [])
+        if self.recorded.get(stored) != (digest, len(rows)) or not rows:
+            self.digests[stored] = (digest, -1)  # the count is known once parsed
+            return False
+        for row in rows:
+            self.ids.add(row[0], file.name, row[5])
+            self.wanted.add(row[0])
+        self.report.unchanged += len(rows)
+        self.digests[stored] = (digest, len(rows))
+        return True
+
+    def add(self, questions: Sequence[Question], file: BankFile | None = None) -> None:
+        self._look_up_elsewhere([q.id for q in questions if q.id not in self.known])
+        for question in questions:
+            self.ids.add(question.id, question.file, question.line)
+            self.wanted.add(question.id)
+            row = self.known.get(question.id)
             if row is None:
-                new_rows.append(question)
-                report.added.append(question_id)
-                continue
-            values = _changes(row, question, bank, now, report)
-            if values:
-                updates.append({"id": question_id, **values})
-        retired = [row[0] for row in known.values()
-                   if row[2] == bank and row[0] not in wanted and row[3] is None]
-        report.retired.extend(retired)
-        _insert_new(session, new_rows, bank, now)
-        _bulk_update(session, updates)
+                self._new.append(question)
+                self.report.added.append(question.id)
+            else:
+                values = _changes(row, question, self.bank, self.now, self.report)
+                if values:
+                    self._updates.append({"id": question.id, **values})
+                    self._moved = True
+        if file is not None:
+            stored = _resolved(os.getcwd(), file.name)
+            self.digests[stored] = (self.digests[stored][0], len(questions))
+        self._flush(INSERT_CHUNK)
+
+    def _look_up_elsewhere(self, ids: list[str]) -> None:
+        # A bank may take over ids another bank used: their rows move to this bank.
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            self.known.update((row[0], row) for row in self.session.execute(
+                select(*_KNOWN_COLUMNS).where(QuestionRow.id.in_(chunk))))
+
+    def _flush(self, at_least: int) -> None:
+        if len(self._new) >= at_least:
+            _insert_new(self.session, self._new, self.bank, self.now)
+            self._new = []
+        if len(self._updates) >= at_least:
+            _bulk_update(self.session, self._updates)
+            self._updates = []
+
+    def finish(self, settings: Settings, file_digests: bool) -> None:
+        self._flush(1)
+        self.report.questions = len(self.wanted)
+        retired = [row[0] for row in self.known.values()
+                   if row[2] == self.bank and row[0] not in self.wanted and row[3] is None]
+        self.report.retired.extend(retired)
         for start in range(0, len(retired), CHUNK):
-            session.execute(update(QuestionRow)
-                            .where(QuestionRow.id.in_(retired[start:start + CHUNK]))
-                            .values(retired_at=now))
+            self.session.execute(update(QuestionRow)
+                                 .where(QuestionRow.id.in_(retired[start:start + CHUNK]))
+                                 .values(retired_at=self.now))
+        _record_files(self.session, self.bank, self.digests if file_digests else {})
         # Bank order or membership changed, the order setting changed, or ranks were never
         # computed (a migrated database).
-        if new_rows or updates or retired or not ranks_current(session, settings):
-            refresh_new_ranks(session, settings)
-    return report
+        if self.report.touched or self._moved or not ranks_current(self.session, settings):
+            refresh_new_ranks(self.session, settings)
+
+
+# The digest and question count of each file of a bank at its last import, stored beside the
+# settings (a learner never sees them: `load_settings` reads only the keys it knows).
+def _files_key(bank: str) -> str:
+    return "bank_files:" + hashlib.sha256(bank.encode()).hexdigest()[:32]
+
+
+def _recorded_files(session: Session, bank: str) -> dict[str, tuple[str, int]]:
+    row = session.get(SettingRow, _files_key(bank))
+    value = row.value if row is not None else None
+    if not isinstance(value, dict):
+        return {}
+    return {str(path): (str(entry[0]), int(entry[1])) for path, entry in value.items()
+            if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], int)}
+
+
+def _record_files(session: Session, bank: str, digests: dict[str, tuple[str, int]]) -> None:
+    """Keep what the files were; a sync from questions (not files) forgets it, so the next
+    import parses every file again."""
+    key = _files_key(bank)
+    row = session.get(SettingRow, key)
+    value = {path: list(entry) for path, entry in sorted(digests.items())}
+    if not value:
+        if row is not None:
+            session.delete(row)
+    elif row is None:
+        session.add(SettingRow(key=key, value=value))
+    elif row.value != value:
+        row.value = value
 
 
 # Rows built and inserted at a time: a first import of a large bank holds the parameters of one
@@ -140,8 +255,8 @@ def _insert_new(session: Session, questions: Sequence[Question], bank: str,
     card = new_card_state(now)
     for start in range(0, len(questions), INSERT_CHUNK):
         chunk = questions[start:start + INSERT_CHUNK]
-        session.execute(insert(QuestionRow), [_new_values(q, bank, now) for q in chunk])
-        session.execute(insert(CardRow), [
+        insert_rows(session, QuestionRow.__table__, [_new_values(q, bank, now) for q in chunk])
+        insert_rows(session, CardRow.__table__, [
             {"question_id": q.id, "state": card.state, "step": card.step,
              "stability": card.stability, "difficulty": card.difficulty, "due": card.due,
              "last_review": card.last_review}
@@ -181,4 +296,4 @@ def _bulk_update(session: Session, updates: list[dict[str, object]]) -> None:
     for values in updates:
         batches.setdefault(tuple(sorted(values)), []).append(values)
     for batch in batches.values():
-        session.execute(update(QuestionRow), batch)
+        update_rows(session, QuestionRow.__table__, "id", batch)

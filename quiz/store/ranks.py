@@ -1,0 +1,77 @@
+"""Each card's place in the new-card order, stored so that the next new card is one indexed query.
+
+Recomputed when the bank's order or membership changes or the order setting does. At 100,000
+questions this reads every live question, so it reads only the columns the order needs, shares
+the repeated strings (files, decks) and writes only the ranks that moved, a chunk at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from quiz.store.bulk import update_rows
+from quiz.store.db import Database
+from quiz.store.models import CardRow, QuestionRow, SettingRow
+from quiz.store.ordering import NewCard, order_new_cards
+from quiz.store.settings import Settings
+
+RANKS_KEY = "new_ranks_order"  # the new-card order the stored ranks were computed in
+WRITE_CHUNK = 5000
+
+
+def _live_cards(session: Session) -> Iterator[NewCard]:
+    shared: dict[str, str] = {}  # one string object per distinct file or deck
+    rows = session.connection().execute(
+        select(QuestionRow.id, QuestionRow.deck, QuestionRow.kind, QuestionRow.sources,
+               QuestionRow.file, QuestionRow.line)
+        .where(QuestionRow.retired_at.is_(None)))
+    for question_id, deck, kind, sources, file, line in rows:
+        yield NewCard(id=question_id, deck=shared.setdefault(deck, deck),
+                      kind=shared.setdefault(kind, kind), sources=_sources(sources),
+                      position=(shared.setdefault(file, file), line))
+
+
+def _sources(value: object) -> frozenset[str]:
+    # A damaged row (sources not a JSON list) orders like a question without sources.
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return frozenset()
+    return frozenset(str(v) for v in value) if isinstance(value, list) else frozenset()
+
+
+def refresh_new_ranks(session: Session, settings: Settings, seed: int = 0) -> None:
+    """Store each card's place in the new-card order (within the caller's transaction)."""
+    order = order_new_cards(list(_live_cards(session)), settings.new_order, seed)
+    current = {question_id: rank for question_id, rank in session.connection().execute(
+        select(CardRow.question_id, CardRow.new_rank))}
+    changed = [(question_id, rank) for rank, question_id in enumerate(order)
+               if current.get(question_id) != rank]
+    del current
+    for start in range(0, len(changed), WRITE_CHUNK):
+        update_rows(session, CardRow.__table__, "question_id",
+                    [{"question_id": question_id, "new_rank": rank}
+                     for question_id, rank in changed[start:start + WRITE_CHUNK]])
+    marker = session.get(SettingRow, RANKS_KEY)
+    if marker is None:
+        session.add(SettingRow(key=RANKS_KEY, value=settings.new_order.value))
+    elif marker.value != settings.new_order.value:
+        marker.value = settings.new_order.value
+
+
+def ranks_current(session: Session, settings: Settings) -> bool:
+    """The stored ranks were computed in the chosen order (False on a database whose ranks were
+    never computed, e.g. a migrated one), so a sync that changes nothing can leave them."""
+    marker = session.get(SettingRow, RANKS_KEY)
+    return marker is not None and marker.value == settings.new_order.value
+
+
+def reorder_new_cards(db: Database, settings: Settings) -> None:
+    """Apply a changed new-card order setting."""
+    with db.write() as session:
+        refresh_new_ranks(session, settings)
