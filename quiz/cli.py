@@ -175,8 +175,13 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
         db_url = default_db_url()
     _daily_backup(db_url)
-    app = make_app(db_url=db_url, bank_dir=_bank_dir(None), sync_bank_on_start=True)
+    # The database opens while home paints; a failure to open it ends the app and is reported
+    # here like any other start failure.
+    app = make_app(db_url=db_url, bank_dir=_bank_dir(None), sync_bank_on_start=True,
+                   open_in_background=True)
     app.run()
+    if app.start_error is not None:
+        raise app.start_error
     return app.return_code or 0
 
 

@@ -1,20 +1,71 @@
-"""The Textual app and its factory, shared by the CLI, the tests and the snapshot apps."""
+"""The Textual app and its factory, shared by the CLI, the tests and the snapshot apps.
+
+`quiz` paints its home screen before the store exists: importing SQLAlchemy and opening the
+database take longer than Textual's own start, so with `make_app(open_in_background=True)` (the
+CLI) home paints its frame first, a worker then opens the database and syncs the bundled bank,
+and home fills its table when the store is ready. Nothing this module imports at load time pulls
+in SQLAlchemy, fsrs or NumPy (a test checks).
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import Worker, WorkerState
 
-from quiz.store.db import Database, open_database
-from quiz.store.settings import get_value, load_settings, set_value
-from quiz.store.sync import SyncReport, sync_bank
 from quiz.tui.context import StudyContext, scheduler_for, utc_now
 from quiz.tui.screens.home import HomeScreen
+
+if TYPE_CHECKING:
+    from quiz.store.db import Database
+    from quiz.store.sync import SyncReport
+
+
+@dataclass(frozen=True)
+class StoreRequest:
+    """Everything needed to open the store for the app; `open()` does it (slow: imports)."""
+
+    db_url: str
+    bank_dir: Path | None = None
+    sync_bank_on_start: bool = False
+    clock: Callable[[], datetime] = utc_now
+    desired_retention: float | None = None
+    fuzz: bool = True
+    new_per_day: int | None = None
+
+    def open(self) -> tuple[StudyContext, SyncReport | None]:
+        """Open the database (syncing the bank first when asked) and load the settings.
+
+        Settings come from the database; `desired_retention` / `new_per_day` override them for
+        this run only (tests). Raises `StoreError` / `BankError` with nothing left open.
+        """
+        from quiz.store.db import open_database
+        from quiz.store.settings import load_settings
+
+        db = open_database(self.db_url)
+        report = None
+        try:
+            if self.sync_bank_on_start and self.bank_dir is not None:
+                report = _sync_if_changed(db, self.bank_dir, self.clock())
+            settings = load_settings(db)
+        except Exception:
+            db.close()
+            raise
+        if self.desired_retention is not None:
+            settings = replace(settings, desired_retention=self.desired_retention)
+        if self.new_per_day is not None:
+            settings = replace(settings, new_per_day=self.new_per_day)
+        context = StudyContext(db=db, scheduler=scheduler_for(settings, self.fuzz),
+                               clock=self.clock, settings=settings, fuzz=self.fuzz)
+        return context, report
 
 
 class QuizApp(App[int]):
@@ -26,18 +77,67 @@ class QuizApp(App[int]):
         Binding("question_mark,f1", "help", "帮助"),
     ]
 
-    def __init__(self, context: StudyContext, sync_report: SyncReport | None = None) -> None:
+    def __init__(self, context: StudyContext | None = None,
+                 sync_report: SyncReport | None = None, *,
+                 store: StoreRequest | None = None) -> None:
+        """Either a `context` ready to use, or the `store` to open once home has painted."""
         super().__init__()
-        self.context = context
+        if (context is None) == (store is None):
+            raise ValueError("QuizApp needs exactly one of context and store")
+        self.context: StudyContext | None = context
         self.sync_report = sync_report
+        self._store = store
+        # A store that finishes opening after the app has closed is closed by the worker; the
+        # lock orders that against `on_unmount`.
+        self._lifecycle = threading.Lock()
+        self._unmounted = False
+        self._opened: StudyContext | None = None
+        self.start_error: BaseException | None = None  # the store could not be opened
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen(self.context))
+        if self.context is not None:
+            self._announce_sync()
+        else:
+            # After home's first paint: the imports would otherwise hold the interpreter lock
+            # while Textual composes and paints, and delay the frame as much as the rows.
+            self.call_after_refresh(self.open_store)
+
+    @work(thread=True, exit_on_error=False, name="open_store")
+    def open_store(self) -> tuple[StudyContext, SyncReport | None] | None:
+        assert self._store is not None
+        context, report = self._store.open()
+        with self._lifecycle:
+            if self._unmounted:  # quit while the store was opening
+                context.db.close()
+                return None
+            self._opened = context
+        return context, report
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name != "open_store":
+            return
+        if event.state is WorkerState.SUCCESS and event.worker.result is not None:
+            self.context, self.sync_report = event.worker.result
+            for screen in self.screen_stack:
+                if isinstance(screen, HomeScreen):
+                    screen.attach(self.context)
+            self._announce_sync()
+        elif event.state is WorkerState.ERROR:
+            # The CLI reports it as it reports any start failure (one message, non-zero exit).
+            self.start_error = event.worker.error
+            self.exit(return_code=1)
+
+    def _announce_sync(self) -> None:
         if self.sync_report is not None and self.sync_report.touched:
             self.notify(f"题库已同步 bank synced: {self.sync_report.summary()}", timeout=4)
 
     def on_unmount(self) -> None:
-        self.context.db.close()
+        with self._lifecycle:
+            self._unmounted = True
+            context = self.context or self._opened
+        if context is not None:
+            context.db.close()
 
     def action_help(self) -> None:
         from quiz.tui.screens.help import HelpScreen
@@ -51,6 +151,8 @@ def _sync_if_changed(db: Database, bank_dir: Path, now: datetime) -> SyncReport 
     start: nothing to parse, nothing to write)."""
     from quiz.bank import load_bank
     from quiz.bank.fingerprint import bank_fingerprint
+    from quiz.store.settings import get_value, set_value
+    from quiz.store.sync import sync_bank
 
     key = f"bank_fingerprint:{bank_dir.resolve()}"
     fingerprint = bank_fingerprint(bank_dir)
@@ -70,26 +172,20 @@ def make_app(
     desired_retention: float | None = None,
     fuzz: bool = True,
     new_per_day: int | None = None,
+    open_in_background: bool = False,
 ) -> QuizApp:
-    """Open the database (syncing the bank first when asked) and build the app.
+    """Build the app on the database at `db_url` (see `StoreRequest` for the options).
 
-    Settings come from the database; `desired_retention` / `new_per_day` override them for this
-    run only (tests). Raises `StoreError` / `BankError` before any screen exists, so the CLI can
-    report them.
+    By default the store is opened here, so `StoreError` / `BankError` are raised before any
+    screen exists and `app.context` is ready (tests). With `open_in_background` it is opened on
+    a thread while the home screen paints; a failure then ends the app with `app.start_error`
+    set, for the caller to report.
     """
-    db: Database = open_database(db_url)
-    report = None
-    try:
-        if sync_bank_on_start and bank_dir is not None:
-            report = _sync_if_changed(db, bank_dir, clock())
-        settings = load_settings(db)
-    except Exception:
-        db.close()
-        raise
-    if desired_retention is not None:
-        settings = replace(settings, desired_retention=desired_retention)
-    if new_per_day is not None:
-        settings = replace(settings, new_per_day=new_per_day)
-    context = StudyContext(db=db, scheduler=scheduler_for(settings, fuzz), clock=clock,
-                           settings=settings, fuzz=fuzz)
+    request = StoreRequest(db_url=db_url, bank_dir=bank_dir,
+                           sync_bank_on_start=sync_bank_on_start, clock=clock,
+                           desired_retention=desired_retention, fuzz=fuzz,
+                           new_per_day=new_per_day)
+    if open_in_background:
+        return QuizApp(store=request)
+    context, report = request.open()
     return QuizApp(context, sync_report=report)

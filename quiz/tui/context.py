@@ -1,20 +1,31 @@
-"""What the app is configured with: passed in by keyword, never a module-level global."""
+"""What the app is configured with: passed in by keyword, never a module-level global.
+
+The store (SQLAlchemy, fsrs) is imported only when a context is built, not when this module is:
+the home screen paints before the database is open (see `quiz.tui.app`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from fsrs import Scheduler
+if TYPE_CHECKING:
+    from fsrs import Scheduler
 
-from quiz.store.db import Database
-from quiz.store.scheduling import make_scheduler
-from quiz.store.settings import Settings
+    from quiz.store.db import Database
+    from quiz.store.settings import Settings
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _default_settings() -> Settings:
+    from quiz.store.settings import Settings
+
+    return Settings()
 
 
 @dataclass
@@ -22,7 +33,7 @@ class StudyContext:
     db: Database
     scheduler: Scheduler
     clock: Callable[[], datetime] = utc_now
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=_default_settings)
     fuzz: bool = True
 
     @property
@@ -36,6 +47,8 @@ class StudyContext:
 
 
 def scheduler_for(settings: Settings, fuzz: bool) -> Scheduler:
+    from quiz.store.scheduling import make_scheduler
+
     return make_scheduler(
         settings.desired_retention, fuzz=fuzz, learning_steps=settings.learning_deltas,
         relearning_steps=settings.relearning_deltas,

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from quiz.numeric import Instance, Solution, Verdict
-from quiz.store.actions import ReviewOutcome
-from quiz.store.queue import DeckCounts, QueueCounts
-from quiz.store.scheduling import CardState, Grade
-from quiz.store.service import Counts, StudyItem
+if TYPE_CHECKING:
+    # Types only: the home screen imports this module before the store is loaded.
+    from quiz.numeric import Instance, Solution, Verdict
+    from quiz.store.actions import ReviewOutcome
+    from quiz.store.queue import DeckCounts, QueueCounts
+    from quiz.store.scheduling import CardState, Grade
+    from quiz.store.service import Counts, StudyItem
 
 
 @dataclass

@@ -89,6 +89,7 @@ def test_daily_copy_does_nothing_without_a_database_file(tmp_path: Path) -> None
 
 class _FakeApp:
     return_code = 0
+    start_error = None
     ran = False
 
     def run(self) -> None:

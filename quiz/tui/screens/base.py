@@ -7,13 +7,14 @@ each screen forwards failures to the app, which shows a notification and keeps r
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import on
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
-from quiz.store.db import Database
+if TYPE_CHECKING:
+    from quiz.store.db import Database
 
 ResultType = TypeVar("ResultType")
 

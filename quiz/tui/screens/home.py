@@ -2,9 +2,14 @@
 
 Enter studies the deck under the cursor (or every marked deck, if any are marked with space;
 the first row is every deck); `n` studies only the numeric questions, `c` opens custom study.
+
+Home can be shown before the store is open (`context` None): it paints its frame and says it is
+loading, keys that need the store do nothing, and `attach` fills it once the store is ready.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -14,12 +19,13 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Header, Static
 
 from quiz.render.safe import safe_text
-from quiz.store.queue import StudyScope, deck_counts
-from quiz.store.service import counts
-from quiz.tui.context import StudyContext
 from quiz.tui.messages import DecksLoaded
 from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.quiz_footer import QuizFooter
+
+if TYPE_CHECKING:
+    from quiz.store.queue import StudyScope
+    from quiz.tui.context import StudyContext
 
 ALL_DECKS = "\x00all"  # the row key of "every deck" (no deck can be named so)
 
@@ -54,7 +60,7 @@ class HomeScreen(QuizScreen[None]):
 
     marked_count: reactive[int] = reactive(0)
 
-    def __init__(self, context: StudyContext) -> None:
+    def __init__(self, context: StudyContext | None) -> None:
         super().__init__()
         self.context = context
         self.marked: set[str] = set()
@@ -77,13 +83,27 @@ class HomeScreen(QuizScreen[None]):
         table.add_column("题数", width=5, key="total")
         table.focus()
         self._hint()
+        if self.context is None:
+            self.query_one("#home-summary", Static).update(
+                Text(" 正在打开题库… opening the database…", style="dim"))
 
     def on_screen_resume(self) -> None:
-        self.load_counts()
+        if self.context is not None:
+            self.load_counts()
+
+    def attach(self, context: StudyContext) -> None:
+        """The store is ready: show its decks and counts."""
+        self.context = context
+        if self.is_current:
+            self.load_counts()
 
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
     def load_counts(self) -> None:
+        from quiz.store.queue import deck_counts
+        from quiz.store.service import counts
+
         context = self.context
+        assert context is not None
         now = context.clock()
         self.post_message(DecksLoaded(counts(context.db, now, settings=context.settings),
                                       deck_counts(context.db, now, context.settings)))
@@ -171,14 +191,23 @@ class HomeScreen(QuizScreen[None]):
         self.action_study()
 
     def action_study(self) -> None:
+        if self.context is None:
+            return
+        from quiz.store.queue import StudyScope
+
         self._start(StudyScope(decks=self._scope_decks()))
 
     def action_study_numeric(self) -> None:
+        if self.context is None:
+            return
+        from quiz.store.queue import StudyScope
+
         self._start(StudyScope(decks=frozenset(self.marked), numeric_only=True))
 
     def _start(self, scope: StudyScope) -> None:
         from quiz.tui.screens.study import StudyScreen
 
+        assert self.context is not None
         self.app.push_screen(StudyScreen(self.context, scope))
 
     def action_custom_study(self) -> None:
@@ -188,24 +217,29 @@ class HomeScreen(QuizScreen[None]):
             if scope is not None:
                 self._start(scope)
 
-        self.app.push_screen(CustomStudyScreen(self.context, self._scope_decks()), start)
+        if self.context is not None:
+            self.app.push_screen(CustomStudyScreen(self.context, self._scope_decks()), start)
 
     def action_browse(self) -> None:
         from quiz.tui.screens.browse import BrowseScreen
 
-        self.app.push_screen(BrowseScreen(self.context))
+        if self.context is not None:
+            self.app.push_screen(BrowseScreen(self.context))
 
     def action_search(self) -> None:
         from quiz.tui.screens.browse import BrowseScreen
 
-        self.app.push_screen(BrowseScreen(self.context, focus_search=True))
+        if self.context is not None:
+            self.app.push_screen(BrowseScreen(self.context, focus_search=True))
 
     def action_stats(self) -> None:
         from quiz.tui.screens.stats import StatsScreen
 
-        self.app.push_screen(StatsScreen(self.context))
+        if self.context is not None:
+            self.app.push_screen(StatsScreen(self.context))
 
     def action_settings(self) -> None:
         from quiz.tui.screens.settings import SettingsScreen
 
-        self.app.push_screen(SettingsScreen(self.context))
+        if self.context is not None:
+            self.app.push_screen(SettingsScreen(self.context))

@@ -1,0 +1,165 @@
+"""The fast start: home paints before the store is open, keys pressed meanwhile do no harm, the
+rows arrive when the store is ready, and a store that cannot open ends the app with its error."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import DataTable
+from textual.worker import WorkerFailed
+
+from quiz import cli
+from quiz.store.db import Database, StoreError
+from quiz.tui.app import QuizApp, StoreRequest, make_app
+from quiz.tui.screens.home import HomeScreen
+from quiz.tui.screens.study import StudyScreen
+from tests.conftest import FIXED_NOW
+
+WAIT = 10.0  # seconds; a gate never stays shut longer, so a failing test cannot hang
+
+
+def _deferred_app(db_url: str, bank_dir: Path) -> QuizApp:
+    return make_app(db_url=db_url, bank_dir=bank_dir, sync_bank_on_start=True,
+                    clock=lambda: FIXED_NOW, fuzz=False, open_in_background=True)
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Holds the store's opening until the test sets the event."""
+    event = threading.Event()
+    opened = StoreRequest.open
+
+    def held_open(request: StoreRequest):  # type: ignore[no-untyped-def]
+        event.wait(WAIT)
+        return opened(request)
+
+    monkeypatch.setattr(StoreRequest, "open", held_open)
+    yield event
+    event.set()
+
+
+def _text(widget) -> str:  # type: ignore[no-untyped-def]
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+def _decks(screen: HomeScreen) -> list[str]:
+    table = screen.query_one(DataTable)
+    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+
+
+async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(4):
+        with contextlib.suppress(WorkerFailed):
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def test_importing_the_app_loads_neither_the_store_nor_the_engine() -> None:
+    modules = ("sqlalchemy", "fsrs", "numpy", "quiz.store", "quiz.numeric")
+    script = ("import sys, quiz.tui.app, quiz.tui.screens.home; "
+              f"print(','.join(m for m in {modules!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == ""
+
+
+async def test_home_paints_first_and_keys_wait_for_the_store(db_url: str, bank_dir: Path,
+                                                             gate: threading.Event) -> None:
+    app = _deferred_app(db_url, bank_dir)
+    assert app.context is None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        assert _decks(home) == []
+        assert "正在打开题库" in _text(home.query_one("#home-summary"))
+        # Every key of home before the data is there: nothing opens, nothing breaks.
+        await pilot.press("enter", "space", "s", "n", "c", "b", "slash", "t", "o", "down")
+        await pilot.pause()
+        assert app.screen is home and home.marked == set() and app.context is None
+
+        gate.set()
+        await _settle(pilot)
+        assert app.context is not None
+        assert _decks(home) == ["全部 all", "卷积变种", "感受野", "池化"]
+        assert "3 今日新卡" in _text(home.query_one("#home-summary"))
+        assert any("bank synced" in n.message for n in app._notifications)
+
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert isinstance(app.screen, StudyScreen)
+
+
+async def test_quitting_before_the_store_opens_closes_it(db_url: str, bank_dir: Path,
+                                                         gate: threading.Event,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[Database] = []
+    done = threading.Event()
+    close = Database.close
+
+    def recording_close(db: Database) -> None:
+        close(db)
+        closed.append(db)
+        done.set()
+
+    monkeypatch.setattr(Database, "close", recording_close)
+    app = _deferred_app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.context is None and not closed
+    gate.set()
+    assert done.wait(WAIT), "the store opened after quitting was never closed"
+    assert len(closed) == 1
+
+
+async def test_a_store_that_cannot_open_ends_the_app_with_its_error(tmp_path: Path,
+                                                                    bank_dir: Path) -> None:
+    not_a_database = tmp_path / "notes.db"
+    not_a_database.write_text("my shopping list\n", encoding="utf-8")
+    app = _deferred_app(f"sqlite:///{not_a_database}", bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+    assert isinstance(app.start_error, StoreError)
+    assert app.return_code == 1
+    assert not_a_database.read_text(encoding="utf-8") == "my shopping list\n"
+
+
+class _FailedApp:
+    """What `make_app` gives when the store could not open in the background."""
+
+    return_code = 1
+    start_error = StoreError("notes.db is not a quiz database")
+    options: dict[str, object] = {}
+
+    def run(self) -> None:
+        pass
+
+
+def test_the_cli_starts_fast_and_reports_a_store_that_cannot_open(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import quiz.tui.app
+
+    def fake_make_app(**options: object) -> _FailedApp:
+        _FailedApp.options = options
+        return _FailedApp()
+
+    monkeypatch.setattr(quiz.tui.app, "make_app", fake_make_app)
+    code = cli._run_handler(argparse.Namespace(db=f"sqlite:///{tmp_path / 'notes.db'}",
+                                               handler=cli.cmd_tui))
+    assert code == 1
+    assert capsys.readouterr().err.strip().endswith("quiz: error: notes.db is not a quiz database")
+    assert _FailedApp.options["open_in_background"] is True
