@@ -10,17 +10,28 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from quiz.store.days import day_key, start_of_day
 from quiz.store.db import Database
 from quiz.store.items import StudyItem, to_item
-from quiz.store.models import CardRow, QuestionRow, ReviewRow, SettingRow
+from quiz.store.models import CardRow, QuestionRow, ReviewRow, SettingRow, UTCDateTime
 from quiz.store.ordering import NewCard, order_new_cards
 from quiz.store.scheduling import require_utc
 from quiz.store.settings import Settings, get_value, set_value
@@ -30,6 +41,7 @@ LEARNING_STATES = (1, 3)  # fsrs Learning, Relearning
 REVIEW_STATE = 2
 CANDIDATES = 8  # rows fetched per step, so a sibling of the last card can be skipped
 RANKS_KEY = "new_ranks_order"  # the new-card order the stored ranks were computed in
+EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
 
 
 class Mode(str, Enum):
@@ -106,16 +118,18 @@ def _effective(review: type[ReviewRow]) -> ColumnElement[bool]:
     undo = aliased(ReviewRow)
     return and_(
         review.kind.in_(("review", "cram")),
-        ~exists().where(undo.undoes == review.id, undo.kind == "undo"),
+        ~_exists(select(undo.id).where(undo.undoes == review.id, undo.kind == "undo")),
     )
+
+
+def _exists(statement: Select[tuple[int]]) -> ColumnElement[bool]:
+    # EXISTS (SELECT id …), not SQLAlchemy's EXISTS (SELECT * …): SQLite 3.40 reads the table
+    # row for `*` even when an index answers the probe.
+    return statement.exists()
 
 
 def _available(now: datetime) -> ColumnElement[bool]:
-    return and_(
-        QuestionRow.retired_at.is_(None),
-        CardRow.suspended.is_(False),
-        or_(CardRow.buried_until.is_(None), CardRow.buried_until <= now),
-    )
+    return and_(QuestionRow.retired_at.is_(None), _card_available(now))
 
 
 def _in_scope(scope: StudyScope) -> list[ColumnElement[bool]]:
@@ -131,38 +145,69 @@ def _joined() -> Select[tuple[QuestionRow, CardRow]]:
     return select(QuestionRow, CardRow).join(CardRow, CardRow.question_id == QuestionRow.id)
 
 
-def _count(session: Session, *conditions: ColumnElement[bool]) -> int:
-    statement = (
-        select(func.count()).select_from(QuestionRow)
-        .join(CardRow, CardRow.question_id == QuestionRow.id).where(*conditions)
-    )
-    return session.scalar(statement) or 0
+def _moment(name: str) -> BindParameter[datetime]:
+    return bindparam(name, type_=UTCDateTime())
 
 
-def new_today(session: Session, day_start: datetime) -> int:
-    """Cards whose first counted review falls in the learner's current day: today's reviews
-    (the reviewed_at index) of cards with no counted review before today."""
+def new_today(session: Session, day_start: datetime, cap: int | None = None) -> int:
+    """Cards whose first counted review falls in the learner's current day (at most `cap`):
+    today's ratings (an index range) that no counted rating of the same card precedes, one
+    probe of the per-card log index each — one row per card, so nothing is de-duplicated."""
+    statement = _new_today_statement(cap is not None)
+    params: dict[str, object] = {"since": day_start}
+    if cap is not None:
+        params["cap"] = cap
+    return session.scalar(statement, params) or 0
+
+
+@cache
+def _new_today_statement(capped: bool) -> Select[tuple[int]]:
     earlier = aliased(ReviewRow)
-    seen_before = exists().where(
-        earlier.question_id == ReviewRow.question_id, earlier.reviewed_at < day_start,
-        earlier.kind == "review", effective_reviews(earlier),
+    preceded = _exists(select(earlier.id).where(
+        earlier.question_id == ReviewRow.question_id, earlier.kind == "review",
+        earlier.reviewed_at <= ReviewRow.reviewed_at,
+        or_(earlier.reviewed_at < ReviewRow.reviewed_at, earlier.id < ReviewRow.id),
+        effective_reviews(earlier),
+    ))
+    # The probe for an earlier rating first: for most of today's ratings it settles the row.
+    firsts = select(literal(1)).where(
+        ReviewRow.reviewed_at >= _moment("since"), ReviewRow.kind == "review", ~preceded,
+        effective_reviews(),
     )
-    return session.scalar(
-        select(func.count(func.distinct(ReviewRow.question_id))).where(
-            ReviewRow.reviewed_at >= day_start, ReviewRow.kind == "review",
-            effective_reviews(), ~seen_before,
-        )
-    ) or 0
+    if capped:
+        firsts = firsts.limit(bindparam("cap"))
+    return select(func.count()).select_from(firsts.subquery())
 
 
-def reviews_today(session: Session, day_start: datetime) -> int:
-    """Reviews of cards that were in review state, counted against the daily maximum."""
-    return session.scalar(
-        select(func.count()).select_from(ReviewRow).where(
-            effective_reviews(), ReviewRow.kind == "review",
-            ReviewRow.reviewed_at >= day_start, ReviewRow.state_before == REVIEW_STATE,
-        )
-    ) or 0
+def reviews_today(session: Session, day_start: datetime, cap: int | None = None) -> int:
+    """Reviews of cards that were in review state, counted against the daily maximum (at most
+    `cap`)."""
+    params: dict[str, object] = {"since": day_start}
+    if cap is not None:
+        params["cap"] = cap
+    return session.scalar(_reviews_today_statement(cap is not None), params) or 0
+
+
+@cache
+def _reviews_today_statement(capped: bool) -> Select[tuple[int]]:
+    rows = select(literal(1)).where(
+        ReviewRow.kind == "review", ReviewRow.state_before == REVIEW_STATE,
+        ReviewRow.reviewed_at >= _moment("since"), effective_reviews(),
+    )
+    if capped:
+        rows = rows.limit(bindparam("cap"))
+    return select(func.count()).select_from(rows.subquery())
+
+
+def ratings_today(session: Session, day_start: datetime) -> int:
+    """Every counted rating (review or cram) since the day started."""
+    return session.scalar(_ratings_today_statement(), {"since": day_start}) or 0
+
+
+@cache
+def _ratings_today_statement() -> Select[tuple[int]]:
+    return select(func.count()).select_from(ReviewRow).where(
+        ReviewRow.reviewed_at >= _moment("since"), effective_reviews())
 
 
 def extra_new_key(now: datetime, settings: Settings) -> str:
@@ -183,19 +228,23 @@ def add_extra_new(db: Database, now: datetime, settings: Settings, count: int) -
     return total
 
 
-def _limits(session: Session, db: Database, now: datetime,
-            settings: Settings) -> tuple[int, int]:
-    """How many new cards and reviews are still allowed today."""
+def _limits(session: Session, db: Database, now: datetime, settings: Settings,
+            new_seen: int | None = None) -> tuple[int, int]:
+    """How many new cards and reviews are still allowed today. Each count stops at its limit:
+    past it, how far past does not matter."""
     day_start = start_of_day(now, settings.day_starts_at)
     new_allowed = settings.new_per_day + extra_new_today(db, now, settings)
-    new_left = max(new_allowed - new_today(session, day_start), 0)
-    reviews_left = max(settings.max_reviews_per_day - reviews_today(session, day_start), 0)
+    if new_seen is None:
+        new_seen = new_today(session, day_start, cap=new_allowed)
+    new_left = max(new_allowed - new_seen, 0)
+    reviews_left = max(settings.max_reviews_per_day - reviews_today(
+        session, day_start, cap=settings.max_reviews_per_day), 0)
     return new_left, reviews_left
 
 
 def _forgotten_today(now: datetime, settings: Settings) -> ColumnElement[bool]:
     day_start = start_of_day(now, settings.day_starts_at)
-    return QuestionRow.id.in_(
+    return CardRow.question_id.in_(
         select(ReviewRow.question_id).where(
             effective_reviews(), ReviewRow.kind == "review", ReviewRow.rating == 1,
             ReviewRow.reviewed_at >= day_start,
@@ -207,30 +256,84 @@ def _seen() -> ColumnElement[bool]:
     return CardRow.last_review.is_not(None)
 
 
-def queue_counts(db: Database, now: datetime, settings: Settings,
-                 scope: StudyScope = StudyScope(), exclude: Iterable[str] = ()) -> QueueCounts:
+def _card_available(now: datetime) -> ColumnElement[bool]:
+    return and_(CardRow.suspended.is_(False),
+                or_(CardRow.buried_until.is_(None), CardRow.buried_until <= now))
+
+
+def _count_cards(session: Session, questions: list[ColumnElement[bool]],
+                 cards: list[ColumnElement[bool]], cap: int | None = None) -> int:
+    """Cards of live questions matching `questions` (conditions on the question) and `cards`
+    (on the card only), at most `cap`.
+
+    Capped, the join stops at the cap. Uncapped and with no condition on the question, the cards
+    are counted from a card index alone, minus those of retired questions (few, from the
+    retired end of the questions' index) — never one probe of the questions per card."""
+    if cap is not None or questions:
+        inner = (select(literal(1)).select_from(CardRow)
+                 .join(QuestionRow, QuestionRow.id == CardRow.question_id)
+                 .where(QuestionRow.retired_at.is_(None), *questions, *cards))
+        if cap is not None:
+            inner = inner.limit(cap)
+        return session.scalar(select(func.count()).select_from(inner.subquery())) or 0
+    # Two statements: a bare count(*) of a table is SQLite's fast path (pages, not rows).
+    every = session.scalar(select(func.count()).select_from(CardRow).where(*cards)) or 0
+    # From the retired questions to their card (EXISTS keeps the questions the outer loop;
+    # a join lets SQLite start from the cards). One card per question: this counts cards.
+    retired = session.scalar(
+        select(func.count()).select_from(QuestionRow).where(
+            _retired(),
+            _exists(select(CardRow.question_id).where(CardRow.question_id == QuestionRow.id,
+                                                      *cards)))) or 0
+    return every - retired
+
+
+def _retired() -> ColumnElement[bool]:
+    # A range rather than IS NOT NULL: with every retired_at NULL, ANALYZE tells SQLite the
+    # column is not selective, and it reads the whole questions index for IS NOT NULL.
+    return QuestionRow.retired_at > EARLIEST
+
+
+def live_cards(session: Session) -> int:
+    """Cards of questions that are not retired."""
+    return _count_cards(session, [], [])
+
+
+def counts_in(session: Session, db: Database, now: datetime, settings: Settings,
+              scope: StudyScope = StudyScope(), exclude: Iterable[str] = (),
+              new_seen: int | None = None) -> QueueCounts:
+    """`queue_counts` inside the caller's transaction; `new_seen` is today's new cards when the
+    caller has counted them already."""
     now = require_utc(now)
+    cards = [_card_available(now)]
     skip = list(exclude)
-    base = [_available(now), *_in_scope(scope)]
     if skip:
-        base.append(QuestionRow.id.not_in(skip))
-    with db.sessions.begin() as session:
-        if scope.mode is Mode.CRAM:
-            return QueueCounts(0, 0, _count(session, *base))
-        if scope.mode is Mode.FORGOTTEN:
-            return QueueCounts(0, 0, _count(session, *base, _forgotten_today(now, settings)))
-        if scope.mode is Mode.AHEAD:
-            horizon = now + timedelta(days=scope.ahead_days)
-            return QueueCounts(0, 0, _count(
-                session, *base, _seen(), CardRow.state == REVIEW_STATE, CardRow.due <= horizon))
-        new_left, reviews_left = _limits(session, db, now, settings)
-        learning = _count(session, *base, _seen(), CardRow.state.in_(LEARNING_STATES),
-                          CardRow.due <= now)
-        review = _count(session, *base, _seen(), CardRow.state == REVIEW_STATE,
-                        CardRow.due <= now)
-        unseen = _count(session, *base, CardRow.last_review.is_(None))
+        cards.append(CardRow.question_id.not_in(skip))
+    questions = _in_scope(scope)
+
+    def count(*conditions: ColumnElement[bool], cap: int | None = None) -> int:
+        return _count_cards(session, questions, [*cards, *conditions], cap)
+
+    if scope.mode is Mode.CRAM:
+        return QueueCounts(0, 0, count())
+    if scope.mode is Mode.FORGOTTEN:
+        return QueueCounts(0, 0, count(_forgotten_today(now, settings)))
+    if scope.mode is Mode.AHEAD:
+        horizon = now + timedelta(days=scope.ahead_days)
+        return QueueCounts(0, 0, count(_seen(), CardRow.state == REVIEW_STATE,
+                                       CardRow.due <= horizon))
+    new_left, reviews_left = _limits(session, db, now, settings, new_seen)
+    learning = count(_seen(), CardRow.state.in_(LEARNING_STATES), CardRow.due <= now)
+    review = count(_seen(), CardRow.state == REVIEW_STATE, CardRow.due <= now, cap=reviews_left)
+    unseen = count(CardRow.last_review.is_(None), cap=new_left)
     return QueueCounts(new=min(unseen, new_left), learning=learning,
                        review=min(review, reviews_left))
+
+
+def queue_counts(db: Database, now: datetime, settings: Settings,
+                 scope: StudyScope = StudyScope(), exclude: Iterable[str] = ()) -> QueueCounts:
+    with db.sessions.begin() as session:
+        return counts_in(session, db, now, settings, scope, exclude)
 
 
 def _pick(session: Session, statement: Select[tuple[QuestionRow, CardRow]],
@@ -292,31 +395,39 @@ def next_study_item(
 
 
 def deck_counts(db: Database, now: datetime, settings: Settings) -> list[DeckCounts]:
-    """Per deck (a question's first tag): due reviews, learning, unseen, done today, total."""
+    """Per deck (a question's first tag): due reviews, learning, unseen, done today, total.
+
+    The totals come from the live questions' index; each other count from the cards it counts
+    (a range of a card index: the due ones, the unseen ones) joined to their question's deck
+    through an index, so no count reads every card with its question."""
     now = require_utc(now)
     day_start = start_of_day(now, settings.day_starts_at)
-    available = _available(now)
-    seen = _seen()
+    live = QuestionRow.retired_at.is_(None)
 
-    def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.sum(case((condition, 1), else_=0))
+    def per_deck(session: Session, *conditions: ColumnElement[bool]) -> dict[str, int]:
+        return {deck: count for deck, count in session.execute(
+            select(QuestionRow.deck, func.count()).select_from(CardRow)
+            .join(QuestionRow, QuestionRow.id == CardRow.question_id)
+            .where(live, _card_available(now), *conditions).group_by(QuestionRow.deck))}
 
     with db.sessions.begin() as session:
-        rows = session.execute(
-            select(
-                QuestionRow.deck,
-                flag(and_(available, seen, CardRow.state == REVIEW_STATE, CardRow.due <= now)),
-                flag(and_(available, seen, CardRow.state.in_(LEARNING_STATES),
-                          CardRow.due <= now)),
-                flag(and_(available, CardRow.last_review.is_(None))),
-                func.count(),
-                flag(QuestionRow.kind == "numeric"),
-            )
-            .join(CardRow, CardRow.question_id == QuestionRow.id)
-            .where(QuestionRow.retired_at.is_(None))
-            .group_by(QuestionRow.deck).order_by(func.min(QuestionRow.file), QuestionRow.deck)
-        ).all()
-        # From today's reviews (the reviewed_at index) to their cards, not from every card.
+        # Grouped in the order of the live questions' index (deck, kind, file): no sorting, and
+        # each group's first file is its first row.
+        totals: dict[str, list[int]] = {}
+        first_file: dict[str, str] = {}
+        for deck, kind, count, file in session.execute(
+            select(QuestionRow.deck, QuestionRow.kind, func.count(), func.min(QuestionRow.file))
+            .where(live).group_by(QuestionRow.deck, QuestionRow.kind)
+        ):
+            entry = totals.setdefault(deck, [0, 0])
+            entry[0] += count
+            entry[1] += count if kind == "numeric" else 0
+            first_file[deck] = min(first_file.get(deck, file), file)
+        review = per_deck(session, _seen(), CardRow.state == REVIEW_STATE, CardRow.due <= now)
+        learning = per_deck(session, _seen(), CardRow.state.in_(LEARNING_STATES),
+                            CardRow.due <= now)
+        new = per_deck(session, CardRow.last_review.is_(None))
+        # From today's reviews (an index range) to their cards, not from every card.
         done = dict(session.execute(
             select(QuestionRow.deck, func.count())
             .where(QuestionRow.id.in_(
@@ -326,9 +437,11 @@ def deck_counts(db: Database, now: datetime, settings: Settings) -> list[DeckCou
             .group_by(QuestionRow.deck)
         ).all())
     return [
-        DeckCounts(deck=deck, review=review or 0, learning=learning or 0, new=new or 0,
-                   done_today=done.get(deck, 0), total=total, numeric=numeric or 0)
-        for deck, review, learning, new, total, numeric in rows
+        DeckCounts(deck=deck, review=review.get(deck, 0), learning=learning.get(deck, 0),
+                   new=new.get(deck, 0), done_today=done.get(deck, 0), total=total,
+                   numeric=numeric)
+        for deck, (total, numeric) in sorted(totals.items(),
+                                             key=lambda item: (first_file[item[0]], item[0]))
     ]
 
 
@@ -394,8 +507,8 @@ def next_due(db: Database, now: datetime, scope: StudyScope = StudyScope()) -> d
 def unseen_count(db: Database, now: datetime, scope: StudyScope = StudyScope()) -> int:
     """Cards of the scope never studied, whatever today's limit."""
     with db.sessions.begin() as session:
-        return _count(session, _available(require_utc(now)), CardRow.last_review.is_(None),
-                      *_in_scope(scope))
+        return _count_cards(session, _in_scope(scope), [
+            _card_available(require_utc(now)), CardRow.last_review.is_(None)])
 
 
 def due_items(db: Database, now: datetime, limit: int | None = 20) -> list[StudyItem]:

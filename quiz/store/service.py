@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from fsrs import Scheduler
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from quiz.store.actions import apply_review
 from quiz.store.days import start_of_day
@@ -23,10 +23,12 @@ from quiz.store.models import CardRow, QuestionRow, ReviewRow
 from quiz.store.queue import (
     LEARN_AHEAD,
     StudyScope,
+    counts_in,
     effective_reviews,
+    live_cards,
     new_today,
     next_study_item,
-    queue_counts,
+    ratings_today,
 )
 from quiz.store.scheduling import CardState, Grade, require_utc
 from quiz.store.search import search
@@ -75,18 +77,12 @@ def counts(db: Database, now: datetime, new_per_day: int | None = None,
     """Due reviews (learning and review cards due now), new cards left today, and the total."""
     now = require_utc(now)
     settings = _settings(settings, new_per_day)
-    queue = queue_counts(db, now, settings)
     day_start = start_of_day(now, settings.day_starts_at)
     with db.sessions.begin() as session:
-        total = session.scalar(
-            select(func.count()).select_from(CardRow).join(QuestionRow)
-            .where(QuestionRow.retired_at.is_(None))
-        ) or 0
         done_new = new_today(session, day_start)
-        done_reviews = session.scalar(
-            select(func.count()).select_from(ReviewRow)
-            .where(effective_reviews(), ReviewRow.reviewed_at >= day_start)
-        ) or 0
+        queue = counts_in(session, db, now, settings, new_seen=done_new)
+        total = live_cards(session)
+        done_reviews = ratings_today(session, day_start)
     return Counts(due=queue.review + queue.learning, new=queue.new, total=total,
                   new_today=done_new, reviews_today=done_reviews, learning=queue.learning)
 
