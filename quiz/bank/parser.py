@@ -14,6 +14,7 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -59,8 +60,11 @@ def _block_parser() -> MarkdownIt:
 _MARKDOWN = _block_parser()
 
 
+_LIST_SEPARATOR = re.compile(r"[,，]")
+
+
 def _split_list(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in re.split(r"[,，]", value) if part.strip())
+    return tuple(part.strip() for part in _LIST_SEPARATOR.split(value) if part.strip())
 
 
 def _parse_meta(file: str, first_line: int, content: str) -> _Meta:
@@ -68,12 +72,13 @@ def _parse_meta(file: str, first_line: int, content: str) -> _Meta:
     fields: dict[str, tuple[str, int]] = {}
     for offset, raw in enumerate(content.splitlines()):
         line_no = first_line + offset
-        if not raw.strip() or raw.lstrip().startswith("#"):
+        stripped = raw.strip()
+        if not stripped or stripped[0] == "#":
             continue
-        key, sep, value = raw.partition(":")
-        key = key.strip()
+        key, sep, value = stripped.partition(":")
+        key = key.rstrip()
         if not sep:
-            raise BankError(file, line_no, f"meta line must be 'key: value', got {raw.strip()!r}")
+            raise BankError(file, line_no, f"meta line must be 'key: value', got {stripped!r}")
         if key not in KNOWN_KEYS:
             known = ", ".join(sorted(KNOWN_KEYS))
             raise BankError(file, line_no, f"unknown meta key {key!r} (known: {known})")
@@ -145,15 +150,37 @@ def _notes(tokens: list[Token], pattern: re.Pattern[str]) -> list[tuple[str, str
     return found
 
 
-def _quoted_notes(lines: list[str]) -> tuple[tuple[Erratum, ...], tuple[ConventionNote, ...]]:
-    """The 勘误 / 口径 notes of an answer. Quotes nest and continue lazily in Markdown, so the few
-    answers that mention a note are read by markdown-it; the rest skip it."""
-    if not any(_NOTE_WORD.search(line) for line in lines):
+def _quoted_notes(lines: list[str], start: int, end: int, body: list[_Heading | _Fence],
+                  ) -> tuple[tuple[Erratum, ...], tuple[ConventionNote, ...]]:
+    """The 勘误 / 口径 notes of an answer: quotes at the top level of the answer (outside fences)
+    that mention one are read by markdown-it, since quotes nest and continue lazily."""
+    tokens: list[Token] = []
+    for run in _quote_runs(lines, start, end, body):
+        if any(_NOTE_WORD.search(line) for line in run):
+            tokens += _MARKDOWN.parse("\n".join(run))
+    if not tokens:
         return (), ()
-    tokens = _MARKDOWN.parse("\n".join(lines))
     return (tuple(Erratum(source, text) for source, text in _notes(tokens, ERRATUM_PATTERN)),
             tuple(ConventionNote(source, text)
                   for source, text in _notes(tokens, CONVENTION_PATTERN)))
+
+
+def _quote_runs(lines: list[str], start: int, end: int, body: list[_Heading | _Fence],
+                ) -> Iterator[list[str]]:
+    """Each block of lines that starts with `>` and runs to the next blank line (a quote and
+    its lazy continuation lines), skipping fenced blocks."""
+    fence_ends = {item.start: item.end for item in body if isinstance(item, _Fence)}
+    number = start
+    while number < end:
+        if number in fence_ends:
+            number = fence_ends[number]
+        elif _QUOTE_START.match(lines[number]):
+            first = number
+            while number < end and lines[number].strip() and number not in fence_ends:
+                number += 1
+            yield lines[first:number]
+        else:
+            number += 1
 
 
 # The structure of a bank file --------------------------------------------------------------------
@@ -168,6 +195,7 @@ _ATX_HEADING = re.compile(r"(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+$")
 _FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(.*)$")
 _NOTE_WORD = re.compile(r"勘误|口径")
+_QUOTE_START = re.compile(r" {0,3}>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +236,7 @@ def _fence(lines: list[str], number: int, indent: int, stripped: str,
     marker, info = match.group(1), match.group(2)
     if marker[0] == "`" and "`" in info:
         return None  # CommonMark: a backtick fence's info string has no backtick
-    close = re.compile(rf" {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
+    close = _closing_fence(marker)
     end = number + 1
     while end < len(lines) and not close.match(lines[end]):
         end += 1
@@ -219,6 +247,11 @@ def _fence(lines: list[str], number: int, indent: int, stripped: str,
     if body and (end < len(lines) or final_newline):
         content += "\n"
     return _Fence(info.strip(), content, number, min(end + 1, len(lines)))
+
+
+@lru_cache(maxsize=16)
+def _closing_fence(marker: str) -> re.Pattern[str]:
+    return re.compile(rf" {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
 
 
 def _dedent(line: str, indent: int) -> str:
@@ -329,7 +362,7 @@ def _question(file: str, lines: list[str], heading: _Heading, body: list[_Headin
                         f"the limit is {MAX_ANSWER_CHARS:,}")
     if not answer and not blocks:
         raise BankError(file, line, f"question {meta.id!r} has no answer")
-    errata, conventions = _quoted_notes(lines[meta_fence.end:end_line])
+    errata, conventions = _quoted_notes(lines, meta_fence.end, end_line, body)
     return Question(
         id=meta.id, title=heading.title, answer=answer, sources=meta.sources, tags=meta.tags,
         kind=meta.kind, origin=meta.origin, difficulty=meta.difficulty, topic=topic,

@@ -11,11 +11,13 @@ compiled by SQLAlchemy for the connection's dialect and its parameter style.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.types import TypeEngine
 
 Row = Mapping[str, object]
 Processor = Callable[[Any], Any] | None
@@ -23,13 +25,25 @@ Processor = Callable[[Any], Any] | None
 
 def _processors(session: Session, table: Table, names: Sequence[str]) -> list[Processor]:
     dialect = session.get_bind().dialect
-    return [_remembering(table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in names]
+    processors: list[Processor] = []
+    for name in names:
+        column_type = table.c[name].type
+        process = column_type.dialect_impl(dialect).bind_processor(dialect)
+        processors.append(_remembering(process) if _is_datetime(column_type) else process)
+    return processors
+
+
+def _is_datetime(column_type: TypeEngine[Any]) -> bool:
+    try:
+        return column_type.python_type is datetime
+    except NotImplementedError:
+        return False
 
 
 def _remembering(process: Processor) -> Processor:
-    """The processor, reusing its result for a value seen before: a column of an import holds
-    the same timestamp (or None) in every row, and converting it was a third of the time."""
+    """The processor, reusing its result for a value seen before: a timestamp column of an
+    import holds the same moment (or None) in every row, and converting it was a third of the
+    time."""
     if process is None:
         return None
     seen: dict[object, object] = {}
@@ -42,25 +56,27 @@ def _remembering(process: Processor) -> Processor:
                 seen.clear()
             result = seen[value] = process(value)
             return result
-        except TypeError:  # unhashable (a JSON list): nothing to reuse
-            return process(value)
 
     return remembered
 
 
-def _driver_rows(compiled: Compiled, names: Sequence[str], processors: Sequence[Processor],
-                 rows: Iterable[Row]) -> list[Any]:
+def _driver_rows(session: Session, table: Table, compiled: Compiled,
+                 rows: Iterable[Row], renamed: Mapping[str, str] | None = None) -> list[Any]:
     """Each row as the driver takes it: a tuple in the statement's order for positional
-    parameter styles (SQLite's `?`), a dictionary for named ones."""
-    order = [names.index(name) for name in (compiled.positiontup or ())]
-    prepared = []
+    parameter styles (SQLite's `?`), a dictionary for named ones. `renamed` maps a parameter
+    name to the column it is bound to, where the two differ."""
+    names = list(compiled.positiontup or compiled.params)
+    columns = [(renamed or {}).get(name, name) for name in names]
+    processors = _processors(session, table, columns)
+    plain = all(process is None for process in processors)
+    prepared: list[Any] = []
     for row in rows:
-        values = [row[name] if process is None else process(row[name])
-                  for name, process in zip(names, processors, strict=True)]
-        if compiled.positional:
-            prepared.append(tuple(values[index] for index in order))
-        else:
-            prepared.append(dict(zip(names, values, strict=True)))
+        values = [row[name] for name in names]
+        if not plain:
+            values = [value if process is None else process(value)
+                      for value, process in zip(values, processors, strict=True)]
+        prepared.append(tuple(values) if compiled.positional
+                        else dict(zip(names, values, strict=True)))
     return prepared
 
 
@@ -76,8 +92,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Row]) -> None:
     defaults = {name: _scalar_default(table, name) for name in names if name not in given}
     if defaults:
         rows = [{**defaults, **row} for row in rows]
-    parameters = _driver_rows(compiled, names, _processors(session, table, names), rows)
-    connection.exec_driver_sql(str(compiled), parameters)
+    connection.exec_driver_sql(str(compiled), _driver_rows(session, table, compiled, rows))
 
 
 def _scalar_default(table: Table, name: str) -> object:
@@ -96,7 +111,6 @@ def update_rows(session: Session, table: Table, key: str, rows: Sequence[Row]) -
     # The WHERE parameter needs a name of its own: `key` is also a column name SQLAlchemy binds.
     statement = update(table).where(table.c[key] == bindparam("_key"))
     compiled = statement.compile(dialect=connection.dialect, column_keys=names)
-    processors = _processors(session, table, names) + _processors(session, table, [key])
-    renamed = [{**{name: row[name] for name in names}, "_key": row[key]} for row in rows]
-    parameters = _driver_rows(compiled, [*names, "_key"], processors, renamed)
-    connection.exec_driver_sql(str(compiled), parameters)
+    renamed = [{**row, "_key": row[key]} for row in rows]
+    connection.exec_driver_sql(str(compiled), _driver_rows(session, table, compiled, renamed,
+                                                           renamed={"_key": key}))
