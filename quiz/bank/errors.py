@@ -10,3 +10,7 @@ class BankError(ValueError):
         self.message = message
         # Line 0 means the error is about the file or folder as a whole.
         super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
+
+    def __reduce__(self) -> tuple[type[BankError], tuple[str, int, str]]:
+        # Raised in a parsing worker process, it crosses back to the importer by pickle.
+        return (BankError, (self.file, self.line, self.message))

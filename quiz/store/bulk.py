@@ -11,10 +11,9 @@ compiled by SQLAlchemy for the connection's dialect and its parameter style.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import DateTime, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.types import TypeEngine
@@ -34,10 +33,8 @@ def _processors(session: Session, table: Table, names: Sequence[str]) -> list[Pr
 
 
 def _is_datetime(column_type: TypeEngine[Any]) -> bool:
-    try:
-        return column_type.python_type is datetime
-    except NotImplementedError:
-        return False
+    # A TypeDecorator (UTCDateTime) reports `object`; the type it decorates says what it holds.
+    return isinstance(getattr(column_type, "impl_instance", column_type), DateTime)
 
 
 def _remembering(process: Processor) -> Processor:

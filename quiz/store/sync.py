@@ -14,7 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from quiz.bank.model import Question
-from quiz.bank.parser import BankFile, IdRegistry, empty_bank, read_bank
+from quiz.bank.parser import BankFile, IdRegistry, bank_files, empty_bank, read_bank
+from quiz.bank.pool import ParsePool
 from quiz.store.bulk import insert_rows, update_rows
 from quiz.store.db import Database
 from quiz.store.models import CardRow, QuestionRow, SettingRow
@@ -106,9 +107,14 @@ def import_bank(db: Database, directory: Path, bank: str, now: datetime) -> Sync
     Raises BankError (and writes nothing) for a bad file, a duplicate id or an empty bank."""
 
     def read_files(sync: _Sync) -> None:
-        for file in read_bank(directory):
-            if not sync.skip_unchanged(file):
-                sync.add(file.questions(), file)
+        with ParsePool(len(bank_files(directory)) if directory.is_dir() else 0) as pool:
+            for file in read_bank(directory):
+                if not sync.skip_unchanged(file):
+                    pool.submit(file)
+                for parsed, questions in pool.ready():
+                    sync.add(questions, parsed)
+            for parsed, questions in pool.rest():
+                sync.add(questions, parsed)
         if not sync.wanted:
             raise empty_bank(directory)
 
