@@ -20,6 +20,7 @@ from textual.worker import WorkerFailed
 from quiz import cli
 from quiz.store.db import Database, StoreError
 from quiz.tui.app import QuizApp, StoreRequest, make_app
+from quiz.tui.screens.help import HelpScreen
 from quiz.tui.screens.home import HomeScreen
 from quiz.tui.screens.study import StudyScreen
 from tests.conftest import FIXED_NOW
@@ -99,6 +100,24 @@ async def test_home_paints_first_and_keys_wait_for_the_store(db_url: str, bank_d
         await pilot.press("enter")
         await _settle(pilot)
         assert isinstance(app.screen, StudyScreen)
+
+
+async def test_a_store_that_opens_behind_help_fills_home_on_return(db_url: str, bank_dir: Path,
+                                                                   gate: threading.Event) -> None:
+    app = _deferred_app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        home = app.screen
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        gate.set()
+        await _settle(pilot)
+        assert isinstance(app.screen, HelpScreen) and app.context is not None
+        await pilot.press("escape")
+        await _settle(pilot)
+        assert app.screen is home
+        assert _decks(home) == ["全部 all", "卷积变种", "感受野", "池化"]
 
 
 async def test_quitting_before_the_store_opens_closes_it(db_url: str, bank_dir: Path,
