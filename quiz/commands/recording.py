@@ -28,11 +28,10 @@ def record_answers(args: argparse.Namespace, bank_path: str | None,
     The bank is synced first (as the TUI does on start) so that every template has its card. An
     answer already logged with the same seed and text is skipped: checking a sheet twice does not
     count it twice."""
-    from quiz.bank import load_bank
     from quiz.cli import _bank_dir, _bank_key, _open_db
     from quiz.store.scheduling import Grade, make_scheduler
     from quiz.store.service import history, record_review
-    from quiz.store.sync import sync_bank
+    from quiz.store.sync import import_bank
 
     now = datetime.now(timezone.utc)
     if not hasattr(args, "db"):
@@ -40,7 +39,7 @@ def record_answers(args: argparse.Namespace, bank_path: str | None,
     db = _open_db(args, create=True)  # like `quiz import`, recording syncs the bank first
     recorded = skipped = 0
     try:
-        sync_bank(db, load_bank(_bank_dir(bank_path)), _bank_key(bank_path), now)
+        import_bank(db, _bank_dir(bank_path), _bank_key(bank_path), now)
         scheduler = make_scheduler()
         for answer in answers:
             earlier = {(entry.seed, entry.answer_text) for entry in history(db, answer.question_id)}
