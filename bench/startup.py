@@ -46,14 +46,13 @@ Minimal().run(headless=True, size=(80, 24))
 os._exit(0)
 """
 
-# quiz as `quiz` starts it (the database opens while home paints), ended when home has painted
-# with its decks and counts: right after the screen handled the message that fills its table
-# (no polling, which would take the interpreter lock from the thread opening the store).
-QUIZ_HOME = """
+# Ends the child when home has painted with its decks and counts: right after the screen handled
+# the message that fills its table (no polling, which would take the interpreter lock from the
+# thread opening the store).
+PAINTED_HOME_HOOK = """
 import os, sys
 from textual.widgets import DataTable
 from quiz.paths import bundled_bank_dir
-from quiz.tui.app import make_app
 from quiz.tui.messages import DecksLoaded
 from quiz.tui.screens.home import HomeScreen
 
@@ -65,6 +64,12 @@ async def painted_home(self, message):
         self.app.call_after_refresh(self.app.exit)
 
 HomeScreen._on_message = painted_home
+"""
+
+# The app as `quiz` makes it: the database opens once home's frame has painted.
+QUIZ_HOME = PAINTED_HOME_HOOK + """
+from quiz.tui.app import make_app
+
 app = make_app(db_url=sys.argv[1], bank_dir=bundled_bank_dir(), sync_bank_on_start=True,
                open_in_background=True)
 app.run(headless=True, size=(80, 24))
@@ -87,6 +92,20 @@ def painted_frame(self):
 
 HomeScreen.on_mount = painted_frame""")
 
+# `quiz --db URL` itself (`quiz.cli.main`), headless: what a learner runs. Its daily backup runs
+# first and imports the store before anything paints (the first run of a day also copies the
+# database; the warm-up run does that here).
+QUIZ_CLI = PAINTED_HOME_HOOK + """
+from quiz import cli
+from quiz.tui.app import QuizApp
+
+run = QuizApp.run
+QuizApp.run = lambda self: run(self, headless=True, size=(80, 24))
+code = cli.main(["--db", sys.argv[1]])
+sys.stdout.flush()
+os._exit(code)
+"""
+
 
 def tui_commands() -> dict[str, list[str]]:
     import tempfile
@@ -98,6 +117,7 @@ def tui_commands() -> dict[str, list[str]]:
         "minimal Textual app, first paint (baseline)": [sys.executable, "-c", MINIMAL_APP],
         "quiz TUI, first paint (skeleton)": [sys.executable, "-c", QUIZ_SKELETON, url],
         "quiz TUI, home painted": [sys.executable, "-c", QUIZ_HOME, url],
+        "quiz (CLI entry, daily backup), home painted": [sys.executable, "-c", QUIZ_CLI, url],
     }
 
 
