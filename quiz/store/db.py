@@ -258,15 +258,15 @@ INDEXES = {
     "ix_cards_new_rank": "CREATE INDEX IF NOT EXISTS ix_cards_new_rank ON cards (new_rank)",
     "ix_reviews_undoes": "CREATE INDEX IF NOT EXISTS ix_reviews_undoes ON reviews (undoes)",
     # Covering indexes, so counts and statistics over a million reviews read an index, not the
-    # wide rows: per day and today's reviews with their cards (reviewed_at first), retention and
-    # totals (kind first), per card and "reviewed before today" (question_id first); browse
-    # pages in bank order.
+    # wide rows: per day and today's reviews with their cards (reviewed_at first), retention per
+    # week and reviews today (kind first), the per-card pass of the statistics and "reviewed
+    # before" (question_id first); browse pages in bank order.
     "ix_reviews_when": "CREATE INDEX IF NOT EXISTS ix_reviews_when "
                        "ON reviews (reviewed_at, kind, state_before, rating, question_id)",
     "ix_reviews_kind": "CREATE INDEX IF NOT EXISTS ix_reviews_kind "
                        "ON reviews (kind, state_before, reviewed_at, rating)",
-    "ix_reviews_card_log": "CREATE INDEX IF NOT EXISTS ix_reviews_card_log "
-                           "ON reviews (question_id, kind, reviewed_at, rating)",
+    "ix_reviews_card": "CREATE INDEX IF NOT EXISTS ix_reviews_card "
+                       "ON reviews (question_id, kind, reviewed_at, rating, state_before)",
     "ix_questions_position": "CREATE INDEX IF NOT EXISTS ix_questions_position "
                              "ON questions (file, line)",
     # The live questions per deck (home totals, the deck list, browse's count) from an index.
@@ -286,13 +286,15 @@ INDEXES = {
     "ix_cards_seen": "CREATE INDEX IF NOT EXISTS ix_cards_seen "
                      "ON cards (state, due, suspended, buried_until, last_review, question_id) "
                      "WHERE last_review IS NOT NULL",
+    "ix_cards_buried": "CREATE INDEX IF NOT EXISTS ix_cards_buried "
+                       "ON cards (buried_until, suspended) WHERE buried_until IS NOT NULL",
     "ix_cards_unseen": "CREATE INDEX IF NOT EXISTS ix_cards_unseen "
                        "ON cards (suspended, buried_until, last_review, question_id) "
                        "WHERE last_review IS NULL",
 }
 # Indexes an earlier version created that a newer one replaced (dropped when the database is set
 # up again, so a write does not maintain both).
-OBSOLETE_INDEXES = ("ix_reviews_day",)
+OBSOLETE_INDEXES = ("ix_reviews_day", "ix_reviews_card_log")
 TRIGGER_NAMES = ("reviews_no_update", "reviews_no_delete")
 
 

@@ -299,6 +299,11 @@ def live_cards(session: Session) -> int:
     return _count_cards(session, [], [])
 
 
+def count_live_cards(session: Session, cards: list[ColumnElement[bool]]) -> int:
+    """Cards of questions that are not retired matching `cards` (conditions on the card)."""
+    return _count_cards(session, [], cards)
+
+
 def counts_in(session: Session, db: Database, now: datetime, settings: Settings,
               scope: StudyScope = StudyScope(), exclude: Iterable[str] = (),
               new_seen: int | None = None) -> QueueCounts:

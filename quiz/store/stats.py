@@ -3,27 +3,36 @@
 Undone ratings and undo events never count; cram ratings count as activity (reviews per day,
 streak) but not towards retention, which measures the schedule.
 
-Nothing loads the review log into Python: on SQLite the per-day and per-week figures and the
-forecast are grouped in SQL on a day index (whole seconds since the first day, divided by 86,400:
-the same 24-hour buckets as `_day_index`); a streak longer than the window reads its older days
-in one more pass. Other databases get the same figures from a pass over the window in Python
-(`_activity_python`), which the tests hold the SQL to.
+Nothing loads the review log into Python: on SQLite every figure is a count over a range of an
+index — per day and per week one range per bucket (the same 24-hour buckets as `_day_index`),
+the forecast one range of due dates per day — over every rating, minus the undone ones (read
+once: an undo is rare). A streak longer than the window probes one older day at a time. Other
+databases get the same figures from a pass over the window in Python (`_activity_python`),
+which the tests hold the SQL to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from quiz.store.days import start_of_day
 from quiz.store.db import Database
-from quiz.store.models import CardRow, QuestionRow, ReviewRow
-from quiz.store.queue import LEARNING_STATES, REVIEW_STATE, effective_reviews
+from quiz.store.models import CardRow, QuestionRow, ReviewRow, UTCDateTime
+from quiz.store.queue import (
+    EARLIEST,
+    LEARNING_STATES,
+    REVIEW_STATE,
+    count_live_cards,
+    effective_reviews,
+)
 from quiz.store.scheduling import require_utc
 from quiz.store.settings import Settings
 
@@ -100,43 +109,37 @@ class _Activity:
 RATINGS = ReviewRow.kind.in_(("review", "cram"))
 
 
-def _undone() -> ColumnElement[bool]:
-    """Ratings an undo took back. They are few: counting every rating over a covering index and
-    subtracting the undone ones is several times cheaper than probing for an undo row at each
-    of a million ratings (`effective_reviews`); IN counts a rating undone twice once."""
+@dataclass(frozen=True)
+class _Undone:
+    """A rating an undo took back. They are few, so they are read once and subtracted from
+    counts over every rating, instead of probing for an undo at each of a million ratings."""
+
+    reviewed_at: datetime
+    kind: str
+    state_before: int | None
+    rating: int
+    deck: str
+
+    @property
+    def graded(self) -> bool:
+        """Counts towards retention (a review of a card in review state)."""
+        return self.kind == "review" and self.state_before == REVIEW_STATE
+
+
+def _undone_ratings(session: Session) -> list[_Undone]:
+    # IN: a rating undone twice is taken back once.
     undo = aliased(ReviewRow)
-    return ReviewRow.id.in_(
-        select(undo.undoes).where(undo.kind == "undo", undo.undoes.is_not(None))
+    rows = session.execute(
+        select(ReviewRow.reviewed_at, ReviewRow.kind, ReviewRow.state_before, ReviewRow.rating,
+               QuestionRow.deck)
+        .join(QuestionRow, QuestionRow.id == ReviewRow.question_id)
+        .where(RATINGS, ReviewRow.id.in_(select(undo.undoes).where(undo.kind == "undo")))
     )
-
-
-def _counted_groups(session: Session, key: ColumnElement[Any],
-                    values: Sequence[ColumnElement[Any]],
-                    *where: ColumnElement[bool]) -> dict[Any, list[int]]:
-    """`values` per `key` over the counted ratings matching `where`: every rating, minus the
-    undone ones."""
-    def run(*extra: ColumnElement[bool]) -> dict[Any, list[int]]:
-        statement = select(key, *values).where(RATINGS, *where, *extra).group_by(key)
-        return {row[0]: [int(v or 0) for v in row[1:]] for row in session.execute(statement)}
-
-    groups = run()
-    for group, taken_back in run(_undone()).items():
-        groups[group] = [a - b for a, b in zip(groups[group], taken_back, strict=True)]
-    return groups
+    return [_Undone(*row) for row in rows]
 
 
 def _recalled() -> ColumnElement[int]:
     return func.sum(case((ReviewRow.rating > 1, 1), else_=0))
-
-
-def _counted_totals(session: Session, values: Sequence[ColumnElement[Any]],
-                    *where: ColumnElement[bool]) -> list[int]:
-    """`values` over the counted ratings matching `where` (every rating minus the undone)."""
-    def run(*extra: ColumnElement[bool]) -> list[int]:
-        row = session.execute(select(*values).where(RATINGS, *where, *extra)).one()
-        return [int(v or 0) for v in row]
-
-    return [a - b for a, b in zip(run(), run(_undone()), strict=True)]
 
 
 def _retention_review() -> ColumnElement[bool]:
@@ -144,8 +147,9 @@ def _retention_review() -> ColumnElement[bool]:
 
 
 def _forecast_cards() -> list[ColumnElement[bool]]:
+    # The state condition lets SQLite read the studied cards' index by due date.
     return [QuestionRow.retired_at.is_(None), CardRow.last_review.is_not(None),
-            CardRow.suspended.is_(False)]
+            CardRow.suspended.is_(False), CardRow.state.in_((*LEARNING_STATES, REVIEW_STATE))]
 
 
 def _activity_python(session: Session, window: _Window) -> _Activity:
@@ -177,88 +181,183 @@ def _activity_python(session: Session, window: _Window) -> _Activity:
     return _Activity(per_day, per_week, forecast, _streak(active, 0))
 
 
-def _seconds_since(column: ColumnElement[datetime], start: datetime) -> ColumnElement[int]:
-    """Whole seconds from `start` (a whole second). SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff'
-    and strftime would round the fraction (…59.9999 to the next second, maybe the next day), so
-    only the first 19 characters are read."""
-    epoch = int(start.timestamp())
-    return cast(func.strftime("%s", func.substr(column, 1, 19)), Integer) - epoch
+def _per_range(session: Session, values: Sequence[Callable[..., ColumnElement[Any]]],
+               column: ColumnElement[datetime], bounds: Sequence[datetime | None],
+               *where: ColumnElement[bool]) -> list[list[int]]:
+    """`values` (aggregates) over the rows with `column` in each [bounds[i], bounds[i + 1])
+    (None: unbounded below), one statement of index-range subqueries: no function of the
+    column is computed per row and nothing is sorted."""
+    def one(value: Callable[..., ColumnElement[Any]], low: datetime | None,
+            high: datetime | None) -> ColumnElement[Any]:
+        limits = [column < high] if high is not None else []
+        if low is not None:
+            limits.append(column >= low)
+        table = column.table  # type: ignore[attr-defined]
+        return select(value()).select_from(table).where(*where, *limits).scalar_subquery()
+
+    pairs = list(pairwise(bounds))
+    row = session.execute(select(*[one(value, low, high) for low, high in pairs
+                                   for value in values])).one()
+    width = len(values)
+    return [[int(v or 0) for v in row[i * width:(i + 1) * width]] for i in range(len(pairs))]
 
 
-def _activity_sqlite(session: Session, window: _Window) -> _Activity:
-    """SQLite: grouped in SQL over the covering indexes of the log and the due index."""
-    day = _seconds_since(ReviewRow.reviewed_at, window.first_day) // 86400
-    per_day = [0] * window.days
-    for index, (count,) in _counted_groups(
-            session, day, [func.count()], ReviewRow.reviewed_at >= window.first_day).items():
-        if 0 <= index < window.days:
-            per_day[index] += count
-    week = _seconds_since(ReviewRow.reviewed_at, window.week_start) // (7 * 86400)
-    per_week = [[0, 0] for _ in range(window.weeks)]
-    for index, (count, recalled) in _counted_groups(
-            session, week, [func.count(), _recalled()], _retention_review(),
-            ReviewRow.reviewed_at >= window.week_start).items():
-        if 0 <= index < window.weeks:
-            per_week[index] = [count, recalled]
-    # Due before today counts for today; integer division truncates towards zero, so clamp.
-    due_day = func.max(_seconds_since(CardRow.due, window.today) // 86400, 0)
-    forecast = [0] * window.days
-    for index, count in session.execute(
-        select(due_day, func.count()).select_from(CardRow)
-        .join(QuestionRow, QuestionRow.id == CardRow.question_id)
-        .where(*_forecast_cards(), CardRow.due < window.today + timedelta(days=window.days))
-        .group_by(due_day)
-    ):
-        if 0 <= index < window.days:
-            forecast[index] += count
-    return _Activity(per_day, per_week, forecast, _streak_sql(session, window, per_day))
+def _activity_sqlite(session: Session, window: _Window,
+                     undone: list[_Undone] | None = None) -> _Activity:
+    """Counted per day and week over ranges of the log's covering indexes (every rating in the
+    range, minus the undone ones), the forecast over the studied cards' due index."""
+    if undone is None:
+        undone = _undone_ratings(session)
+    days = [window.first_day + timedelta(days=i) for i in range(window.days + 1)]
+    per_day = [count for (count,) in _per_range(
+        session, [func.count], ReviewRow.reviewed_at, days, RATINGS)]
+    weeks = [window.week_start + timedelta(days=7 * i) for i in range(window.weeks + 1)]
+    per_week = _per_range(session, [func.count, _recalled], ReviewRow.reviewed_at, weeks,
+                          RATINGS, _retention_review())
+    for rating in undone:
+        day = _day_index(rating.reviewed_at, window.first_day)
+        if 0 <= day < window.days:
+            per_day[day] -= 1
+        week = _day_index(rating.reviewed_at, window.week_start) // 7
+        if rating.graded and 0 <= week < window.weeks:
+            per_week[week][0] -= 1
+            per_week[week][1] -= rating.rating > 1
+    return _Activity(per_day, per_week, _forecast_sqlite(session, window),
+                     _streak_sql(session, window, per_day))
+
+
+def _forecast_sqlite(session: Session, window: _Window) -> list[int]:
+    """Cards falling due per day (before today counts for today): the studied cards in each
+    range of due dates, minus those of retired questions (few, read and bucketed here)."""
+    cards = [CardRow.last_review.is_not(None), CardRow.suspended.is_(False),
+             CardRow.state.in_((*LEARNING_STATES, REVIEW_STATE))]
+    bounds: list[datetime | None] = [None]
+    bounds += [window.today + timedelta(days=i) for i in range(1, window.days + 1)]
+    forecast = [count for (count,) in _per_range(session, [func.count], CardRow.due, bounds,
+                                                 *cards)]
+    # From the retired questions (the outer loop) to their card's due date.
+    retired = session.scalars(select(
+        select(CardRow.due).where(CardRow.question_id == QuestionRow.id, *cards,
+                                  CardRow.due < window.today + timedelta(days=window.days))
+        .scalar_subquery()).where(QuestionRow.retired_at > EARLIEST))
+    for due in retired:
+        if due is not None:
+            forecast[max(_day_index(due, window.today), 0)] -= 1
+    return forecast
+
+
+STREAK_CHUNK = 31  # older days probed per statement
 
 
 def _streak_sql(session: Session, window: _Window, per_day: list[int]) -> int:
     """Days in a row with a review, walking back from today. The window's days are known from
-    `per_day`; only a streak that reaches its first day needs the older days, read in one
-    grouped pass back to `history_start`."""
+    `per_day`; a streak that reaches its first day goes on through the older days, a month per
+    statement of one probe per day (its first counted rating, from the reviewed_at index),
+    back to `history_start`."""
     active = {index - (window.days - 1) for index, count in enumerate(per_day) if count}
     streak = _streak(active, 0)
     first_unknown = (0 if 0 in active else -1) - streak
     if first_unknown >= -(window.days - 1):  # the streak ends inside the window
         return streak
-    offset = _day_index(window.history_start, window.today)
-    day = _seconds_since(ReviewRow.reviewed_at, window.history_start) // 86400
-    older = _counted_groups(session, day, [func.count()],
-                            ReviewRow.reviewed_at >= window.history_start,
-                            ReviewRow.reviewed_at < window.first_day)
-    active |= {offset + index for index, (count,) in older.items() if count > 0}
-    return _streak(active, 0)
+    day_end = window.first_day
+    left = (day_end - window.history_start) // timedelta(days=1)
+    while left > 0:
+        count = min(STREAK_CHUNK, left)
+        bounds = {f"b{i}": day_end - timedelta(days=i) for i in range(count + 1)}
+        for active_day in session.execute(_days_probe(count), bounds).one():
+            if not active_day:
+                return streak
+            streak += 1
+        day_end -= timedelta(days=count)
+        left -= count
+    return streak
 
 
-def _deck_accuracy(session: Session) -> dict[str, list[int]]:
-    """Counted ratings and recalled ones per deck: grouped per card first (an index-only pass
-    over the log), then per deck over the cards; the undone ratings subtracted."""
-    def run(*extra: ColumnElement[bool]) -> dict[str, list[int]]:
-        per_card = (
-            select(ReviewRow.question_id.label("question_id"), func.count().label("n"),
-                   _recalled().label("ok"))
-            .where(RATINGS, *extra).group_by(ReviewRow.question_id).subquery()
-        )
-        rows = session.execute(
-            select(QuestionRow.deck, func.sum(per_card.c.n), func.sum(per_card.c.ok))
-            .join(QuestionRow, QuestionRow.id == per_card.c.question_id)
-            .group_by(QuestionRow.deck)
-        )
-        return {deck: [int(n or 0), int(ok or 0)] for deck, n, ok in rows}
-
-    totals = run()
-    for deck, (n, ok) in run(_undone()).items():
-        totals[deck] = [totals[deck][0] - n, totals[deck][1] - ok]
-    return {deck: values for deck, values in totals.items() if values[0]}
+@cache
+def _days_probe(count: int) -> Select[Any]:
+    """Whether each of `count` days, [b{i+1}, b{i}), has a counted rating."""
+    bounds = [bindparam(f"b{i}", type_=UTCDateTime()) for i in range(count + 1)]
+    return select(*[
+        select(ReviewRow.id).where(ReviewRow.reviewed_at >= bounds[i + 1],
+                                   ReviewRow.reviewed_at < bounds[i], effective_reviews())
+        .exists() for i in range(count)
+    ])
 
 
-def _activity(session: Session, window: _Window) -> _Activity:
-    bind = session.get_bind()
-    if bind.dialect.name == "sqlite":
-        return _activity_sqlite(session, window)
-    return _activity_python(session, window)
+@dataclass
+class _LogTotals:
+    reviews: int = 0    # counted ratings
+    graded: int = 0     # of which reviews of a review-state card (retention)
+    recalled: int = 0   # of those, recalled
+    decks: dict[str, list[int]] = field(default_factory=dict)  # deck: [ratings, recalled]
+
+
+def _log_totals(session: Session, undone: list[_Undone]) -> _LogTotals:
+    """The whole-log figures in one pass (SQLite): every rating grouped per card over the
+    per-card index, each card's deck from the questions' index, the undone ratings subtracted.
+
+    Joining the grouped cards to their questions in SQL materialises them and costs twice as
+    much; the rows are read through the driver, as SQLAlchemy's row processing would cost more
+    than the query."""
+    connection = session.connection()
+    decks = dict(connection.exec_driver_sql("SELECT id, deck FROM questions").fetchall())
+    totals = _LogTotals()
+    for question_id, n, ok, graded, graded_ok in connection.exec_driver_sql(
+        "SELECT question_id, count(*), sum(rating > 1), "
+        f"sum(kind = 'review' AND state_before = {REVIEW_STATE}), "
+        f"sum(kind = 'review' AND state_before = {REVIEW_STATE} AND rating > 1) "
+        "FROM reviews WHERE kind IN ('review', 'cram') GROUP BY question_id"
+    ).fetchall():
+        totals.reviews += n
+        totals.graded += graded or 0
+        totals.recalled += graded_ok or 0
+        deck = decks.get(question_id)
+        if deck is not None:  # (a rating of no known question has no deck)
+            entry = totals.decks.setdefault(deck, [0, 0])
+            entry[0] += n
+            entry[1] += ok or 0
+    for rating in undone:
+        totals.reviews -= 1
+        if rating.graded:
+            totals.graded -= 1
+            totals.recalled -= rating.rating > 1
+        totals.decks[rating.deck][0] -= 1
+        totals.decks[rating.deck][1] -= rating.rating > 1
+    totals.decks = {deck: values for deck, values in totals.decks.items() if values[0]}
+    return totals
+
+
+def _log_totals_python(session: Session) -> _LogTotals:
+    """Other databases: the same figures with the undo check at each rating."""
+    total = session.scalar(select(func.count()).select_from(ReviewRow)
+                           .where(effective_reviews())) or 0
+    graded, recalled = session.execute(
+        select(func.count(), _recalled()).where(effective_reviews(), _retention_review())).one()
+    rows = session.execute(
+        select(QuestionRow.deck, func.count(), _recalled())
+        .join(QuestionRow, QuestionRow.id == ReviewRow.question_id)
+        .where(effective_reviews()).group_by(QuestionRow.deck))
+    return _LogTotals(total, int(graded or 0), int(recalled or 0),
+                      {deck: [int(n), int(ok or 0)] for deck, n, ok in rows if n})
+
+
+def _cards_by_state(session: Session, now: datetime) -> dict[str, int]:
+    """Live cards by what the learner sees: suspended, else buried, else new, learning or
+    review — each a count over a card index, minus the retired questions' cards."""
+    not_suspended = CardRow.suspended.is_not(True)
+    not_buried = or_(CardRow.buried_until.is_(None), CardRow.buried_until <= now)
+    def live(*cards: ColumnElement[bool]) -> int:
+        return count_live_cards(session, list(cards))
+
+    counts = {
+        "suspended": live(CardRow.suspended.is_(True)),
+        "buried": live(not_suspended, CardRow.buried_until > now),
+        "new": live(not_suspended, not_buried, CardRow.last_review.is_(None)),
+        "learning": live(not_suspended, not_buried, CardRow.last_review.is_not(None),
+                         CardRow.state.in_(LEARNING_STATES)),
+    }
+    counts["review"] = live() - sum(counts.values())
+    return counts
 
 
 def study_stats(db: Database, now: datetime, settings: Settings | None = None,
@@ -267,23 +366,14 @@ def study_stats(db: Database, now: datetime, settings: Settings | None = None,
     settings = settings or Settings()
     window = _Window(start_of_day(now, settings.day_starts_at), days, weeks)
     with db.sessions.begin() as session:
-        activity = _activity(session, window)
-        (total,) = _counted_totals(session, [func.count()])
-        n, recalled = _counted_totals(session, [func.count(), _recalled()], _retention_review())
-        state_name = case(
-            (CardRow.suspended.is_(True), "suspended"),
-            (and_(CardRow.buried_until.is_not(None), CardRow.buried_until > now), "buried"),
-            (CardRow.last_review.is_(None), "new"),
-            (CardRow.state.in_(LEARNING_STATES), "learning"),
-            else_="review",
-        )
-        states = dict(session.execute(
-            select(state_name, func.count())
-            .select_from(CardRow)
-            .join(QuestionRow, QuestionRow.id == CardRow.question_id)
-            .where(QuestionRow.retired_at.is_(None)).group_by(state_name)
-        ).all())
-        deck_totals = _deck_accuracy(session)
+        if session.get_bind().dialect.name == "sqlite":
+            undone = _undone_ratings(session)
+            activity = _activity_sqlite(session, window, undone)
+            log = _log_totals(session, undone)
+        else:
+            activity = _activity_python(session, window)
+            log = _log_totals_python(session)
+        states = _cards_by_state(session, now)
     today, first_day, week_start = window.today, window.first_day, window.week_start
     return StudyStats(
         reviews_per_day=[(_label(first_day + timedelta(days=i)), c)
@@ -293,10 +383,10 @@ def study_stats(db: Database, now: datetime, settings: Settings | None = None,
             (_label(week_start + timedelta(days=7 * i)), (r / n_) if n_ else None, n_)
             for i, (n_, r) in enumerate(activity.per_week)
         ],
-        cards_by_state={name: states.get(name, 0)
+        cards_by_state={name: states[name]
                         for name in ("new", "learning", "review", "suspended", "buried")},
-        decks=[DeckAccuracy(deck, count, ok) for deck, (count, ok) in sorted(deck_totals.items())],
+        decks=[DeckAccuracy(deck, count, ok) for deck, (count, ok) in sorted(log.decks.items())],
         streak=activity.streak,
-        total_reviews=total,
-        true_retention=(recalled or 0) / n if n else None,
+        total_reviews=log.reviews,
+        true_retention=log.recalled / log.graded if log.graded else None,
     )
