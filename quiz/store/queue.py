@@ -432,15 +432,15 @@ def deck_counts(db: Database, now: datetime, settings: Settings) -> list[DeckCou
         learning = per_deck(session, _seen(), CardRow.state.in_(LEARNING_STATES),
                             CardRow.due <= now)
         new = per_deck(session, CardRow.last_review.is_(None))
-        # From today's reviews (an index range) to their cards, not from every card.
-        done = dict(session.execute(
-            select(QuestionRow.deck, func.count())
-            .where(QuestionRow.id.in_(
-                select(ReviewRow.question_id)
-                .where(ReviewRow.reviewed_at >= day_start, effective_reviews())
-            ))
-            .group_by(QuestionRow.deck)
-        ).all())
+        # From today's reviews (an index range) to their cards' decks, one probe each: as a
+        # join, IN or DISTINCT, SQLite may walk every question or the whole per-card log index
+        # in order instead.
+        deck_of = (select(QuestionRow.deck).where(QuestionRow.id == ReviewRow.question_id)
+                   .scalar_subquery())
+        done: dict[str | None, int] = {deck: count for deck, count in session.execute(
+            select(deck_of, func.count(func.distinct(ReviewRow.question_id)))
+            .where(ReviewRow.reviewed_at >= day_start, effective_reviews())
+            .group_by(deck_of))}
     return [
         DeckCounts(deck=deck, review=review.get(deck, 0), learning=learning.get(deck, 0),
                    new=new.get(deck, 0), done_today=done.get(deck, 0), total=total,

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import cache
 from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from quiz.store.days import start_of_day
 from quiz.store.db import Database
@@ -127,15 +127,22 @@ class _Undone:
 
 
 def _undone_ratings(session: Session) -> list[_Undone]:
-    # IN: a rating undone twice is taken back once.
-    undo = aliased(ReviewRow)
-    rows = session.execute(
-        select(ReviewRow.reviewed_at, ReviewRow.kind, ReviewRow.state_before, ReviewRow.rating,
-               QuestionRow.deck)
-        .join(QuestionRow, QuestionRow.id == ReviewRow.question_id)
-        .where(RATINGS, ReviewRow.id.in_(select(undo.undoes).where(undo.kind == "undo")))
-    )
-    return [_Undone(*row) for row in rows]
+    """(SQLite.) IN: a rating undone twice is taken back once. Read through the driver (a few
+    thousand rows in a long history: SQLAlchemy's row processing would cost more than the
+    query); the stored time is SQLAlchemy's naive-UTC text."""
+    driver = session.connection().connection.dbapi_connection
+    assert driver is not None
+    rows = driver.execute(
+        "SELECT r.reviewed_at, r.kind, r.state_before, r.rating, q.deck FROM reviews r "
+        "JOIN questions q ON q.id = r.question_id WHERE r.kind IN ('review', 'cram') "
+        "AND r.id IN (SELECT undoes FROM reviews WHERE kind = 'undo')").fetchall()
+    return [_Undone(_stored_moment(moment), kind, state_before, rating, deck)
+            for moment, kind, state_before, rating, deck in rows]
+
+
+def _stored_moment(value: str | datetime) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.replace(tzinfo=timezone.utc)
 
 
 def _recalled() -> ColumnElement[int]:
@@ -299,10 +306,11 @@ def _log_totals(session: Session, undone: list[_Undone]) -> _LogTotals:
     Joining the grouped cards to their questions in SQL materialises them and costs twice as
     much; the rows are read through the driver, as SQLAlchemy's row processing would cost more
     than the query."""
-    connection = session.connection()
-    decks = dict(connection.exec_driver_sql("SELECT id, deck FROM questions").fetchall())
+    driver = session.connection().connection.dbapi_connection
+    assert driver is not None
+    decks = dict(driver.execute("SELECT id, deck FROM questions").fetchall())
     totals = _LogTotals()
-    for question_id, n, ok, graded, graded_ok in connection.exec_driver_sql(
+    for question_id, n, ok, graded, graded_ok in driver.execute(
         "SELECT question_id, count(*), sum(rating > 1), "
         f"sum(kind = 'review' AND state_before = {REVIEW_STATE}), "
         f"sum(kind = 'review' AND state_before = {REVIEW_STATE} AND rating > 1) "

@@ -1,0 +1,286 @@
+"""The indexed counts (quiz due, the home screen, the study queue, cards by state) against a
+plain Python recount over the raw rows of random databases, and the statements they run against
+SQLite's query plans: no count reads every review or every card."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, insert, select, update
+
+from quiz.bank import parse_text
+from quiz.store import open_database, sync_bank
+from quiz.store.days import start_of_day
+from quiz.store.db import Database
+from quiz.store.models import CardRow, QuestionRow, ReviewRow
+from quiz.store.queue import (
+    Mode,
+    StudyScope,
+    add_extra_new,
+    deck_counts,
+    due_items,
+    queue_counts,
+    unseen_count,
+)
+from quiz.store.service import counts
+from quiz.store.settings import Settings
+from quiz.store.stats import study_stats
+from tests.conftest import FIXED_NOW
+
+QUESTIONS = 40
+DECKS = 4
+
+
+def _bank(count: int) -> str:
+    parts = ["# 主题\n"]
+    for n in range(count):
+        parts.append(f"## 问题 {n}？\n\n```meta\nid: q{n:02d}\nsources: 000#{n + 1}\n"
+                     f"tags: 主题{n % DECKS}\nkind: concept\n```\n\n答案 {n}。\n")
+    return "\n".join(parts)
+
+
+def _moment(now: datetime, rng: random.Random, days: float) -> datetime:
+    return now + timedelta(days=rng.uniform(-days, days))
+
+
+def _fill(db: Database, rng: random.Random, now: datetime) -> None:
+    """Random cards (states, due dates on both sides of now, unseen, suspended, buried), a few
+    retired and numeric questions, and a log of recent ratings, crams and undos (one twice)."""
+    with db.sessions.begin() as session:
+        for n in range(QUESTIONS):
+            qid = f"q{n:02d}"
+            seen = rng.random() < 0.6
+            buried = rng.choice((None, None, None, _moment(now, rng, 1)))
+            session.execute(update(CardRow).where(CardRow.question_id == qid).values(
+                state=rng.choice((1, 2, 2, 3)) if seen else 1,
+                due=_moment(now, rng, 2), last_review=_moment(now, rng, 3) if seen else None,
+                suspended=rng.random() < 0.1, buried_until=buried))
+            values: dict[str, object] = {}
+            if rng.random() < 0.1:
+                values["retired_at"] = now - timedelta(days=1)
+            if rng.random() < 0.2:
+                values["kind"] = "numeric"
+            if values:
+                session.execute(update(QuestionRow).where(QuestionRow.id == qid).values(**values))
+        rows: list[dict[str, object]] = []
+        for review_id in range(1, rng.randint(5, 80)):
+            moment = now - timedelta(hours=rng.uniform(0, 72))
+            rows.append({
+                "id": review_id, "question_id": f"q{rng.randrange(QUESTIONS):02d}",
+                "reviewed_at": moment, "rating": rng.randint(1, 4), "content_hash": "h",
+                "state_after": 2, "due_after": moment,
+                "kind": rng.choice(("review",) * 6 + ("cram",)),
+                "state_before": rng.choice((0, 1, 2, 2, 3)),
+            })
+        targets = rng.sample([row["id"] for row in rows], k=min(6, len(rows)))
+        for target in [*targets, *targets[:1]]:
+            undone = rows[int(str(target)) - 1]
+            rows.append({
+                "id": len(rows) + 1, "question_id": undone["question_id"],
+                "reviewed_at": undone["reviewed_at"], "rating": 0, "content_hash": "h",
+                "state_after": 2, "due_after": undone["reviewed_at"], "kind": "undo",
+                "undoes": target,
+            })
+        session.execute(insert(ReviewRow), rows)
+
+
+@dataclass
+class _Raw:
+    """The rows, read without any of the code under test."""
+
+    questions: dict[str, QuestionRow]
+    cards: dict[str, CardRow]
+    reviews: list[ReviewRow]
+
+    @classmethod
+    def read(cls, db: Database) -> _Raw:
+        with db.sessions.begin() as session:
+            questions = {q.id: q for q in session.scalars(select(QuestionRow))}
+            cards = {c.question_id: c for c in session.scalars(select(CardRow))}
+            reviews = list(session.scalars(select(ReviewRow)))
+            session.expunge_all()
+        return cls(questions, cards, reviews)
+
+    def counted(self) -> list[ReviewRow]:
+        undone = {r.undoes for r in self.reviews if r.kind == "undo"}
+        return [r for r in self.reviews if r.kind in ("review", "cram") and r.id not in undone]
+
+    def live(self) -> list[tuple[QuestionRow, CardRow]]:
+        return [(q, self.cards[q.id]) for q in self.questions.values() if q.retired_at is None]
+
+    @staticmethod
+    def available(card: CardRow, now: datetime) -> bool:
+        return not card.suspended and (card.buried_until is None or card.buried_until <= now)
+
+    def due(self, now: datetime, states: tuple[int, ...],
+            deck: str | None = None) -> int:
+        return sum(1 for q, c in self.live() if self.available(c, now)
+                   and c.last_review is not None and c.state in states and c.due <= now
+                   and deck in (None, q.deck))
+
+    def unseen(self, now: datetime, deck: str | None = None) -> int:
+        return sum(1 for q, c in self.live() if self.available(c, now)
+                   and c.last_review is None and deck in (None, q.deck))
+
+    def new_today(self, day_start: datetime) -> int:
+        first: dict[str, datetime] = {}
+        for r in self.counted():
+            if r.kind == "review":
+                first[r.question_id] = min(first.get(r.question_id, r.reviewed_at),
+                                           r.reviewed_at)
+        return sum(moment >= day_start for moment in first.values())
+
+    def reviews_today(self, day_start: datetime) -> int:
+        return sum(1 for r in self.counted() if r.kind == "review" and r.state_before == 2
+                   and r.reviewed_at >= day_start)
+
+
+def _settings(rng: random.Random) -> Settings:
+    return Settings(new_per_day=rng.choice((0, 2, 5, 50)),
+                    max_reviews_per_day=rng.choice((0, 3, 1000)),
+                    day_starts_at=rng.randint(0, 23))
+
+
+@pytest.fixture
+def random_db(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Database, random.Random]:
+    rng = random.Random(request.param)
+    db = open_database(f"sqlite:///{tmp_path / 'counts.db'}")
+    sync_bank(db, parse_text(_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW - timedelta(days=9))
+    _fill(db, rng, FIXED_NOW)
+    yield db, rng
+    db.close()
+
+
+@pytest.mark.parametrize("random_db", range(16), indirect=True)
+def test_counts_equal_a_python_recount(random_db: tuple[Database, random.Random]) -> None:
+    db, rng = random_db
+    raw = _Raw.read(db)
+    for now in (FIXED_NOW, FIXED_NOW + timedelta(hours=rng.uniform(1, 30))):
+        settings = _settings(rng)
+        day_start = start_of_day(now, settings.day_starts_at)
+        new_seen, done_reviews = raw.new_today(day_start), raw.reviews_today(day_start)
+        new_left = max(settings.new_per_day - new_seen, 0)
+        reviews_left = max(settings.max_reviews_per_day - done_reviews, 0)
+        review, learning = raw.due(now, (2,)), raw.due(now, (1, 3))
+        summary = counts(db, now, settings=settings)
+        assert (summary.due, summary.learning, summary.new, summary.total, summary.new_today,
+                summary.reviews_today) == (
+            min(review, reviews_left) + learning, learning,
+            min(raw.unseen(now), new_left), len(raw.live()), new_seen,
+            sum(r.reviewed_at >= day_start for r in raw.counted()))
+        assert unseen_count(db, now) == raw.unseen(now)
+        cram = queue_counts(db, now, settings, StudyScope(mode=Mode.CRAM))
+        assert cram.total == sum(1 for _q, c in raw.live() if raw.available(c, now))
+        deck = f"主题{rng.randrange(DECKS)}"
+        scoped = queue_counts(db, now, settings, StudyScope(decks=frozenset({deck})))
+        assert (scoped.learning, scoped.new) == (
+            raw.due(now, (1, 3), deck), min(raw.unseen(now, deck), new_left))
+        due_ids = [item.id for item in due_items(db, now, limit=None)]
+        assert sorted(due_ids) == sorted(
+            q.id for q, c in raw.live() if raw.available(c, now) and c.last_review is not None
+            and c.due <= now)
+
+
+@pytest.mark.parametrize("random_db", range(8), indirect=True)
+def test_extra_new_cards_raise_the_capped_new_count(
+        random_db: tuple[Database, random.Random]) -> None:
+    db, _rng = random_db
+    raw = _Raw.read(db)
+    settings = Settings(new_per_day=0)
+    assert counts(db, FIXED_NOW, settings=settings).new == 0
+    add_extra_new(db, FIXED_NOW, settings, 3)
+    new_seen = raw.new_today(start_of_day(FIXED_NOW, settings.day_starts_at))
+    assert counts(db, FIXED_NOW, settings=settings).new == \
+        min(raw.unseen(FIXED_NOW), max(3 - new_seen, 0))
+
+
+@pytest.mark.parametrize("random_db", range(12), indirect=True)
+def test_deck_counts_and_cards_by_state_equal_a_python_recount(
+        random_db: tuple[Database, random.Random]) -> None:
+    db, rng = random_db
+    raw = _Raw.read(db)
+    now = FIXED_NOW + timedelta(hours=rng.uniform(0, 20))
+    settings = _settings(rng)
+    day_start = start_of_day(now, settings.day_starts_at)
+    live = raw.live()
+    decks = sorted({q.deck for q, _c in live},
+                   key=lambda d: (min(q.file for q, _c in live if q.deck == d), d))
+    done = Counter(raw.questions[qid].deck for qid in
+                   {r.question_id for r in raw.counted() if r.reviewed_at >= day_start})
+    expected = [
+        (deck, raw.due(now, (2,), deck), raw.due(now, (1, 3), deck), raw.unseen(now, deck),
+         done[deck], sum(q.deck == deck for q, _c in live),
+         sum(q.deck == deck and q.kind == "numeric" for q, _c in live))
+        for deck in decks
+    ]
+    assert [(d.deck, d.review, d.learning, d.new, d.done_today, d.total, d.numeric)
+            for d in deck_counts(db, now, settings)] == expected
+
+    def state(card: CardRow) -> str:
+        if card.suspended:
+            return "suspended"
+        if card.buried_until is not None and card.buried_until > now:
+            return "buried"
+        if card.last_review is None:
+            return "new"
+        return "learning" if card.state in (1, 3) else "review"
+
+    by_state = Counter(state(c) for _q, c in live)
+    stats = study_stats(db, now, settings)
+    assert stats.cards_by_state == {name: by_state[name] for name in
+                                    ("new", "learning", "review", "suspended", "buried")}
+    forecast = [0] * 30
+    today = start_of_day(now, settings.day_starts_at)
+    for _q, c in live:
+        if c.last_review is not None and not c.suspended and c.due < today + timedelta(days=30):
+            forecast[max(int((c.due - today).total_seconds() // 86400), 0)] += 1
+    assert [count for _label, count in stats.forecast] == forecast
+
+
+def _plans(db: Database, calls: list[object]) -> list[str]:
+    """The query plan of every SELECT the calls run."""
+    captured: list[tuple[str, object]] = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def record(_conn, _cursor, statement, params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        captured.append((statement, params))
+
+    for call in calls:
+        call()  # type: ignore[operator]
+    event.remove(db.engine, "before_cursor_execute", record)
+    plans = []
+    with db.engine.connect() as connection:
+        driver = connection.connection.dbapi_connection
+        assert driver is not None
+        for statement, params in captured:
+            if not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            rows = driver.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
+            plans.append(" | ".join(str(row[-1]) for row in rows) + "  <=  " + statement)
+    return plans
+
+
+@pytest.mark.parametrize("random_db", [3], indirect=True)
+def test_due_and_home_counts_read_no_table_whole(
+        random_db: tuple[Database, random.Random]) -> None:
+    """Every count of `quiz due` and the home screen is an index range or a probe: no SCAN of
+    the reviews, the cards or the questions (a bare count(*) of a table, SQLite's page count,
+    aside)."""
+    db, _rng = random_db
+    with db.sessions.begin() as session:
+        session.connection().exec_driver_sql("ANALYZE")
+    settings = Settings()
+    plans = _plans(db, [lambda: counts(db, FIXED_NOW, settings=settings),
+                        lambda: due_items(db, FIXED_NOW, limit=20),
+                        lambda: deck_counts(db, FIXED_NOW, settings)])
+    assert len(plans) >= 10
+    for plan in plans:
+        if plan.endswith("SELECT count(*) AS count_1 \nFROM cards"):
+            continue
+        for table in ("reviews", "cards", "questions"):
+            assert f"SCAN {table}" not in plan, plan
