@@ -67,7 +67,7 @@ async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_importing_the_app_loads_neither_the_store_nor_the_engine() -> None:
-    modules = ("sqlalchemy", "fsrs", "numpy", "quiz.store", "quiz.numeric")
+    modules = ("sqlalchemy", "fsrs", "numpy", "pylatexenc", "quiz.store", "quiz.numeric")
     script = ("import sys, quiz.tui.app, quiz.tui.screens.home; "
               f"print(','.join(m for m in {modules!r} if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

@@ -18,7 +18,6 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import DataTable, Header, Static
 
-from quiz.render.safe import safe_text
 from quiz.tui.messages import DecksLoaded
 from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.quiz_footer import QuizFooter
@@ -110,6 +109,9 @@ class HomeScreen(QuizScreen[None]):
 
     @on(DecksLoaded)
     def show_decks(self, message: DecksLoaded) -> None:
+        # Here, not at load: quiz.render brings pylatexenc, which the first frame does not need.
+        from quiz.render.safe import safe_text
+
         summary = message.counts
         text = Text(" ")
         text.append(f"{summary.due}", style="bold red")
