@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,33 @@ def test_db_is_accepted_before_and_after_the_subcommand(tmp_path: Path, bank_dir
     assert after.returncode == 0, after.stderr
     before = run_quiz("--db", url, "import", str(bank_dir))
     assert before.returncode == 0 and "unchanged 3" in before.stdout
+
+
+def test_a_large_bank_imports_through_the_worker_and_reports_a_bad_file(
+    tmp_path: Path, db_url: str,
+) -> None:
+    """Nine files: the parsing worker process is used. A second import parses nothing; a bad
+    file is named with its line, exit 1, no traceback, and the database stays as it was."""
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    for index in range(9):
+        questions = "\n".join(
+            f"## 第 {index}-{n} 题？\n\n```meta\nid: q{index}-{n}\nsources: 001#{n + 1}\n"
+            f"tags: 主题{index}\nkind: concept\n```\n\n答案 {n}。\n" for n in range(3))
+        (bank / f"t{index}.md").write_text(f"# 主题 {index}\n\n{questions}", encoding="utf-8")
+    first = run_quiz("import", str(bank), db_url=db_url)
+    assert first.returncode == 0 and "27 questions; added 27" in first.stdout
+    again = run_quiz("import", str(bank), db_url=db_url)
+    assert again.returncode == 0 and "unchanged 27" in again.stdout
+    text = (bank / "t7.md").read_text(encoding="utf-8")
+    (bank / "t7.md").write_text(text.replace("kind: concept", "kind: concpet", 1),
+                                encoding="utf-8")
+    (bank / "t1.md").write_text((bank / "t1.md").read_text(encoding="utf-8")
+                                .replace("答案 0。", "新答案。"), encoding="utf-8")
+    bad = run_quiz("import", str(bank), db_url=db_url)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert "t7.md:9: kind must be concept|numeric, got 'concpet'" in bad.stderr
+    with sqlite3.connect(tmp_path / "quiz.db") as connection:
+        answer = connection.execute("SELECT answer FROM questions WHERE id = 'q1-0'").fetchone()
+    connection.close()
+    assert answer == ("答案 0。",)  # t1.md's edit came before the bad file: not written either
