@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from quiz.store import log_totals
 from quiz.store.models import SCHEMA_VERSION, Base, SchemaInfo
 
 BUSY_TIMEOUT_MS = 10_000
@@ -308,7 +309,7 @@ def _needs_setup(facts: FileFacts | None) -> bool:
     if facts is None:
         return True
     wanted = {table.name for table in Base.metadata.sorted_tables}
-    wanted |= set(INDEXES) | set(TRIGGER_NAMES)
+    wanted |= set(INDEXES) | set(TRIGGER_NAMES) | set(log_totals.OBJECTS)
     return (facts.application_id != APPLICATION_ID or facts.version != SCHEMA_VERSION
             or not wanted <= facts.objects)
 
@@ -333,6 +334,9 @@ def _set_up_sqlite(engine: Engine, url: str) -> None:
             connection.execute(text(index))
         for name in OBSOLETE_INDEXES:
             connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
+        objects = frozenset(name for (name,) in connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master"))
+        log_totals.ensure(connection, objects)
         connection.execute(text("DELETE FROM schema_info"))
         connection.execute(text("INSERT INTO schema_info (version) VALUES (:v)"),
                            {"v": SCHEMA_VERSION})

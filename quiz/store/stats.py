@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from quiz.store import log_totals
 from quiz.store.days import start_of_day
 from quiz.store.db import Database
 from quiz.store.models import CardRow, QuestionRow, ReviewRow, UTCDateTime
@@ -118,7 +119,6 @@ class _Undone:
     kind: str
     state_before: int | None
     rating: int
-    deck: str
 
     @property
     def graded(self) -> bool:
@@ -133,11 +133,11 @@ def _undone_ratings(session: Session) -> list[_Undone]:
     driver = session.connection().connection.dbapi_connection
     assert driver is not None
     rows = driver.execute(
-        "SELECT r.reviewed_at, r.kind, r.state_before, r.rating, q.deck FROM reviews r "
-        "JOIN questions q ON q.id = r.question_id WHERE r.kind IN ('review', 'cram') "
-        "AND r.id IN (SELECT undoes FROM reviews WHERE kind = 'undo')").fetchall()
-    return [_Undone(_stored_moment(moment), kind, state_before, rating, deck)
-            for moment, kind, state_before, rating, deck in rows]
+        "SELECT reviewed_at, kind, state_before, rating FROM reviews "
+        "WHERE kind IN ('review', 'cram') "
+        "AND id IN (SELECT undoes FROM reviews WHERE kind = 'undo')").fetchall()
+    return [_Undone(_stored_moment(moment), kind, state_before, rating)
+            for moment, kind, state_before, rating in rows]
 
 
 def _stored_moment(value: str | datetime) -> datetime:
@@ -299,39 +299,24 @@ class _LogTotals:
     decks: dict[str, list[int]] = field(default_factory=dict)  # deck: [ratings, recalled]
 
 
-def _log_totals(session: Session, undone: list[_Undone]) -> _LogTotals:
-    """The whole-log figures in one pass (SQLite): every rating grouped per card over the
-    per-card index, each card's deck from the questions' index, the undone ratings subtracted.
-
-    Joining the grouped cards to their questions in SQL materialises them and costs twice as
-    much; the rows are read through the driver, as SQLAlchemy's row processing would cost more
-    than the query."""
+def _log_totals(session: Session) -> _LogTotals:
+    """The whole-log figures (SQLite) from the per-card totals the triggers keep
+    (`quiz.store.log_totals`): one row per studied card, each card's deck from the questions'
+    index — not a pass over every review. Read through the driver: SQLAlchemy's row processing
+    would cost more than the query."""
     driver = session.connection().connection.dbapi_connection
     assert driver is not None
-    decks = dict(driver.execute("SELECT id, deck FROM questions").fetchall())
     totals = _LogTotals()
-    for question_id, n, ok, graded, graded_ok in driver.execute(
-        "SELECT question_id, count(*), sum(rating > 1), "
-        f"sum(kind = 'review' AND state_before = {REVIEW_STATE}), "
-        f"sum(kind = 'review' AND state_before = {REVIEW_STATE} AND rating > 1) "
-        "FROM reviews WHERE kind IN ('review', 'cram') GROUP BY question_id"
+    for deck, n, ok, graded, graded_ok in driver.execute(
+        "SELECT q.deck, sum(t.ratings), sum(t.recalled), sum(t.graded), sum(t.graded_recalled) "
+        f"FROM {log_totals.TABLE} t LEFT JOIN questions q ON q.id = t.question_id "
+        "GROUP BY q.deck"
     ).fetchall():
         totals.reviews += n
-        totals.graded += graded or 0
-        totals.recalled += graded_ok or 0
-        deck = decks.get(question_id)
-        if deck is not None:  # (a rating of no known question has no deck)
-            entry = totals.decks.setdefault(deck, [0, 0])
-            entry[0] += n
-            entry[1] += ok or 0
-    for rating in undone:
-        totals.reviews -= 1
-        if rating.graded:
-            totals.graded -= 1
-            totals.recalled -= rating.rating > 1
-        totals.decks[rating.deck][0] -= 1
-        totals.decks[rating.deck][1] -= rating.rating > 1
-    totals.decks = {deck: values for deck, values in totals.decks.items() if values[0]}
+        totals.graded += graded
+        totals.recalled += graded_ok
+        if deck is not None and n:  # (a rating of no known question has no deck)
+            totals.decks[deck] = [n, ok]
     return totals
 
 
@@ -375,9 +360,8 @@ def study_stats(db: Database, now: datetime, settings: Settings | None = None,
     window = _Window(start_of_day(now, settings.day_starts_at), days, weeks)
     with db.sessions.begin() as session:
         if session.get_bind().dialect.name == "sqlite":
-            undone = _undone_ratings(session)
-            activity = _activity_sqlite(session, window, undone)
-            log = _log_totals(session, undone)
+            activity = _activity_sqlite(session, window)
+            log = _log_totals(session)
         else:
             activity = _activity_python(session, window)
             log = _log_totals_python(session)

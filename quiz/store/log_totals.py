@@ -1,0 +1,91 @@
+"""Per-card totals of the review log, kept by SQLite triggers as ratings and undos are appended.
+
+The statistics' whole-history figures (total reviews, true retention, accuracy per deck) would
+otherwise read every review — a million of them after a year of heavy study. With the totals
+they read one row per studied card.
+
+The table is derived data, like an index: it is not one of the models (the history export
+leaves it out, and importing a history fills it through the triggers as the reviews go in), and
+when it or one of its triggers is missing it is rebuilt from the log in the setup transaction.
+
+What counts is what `quiz.store.queue.effective_reviews` counts: ratings (review or cram) that
+no undo row takes back; a rating undone twice is taken back once. "Graded" ratings are reviews
+of a card that was in review state (fsrs state 2), the ones true retention measures.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+TABLE = "review_totals"
+TRIGGERS = ("review_totals_rating", "review_totals_undo")
+OBJECTS = (TABLE, *TRIGGERS)
+
+_GRADED = "({r}.kind = 'review' AND {r}.state_before IS 2)"
+_RECALLED = "COALESCE({r}.rating > 1, 0)"
+
+CREATE_TABLE = f"""CREATE TABLE {TABLE} (
+    question_id VARCHAR(120) NOT NULL PRIMARY KEY,
+    ratings INTEGER NOT NULL DEFAULT 0,
+    recalled INTEGER NOT NULL DEFAULT 0,
+    graded INTEGER NOT NULL DEFAULT 0,
+    graded_recalled INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID"""
+
+# A rating counts unless an undo row already names it (a history imported out of order).
+RATING_TRIGGER = f"""CREATE TRIGGER review_totals_rating AFTER INSERT ON reviews
+WHEN NEW.kind IN ('review', 'cram') AND NOT EXISTS (
+    SELECT 1 FROM reviews u WHERE u.undoes = NEW.id AND u.kind = 'undo')
+BEGIN
+    INSERT INTO {TABLE} (question_id, ratings, recalled, graded, graded_recalled)
+    VALUES (NEW.question_id, 1, {_RECALLED.format(r="NEW")}, {_GRADED.format(r="NEW")},
+            {_GRADED.format(r="NEW")} AND {_RECALLED.format(r="NEW")})
+    ON CONFLICT (question_id) DO UPDATE SET
+        ratings = ratings + excluded.ratings, recalled = recalled + excluded.recalled,
+        graded = graded + excluded.graded,
+        graded_recalled = graded_recalled + excluded.graded_recalled;
+END"""
+
+# The first undo of a rating takes it back (a second undo of the same rating changes nothing;
+# an undo naming no rating, or a rating not yet logged, neither).
+_TARGET = "(SELECT {value} FROM reviews t WHERE t.id = NEW.undoes)"
+UNDO_TRIGGER = f"""CREATE TRIGGER review_totals_undo AFTER INSERT ON reviews
+WHEN NEW.kind = 'undo' AND NEW.undoes IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM reviews u WHERE u.undoes = NEW.undoes AND u.kind = 'undo' AND u.id != NEW.id)
+BEGIN
+    UPDATE {TABLE} SET
+        ratings = ratings - 1,
+        recalled = recalled - {_TARGET.format(value=_RECALLED.format(r="t"))},
+        graded = graded - {_TARGET.format(value=_GRADED.format(r="t"))},
+        graded_recalled = graded_recalled - {_TARGET.format(
+            value=_GRADED.format(r="t") + " AND " + _RECALLED.format(r="t"))}
+    WHERE question_id = (SELECT t.question_id FROM reviews t
+                         WHERE t.id = NEW.undoes AND t.kind IN ('review', 'cram'));
+END"""
+
+FILL = f"""INSERT INTO {TABLE} (question_id, ratings, recalled, graded, graded_recalled)
+SELECT r.question_id, count(*), sum({_RECALLED.format(r="r")}), sum({_GRADED.format(r="r")}),
+       sum({_GRADED.format(r="r")} AND {_RECALLED.format(r="r")})
+FROM reviews r
+WHERE r.kind IN ('review', 'cram') AND NOT EXISTS (
+    SELECT 1 FROM reviews u WHERE u.undoes = r.id AND u.kind = 'undo')
+GROUP BY r.question_id"""
+
+
+def rebuild(connection: Connection) -> None:
+    """Drop and rebuild the totals and their triggers from the log (inside the caller's
+    transaction, so no rating can slip between the fill and the triggers)."""
+    for trigger in TRIGGERS:
+        connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
+    connection.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
+    connection.execute(text(CREATE_TABLE))
+    connection.execute(text(FILL))
+    connection.execute(text(RATING_TRIGGER))
+    connection.execute(text(UNDO_TRIGGER))
+
+
+def ensure(connection: Connection, objects: frozenset[str]) -> None:
+    """Rebuild the totals unless the table and both triggers are there (`objects`: the names
+    in sqlite_master)."""
+    if not set(OBJECTS) <= objects:
+        rebuild(connection)
