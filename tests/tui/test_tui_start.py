@@ -85,6 +85,8 @@ async def test_home_paints_first_and_keys_wait_for_the_store(db_url: str, bank_d
         assert isinstance(home, HomeScreen)
         assert _decks(home) == []
         assert "正在打开题库" in _text(home.query_one("#home-summary"))
+        assert not home.active_bindings["s"].enabled  # shown dimmed in the footer
+        assert home.active_bindings["q"].enabled
         # Every key of home before the data is there: nothing opens, nothing breaks.
         await pilot.press("enter", "space", "s", "n", "c", "b", "slash", "t", "o", "down")
         await pilot.pause()
@@ -96,6 +98,7 @@ async def test_home_paints_first_and_keys_wait_for_the_store(db_url: str, bank_d
         assert _decks(home) == ["全部 all", "卷积变种", "感受野", "池化"]
         assert "3 今日新卡" in _text(home.query_one("#home-summary"))
         assert any("bank synced" in n.message for n in app._notifications)
+        assert home.active_bindings["s"].enabled
 
         await pilot.press("enter")
         await _settle(pilot)

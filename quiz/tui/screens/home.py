@@ -57,6 +57,10 @@ class HomeScreen(QuizScreen[None]):
         Binding("o", "settings", "设置"),
     ]
 
+    # Until the store is open there is nothing to study, mark or open: these keys show dimmed.
+    NEEDS_STORE = frozenset({"study", "mark", "study_numeric", "custom_study", "browse", "search",
+                             "stats", "settings"})
+
     marked_count: reactive[int] = reactive(0)
 
     def __init__(self, context: StudyContext | None) -> None:
@@ -93,8 +97,12 @@ class HomeScreen(QuizScreen[None]):
     def attach(self, context: StudyContext) -> None:
         """The store is ready: show its decks and counts."""
         self.context = context
+        self.refresh_bindings()
         if self.is_current:
             self.load_counts()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if self.context is None and action in self.NEEDS_STORE else True
 
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
     def load_counts(self) -> None:
@@ -190,18 +198,15 @@ class HomeScreen(QuizScreen[None]):
 
     @on(DataTable.RowSelected)
     def study_selected(self) -> None:
-        self.action_study()
+        if self.context is not None:
+            self.action_study()
 
     def action_study(self) -> None:
-        if self.context is None:
-            return
         from quiz.store.queue import StudyScope
 
         self._start(StudyScope(decks=self._scope_decks()))
 
     def action_study_numeric(self) -> None:
-        if self.context is None:
-            return
         from quiz.store.queue import StudyScope
 
         self._start(StudyScope(decks=frozenset(self.marked), numeric_only=True))
@@ -219,29 +224,29 @@ class HomeScreen(QuizScreen[None]):
             if scope is not None:
                 self._start(scope)
 
-        if self.context is not None:
-            self.app.push_screen(CustomStudyScreen(self.context, self._scope_decks()), start)
+        assert self.context is not None
+        self.app.push_screen(CustomStudyScreen(self.context, self._scope_decks()), start)
 
     def action_browse(self) -> None:
         from quiz.tui.screens.browse import BrowseScreen
 
-        if self.context is not None:
-            self.app.push_screen(BrowseScreen(self.context))
+        assert self.context is not None
+        self.app.push_screen(BrowseScreen(self.context))
 
     def action_search(self) -> None:
         from quiz.tui.screens.browse import BrowseScreen
 
-        if self.context is not None:
-            self.app.push_screen(BrowseScreen(self.context, focus_search=True))
+        assert self.context is not None
+        self.app.push_screen(BrowseScreen(self.context, focus_search=True))
 
     def action_stats(self) -> None:
         from quiz.tui.screens.stats import StatsScreen
 
-        if self.context is not None:
-            self.app.push_screen(StatsScreen(self.context))
+        assert self.context is not None
+        self.app.push_screen(StatsScreen(self.context))
 
     def action_settings(self) -> None:
         from quiz.tui.screens.settings import SettingsScreen
 
-        if self.context is not None:
-            self.app.push_screen(SettingsScreen(self.context))
+        assert self.context is not None
+        self.app.push_screen(SettingsScreen(self.context))
