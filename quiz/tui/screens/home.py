@@ -4,7 +4,8 @@ Enter studies the deck under the cursor (or every marked deck, if any are marked
 the first row is every deck); `n` studies only the numeric questions, `c` opens custom study.
 
 Home can be shown before the store is open (`context` None): it paints its frame and says it is
-loading, keys that need the store do nothing, and `attach` fills it once the store is ready.
+loading, keys that need the store show dimmed and do nothing, and `attach` fills it once the
+store is ready.
 """
 
 from __future__ import annotations
