@@ -11,15 +11,20 @@ when it or one of its triggers is missing it is rebuilt from the log in the setu
 What counts is what `quiz.store.queue.effective_reviews` counts: ratings (review or cram) that
 no undo row takes back; a rating undone twice is taken back once. "Graded" ratings are reviews
 of a card that was in review state (fsrs state 2), the ones true retention measures.
+`first_review` is when the card's first counted review (not cram) happened: the new cards seen
+today are a range of its index, not a probe of the log for each of today's reviews.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-TABLE = "review_totals"
-TRIGGERS = ("review_totals_rating", "review_totals_undo")
-OBJECTS = (TABLE, *TRIGGERS)
+TABLE = "card_review_totals"
+TRIGGERS = ("card_review_totals_rating", "card_review_totals_undo")
+INDEX = "ix_card_review_totals_first"
+OBJECTS = (TABLE, INDEX, *TRIGGERS)
+# An earlier shape of the table (without first_review), dropped when rebuilding.
+OBSOLETE = ("review_totals_rating", "review_totals_undo", "review_totals")
 
 _GRADED = "({r}.kind = 'review' AND {r}.state_before IS 2)"
 _RECALLED = "COALESCE({r}.rating > 1, 0)"
@@ -29,27 +34,40 @@ CREATE_TABLE = f"""CREATE TABLE {TABLE} (
     ratings INTEGER NOT NULL DEFAULT 0,
     recalled INTEGER NOT NULL DEFAULT 0,
     graded INTEGER NOT NULL DEFAULT 0,
-    graded_recalled INTEGER NOT NULL DEFAULT 0
+    graded_recalled INTEGER NOT NULL DEFAULT 0,
+    first_review DATETIME
 ) WITHOUT ROWID"""
+CREATE_INDEX = f"CREATE INDEX {INDEX} ON {TABLE} (first_review)"
+
+# The first counted review of a card, from its log (the per-card index), undone ones left out.
+_FIRST = """(SELECT min(f.reviewed_at) FROM reviews f WHERE f.question_id = {card}
+    AND f.kind = 'review' AND NOT EXISTS (
+        SELECT 1 FROM reviews u WHERE u.undoes = f.id AND u.kind = 'undo'))"""
 
 # A rating counts unless an undo row already names it (a history imported out of order).
-RATING_TRIGGER = f"""CREATE TRIGGER review_totals_rating AFTER INSERT ON reviews
+RATING_TRIGGER = f"""CREATE TRIGGER {TRIGGERS[0]} AFTER INSERT ON reviews
 WHEN NEW.kind IN ('review', 'cram') AND NOT EXISTS (
     SELECT 1 FROM reviews u WHERE u.undoes = NEW.id AND u.kind = 'undo')
 BEGIN
-    INSERT INTO {TABLE} (question_id, ratings, recalled, graded, graded_recalled)
+    INSERT INTO {TABLE} (question_id, ratings, recalled, graded, graded_recalled, first_review)
     VALUES (NEW.question_id, 1, {_RECALLED.format(r="NEW")}, {_GRADED.format(r="NEW")},
-            {_GRADED.format(r="NEW")} AND {_RECALLED.format(r="NEW")})
+            {_GRADED.format(r="NEW")} AND {_RECALLED.format(r="NEW")},
+            CASE WHEN NEW.kind = 'review' THEN NEW.reviewed_at END)
     ON CONFLICT (question_id) DO UPDATE SET
         ratings = ratings + excluded.ratings, recalled = recalled + excluded.recalled,
         graded = graded + excluded.graded,
-        graded_recalled = graded_recalled + excluded.graded_recalled;
+        graded_recalled = graded_recalled + excluded.graded_recalled,
+        first_review = CASE
+            WHEN excluded.first_review IS NULL THEN first_review
+            WHEN first_review IS NULL OR excluded.first_review < first_review
+                THEN excluded.first_review
+            ELSE first_review END;
 END"""
 
 # The first undo of a rating takes it back (a second undo of the same rating changes nothing;
 # an undo naming no rating, or a rating not yet logged, neither).
 _TARGET = "(SELECT {value} FROM reviews t WHERE t.id = NEW.undoes)"
-UNDO_TRIGGER = f"""CREATE TRIGGER review_totals_undo AFTER INSERT ON reviews
+UNDO_TRIGGER = f"""CREATE TRIGGER {TRIGGERS[1]} AFTER INSERT ON reviews
 WHEN NEW.kind = 'undo' AND NEW.undoes IS NOT NULL AND NOT EXISTS (
     SELECT 1 FROM reviews u WHERE u.undoes = NEW.undoes AND u.kind = 'undo' AND u.id != NEW.id)
 BEGIN
@@ -58,14 +76,17 @@ BEGIN
         recalled = recalled - {_TARGET.format(value=_RECALLED.format(r="t"))},
         graded = graded - {_TARGET.format(value=_GRADED.format(r="t"))},
         graded_recalled = graded_recalled - {_TARGET.format(
-            value=_GRADED.format(r="t") + " AND " + _RECALLED.format(r="t"))}
+            value=_GRADED.format(r="t") + " AND " + _RECALLED.format(r="t"))},
+        first_review = {_FIRST.format(card=f"{TABLE}.question_id")}
     WHERE question_id = (SELECT t.question_id FROM reviews t
                          WHERE t.id = NEW.undoes AND t.kind IN ('review', 'cram'));
 END"""
 
-FILL = f"""INSERT INTO {TABLE} (question_id, ratings, recalled, graded, graded_recalled)
+FILL = f"""INSERT INTO {TABLE} (question_id, ratings, recalled, graded, graded_recalled,
+                       first_review)
 SELECT r.question_id, count(*), sum({_RECALLED.format(r="r")}), sum({_GRADED.format(r="r")}),
-       sum({_GRADED.format(r="r")} AND {_RECALLED.format(r="r")})
+       sum({_GRADED.format(r="r")} AND {_RECALLED.format(r="r")}),
+       min(CASE WHEN r.kind = 'review' THEN r.reviewed_at END)
 FROM reviews r
 WHERE r.kind IN ('review', 'cram') AND NOT EXISTS (
     SELECT 1 FROM reviews u WHERE u.undoes = r.id AND u.kind = 'undo')
@@ -75,11 +96,13 @@ GROUP BY r.question_id"""
 def rebuild(connection: Connection) -> None:
     """Drop and rebuild the totals and their triggers from the log (inside the caller's
     transaction, so no rating can slip between the fill and the triggers)."""
-    for trigger in TRIGGERS:
-        connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
-    connection.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
+    for name in (*TRIGGERS, *OBSOLETE[:2]):
+        connection.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+    for name in (TABLE, OBSOLETE[2]):
+        connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
     connection.execute(text(CREATE_TABLE))
     connection.execute(text(FILL))
+    connection.execute(text(CREATE_INDEX))
     connection.execute(text(RATING_TRIGGER))
     connection.execute(text(UNDO_TRIGGER))
 

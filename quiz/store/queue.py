@@ -20,14 +20,17 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    column,
     func,
     literal,
     or_,
     select,
+    table,
     update,
 )
 from sqlalchemy.orm import Session, aliased
 
+from quiz.store import log_totals
 from quiz.store.days import day_key, start_of_day
 from quiz.store.db import Database
 from quiz.store.items import StudyItem, to_item
@@ -150,14 +153,29 @@ def _moment(name: str) -> BindParameter[datetime]:
 
 
 def new_today(session: Session, day_start: datetime, cap: int | None = None) -> int:
-    """Cards whose first counted review falls in the learner's current day (at most `cap`):
-    today's ratings (an index range) that no counted rating of the same card precedes, one
-    probe of the per-card log index each — one row per card, so nothing is de-duplicated."""
-    statement = _new_today_statement(cap is not None)
+    """Cards whose first counted review falls in the learner's current day (at most `cap`).
+
+    SQLite: a range of the first-review index of the per-card log totals its triggers keep
+    (`quiz.store.log_totals`). Other databases: today's ratings (an index range) that no
+    counted rating of the same card precedes, one probe of the per-card log each."""
+    if session.get_bind().dialect.name == "sqlite":
+        statement = _new_today_from_totals(cap is not None)
+    else:
+        statement = _new_today_statement(cap is not None)
     params: dict[str, object] = {"since": day_start}
     if cap is not None:
         params["cap"] = cap
     return session.scalar(statement, params) or 0
+
+
+@cache
+def _new_today_from_totals(capped: bool) -> Select[tuple[int]]:
+    first_review = column("first_review", UTCDateTime())
+    firsts = (select(literal(1)).select_from(table(log_totals.TABLE, first_review))
+              .where(first_review >= _moment("since")))
+    if capped:
+        firsts = firsts.limit(bindparam("cap"))
+    return select(func.count()).select_from(firsts.subquery())
 
 
 @cache

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from quiz.store.models import ReviewRow
 from tests.conftest import FIXED_NOW
 
 QUESTIONS = 8
-Totals = dict[str, tuple[int, int, int, int]]
+Totals = dict[str, tuple[int, int, int, int, str | None]]
 
 
 def _bank() -> str:
@@ -55,27 +55,41 @@ def _log(rng: random.Random) -> list[dict[str, object]]:
 
 
 def _recount(rows: list[dict[str, object]]) -> Totals:
+    """Per card: counted ratings, recalled, graded, graded recalled, first counted review."""
     undone = {row["undoes"] for row in rows if row["kind"] == "undo"}
     totals: dict[str, list[int]] = {}
+    first: dict[str, datetime] = {}
     for row in rows:
         if row["kind"] not in ("review", "cram") or row["id"] in undone:
             continue
-        entry = totals.setdefault(str(row["question_id"]), [0, 0, 0, 0])
+        qid = str(row["question_id"])
+        entry = totals.setdefault(qid, [0, 0, 0, 0])
         recalled = int(str(row["rating"])) > 1
         graded = row["kind"] == "review" and row["state_before"] == 2
         entry[0] += 1
         entry[1] += recalled
         entry[2] += graded
         entry[3] += graded and recalled
-    return {qid: (n, ok, graded, graded_ok) for qid, (n, ok, graded, graded_ok)
-            in totals.items() if n}
+        moment = row["reviewed_at"]
+        assert isinstance(moment, datetime)
+        if row["kind"] == "review":
+            first[qid] = min(first.get(qid, moment), moment)
+    return {qid: (n, ok, graded, graded_ok, _text(first.get(qid)))
+            for qid, (n, ok, graded, graded_ok) in totals.items() if n}
+
+
+def _text(moment: datetime | None) -> str | None:
+    """As SQLAlchemy stores a UTC moment in SQLite."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f") if moment else None
 
 
 def _stored(db: Database) -> Totals:
     with db.engine.connect() as connection:
         rows = connection.execute(text(
-            f"SELECT question_id, ratings, recalled, graded, graded_recalled FROM {TABLE}"))
-        return {qid: (n, ok, graded, graded_ok) for qid, n, ok, graded, graded_ok in rows if n}
+            f"SELECT question_id, ratings, recalled, graded, graded_recalled, first_review "
+            f"FROM {TABLE}"))
+        return {qid: (n, ok, graded, graded_ok, first)
+                for qid, n, ok, graded, graded_ok, first in rows if n}
 
 
 def _database(path: Path) -> Database:
@@ -112,7 +126,7 @@ def test_missing_totals_are_rebuilt_when_the_database_opens(tmp_path: Path) -> N
         session.execute(insert(ReviewRow), rows)
     db.close()
     connection = sqlite3.connect(path)
-    connection.executescript(f"DROP TRIGGER review_totals_undo; DELETE FROM {TABLE};")
+    connection.executescript(f"DROP TRIGGER card_review_totals_undo; DELETE FROM {TABLE};")
     connection.close()
     db = open_database(f"sqlite:///{path}")
     assert _stored(db) == _recount(rows)

@@ -298,8 +298,8 @@ def _downgrade_to_version_1(path: Path) -> None:
     connection = sqlite3.connect(path)
     connection.executescript("""
         DROP TRIGGER IF EXISTS reviews_no_update; DROP TRIGGER IF EXISTS reviews_no_delete;
-        DROP TRIGGER review_totals_rating; DROP TRIGGER review_totals_undo;
-        DROP TABLE review_totals;
+        DROP TRIGGER card_review_totals_rating; DROP TRIGGER card_review_totals_undo;
+        DROP TABLE card_review_totals;
         DROP TABLE settings;
         DROP INDEX ix_questions_deck; DROP INDEX ix_cards_suspended; DROP INDEX ix_cards_new_rank;
         DROP INDEX ix_reviews_undoes; DROP INDEX ix_reviews_when; DROP INDEX ix_reviews_kind;
