@@ -11,8 +11,9 @@ when it or one of its triggers is missing it is rebuilt from the log in the setu
 What counts is what `quiz.store.queue.effective_reviews` counts: ratings (review or cram) that
 no undo row takes back; a rating undone twice is taken back once. "Graded" ratings are reviews
 of a card that was in review state (fsrs state 2), the ones true retention measures.
-`first_review` is when the card's first counted review (not cram) happened: the new cards seen
-today are a range of its index, not a probe of the log for each of today's reviews.
+`first_review` is when the card's first counted review (not cram) happened, `last_rating` its
+latest counted rating (cram too): the new cards seen today and the cards done today are ranges
+of their indexes, not a probe of the log for each of today's reviews.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from sqlalchemy import Connection, text
 
 TABLE = "card_review_totals"
 TRIGGERS = ("card_review_totals_rating", "card_review_totals_undo")
-INDEX = "ix_card_review_totals_first"
-OBJECTS = (TABLE, INDEX, *TRIGGERS)
+INDEXES = ("ix_card_review_totals_first", "ix_card_review_totals_last")
+OBJECTS = (TABLE, *INDEXES, *TRIGGERS)
 # An earlier shape of the table (without first_review), dropped when rebuilding.
 OBSOLETE = ("review_totals_rating", "review_totals_undo", "review_totals")
 
@@ -35,13 +36,18 @@ CREATE_TABLE = f"""CREATE TABLE {TABLE} (
     recalled INTEGER NOT NULL DEFAULT 0,
     graded INTEGER NOT NULL DEFAULT 0,
     graded_recalled INTEGER NOT NULL DEFAULT 0,
-    first_review DATETIME
+    first_review DATETIME,
+    last_rating DATETIME
 ) WITHOUT ROWID"""
-CREATE_INDEX = f"CREATE INDEX {INDEX} ON {TABLE} (first_review)"
+CREATE_INDEXES = (f"CREATE INDEX {INDEXES[0]} ON {TABLE} (first_review)",
+                  f"CREATE INDEX {INDEXES[1]} ON {TABLE} (last_rating)")
 
 # The first counted review of a card, from its log (the per-card index), undone ones left out.
 _FIRST = """(SELECT min(f.reviewed_at) FROM reviews f WHERE f.question_id = {card}
     AND f.kind = 'review' AND NOT EXISTS (
+        SELECT 1 FROM reviews u WHERE u.undoes = f.id AND u.kind = 'undo'))"""
+_LAST = """(SELECT max(f.reviewed_at) FROM reviews f WHERE f.question_id = {card}
+    AND f.kind IN ('review', 'cram') AND NOT EXISTS (
         SELECT 1 FROM reviews u WHERE u.undoes = f.id AND u.kind = 'undo'))"""
 
 # A rating counts unless an undo row already names it (a history imported out of order).
@@ -49,10 +55,11 @@ RATING_TRIGGER = f"""CREATE TRIGGER {TRIGGERS[0]} AFTER INSERT ON reviews
 WHEN NEW.kind IN ('review', 'cram') AND NOT EXISTS (
     SELECT 1 FROM reviews u WHERE u.undoes = NEW.id AND u.kind = 'undo')
 BEGIN
-    INSERT INTO {TABLE} (question_id, ratings, recalled, graded, graded_recalled, first_review)
+    INSERT INTO {TABLE} (question_id, ratings, recalled, graded, graded_recalled, first_review,
+                         last_rating)
     VALUES (NEW.question_id, 1, {_RECALLED.format(r="NEW")}, {_GRADED.format(r="NEW")},
             {_GRADED.format(r="NEW")} AND {_RECALLED.format(r="NEW")},
-            CASE WHEN NEW.kind = 'review' THEN NEW.reviewed_at END)
+            CASE WHEN NEW.kind = 'review' THEN NEW.reviewed_at END, NEW.reviewed_at)
     ON CONFLICT (question_id) DO UPDATE SET
         ratings = ratings + excluded.ratings, recalled = recalled + excluded.recalled,
         graded = graded + excluded.graded,
@@ -61,7 +68,9 @@ BEGIN
             WHEN excluded.first_review IS NULL THEN first_review
             WHEN first_review IS NULL OR excluded.first_review < first_review
                 THEN excluded.first_review
-            ELSE first_review END;
+            ELSE first_review END,
+        last_rating = CASE WHEN last_rating IS NULL OR excluded.last_rating > last_rating
+                           THEN excluded.last_rating ELSE last_rating END;
 END"""
 
 # The first undo of a rating takes it back (a second undo of the same rating changes nothing;
@@ -77,16 +86,17 @@ BEGIN
         graded = graded - {_TARGET.format(value=_GRADED.format(r="t"))},
         graded_recalled = graded_recalled - {_TARGET.format(
             value=_GRADED.format(r="t") + " AND " + _RECALLED.format(r="t"))},
-        first_review = {_FIRST.format(card=f"{TABLE}.question_id")}
+        first_review = {_FIRST.format(card=f"{TABLE}.question_id")},
+        last_rating = {_LAST.format(card=f"{TABLE}.question_id")}
     WHERE question_id = (SELECT t.question_id FROM reviews t
                          WHERE t.id = NEW.undoes AND t.kind IN ('review', 'cram'));
 END"""
 
 FILL = f"""INSERT INTO {TABLE} (question_id, ratings, recalled, graded, graded_recalled,
-                       first_review)
+                       first_review, last_rating)
 SELECT r.question_id, count(*), sum({_RECALLED.format(r="r")}), sum({_GRADED.format(r="r")}),
        sum({_GRADED.format(r="r")} AND {_RECALLED.format(r="r")}),
-       min(CASE WHEN r.kind = 'review' THEN r.reviewed_at END)
+       min(CASE WHEN r.kind = 'review' THEN r.reviewed_at END), max(r.reviewed_at)
 FROM reviews r
 WHERE r.kind IN ('review', 'cram') AND NOT EXISTS (
     SELECT 1 FROM reviews u WHERE u.undoes = r.id AND u.kind = 'undo')
@@ -102,7 +112,8 @@ def rebuild(connection: Connection) -> None:
         connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
     connection.execute(text(CREATE_TABLE))
     connection.execute(text(FILL))
-    connection.execute(text(CREATE_INDEX))
+    for index in CREATE_INDEXES:
+        connection.execute(text(index))
     connection.execute(text(RATING_TRIGGER))
     connection.execute(text(UNDO_TRIGGER))
 

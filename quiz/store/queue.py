@@ -26,9 +26,11 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
     update,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import TextClause
 
 from quiz.store import log_totals
 from quiz.store.days import day_key, start_of_day
@@ -450,15 +452,7 @@ def deck_counts(db: Database, now: datetime, settings: Settings) -> list[DeckCou
         learning = per_deck(session, _seen(), CardRow.state.in_(LEARNING_STATES),
                             CardRow.due <= now)
         new = per_deck(session, CardRow.last_review.is_(None))
-        # From today's reviews (an index range) to their cards' decks, one probe each: as a
-        # join, IN or DISTINCT, SQLite may walk every question or the whole per-card log index
-        # in order instead.
-        deck_of = (select(QuestionRow.deck).where(QuestionRow.id == ReviewRow.question_id)
-                   .scalar_subquery())
-        done: dict[str | None, int] = {deck: count for deck, count in session.execute(
-            select(deck_of, func.count(func.distinct(ReviewRow.question_id)))
-            .where(ReviewRow.reviewed_at >= day_start, effective_reviews())
-            .group_by(deck_of))}
+        done = _done_today(session, day_start)
     return [
         DeckCounts(deck=deck, review=review.get(deck, 0), learning=learning.get(deck, 0),
                    new=new.get(deck, 0), done_today=done.get(deck, 0), total=total,
@@ -466,6 +460,33 @@ def deck_counts(db: Database, now: datetime, settings: Settings) -> list[DeckCou
         for deck, (total, numeric) in sorted(totals.items(),
                                              key=lambda item: (first_file[item[0]], item[0]))
     ]
+
+
+def _done_today(session: Session, day_start: datetime) -> dict[str | None, int]:
+    """Cards with a counted rating today, per deck, each card's deck probed from the questions'
+    index. SQLite: the cards from the last-rating index of the per-card log totals; other
+    databases: from today's reviews (an index range). (As a join, IN or DISTINCT, SQLite may
+    walk every question or the whole per-card log index in order instead.)"""
+    if session.get_bind().dialect.name == "sqlite":
+        # CROSS JOIN: SQLite keeps the totals the outer loop (a join lets it walk every
+        # question in deck order to save sorting the groups).
+        return {deck: count for deck, count in session.execute(
+            _done_today_sqlite(), {"since": day_start})}
+    else:
+        deck_of = (select(QuestionRow.deck).where(QuestionRow.id == ReviewRow.question_id)
+                   .scalar_subquery())
+        statement = (select(deck_of, func.count(func.distinct(ReviewRow.question_id)))
+                     .where(ReviewRow.reviewed_at >= day_start, effective_reviews())
+                     .group_by(deck_of))
+    return {deck: count for deck, count in session.execute(statement)}
+
+
+@cache
+def _done_today_sqlite() -> TextClause:
+    return text(
+        f"SELECT q.deck, count(*) FROM {log_totals.TABLE} t CROSS JOIN questions q "
+        "ON q.id = t.question_id WHERE t.last_rating >= :since GROUP BY q.deck"
+    ).bindparams(_moment("since"))
 
 
 def refresh_new_ranks(session: Session, settings: Settings, seed: int = 0) -> None:

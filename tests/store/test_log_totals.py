@@ -21,7 +21,7 @@ from quiz.store.models import ReviewRow
 from tests.conftest import FIXED_NOW
 
 QUESTIONS = 8
-Totals = dict[str, tuple[int, int, int, int, str | None]]
+Totals = dict[str, tuple[int, int, int, int, str | None, str | None]]
 
 
 def _bank() -> str:
@@ -55,10 +55,12 @@ def _log(rng: random.Random) -> list[dict[str, object]]:
 
 
 def _recount(rows: list[dict[str, object]]) -> Totals:
-    """Per card: counted ratings, recalled, graded, graded recalled, first counted review."""
+    """Per card: counted ratings, recalled, graded, graded recalled, first counted review,
+    latest counted rating."""
     undone = {row["undoes"] for row in rows if row["kind"] == "undo"}
     totals: dict[str, list[int]] = {}
     first: dict[str, datetime] = {}
+    last: dict[str, datetime] = {}
     for row in rows:
         if row["kind"] not in ("review", "cram") or row["id"] in undone:
             continue
@@ -74,7 +76,8 @@ def _recount(rows: list[dict[str, object]]) -> Totals:
         assert isinstance(moment, datetime)
         if row["kind"] == "review":
             first[qid] = min(first.get(qid, moment), moment)
-    return {qid: (n, ok, graded, graded_ok, _text(first.get(qid)))
+        last[qid] = max(last.get(qid, moment), moment)
+    return {qid: (n, ok, graded, graded_ok, _text(first.get(qid)), _text(last.get(qid)))
             for qid, (n, ok, graded, graded_ok) in totals.items() if n}
 
 
@@ -86,10 +89,10 @@ def _text(moment: datetime | None) -> str | None:
 def _stored(db: Database) -> Totals:
     with db.engine.connect() as connection:
         rows = connection.execute(text(
-            f"SELECT question_id, ratings, recalled, graded, graded_recalled, first_review "
-            f"FROM {TABLE}"))
-        return {qid: (n, ok, graded, graded_ok, first)
-                for qid, n, ok, graded, graded_ok, first in rows if n}
+            f"SELECT question_id, ratings, recalled, graded, graded_recalled, first_review, "
+            f"last_rating FROM {TABLE}"))
+        return {qid: (n, ok, graded, graded_ok, first, last)
+                for qid, n, ok, graded, graded_ok, first, last in rows if n}
 
 
 def _database(path: Path) -> Database:
