@@ -51,23 +51,27 @@ os._exit(0)
 # thread opening the store).
 PAINTED_HOME_HOOK = """
 import os, sys
-from textual.widgets import DataTable
 from quiz.paths import bundled_bank_dir
-from quiz.tui.messages import DecksLoaded
-from quiz.tui.screens.home import HomeScreen
 
-on_message = HomeScreen._on_message
+def install_painted_hook():
+    from textual.widgets import DataTable
+    from quiz.tui.messages import DecksLoaded
+    from quiz.tui.screens.home import HomeScreen
 
-async def painted_home(self, message):
-    await on_message(self, message)
-    if isinstance(message, DecksLoaded) and self.query_one(DataTable).row_count:
-        self.app.call_after_refresh(self.app.exit)
+    on_message = HomeScreen._on_message
 
-HomeScreen._on_message = painted_home
+    async def painted_home(self, message):
+        await on_message(self, message)
+        if isinstance(message, DecksLoaded) and self.query_one(DataTable).row_count:
+            self.app.call_after_refresh(self.app.exit)
+
+    HomeScreen._on_message = painted_home
 """
 
-# The app as `quiz` makes it: the database opens once home's frame has painted.
+# The app as `make_app` builds it: the database opens once home's frame has painted (no
+# preloading process: that is started by the CLI, below).
 QUIZ_HOME = PAINTED_HOME_HOOK + """
+install_painted_hook()
 from quiz.tui.app import make_app
 
 app = make_app(db_url=sys.argv[1], bank_dir=bundled_bank_dir(), sync_bank_on_start=True,
@@ -83,24 +87,38 @@ os._exit(0)
 
 # The same start, ended at the first paint of home's frame, before its rows have arrived: what a
 # learner sees first. "home painted" still waits for the real rows.
-QUIZ_SKELETON = QUIZ_HOME.replace("""HomeScreen._on_message = painted_home""", """
+QUIZ_SKELETON = QUIZ_HOME.replace("""
+install_painted_hook()
+""", """
+from quiz.tui.screens.home import HomeScreen
 home_mount = HomeScreen.on_mount
 
 def painted_frame(self):
     home_mount(self)
     self.app.call_after_refresh(os._exit, 0)  # not app.exit: that would wait for the store
 
-HomeScreen.on_mount = painted_frame""")
+HomeScreen.on_mount = painted_frame
+""")
 
 # `quiz --db URL` itself (`quiz.cli.main`), headless: what a learner runs. Its daily backup runs
 # first and imports the store before anything paints (the first run of a day also copies the
 # database; the warm-up run does that here).
 QUIZ_CLI = PAINTED_HOME_HOOK + """
 from quiz import cli
-from quiz.tui.app import QuizApp
+from quiz.tui import preload
 
-run = QuizApp.run
-QuizApp.run = lambda self: run(self, headless=True, size=(80, 24))
+start = preload.Preload.start.__func__
+
+def start_then_hook(cls, request, *, backup):
+    # As `quiz` runs: the preloading child is forked before Textual is imported.
+    started = start(cls, request, backup=backup)
+    install_painted_hook()
+    from quiz.tui.app import QuizApp
+    run = QuizApp.run
+    QuizApp.run = lambda self: run(self, headless=True, size=(80, 24))
+    return started
+
+preload.Preload.start = classmethod(start_then_hook)
 code = cli.main(["--db", sys.argv[1]])
 sys.stdout.flush()
 os._exit(code)

@@ -167,33 +167,42 @@ def _pad(text: str, width: int) -> str:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    from quiz.tui.app import make_app
+    # Textual is imported only after the preloading child is forked (see quiz.tui.preload).
+    from quiz.tui.context import StoreRequest
+    from quiz.tui.preload import Preload
 
     db_url = args.db
     if db_url is None:
         from quiz.paths import default_db_url
 
         db_url = default_db_url()
-    _daily_backup(db_url)
+    request = StoreRequest(db_url=db_url, bank_dir=_bank_dir(None), sync_bank_on_start=True)
+    preload = Preload.start(request, backup=True)
+    if preload is None:
+        _daily_backup(db_url)
+    from quiz.tui.app import make_app
+
     # The database opens while home paints; a failure to open it ends the app and is reported
     # here like any other start failure.
-    app = make_app(db_url=db_url, bank_dir=_bank_dir(None), sync_bank_on_start=True,
-                   open_in_background=True)
-    app.run()
+    app = make_app(db_url=db_url, bank_dir=request.bank_dir, sync_bank_on_start=True,
+                   open_in_background=True, preload=preload)
+    try:
+        app.run()
+    finally:
+        warning = preload.backup_warning() if preload is not None else None
+        if warning is not None:
+            print(f"quiz: warning: no daily backup made: {warning}", file=sys.stderr)
     if app.start_error is not None:
         raise app.start_error
     return app.return_code or 0
 
 
 def _daily_backup(db_url: str) -> None:
-    """The first start of a day copies the database before anything can change it (the newest
-    7 copies are kept). A copy that fails must not keep the learner from studying: it warns."""
-    from quiz.store.backup import auto_backup
+    from quiz.tui.preload import daily_backup
 
-    try:
-        auto_backup(db_url, datetime.now().astimezone())
-    except Exception as error:
-        print(f"quiz: warning: no daily backup made: {error}", file=sys.stderr)
+    warning = daily_backup(db_url)
+    if warning is not None:
+        print(f"quiz: warning: no daily backup made: {warning}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -253,7 +262,7 @@ def _accept_db_everywhere(commands: argparse._SubParsersAction) -> None:
 
 def _run_handler(args: argparse.Namespace) -> int:
     from quiz.bank.errors import BankError
-    from quiz.store.db import StoreError
+    from quiz.store.errors import StoreError
 
     handler: Handler = args.handler
     try:

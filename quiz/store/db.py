@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from quiz.store import log_totals
+from quiz.store.errors import StoreError
 from quiz.store.models import SCHEMA_VERSION, Base, SchemaInfo
 
 BUSY_TIMEOUT_MS = 10_000
@@ -32,10 +33,6 @@ APPEND_ONLY_TRIGGERS = (
     """CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews
        BEGIN SELECT RAISE(ABORT, 'reviews are append-only'); END""",
 )
-
-
-class StoreError(RuntimeError):
-    """A database that cannot be opened or used; the message says which and why."""
 
 
 @dataclass

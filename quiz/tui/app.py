@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,51 +21,13 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
-from quiz.tui.context import StudyContext, scheduler_for, utc_now
+from quiz.tui.context import StoreRequest, StudyContext, utc_now
+from quiz.tui.messages import DecksLoaded
 from quiz.tui.screens.home import HomeScreen
 
 if TYPE_CHECKING:
-    from quiz.store.db import Database
     from quiz.store.sync import SyncReport
-
-
-@dataclass(frozen=True)
-class StoreRequest:
-    """Everything needed to open the store for the app; `open()` does it (slow: imports)."""
-
-    db_url: str
-    bank_dir: Path | None = None
-    sync_bank_on_start: bool = False
-    clock: Callable[[], datetime] = utc_now
-    desired_retention: float | None = None
-    fuzz: bool = True
-    new_per_day: int | None = None
-
-    def open(self) -> tuple[StudyContext, SyncReport | None]:
-        """Open the database (syncing the bank first when asked) and load the settings.
-
-        Settings come from the database; `desired_retention` / `new_per_day` override them for
-        this run only (tests). Raises `StoreError` / `BankError` with nothing left open.
-        """
-        from quiz.store.db import open_database
-        from quiz.store.settings import load_settings
-
-        db = open_database(self.db_url)
-        report = None
-        try:
-            if self.sync_bank_on_start and self.bank_dir is not None:
-                report = _sync_if_changed(db, self.bank_dir, self.clock())
-            settings = load_settings(db)
-        except Exception:
-            db.close()
-            raise
-        if self.desired_retention is not None:
-            settings = replace(settings, desired_retention=self.desired_retention)
-        if self.new_per_day is not None:
-            settings = replace(settings, new_per_day=self.new_per_day)
-        context = StudyContext(db=db, scheduler=scheduler_for(settings, self.fuzz),
-                               clock=self.clock, settings=settings, fuzz=self.fuzz)
-        return context, report
+    from quiz.tui.preload import Preload
 
 
 class QuizApp(App[int]):
@@ -79,9 +41,11 @@ class QuizApp(App[int]):
 
     def __init__(self, context: StudyContext | None = None,
                  sync_report: SyncReport | None = None, *,
-                 store: StoreRequest | None = None) -> None:
-        """Either a `context` ready to use, or the `store` to open once home has painted."""
+                 store: StoreRequest | None = None, preload: Preload | None = None) -> None:
+        """Either a `context` ready to use, or the `store` to open once home has painted (and
+        a `preload` counting home's figures in another process meanwhile)."""
         super().__init__()
+        self._preload = preload
         if (context is None) == (store is None):
             raise ValueError("QuizApp needs exactly one of context and store")
         self.context: StudyContext | None = context
@@ -96,6 +60,8 @@ class QuizApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen(self.context))
+        if self._preload is not None:
+            self.receive_home_data()
         if self.context is not None:
             self._announce_sync()
         else:
@@ -105,10 +71,30 @@ class QuizApp(App[int]):
             # 1.0-1.6 s when the store opened on a thread from the first line).
             self.call_after_refresh(self.open_store)
 
+    @work(thread=True, exit_on_error=False, name="receive_home_data")
+    def receive_home_data(self) -> None:
+        """Show the preloading child's figures on home as soon as they arrive (the thread
+        waits in `recv`, without the interpreter lock)."""
+        assert self._preload is not None
+        data = self._preload.data()
+        if data is None or self.context is not None:
+            return  # the app counts for itself
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.post_message(DecksLoaded(data.counts, data.decks))
+        self.sync_report = data.report
+        self.call_from_thread(self._announce_sync)
+
     @work(thread=True, exit_on_error=False, name="open_store")
     def open_store(self) -> tuple[StudyContext, SyncReport | None] | None:
         assert self._store is not None
-        context, report = self._store.open()
+        request = self._store
+        if self._preload is not None:
+            import quiz.store.db  # noqa: F401 - the slow import, while the child still works
+
+            if self._preload.data() is not None:  # the child has synced the bank already
+                request = replace(request, sync_bank_on_start=False)
+        context, report = request.open()
         with self._lifecycle:
             if self._unmounted:  # quit while the store was opening
                 context.db.close()
@@ -120,11 +106,13 @@ class QuizApp(App[int]):
         if event.worker.name != "open_store":
             return
         if event.state is WorkerState.SUCCESS and event.worker.result is not None:
-            self.context, self.sync_report = event.worker.result
+            self.context, report = event.worker.result
             for screen in self.screen_stack:
                 if isinstance(screen, HomeScreen):
                     screen.attach(self.context)
-            self._announce_sync()
+            if report is not None:  # not already announced from the preload
+                self.sync_report = report
+                self._announce_sync()
         elif event.state is WorkerState.ERROR:
             # The CLI reports it as it reports any start failure (one message, non-zero exit).
             self.start_error = event.worker.error
@@ -148,23 +136,6 @@ class QuizApp(App[int]):
             self.push_screen(HelpScreen())
 
 
-def _sync_if_changed(db: Database, bank_dir: Path, now: datetime) -> SyncReport | None:
-    """Sync the bundled bank unless its files are exactly as at the last sync (the common
-    start: nothing to parse, nothing to write)."""
-    from quiz.bank import load_bank
-    from quiz.bank.fingerprint import bank_fingerprint
-    from quiz.store.settings import get_value, set_value
-    from quiz.store.sync import sync_bank
-
-    key = f"bank_fingerprint:{bank_dir.resolve()}"
-    fingerprint = bank_fingerprint(bank_dir)
-    if get_value(db, key) == fingerprint:
-        return None
-    report = sync_bank(db, load_bank(bank_dir), "bundled", now)
-    set_value(db, key, fingerprint)
-    return report
-
-
 def make_app(
     *,
     db_url: str,
@@ -175,6 +146,7 @@ def make_app(
     fuzz: bool = True,
     new_per_day: int | None = None,
     open_in_background: bool = False,
+    preload: Preload | None = None,
 ) -> QuizApp:
     """Build the app on the database at `db_url` (see `StoreRequest` for the options).
 
@@ -188,6 +160,6 @@ def make_app(
                            desired_retention=desired_retention, fuzz=fuzz,
                            new_per_day=new_per_day)
     if open_in_background:
-        return QuizApp(store=request)
+        return QuizApp(store=request, preload=preload)
     context, report = request.open()
     return QuizApp(context, sync_report=report)

@@ -7,8 +7,9 @@ the home screen paints before the database is open (see `quiz.tui.app`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
     from quiz.store.db import Database
     from quiz.store.settings import Settings
+    from quiz.store.sync import SyncReport
 
 
 def utc_now() -> datetime:
@@ -53,3 +55,58 @@ def scheduler_for(settings: Settings, fuzz: bool) -> Scheduler:
         settings.desired_retention, fuzz=fuzz, learning_steps=settings.learning_deltas,
         relearning_steps=settings.relearning_deltas,
     )
+
+
+@dataclass(frozen=True)
+class StoreRequest:
+    """Everything needed to open the store for the app; `open()` does it (slow: imports)."""
+
+    db_url: str
+    bank_dir: Path | None = None
+    sync_bank_on_start: bool = False
+    clock: Callable[[], datetime] = utc_now
+    desired_retention: float | None = None
+    fuzz: bool = True
+    new_per_day: int | None = None
+
+    def open(self) -> tuple[StudyContext, SyncReport | None]:
+        """Open the database (syncing the bank first when asked) and load the settings.
+
+        Settings come from the database; `desired_retention` / `new_per_day` override them for
+        this run only (tests). Raises `StoreError` / `BankError` with nothing left open.
+        """
+        from quiz.store.db import open_database
+        from quiz.store.settings import load_settings
+
+        db = open_database(self.db_url)
+        report = None
+        try:
+            if self.sync_bank_on_start and self.bank_dir is not None:
+                report = _sync_if_changed(db, self.bank_dir, self.clock())
+            settings = load_settings(db)
+        except Exception:
+            db.close()
+            raise
+        if self.desired_retention is not None:
+            settings = replace(settings, desired_retention=self.desired_retention)
+        if self.new_per_day is not None:
+            settings = replace(settings, new_per_day=self.new_per_day)
+        context = StudyContext(db=db, scheduler=scheduler_for(settings, self.fuzz),
+                               clock=self.clock, settings=settings, fuzz=self.fuzz)
+        return context, report
+
+
+def _sync_if_changed(db: Database, bank_dir: Path, now: datetime) -> SyncReport | None:
+    """Sync the bundled bank unless its files are exactly as at the last sync (the common
+    start: nothing to parse, nothing to write)."""
+    from quiz.bank.fingerprint import bank_fingerprint
+    from quiz.store.settings import get_value, set_value
+    from quiz.store.sync import import_bank
+
+    key = f"bank_fingerprint:{bank_dir.resolve()}"
+    fingerprint = bank_fingerprint(bank_dir)
+    if get_value(db, key) == fingerprint:
+        return None
+    report = import_bank(db, bank_dir, "bundled", now)
+    set_value(db, key, fingerprint)
+    return report

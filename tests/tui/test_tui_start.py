@@ -185,3 +185,90 @@ def test_the_cli_starts_fast_and_reports_a_store_that_cannot_open(
     assert code == 1
     assert capsys.readouterr().err.strip().endswith("quiz: error: notes.db is not a quiz database")
     assert _FailedApp.options["open_in_background"] is True
+
+
+def _request(db_url: str, bank_dir: Path) -> StoreRequest:
+    return StoreRequest(db_url=db_url, bank_dir=bank_dir, sync_bank_on_start=True,
+                        clock=lambda: FIXED_NOW, fuzz=False)
+
+
+needs_fork = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="the preloading child is forked on Linux only")
+
+
+@needs_fork
+def test_the_preloading_child_counts_what_home_would(db_url: str, bank_dir: Path) -> None:
+    from quiz.store.queue import deck_counts
+    from quiz.store.service import counts
+    from quiz.tui.preload import Preload
+
+    preload = Preload.start(_request(db_url, bank_dir), backup=True)
+    assert preload is not None
+    data = preload.data()
+    assert data is not None and data.report is not None and len(data.report.added) == 3
+    assert preload.backup_warning() is None
+    context, report = _request(db_url, bank_dir).open()  # synced by the child: nothing to do
+    try:
+        assert report is None
+        assert data.counts == counts(context.db, FIXED_NOW, settings=context.settings)
+        assert data.decks == deck_counts(context.db, FIXED_NOW, context.settings)
+    finally:
+        context.db.close()
+
+
+@needs_fork
+async def test_home_shows_the_preloaded_rows_before_the_app_opens_its_store(
+        db_url: str, bank_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from quiz.tui.preload import Preload
+
+    preload = Preload.start(_request(db_url, bank_dir), backup=False)
+    # Only this process's opening is held: the child was forked before the patch.
+    event = threading.Event()
+    opened = StoreRequest.open
+    synced: list[bool] = []
+
+    def held_open(request: StoreRequest):  # type: ignore[no-untyped-def]
+        event.wait(WAIT)
+        synced.append(request.sync_bank_on_start)
+        return opened(request)
+
+    monkeypatch.setattr(StoreRequest, "open", held_open)
+    app = make_app(db_url=db_url, bank_dir=bank_dir, sync_bank_on_start=True,
+                   clock=lambda: FIXED_NOW, fuzz=False, open_in_background=True, preload=preload)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            home = app.screen
+            assert isinstance(home, HomeScreen)
+            for _ in range(200):
+                await pilot.pause(0.02)
+                if _decks(home):
+                    break
+            assert _decks(home) == ["全部 all", "卷积变种", "感受野", "池化"]
+            assert app.context is None and not home.active_bindings["s"].enabled
+            assert any("bank synced" in n.message for n in app._notifications)
+            event.set()
+            await _settle(pilot)
+            assert app.context is not None and synced == [False]  # not synced a second time
+            await pilot.press("enter")
+            await _settle(pilot)
+            assert isinstance(app.screen, StudyScreen)
+    finally:
+        event.set()
+
+
+@needs_fork
+async def test_a_failed_preload_leaves_the_error_to_the_app(tmp_path: Path,
+                                                            bank_dir: Path) -> None:
+    from quiz.tui.preload import Preload
+
+    path = tmp_path / "notes.db"
+    path.write_text("not a database", encoding="utf-8")
+    url = f"sqlite:///{path}"
+    preload = Preload.start(_request(url, bank_dir), backup=False)
+    assert preload is not None and preload.data() is None
+    app = make_app(db_url=url, bank_dir=bank_dir, sync_bank_on_start=True,
+                   clock=lambda: FIXED_NOW, fuzz=False, open_in_background=True, preload=preload)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+    assert isinstance(app.start_error, StoreError)
+    assert path.read_text(encoding="utf-8") == "not a database"

@@ -1,0 +1,140 @@
+"""Home's first figures from a second process, counted while this one starts Textual.
+
+Importing SQLAlchemy and counting the decks take about as long as Textual's own start and first
+paint, and in one process they run one after the other (the interpreter lock lets a thread only
+take turns). So `quiz` forks before it imports Textual: the child makes the daily backup, opens
+the database, syncs the bundled bank when it changed and counts what home shows, then sends that
+back. The app paints home's frame meanwhile and fills the table when the counts arrive; it opens
+its own store for everything else, without syncing again. Where fork is not available, or when
+the child fails, the app does all of it itself, as it did before (and reports any error then).
+
+Imports neither Textual nor the store: the fork happens before either is loaded.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING
+
+from quiz.tui.context import StoreRequest
+
+if TYPE_CHECKING:
+    from quiz.store.queue import DeckCounts
+    from quiz.store.service import Counts
+    from quiz.store.sync import SyncReport
+
+
+# Far longer than a start takes (a sync of a changed bundled bank included); a child that has not
+# answered by then is given up, and the app opens the store itself.
+ANSWER_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class HomeData:
+    counts: Counts
+    decks: list[DeckCounts]
+    report: SyncReport | None  # the bundled bank's sync, when it changed
+
+
+@dataclass(frozen=True)
+class _Answer:
+    data: HomeData | None
+    backup_warning: str | None
+
+
+def daily_backup(db_url: str) -> str | None:
+    """The first start of a day copies the database before anything can change it (the newest
+    7 copies are kept). A copy that fails must not keep the learner from studying: the reason is
+    returned, to be shown as a warning."""
+    from quiz.store.backup import auto_backup
+
+    try:
+        auto_backup(db_url, datetime.now().astimezone())
+    except Exception as error:
+        return str(error)
+    return None
+
+
+def _home_data(request: StoreRequest) -> HomeData:
+    from quiz.store.queue import deck_counts
+    from quiz.store.service import counts
+
+    context, report = request.open()
+    try:
+        now = request.clock()
+        return HomeData(counts(context.db, now, settings=context.settings),
+                        deck_counts(context.db, now, context.settings), report)
+    finally:
+        context.db.close()
+
+
+def _child(sender: Connection, request: StoreRequest, backup: bool) -> None:
+    warning = None
+    data = None
+    try:
+        warning = daily_backup(request.db_url) if backup else None
+        data = _home_data(request)
+    except BaseException:
+        # Whatever went wrong, the app finds it again when it opens the store itself, and
+        # reports it there with the CLI's usual message and exit code.
+        data = None
+    try:
+        sender.send(_Answer(data, warning))
+    finally:
+        sender.close()
+        # No interpreter teardown in a forked child: it would run the parent's exit handlers.
+        os._exit(0)
+
+
+class Preload:
+    """A running child (see the module's text); `data()` waits for what it sends."""
+
+    def __init__(self, process: BaseProcess, receiver: Connection) -> None:
+        self._process = process
+        self._receiver = receiver
+        self._lock = threading.Lock()
+        self._answer: _Answer | None = None
+
+    @classmethod
+    def start(cls, request: StoreRequest, *, backup: bool) -> Preload | None:
+        """Fork the child, or None where fork is not the platform's safe choice (not Linux)."""
+        if not sys.platform.startswith("linux"):
+            return None
+        context = multiprocessing.get_context("fork")
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_child, args=(sender, request, backup), daemon=True,
+                                  name="quiz-preload")
+        process.start()
+        sender.close()
+        return cls(process, receiver)
+
+    def _wait(self) -> _Answer:
+        with self._lock:
+            if self._answer is None:
+                answer: object = _Answer(None, None)
+                try:
+                    if self._receiver.poll(ANSWER_TIMEOUT):
+                        answer = self._receiver.recv()
+                except (EOFError, OSError):  # the child died before it could answer
+                    pass
+                self._answer = answer if isinstance(answer, _Answer) else _Answer(None, None)
+                self._receiver.close()
+                self._process.join(timeout=1)
+                if self._process.is_alive():  # stuck: the app does the work itself
+                    self._process.kill()
+            return self._answer
+
+    def data(self) -> HomeData | None:
+        """What home shows, or None when the child could not count it."""
+        return self._wait().data
+
+    def backup_warning(self) -> str | None:
+        """Why the daily backup was not made (None: made, or not due)."""
+        return self._wait().backup_warning
