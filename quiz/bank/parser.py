@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 from quiz.bank.errors import BankError
 from quiz.bank.model import Block, ConventionNote, Erratum, Kind, Origin, Question
@@ -51,13 +52,13 @@ class _Meta:
     difficulty: int
 
 
+@lru_cache(maxsize=1)
 def _block_parser() -> MarkdownIt:
-    # Only the block structure is read (headings, fences, blockquotes, their raw text and line
-    # maps); parsing the inline content of every paragraph was two thirds of the time.
+    # Only the block structure of quotes is read (their paragraphs' raw text); made on first
+    # use, so listing or fingerprinting a bank does not import markdown-it.
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark").disable("inline")
-
-
-_MARKDOWN = _block_parser()
 
 
 _LIST_SEPARATOR = re.compile(r"[,，]")
@@ -157,7 +158,7 @@ def _quoted_notes(lines: list[str], start: int, end: int, body: list[_Heading | 
     tokens: list[Token] = []
     for run in _quote_runs(lines, start, end, body):
         if any(_NOTE_WORD.search(line) for line in run):
-            tokens += _MARKDOWN.parse("\n".join(run))
+            tokens += _block_parser().parse("\n".join(run))
     if not tokens:
         return (), ()
     return (tuple(Erratum(source, text) for source, text in _notes(tokens, ERRATUM_PATTERN)),
