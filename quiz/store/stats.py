@@ -153,10 +153,14 @@ def _retention_review() -> ColumnElement[bool]:
     return and_(ReviewRow.kind == "review", ReviewRow.state_before == REVIEW_STATE)
 
 
-def _forecast_cards() -> list[ColumnElement[bool]]:
+def _forecast_card_conditions() -> list[ColumnElement[bool]]:
     # The state condition lets SQLite read the studied cards' index by due date.
-    return [QuestionRow.retired_at.is_(None), CardRow.last_review.is_not(None),
-            CardRow.suspended.is_(False), CardRow.state.in_((*LEARNING_STATES, REVIEW_STATE))]
+    return [CardRow.last_review.is_not(None), CardRow.suspended.is_(False),
+            CardRow.state.in_((*LEARNING_STATES, REVIEW_STATE))]
+
+
+def _forecast_cards() -> list[ColumnElement[bool]]:
+    return [QuestionRow.retired_at.is_(None), *_forecast_card_conditions()]
 
 
 def _activity_python(session: Session, window: _Window) -> _Activity:
@@ -236,8 +240,7 @@ def _activity_sqlite(session: Session, window: _Window,
 def _forecast_sqlite(session: Session, window: _Window) -> list[int]:
     """Cards falling due per day (before today counts for today): the studied cards in each
     range of due dates, minus those of retired questions (few, read and bucketed here)."""
-    cards = [CardRow.last_review.is_not(None), CardRow.suspended.is_(False),
-             CardRow.state.in_((*LEARNING_STATES, REVIEW_STATE))]
+    cards = _forecast_card_conditions()
     bounds: list[datetime | None] = [None]
     bounds += [window.today + timedelta(days=i) for i in range(1, window.days + 1)]
     forecast = [count for (count,) in _per_range(session, [func.count], CardRow.due, bounds,
