@@ -343,6 +343,48 @@ def _set_up_sqlite(engine: Engine, url: str) -> None:
         connection.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
+# SQLite's query planner needs ANALYZE's statistics to prefer a day's range of the review log
+# over an equality on a column with three values (without them, a count of today's ratings
+# reads a million index entries). Nothing else runs ANALYZE: it is run when a table has grown
+# (or shrunk) twofold since, or has an index without statistics — a few times over a
+# database's life, about a second at a million reviews.
+STATISTICS_PROBES = (("reviews", "ix_reviews_when"), ("cards", "ix_cards_due"),
+                     ("questions", "ix_questions_card"))
+ANALYZE_MIN_ROWS = 1000
+
+
+def _statistics_stale(connection: Connection) -> bool:
+    names = {name for (name,) in connection.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    known: dict[str, int] = {}
+    if "sqlite_stat1" in names:
+        for index, stat in connection.exec_driver_sql("SELECT idx, stat FROM sqlite_stat1"):
+            with suppress(AttributeError, IndexError, ValueError):
+                known[index] = int(stat.split()[0])
+    for table, index in STATISTICS_PROBES:
+        if table not in names:
+            continue
+        # The largest rowid: the number of rows in a table nothing deletes from, in one probe.
+        rows = connection.exec_driver_sql(f"SELECT max(rowid) FROM {table}").scalar() or 0
+        if rows < ANALYZE_MIN_ROWS:
+            continue
+        counted = known.get(index)
+        if counted is None or not counted / 2 <= rows <= counted * 2:
+            return True
+    return False
+
+
+def _refresh_statistics(engine: Engine) -> None:
+    """ANALYZE when the statistics are missing or stale; a database that cannot be written
+    (read-only, locked by another writer) is left as it is — the queries still work, slower."""
+    with engine.connect() as connection:
+        if not _statistics_stale(connection):
+            return
+        with suppress(SQLAlchemyError):
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
+
+
 def _check_not_newer(version: int | None, url: str) -> None:
     if version is not None and version > SCHEMA_VERSION:
         raise StoreError(
@@ -426,6 +468,7 @@ def open_database(url: str, *, create: bool = True) -> Database:
             else:
                 with engine.connect() as connection:
                     _check_columns(connection, url)
+            _refresh_statistics(engine)
         else:
             _set_up_other(engine, url)
     except SQLAlchemyError as error:

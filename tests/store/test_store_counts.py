@@ -5,6 +5,7 @@ SQLite's query plans: no count reads every review or every card."""
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from sqlalchemy import event, insert, select, update
 from quiz.bank import parse_text
 from quiz.store import open_database, sync_bank
 from quiz.store.days import start_of_day
-from quiz.store.db import Database
+from quiz.store.db import ANALYZE_MIN_ROWS, Database
 from quiz.store.models import CardRow, QuestionRow, ReviewRow
 from quiz.store.queue import (
     Mode,
@@ -284,3 +285,49 @@ def test_due_and_home_counts_read_no_table_whole(
             continue
         for table in ("reviews", "cards", "questions"):
             assert f"SCAN {table}" not in plan, plan
+
+
+def _stat_rows(path: Path) -> dict[str, int]:
+    connection = sqlite3.connect(path)
+    try:
+        return {index: int(stat.split()[0]) for index, stat in connection.execute(
+            "SELECT idx, stat FROM sqlite_stat1 WHERE idx IS NOT NULL")}
+    except sqlite3.OperationalError:  # no sqlite_stat1: never analysed
+        return {}
+    finally:
+        connection.close()
+
+
+def test_statistics_are_gathered_once_a_table_is_large_and_again_when_it_doubles(
+        tmp_path: Path) -> None:
+    """The planner's statistics: none for a small database, gathered at the open after a
+    table passes ANALYZE_MIN_ROWS, not again until it has doubled; a read-only file with stale
+    statistics still opens."""
+    path = tmp_path / "grow.db"
+    db = open_database(f"sqlite:///{path}")
+    sync_bank(db, parse_text(_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
+    db.close()
+    open_database(f"sqlite:///{path}").close()
+    assert "ix_cards_due" not in _stat_rows(path)
+
+    def grow(count: int) -> None:
+        db = open_database(f"sqlite:///{path}")
+        with db.sessions.begin() as session:
+            session.execute(insert(ReviewRow), [
+                {"question_id": "q00", "reviewed_at": FIXED_NOW, "rating": 3,
+                 "content_hash": "h", "state_after": 2, "due_after": FIXED_NOW,
+                 "kind": "review", "state_before": 2} for _ in range(count)])
+        db.close()
+
+    grow(ANALYZE_MIN_ROWS)
+    open_database(f"sqlite:///{path}").close()
+    assert _stat_rows(path)["ix_reviews_when"] == ANALYZE_MIN_ROWS
+    grow(ANALYZE_MIN_ROWS // 2)  # 1.5 times: not stale yet
+    open_database(f"sqlite:///{path}").close()
+    assert _stat_rows(path)["ix_reviews_when"] == ANALYZE_MIN_ROWS
+    grow(ANALYZE_MIN_ROWS)  # 2.5 times
+    # Opened read-only (as root, file permissions would not stop the write): left as it was.
+    open_database(f"sqlite:///file:{path}?mode=ro&uri=true").close()
+    assert _stat_rows(path)["ix_reviews_when"] == ANALYZE_MIN_ROWS
+    open_database(f"sqlite:///{path}").close()
+    assert _stat_rows(path)["ix_reviews_when"] == ANALYZE_MIN_ROWS * 5 // 2
