@@ -12,19 +12,20 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from quiz.store.db import Database, open_database
     from quiz.store.errors import StoreError
+    from quiz.store.results import Counts, SyncReport
     from quiz.store.scheduling import CardState, Grade, make_scheduler
-    from quiz.store.service import Counts, StudyItem, counts, next_item, record_review
-    from quiz.store.sync import SyncReport, sync_bank
+    from quiz.store.service import StudyItem, counts, next_item, record_review
+    from quiz.store.sync import sync_bank
 
 _HOMES = {
     "Database": "quiz.store.db", "open_database": "quiz.store.db",
     "StoreError": "quiz.store.errors",
     "CardState": "quiz.store.scheduling", "Grade": "quiz.store.scheduling",
     "make_scheduler": "quiz.store.scheduling",
-    "Counts": "quiz.store.service", "StudyItem": "quiz.store.service",
+    "Counts": "quiz.store.results", "StudyItem": "quiz.store.service",
     "counts": "quiz.store.service", "next_item": "quiz.store.service",
     "record_review": "quiz.store.service",
-    "SyncReport": "quiz.store.sync", "sync_bank": "quiz.store.sync",
+    "SyncReport": "quiz.store.results", "sync_bank": "quiz.store.sync",
 }
 
 __all__ = [

@@ -11,12 +11,14 @@ compiled by SQLAlchemy for the connection's dialect and its parameter style.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DateTime, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
+
+from quiz.store.models import Base
 
 Row = Mapping[str, object]
 Processor = Callable[[Any], Any] | None
@@ -57,7 +59,7 @@ def _remembering(process: Processor) -> Processor:
     return remembered
 
 
-def _driver_rows(session: Session, table: Table, compiled: Compiled,
+def _driver_rows(session: Session, table: Table, compiled: SQLCompiler,
                  rows: Iterable[Row], renamed: Mapping[str, str] | None = None) -> list[Any]:
     """Each row as the driver takes it: a tuple in the statement's order for positional
     parameter styles (SQLite's `?`), a dictionary for named ones. `renamed` maps a parameter
@@ -77,14 +79,20 @@ def _driver_rows(session: Session, table: Table, compiled: Compiled,
     return prepared
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[Row]) -> None:
-    """INSERT every row (all with the same keys) in the session's transaction; columns a row
-    leaves out get their scalar default, as the ORM would give them."""
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+def insert_rows(session: Session, model: type[Base], rows: Sequence[Row]) -> None:
+    """INSERT every row (all with the same keys) of `model`'s table in the session's
+    transaction; columns a row leaves out get their scalar default, as the ORM would give them."""
     if not rows:
         return
+    table = _table(model)
     given = list(rows[0])
     connection = session.connection()
-    compiled = insert(table).compile(dialect=connection.dialect, column_keys=given)
+    compiled = cast(SQLCompiler, insert(table).compile(dialect=connection.dialect,
+                                                       column_keys=given))
     names = list(compiled.positiontup or compiled.params)
     defaults = {name: _scalar_default(table, name) for name in names if name not in given}
     if defaults:
@@ -99,15 +107,16 @@ def _scalar_default(table: Table, name: str) -> object:
     return default.arg  # type: ignore[attr-defined]
 
 
-def update_rows(session: Session, table: Table, key: str, rows: Sequence[Row]) -> None:
+def update_rows(session: Session, model: type[Base], key: str, rows: Sequence[Row]) -> None:
     """UPDATE … SET (the other keys) WHERE key = ? for every row (all with the same keys)."""
     if not rows:
         return
+    table = _table(model)
     names = [name for name in rows[0] if name != key]
     connection = session.connection()
     # The WHERE parameter needs a name of its own: `key` is also a column name SQLAlchemy binds.
     statement = update(table).where(table.c[key] == bindparam("_key"))
-    compiled = statement.compile(dialect=connection.dialect, column_keys=names)
+    compiled = cast(SQLCompiler, statement.compile(dialect=connection.dialect, column_keys=names))
     renamed = [{**row, "_key": row[key]} for row in rows]
     connection.exec_driver_sql(str(compiled), _driver_rows(session, table, compiled, renamed,
                                                            renamed={"_key": key}))

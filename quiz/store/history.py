@@ -20,7 +20,8 @@ from sqlalchemy import Column, DateTime, Table, TypeDecorator, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from quiz.store.db import Database, StoreError
+from quiz.store.db import Database
+from quiz.store.errors import StoreError
 from quiz.store.models import SCHEMA_VERSION, Base
 
 FORMAT = "quiz-history"

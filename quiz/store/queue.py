@@ -38,6 +38,7 @@ from quiz.store.db import Database
 from quiz.store.items import StudyItem, to_item
 from quiz.store.models import CardRow, QuestionRow, ReviewRow, SettingRow, UTCDateTime
 from quiz.store.ordering import NewCard, order_new_cards
+from quiz.store.results import DeckCounts
 from quiz.store.scheduling import require_utc
 from quiz.store.settings import Settings, get_value, set_value
 
@@ -91,17 +92,6 @@ class QueueCounts:
     @property
     def total(self) -> int:
         return self.new + self.learning + self.review
-
-
-@dataclass(frozen=True)
-class DeckCounts:
-    deck: str
-    review: int
-    learning: int
-    new: int          # unseen cards in the deck (today's limit applies across decks)
-    done_today: int
-    total: int
-    numeric: int
 
 
 def effective_reviews(review: type[ReviewRow] = ReviewRow) -> ColumnElement[bool]:

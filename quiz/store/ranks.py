@@ -57,7 +57,7 @@ def refresh_new_ranks(session: Session, settings: Settings, seed: int = 0) -> No
                if current.get(question_id) != rank]
     del current
     for start in range(0, len(changed), WRITE_CHUNK):
-        update_rows(session, CardRow.__table__, "question_id",
+        update_rows(session, CardRow, "question_id",
                     [{"question_id": question_id, "new_rank": rank}
                      for question_id, rank in changed[start:start + WRITE_CHUNK]])
     marker = session.get(SettingRow, RANKS_KEY)

@@ -30,6 +30,7 @@ from quiz.store.queue import (
     next_study_item,
     ratings_today,
 )
+from quiz.store.results import Counts
 from quiz.store.scheduling import CardState, Grade, require_utc
 from quiz.store.search import search
 from quiz.store.settings import Settings
@@ -40,16 +41,6 @@ __all__ = [
     "CardFlags", "Counts", "ReviewEntry", "StudyItem", "counts", "get_item", "history",
     "list_items", "next_item", "record_review",
 ]
-
-
-@dataclass(frozen=True)
-class Counts:
-    due: int
-    new: int
-    total: int
-    new_today: int
-    reviews_today: int
-    learning: int = 0
 
 
 @dataclass(frozen=True)

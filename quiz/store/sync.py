@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -20,28 +19,9 @@ from quiz.store.bulk import insert_rows, update_rows
 from quiz.store.db import Database
 from quiz.store.models import CardRow, QuestionRow, SettingRow
 from quiz.store.ranks import ranks_current, refresh_new_ranks
+from quiz.store.results import SyncReport
 from quiz.store.scheduling import new_card_state, require_utc
 from quiz.store.settings import Settings, load_settings
-
-
-@dataclass
-class SyncReport:
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    retired: list[str] = field(default_factory=list)
-    revived: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    questions: int = 0  # in the bank as synced
-
-    @property
-    def touched(self) -> bool:
-        return bool(self.added or self.changed or self.retired or self.revived)
-
-    def summary(self) -> str:
-        return (
-            f"added {len(self.added)}, changed {len(self.changed)}, retired {len(self.retired)}, "
-            f"revived {len(self.revived)}, unchanged {self.unchanged}"
-        )
 
 
 def _content(question: Question) -> dict[str, object]:
@@ -261,8 +241,8 @@ def _insert_new(session: Session, questions: Sequence[Question], bank: str,
     card = new_card_state(now)
     for start in range(0, len(questions), INSERT_CHUNK):
         chunk = questions[start:start + INSERT_CHUNK]
-        insert_rows(session, QuestionRow.__table__, [_new_values(q, bank, now) for q in chunk])
-        insert_rows(session, CardRow.__table__, [
+        insert_rows(session, QuestionRow, [_new_values(q, bank, now) for q in chunk])
+        insert_rows(session, CardRow, [
             {"question_id": q.id, "state": card.state, "step": card.step,
              "stability": card.stability, "difficulty": card.difficulty, "due": card.due,
              "last_review": card.last_review}
@@ -302,4 +282,4 @@ def _bulk_update(session: Session, updates: list[dict[str, object]]) -> None:
     for values in updates:
         batches.setdefault(tuple(sorted(values)), []).append(values)
     for batch in batches.values():
-        update_rows(session, QuestionRow.__table__, "id", batch)
+        update_rows(session, QuestionRow, "id", batch)

@@ -26,7 +26,7 @@ from quiz.tui.messages import DecksLoaded
 from quiz.tui.screens.home import HomeScreen
 
 if TYPE_CHECKING:
-    from quiz.store.sync import SyncReport
+    from quiz.store.results import SyncReport
     from quiz.tui.preload import Preload
 
 
@@ -89,11 +89,11 @@ class QuizApp(App[int]):
     def open_store(self) -> tuple[StudyContext, SyncReport | None] | None:
         assert self._store is not None
         request = self._store
-        if self._preload is not None:
-            import quiz.store.db  # noqa: F401 - the slow import, while the child still works
-
-            if self._preload.data() is not None:  # the child has synced the bank already
-                request = replace(request, sync_bank_on_start=False)
+        # With a preload, wait for its figures first (without the interpreter lock): importing
+        # SQLAlchemy here meanwhile delayed the thread that receives them and the paint of the
+        # rows by a quarter of a second.
+        if self._preload is not None and self._preload.data() is not None:
+            request = replace(request, sync_bank_on_start=False)  # the child has synced
         context, report = request.open()
         with self._lifecycle:
             if self._unmounted:  # quit while the store was opening

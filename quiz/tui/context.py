@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from fsrs import Scheduler
 
     from quiz.store.db import Database
+    from quiz.store.results import SyncReport
     from quiz.store.settings import Settings
-    from quiz.store.sync import SyncReport
 
 
 def utc_now() -> datetime:

@@ -26,9 +26,7 @@ from typing import TYPE_CHECKING
 from quiz.tui.context import StoreRequest
 
 if TYPE_CHECKING:
-    from quiz.store.queue import DeckCounts
-    from quiz.store.service import Counts
-    from quiz.store.sync import SyncReport
+    from quiz.store.results import Counts, DeckCounts, SyncReport
 
 
 # Far longer than a start takes (a sync of a changed bundled bank included); a child that has not

@@ -181,8 +181,8 @@ def test_bulk_rows_read_back_as_the_orm_writes_them(tmp_path: Path) -> None:
                      "content_hash": "h", "created_at": moments[number % 2],
                      "updated_at": moments[0] + timedelta(seconds=number)})
     with db.write() as session:
-        insert_rows(session, QuestionRow.__table__, rows)
-        update_rows(session, QuestionRow.__table__, "id",
+        insert_rows(session, QuestionRow, rows)
+        update_rows(session, QuestionRow, "id",
                     [{"id": "x7", "title": "新标题", "retired_at": moments[0]}])
     with db.sessions.begin() as session:
         stored = {row.id: row for row in session.scalars(select(QuestionRow))}
@@ -195,7 +195,7 @@ def test_bulk_rows_read_back_as_the_orm_writes_them(tmp_path: Path) -> None:
         assert stored["x0"].created_at.tzinfo is timezone.utc
     # A row missing a required column is the database's error, inside the caller's transaction.
     with pytest.raises(IntegrityError), db.write() as session:
-        insert_rows(session, ReviewRow.__table__, [{"id": 1}])
+        insert_rows(session, ReviewRow, [{"id": 1}])
 
 
 def test_a_worker_process_parses_as_the_importer_would(
