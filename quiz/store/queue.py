@@ -7,7 +7,6 @@ mode — the normal schedule, or one of the custom studies (review ahead, forgot
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -27,7 +26,6 @@ from sqlalchemy import (
     select,
     table,
     text,
-    update,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import TextClause
@@ -36,8 +34,7 @@ from quiz.store import log_totals
 from quiz.store.days import day_key, start_of_day
 from quiz.store.db import Database
 from quiz.store.items import StudyItem, to_item
-from quiz.store.models import CardRow, QuestionRow, ReviewRow, SettingRow, UTCDateTime
-from quiz.store.ordering import NewCard, order_new_cards
+from quiz.store.models import CardRow, QuestionRow, ReviewRow, UTCDateTime
 from quiz.store.results import DeckCounts
 from quiz.store.scheduling import require_utc
 from quiz.store.settings import Settings, get_value, set_value
@@ -46,7 +43,6 @@ LEARN_AHEAD = timedelta(minutes=20)
 LEARNING_STATES = (1, 3)  # fsrs Learning, Relearning
 REVIEW_STATE = 2
 CANDIDATES = 8  # rows fetched per step, so a sibling of the last card can be skipped
-RANKS_KEY = "new_ranks_order"  # the new-card order the stored ranks were computed in
 EARLIEST = datetime(1, 1, 1, tzinfo=timezone.utc)
 
 
@@ -477,54 +473,6 @@ def _done_today_sqlite() -> TextClause:
         f"SELECT q.deck, count(*) FROM {log_totals.TABLE} t CROSS JOIN questions q "
         "ON q.id = t.question_id WHERE t.last_rating >= :since GROUP BY q.deck"
     ).bindparams(_moment("since"))
-
-
-def refresh_new_ranks(session: Session, settings: Settings, seed: int = 0) -> None:
-    """Store each card's place in the new-card order (within the caller's transaction)."""
-    rows = session.execute(
-        select(QuestionRow.id, QuestionRow.deck, QuestionRow.kind, QuestionRow.sources,
-               QuestionRow.file, QuestionRow.line)
-        .where(QuestionRow.retired_at.is_(None))
-    ).all()
-    cards = [
-        NewCard(id=qid, deck=deck, kind=kind, sources=frozenset(_as_list(sources)),
-                position=(file, line))
-        for qid, deck, kind, sources, file, line in rows
-    ]
-    ranks = {qid: rank for rank, qid in enumerate(order_new_cards(cards, settings.new_order,
-                                                                   seed))}
-    current = dict(session.execute(select(CardRow.question_id, CardRow.new_rank)).all())
-    changed = [{"question_id": qid, "new_rank": rank} for qid, rank in ranks.items()
-               if current.get(qid) != rank]
-    if changed:
-        session.execute(update(CardRow), changed)
-    marker = session.get(SettingRow, RANKS_KEY)
-    if marker is None:
-        session.add(SettingRow(key=RANKS_KEY, value=settings.new_order.value))
-    elif marker.value != settings.new_order.value:
-        marker.value = settings.new_order.value
-
-
-def ranks_current(session: Session, settings: Settings) -> bool:
-    """The stored ranks were computed in the chosen order (False on a database whose ranks were
-    never computed, e.g. a migrated one), so a sync that changes nothing can leave them."""
-    marker = session.get(SettingRow, RANKS_KEY)
-    return marker is not None and marker.value == settings.new_order.value
-
-
-def _as_list(value: object) -> list[str]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return []
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
-def reorder_new_cards(db: Database, settings: Settings) -> None:
-    """Apply a changed new-card order setting."""
-    with db.write() as session:
-        refresh_new_ranks(session, settings)
 
 
 def next_due(db: Database, now: datetime, scope: StudyScope = StudyScope()) -> datetime | None:

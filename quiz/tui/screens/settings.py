@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Header, Input, Label, Select, Static
 
-from quiz.store.queue import reorder_new_cards
+from quiz.store.ranks import reorder_new_cards
 from quiz.store.settings import (
     LABELS,
     SettingError,
