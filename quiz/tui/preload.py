@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -73,10 +74,20 @@ def _home_data(request: StoreRequest) -> HomeData:
         context.db.close()
 
 
+def _quiet() -> None:
+    """The terminal belongs to the app: a warning printed here would land in its screen."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    warnings.simplefilter("ignore")
+
+
 def _child(sender: Connection, request: StoreRequest, backup: bool) -> None:
     warning = None
     data = None
     try:
+        _quiet()
         warning = daily_backup(request.db_url) if backup else None
         data = _home_data(request)
     except BaseException:
