@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import DateTime, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeEngine
 
 from quiz.store.models import Base
@@ -120,3 +121,14 @@ def update_rows(session: Session, model: type[Base], key: str, rows: Sequence[Ro
     renamed = [{**row, "_key": row[key]} for row in rows]
     connection.exec_driver_sql(str(compiled), _driver_rows(session, table, compiled, renamed,
                                                            renamed={"_key": key}))
+
+
+def driver_select(session: Session, statement: ClauseElement) -> list[tuple[Any, ...]]:
+    """The rows of a SELECT as the driver returns them: plain tuples, no SQLAlchemy row objects
+    and no result processing (JSON stays text, timestamps stay as stored), for reading every
+    question of a large bank where only ids, hashes and positions are compared."""
+    connection = session.connection()
+    compiled = cast(SQLCompiler, statement.compile(dialect=connection.dialect))
+    parameters: Any = (tuple(compiled.params[name] for name in compiled.positiontup or ())
+                       if compiled.positional else compiled.params)
+    return [tuple(row) for row in connection.exec_driver_sql(str(compiled), parameters)]

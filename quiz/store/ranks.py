@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from quiz.store.bulk import update_rows
+from quiz.store.bulk import driver_select, update_rows
 from quiz.store.db import Database
 from quiz.store.models import CardRow, QuestionRow, SettingRow
 from quiz.store.ordering import NewCard, order_new_cards
@@ -25,13 +25,11 @@ WRITE_CHUNK = 5000
 
 def _live_cards(session: Session) -> Iterator[NewCard]:
     shared: dict[str, str] = {}  # one string object per distinct file or deck
-    connection = session.connection()
-    query = (select(QuestionRow.id, QuestionRow.deck, QuestionRow.kind, QuestionRow.sources,
-                    QuestionRow.file, QuestionRow.line)
-             .where(QuestionRow.retired_at.is_(None)))
     # The driver's plain tuples: SQLAlchemy's row objects and JSON processing were two thirds of
     # the time at 100,000 questions (sources are decoded below, damaged ones tolerated).
-    rows = connection.exec_driver_sql(str(query.compile(dialect=connection.dialect)))
+    rows = driver_select(session, select(
+        QuestionRow.id, QuestionRow.deck, QuestionRow.kind, QuestionRow.sources, QuestionRow.file,
+        QuestionRow.line).where(QuestionRow.retired_at.is_(None)))
     for question_id, deck, kind, sources, file, line in rows:
         yield NewCard(id=question_id, deck=shared.setdefault(deck, deck),
                       kind=shared.setdefault(kind, kind), sources=_sources(sources),

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from quiz.bank.model import Question
 from quiz.bank.parser import BankFile, IdRegistry, bank_files, empty_bank, read_bank
 from quiz.bank.pool import ParsePool
-from quiz.store.bulk import insert_rows, update_rows
+from quiz.store.bulk import driver_select, insert_rows, update_rows
 from quiz.store.db import Database
 from quiz.store.models import CardRow, QuestionRow, SettingRow
 from quiz.store.ranks import ranks_current, refresh_new_ranks
@@ -60,8 +61,9 @@ CHUNK = 500  # ids per IN (…) list: under every database's limit on bound para
 
 def _known_rows(session: Session, bank: str) -> dict[str, _Known]:
     """The rows of `bank` (rows of other banks are looked up as their ids turn up)."""
-    return {row[0]: row for row in session.execute(
-        select(*_KNOWN_COLUMNS).where(QuestionRow.bank == bank))}
+    # Driver tuples: `retired_at` is only tested for None, so it need not become a datetime.
+    rows = driver_select(session, select(*_KNOWN_COLUMNS).where(QuestionRow.bank == bank))
+    return {row[0]: cast(_Known, row) for row in rows}
 
 
 _KNOWN_COLUMNS = (QuestionRow.id, QuestionRow.content_hash, QuestionRow.bank,
