@@ -51,6 +51,16 @@ origin: authored
 """
 
 
+def numbered_bank(count: int, decks: int = 3, id_digits: int = 1) -> str:
+    """One bank file of `count` short concept questions (ids q0, q1, … padded to `id_digits`),
+    dealt over `decks` decks in turn."""
+    parts = ["# 主题\n"]
+    for n in range(count):
+        parts.append(f"## 问题 {n}？\n\n```meta\nid: q{n:0{id_digits}d}\nsources: 000#{n + 1}\n"
+                     f"tags: 主题{n % decks}\nkind: concept\n```\n\n答案 {n}。\n")
+    return "\n".join(parts)
+
+
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'quiz.db'}"

@@ -31,18 +31,10 @@ from quiz.store.queue import (
 from quiz.store.service import counts
 from quiz.store.settings import Settings
 from quiz.store.stats import study_stats
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, numbered_bank
 
 QUESTIONS = 40
 DECKS = 4
-
-
-def _bank(count: int) -> str:
-    parts = ["# 主题\n"]
-    for n in range(count):
-        parts.append(f"## 问题 {n}？\n\n```meta\nid: q{n:02d}\nsources: 000#{n + 1}\n"
-                     f"tags: 主题{n % DECKS}\nkind: concept\n```\n\n答案 {n}。\n")
-    return "\n".join(parts)
 
 
 def _moment(now: datetime, rng: random.Random, days: float) -> datetime:
@@ -151,7 +143,8 @@ def _settings(rng: random.Random) -> Settings:
 def random_db(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Database, random.Random]:
     rng = random.Random(request.param)
     db = open_database(f"sqlite:///{tmp_path / 'counts.db'}")
-    sync_bank(db, parse_text(_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW - timedelta(days=9))
+    bank = parse_text(numbered_bank(QUESTIONS, DECKS, id_digits=2), "bank.md")
+    sync_bank(db, bank, "b", FIXED_NOW - timedelta(days=9))
     _fill(db, rng, FIXED_NOW)
     yield db, rng
     db.close()
@@ -305,7 +298,8 @@ def test_statistics_are_gathered_once_a_table_is_large_and_again_when_it_doubles
     statistics still opens."""
     path = tmp_path / "grow.db"
     db = open_database(f"sqlite:///{path}")
-    sync_bank(db, parse_text(_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
+    bank = parse_text(numbered_bank(QUESTIONS, DECKS, id_digits=2), "bank.md")
+    sync_bank(db, bank, "b", FIXED_NOW)
     db.close()
     open_database(f"sqlite:///{path}").close()
     assert "ix_cards_due" not in _stat_rows(path)

@@ -16,17 +16,9 @@ from quiz.store.db import Database
 from quiz.store.models import CardRow, QuestionRow, ReviewRow
 from quiz.store.queue import new_today, reviews_today
 from quiz.store.stats import _activity_python, _activity_sqlite, _Window, study_stats
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, numbered_bank
 
 QUESTIONS = 12
-
-
-def _bank(count: int) -> str:
-    parts = ["# 主题\n"]
-    for n in range(count):
-        parts.append(f"## 问题 {n}？\n\n```meta\nid: q{n}\nsources: 000#{n + 1}\n"
-                     f"tags: 主题{n % 3}\nkind: concept\n```\n\n答案 {n}。\n")
-    return "\n".join(parts)
 
 
 def _stamp(moment: datetime) -> datetime:
@@ -77,7 +69,7 @@ def _random_history(db: Database, rng: random.Random, today: datetime) -> None:
 def test_sql_statistics_equal_the_python_computation(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
     db = open_database(f"sqlite:///{tmp_path / 'stats.db'}")
-    sync_bank(db, parse_text(_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
+    sync_bank(db, parse_text(numbered_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
     # A learner's day starting at an odd local hour and minute: buckets are 24 h from it.
     today = FIXED_NOW.replace(hour=rng.randint(0, 23), minute=rng.choice((0, 30)), second=0,
                               microsecond=0)
@@ -93,7 +85,7 @@ def test_sql_statistics_equal_the_python_computation(tmp_path: Path, seed: int) 
 
 def test_a_long_streak_is_counted_past_the_window(tmp_path: Path) -> None:
     db = open_database(f"sqlite:///{tmp_path / 'streak.db'}")
-    sync_bank(db, parse_text(_bank(1), "bank.md"), "b", FIXED_NOW)
+    sync_bank(db, parse_text(numbered_bank(1), "bank.md"), "b", FIXED_NOW)
     today = FIXED_NOW.replace(hour=4, minute=0, second=0, microsecond=0)
     with db.sessions.begin() as session:
         session.execute(insert(ReviewRow), [
@@ -179,7 +171,7 @@ def test_todays_counts_use_the_reviewed_at_index(db_url: str) -> None:
 def test_new_today_counts_cards_first_reviewed_today(tmp_path: Path, seed: int) -> None:
     rng = random.Random(100 + seed)
     db = open_database(f"sqlite:///{tmp_path / 'new.db'}")
-    sync_bank(db, parse_text(_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
+    sync_bank(db, parse_text(numbered_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
     today = FIXED_NOW.replace(hour=4, minute=0, second=0, microsecond=0)
     _random_history(db, rng, today)
     with db.sessions.begin() as session:
@@ -201,7 +193,7 @@ def test_new_today_counts_cards_first_reviewed_today(tmp_path: Path, seed: int) 
 def test_totals_retention_and_decks_leave_out_undone_ratings(tmp_path: Path, seed: int) -> None:
     rng = random.Random(200 + seed)
     db = open_database(f"sqlite:///{tmp_path / 'totals.db'}")
-    sync_bank(db, parse_text(_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
+    sync_bank(db, parse_text(numbered_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
     _random_history(db, rng, FIXED_NOW.replace(hour=4, minute=0))
     with db.sessions.begin() as session:
         log = session.execute(select(ReviewRow.id, ReviewRow.question_id, ReviewRow.kind,
