@@ -347,6 +347,28 @@ def describe_damage(db: Database | str) -> str | None:
     return finding.describe() if finding is not None else None
 
 
+# A stored due date is text starting with a four-digit year. A value sorting below '0000-'
+# (a number, empty or space-led text) or from ':' up (letters, CJK) cannot be one, and every due
+# range skips it: the card silently drops out of what is due. Two ranges of the due index find
+# it without a scan, so `quiz due` and the home screen can ask on every count.
+_UNDATABLE_DUE = "SELECT question_id, due FROM cards WHERE due < '0000-' OR due >= ':' LIMIT 1"
+
+
+def undatable_due(db: Database) -> str | None:
+    """A card whose due date is no date (named by table, row and field), or None. SQLite only:
+    other databases store a real timestamp type that cannot hold text."""
+    if db.engine.dialect.name != "sqlite":
+        return None
+    with db.engine.connect() as connection:
+        row = connection.exec_driver_sql(_UNDATABLE_DUE).first()
+    if row is None:
+        return None
+    finding = Finding("damaged", "cards", row[0], "due",
+                      f"{shown(row[1])} is not a date and time, so the card is left out of what "
+                      "is due; `quiz doctor --fix` repairs it", CARD_DUE_NOW)
+    return finding.describe()
+
+
 # Errors a damaged stored value raises while the ORM or fsrs reads it; anything else (and any of
 # these raised outside the store) is a bug and keeps its traceback.
 _READ_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ArithmeticError, AssertionError)

@@ -63,7 +63,21 @@ def _known_rows(session: Session, bank: str) -> dict[str, _Known]:
     """The rows of `bank` (rows of other banks are looked up as their ids turn up)."""
     # Driver tuples: `retired_at` is only tested for None, so it need not become a datetime.
     rows = driver_select(session, select(*_KNOWN_COLUMNS).where(QuestionRow.bank == bank))
+    for row in rows:
+        _check_retired_at(row)
     return {row[0]: cast(_Known, row) for row in rows}
+
+
+def _check_retired_at(row: tuple[object, ...]) -> None:
+    """A damaged `retired_at` stops the sync as reading it through the ORM would (the CLI then
+    names the row), instead of being taken for a retirement and silently revived."""
+    value = row[3]
+    if isinstance(value, str):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"questions.retired_at of {row[0]!r} is not a date: "
+                             f"{value!r}") from None
 
 
 _KNOWN_COLUMNS = (QuestionRow.id, QuestionRow.content_hash, QuestionRow.bank,

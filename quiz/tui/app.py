@@ -81,7 +81,7 @@ class QuizApp(App[int]):
             return  # the app counts for itself
         for screen in self.screen_stack:
             if isinstance(screen, HomeScreen):
-                screen.post_message(DecksLoaded(data.counts, data.decks))
+                screen.post_message(DecksLoaded(data.counts, data.decks, data.damaged))
         self.sync_report = data.report
         self.call_from_thread(self._announce_sync)
 

@@ -27,6 +27,7 @@ class CountsLoaded(Message):
 class DecksLoaded(Message):
     counts: Counts
     decks: list[DeckCounts]
+    damaged: str | None = None  # a card left out of the counts because its row is damaged
 
 
 @dataclass

@@ -40,6 +40,7 @@ class HomeData:
     counts: Counts
     decks: list[DeckCounts]
     report: SyncReport | None  # the bundled bank's sync, when it changed
+    damaged: str | None = None  # a card left out of the counts because its row is damaged
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def daily_backup(db_url: str) -> str | None:
 
 
 def _home_data(request: StoreRequest) -> HomeData:
+    from quiz.store.damage import undatable_due
     from quiz.store.queue import deck_counts
     from quiz.store.service import counts
 
@@ -69,7 +71,8 @@ def _home_data(request: StoreRequest) -> HomeData:
     try:
         now = request.clock()
         return HomeData(counts(context.db, now, settings=context.settings),
-                        deck_counts(context.db, now, context.settings), report)
+                        deck_counts(context.db, now, context.settings), report,
+                        undatable_due(context.db))
     finally:
         context.db.close()
 

@@ -156,3 +156,48 @@ def test_the_tui_start_backs_up_then_names_a_damaged_row(tmp_path: Path) -> None
     assert len(copies) == 1  # the daily copy was made before the start touched anything
     assert sqlite3.connect(copies[0]).execute(
         "SELECT retired_at FROM questions WHERE id = ?", (damaged,)).fetchone() == ("x",)
+
+
+@pytest.mark.parametrize("value", ["'garbage'", "'九月一日'"])
+def test_a_card_left_out_of_due_for_a_damaged_date_is_named(
+    db_url: str, bank_dir: Path, value: str,
+) -> None:
+    """A due value sorting after every date falls outside every due range, so the card would
+    silently drop out of the counts: `quiz due` still prints them, names the row and exits 1."""
+    _imported(db_url, bank_dir, f"UPDATE cards SET due = {value} WHERE question_id = 'rf-basics'")
+    result = run_quiz("due", db_url=db_url)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stdout.startswith("due 2 ·")  # the two readable cards
+    assert ("quiz: warning: table cards, row 'rf-basics', field due: " in result.stderr
+            and "quiz doctor --fix" in result.stderr)
+
+
+@pytest.mark.parametrize("value", ["5", "-1.5", "''", "' 2026-01-05'"])
+def test_a_damaged_date_sorting_first_is_named_as_an_error(
+    db_url: str, bank_dir: Path, value: str,
+) -> None:
+    # These sort before every date, so the card is read as due and reading it fails: the error
+    # names the row instead.
+    _imported(db_url, bank_dir, f"UPDATE cards SET due = {value} WHERE question_id = 'rf-basics'")
+    result = run_quiz("due", db_url=db_url)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "table cards, row 'rf-basics', field due" in result.stderr
+
+
+def test_readable_due_dates_raise_no_warning(db_url: str, bank_dir: Path) -> None:
+    _imported(db_url, bank_dir, "UPDATE cards SET due = '0001-01-01 00:00:00' "
+                                "WHERE question_id = 'rf-basics'",
+              "UPDATE cards SET due = '9999-12-31 23:59:59.999999' WHERE question_id = 'conv-1x1'")
+    result = run_quiz("due", db_url=db_url)
+    assert result.returncode == 0 and result.stderr == ""
+
+
+def test_the_damaged_due_probe_reads_two_index_ranges(db_url: str, bank_dir: Path) -> None:
+    path = _imported(db_url, bank_dir)
+    from quiz.store import damage
+
+    with sqlite3.connect(path) as connection:
+        plan = " ".join(row[3] for row in connection.execute(
+            "EXPLAIN QUERY PLAN " + damage._UNDATABLE_DUE))
+    connection.close()
+    assert "ix_cards_due" in plan and "SCAN" not in plan

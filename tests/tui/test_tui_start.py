@@ -272,3 +272,25 @@ async def test_a_failed_preload_leaves_the_error_to_the_app(tmp_path: Path,
         await _settle(pilot)
     assert isinstance(app.start_error, StoreError)
     assert path.read_text(encoding="utf-8") == "not a database"
+
+
+async def test_home_names_a_card_its_counts_leave_out(db_url: str, bank_dir: Path) -> None:
+    import sqlite3
+
+    make_app(db_url=db_url, bank_dir=bank_dir, sync_bank_on_start=True,
+             clock=lambda: FIXED_NOW, fuzz=False).context.db.close()  # type: ignore[union-attr]
+    path = Path(db_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE cards SET due = 'garbage' WHERE question_id = 'rf-basics'")
+    connection.close()
+    app = make_app(db_url=db_url, bank_dir=bank_dir, clock=lambda: FIXED_NOW, fuzz=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        home = app.screen
+        assert isinstance(home, HomeScreen) and _decks(home)[0] == "全部 all"
+        told = [n for n in app._notifications if "rf-basics" in n.message]
+        assert len(told) == 1 and "field due" in told[0].message
+        assert told[0].severity == "warning"
+        home.load_counts()  # a recount does not say it again
+        await _settle(pilot)
+        assert len([n for n in app._notifications if "rf-basics" in n.message]) == 1

@@ -68,6 +68,7 @@ class HomeScreen(QuizScreen[None]):
         super().__init__()
         self.context = context
         self.marked: set[str] = set()
+        self._damage_told: str | None = None  # said once, not at every recount
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -107,6 +108,7 @@ class HomeScreen(QuizScreen[None]):
 
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
     def load_counts(self) -> None:
+        from quiz.store.damage import undatable_due
         from quiz.store.queue import deck_counts
         from quiz.store.service import counts
 
@@ -114,13 +116,18 @@ class HomeScreen(QuizScreen[None]):
         assert context is not None
         now = context.clock()
         self.post_message(DecksLoaded(counts(context.db, now, settings=context.settings),
-                                      deck_counts(context.db, now, context.settings)))
+                                      deck_counts(context.db, now, context.settings),
+                                      undatable_due(context.db)))
 
     @on(DecksLoaded)
     def show_decks(self, message: DecksLoaded) -> None:
         # Here, not at load: quiz.render brings pylatexenc, which the first frame does not need.
         from quiz.render.safe import safe_text
 
+        if message.damaged is not None and message.damaged != self._damage_told:
+            self._damage_told = message.damaged
+            self.notify(safe_text(message.damaged), title="数据库有损坏的行 damaged row",
+                        severity="warning", timeout=10)
         summary = message.counts
         text = Text(" ")
         text.append(f"{summary.due}", style="bold red")
