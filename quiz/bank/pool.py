@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,9 +32,16 @@ def parse_with_hashes(file: BankFile) -> list[Question]:
     return questions
 
 
+def _may_fork() -> bool:
+    """Only a process with no other thread forks (a thread holding a lock at the fork would leave
+    it held in the worker for ever: the TUI syncs the bank from a worker thread), and not a
+    daemonic process (the TUI's preloading child), which multiprocessing forbids children."""
+    return (threading.active_count() == 1 and not multiprocessing.current_process().daemon)
+
+
 class ParsePool:
     def __init__(self, files: int) -> None:
-        parallel = files >= PARALLEL_FROM_FILES and (os.cpu_count() or 1) > 1
+        parallel = files >= PARALLEL_FROM_FILES and (os.cpu_count() or 1) > 1 and _may_fork()
         # fork: spawn would run the caller's main module again in the worker. The worker only
         # parses; it never touches the database connection it inherits.
         self._executor = ProcessPoolExecutor(

@@ -201,6 +201,8 @@ def test_bulk_rows_read_back_as_the_orm_writes_them(tmp_path: Path) -> None:
 def test_a_worker_process_parses_as_the_importer_would(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bank_pool, "PARALLEL_FROM_FILES", 2)
+    # Whatever threads earlier tests left in this process, this test is about the worker.
+    monkeypatch.setattr(bank_pool, "_may_fork", lambda: True)
     bank = tmp_path / "bank"
     bank.mkdir()
     files = {f"t{index}.md": [(index * 10 + n, 0) for n in range(4)] for index in range(6)}
@@ -220,3 +222,29 @@ def test_a_worker_process_parses_as_the_importer_would(
         import_bank(by_worker, bank, "b", FIXED_NOW + timedelta(hours=1))
     assert (Path(raised.value.file).name, raised.value.line) == ("t3.md", 6)
     assert _dump(tmp_path / "worker.db") == before
+
+
+def test_no_worker_is_forked_from_a_threaded_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TUI syncs from a worker thread: there the files are parsed in-process."""
+    import threading
+
+    monkeypatch.setattr(bank_pool, "PARALLEL_FROM_FILES", 2)
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    _write(bank, {f"t{index}.md": [(index * 10, 0)] for index in range(4)})
+    db = open_database(f"sqlite:///{tmp_path / 'quiz.db'}")
+    pools: list[bool] = []
+    init = bank_pool.ParsePool.__init__
+
+    def recording(self: bank_pool.ParsePool, files: int) -> None:
+        init(self, files)
+        pools.append(self._executor is not None)
+
+    monkeypatch.setattr(bank_pool.ParsePool, "__init__", recording)
+    results: list[int] = []
+    thread = threading.Thread(
+        target=lambda: results.append(import_bank(db, bank, "b", FIXED_NOW).questions))
+    thread.start()
+    thread.join(30)
+    assert results == [4] and pools == [False]
