@@ -94,10 +94,10 @@ def _sync_bundled_on_first_run(db: Database) -> None:
     """An empty database gets the bundled bank, as the TUI's first start would give it, so
     that `quiz due` before the first TUI start already sees the questions."""
     from quiz.store.service import is_empty
-    from quiz.store.sync import sync_bank
+    from quiz.store.sync import import_bank
 
     if is_empty(db):
-        sync_bank(db, _load_bank(None), "bundled", _now())
+        import_bank(db, _bank_dir(None), "bundled", _now())
 
 
 def cmd_due(args: argparse.Namespace) -> int:
