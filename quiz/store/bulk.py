@@ -131,4 +131,11 @@ def driver_select(session: Session, statement: ClauseElement) -> list[tuple[Any,
     compiled = cast(SQLCompiler, statement.compile(dialect=connection.dialect))
     parameters: Any = (tuple(compiled.params[name] for name in compiled.positiontup or ())
                        if compiled.positional else compiled.params)
-    return [tuple(row) for row in connection.exec_driver_sql(str(compiled), parameters)]
+    # The DB-API cursor of the session's own connection (same transaction), fetched at once:
+    # SQLAlchemy's result fetches one row per call, a third of a re-import's time at 100k rows.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), parameters)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
