@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -55,7 +56,8 @@ def _resolved(cwd: str, file: str) -> str:
 
 # Only what deciding needs is read back: whole rows (answers, blocks) of a large bank would be
 # most of the time and memory of a sync that changes nothing.
-_Known = tuple[str, str, str, datetime | None, str, int]  # id, hash, bank, retired_at, file, line
+# id, hash, bank, retired_at, file, line, and what orders new cards: deck, kind, sources (JSON)
+_Known = tuple[str, str, str, datetime | None, str, int, str, str, object]
 CHUNK = 500  # ids per IN (…) list: under every database's limit on bound parameters
 
 
@@ -81,7 +83,8 @@ def _check_retired_at(row: tuple[object, ...]) -> None:
 
 
 _KNOWN_COLUMNS = (QuestionRow.id, QuestionRow.content_hash, QuestionRow.bank,
-                  QuestionRow.retired_at, QuestionRow.file, QuestionRow.line)
+                  QuestionRow.retired_at, QuestionRow.file, QuestionRow.line, QuestionRow.deck,
+                  QuestionRow.kind, QuestionRow.sources)
 
 
 def sync_bank(db: Database, questions: Sequence[Question], bank: str, now: datetime) -> SyncReport:
@@ -144,7 +147,9 @@ class _Sync:
         self.digests: dict[str, tuple[str, int]] = {}
         self._new: list[Question] = []
         self._updates: list[dict[str, object]] = []
-        self._moved = False  # a row changed place (not content): the bank order changed
+        # The new-card order's inputs changed: a file's questions in another order, a changed
+        # deck, kind or sources (membership is in the report).
+        self._ranks_stale = False
         self._live_by_file: dict[str, list[_Known]] = {}
         for row in self.known.values():
             if row[3] is None:
@@ -179,10 +184,14 @@ class _Sync:
                 values = _changes(row, question, self.bank, self.now, self.report)
                 if values:
                     self._updates.append({"id": question.id, **values})
-                    self._moved = True
+                    # Without files, any move may reorder; with them the order check is below.
+                    self._ranks_stale |= file is None or _orders_differently(row, question)
         if file is not None:
             stored = _resolved(os.getcwd(), file.name)
             self.digests[stored] = (self.digests[stored][0], len(questions))
+            # Lines that shift but keep their order (an answer grew) leave the ranks as they are.
+            before = sorted(self._live_by_file.get(stored, []), key=lambda row: row[5])
+            self._ranks_stale |= [row[0] for row in before] != [q.id for q in questions]
         self._flush(INSERT_CHUNK)
 
     def _look_up_elsewhere(self, ids: list[str]) -> None:
@@ -213,7 +222,8 @@ class _Sync:
         _record_files(self.session, self.bank, self.digests if file_digests else {})
         # Bank order or membership changed, the order setting changed, or ranks were never
         # computed (a migrated database).
-        if self.report.touched or self._moved or not ranks_current(self.session, settings):
+        membership = self.report.added or self.report.retired or self.report.revived
+        if membership or self._ranks_stale or not ranks_current(self.session, settings):
             refresh_new_ranks(self.session, settings)
 
 
@@ -275,7 +285,7 @@ def _new_values(question: Question, bank: str, now: datetime) -> dict[str, objec
 def _changes(row: _Known, question: Question, bank: str, now: datetime,
              report: SyncReport) -> dict[str, object]:
     """The columns to write for a known question (none when nothing changed)."""
-    question_id, content_hash, old_bank, retired_at, file, line = row
+    question_id, content_hash, old_bank, retired_at, file, line = row[:6]
     values: dict[str, object] = {}
     # Position and owning bank may move freely; only content changes count as an edit.
     position = (stored_path(question), question.line, bank)
@@ -290,6 +300,18 @@ def _changes(row: _Known, question: Question, bank: str, now: datetime,
     elif retired_at is None:
         report.unchanged += 1
     return values
+
+
+def _orders_differently(row: _Known, question: Question) -> bool:
+    """The question's deck, kind or sources differ from the row's: its new-card rank may move."""
+    deck, kind, sources = row[6:9]
+    if isinstance(sources, str):
+        try:
+            sources = json.loads(sources)
+        except ValueError:
+            return True
+    return (deck, kind, sources) != (_content(question)["deck"], question.kind.value,
+                                     list(question.sources))
 
 
 def _bulk_update(session: Session, updates: list[dict[str, object]]) -> None:

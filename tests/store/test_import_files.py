@@ -24,8 +24,12 @@ from tests.conftest import FIXED_NOW
 
 
 def _question(number: int, version: int = 0) -> str:
+    # Every second edit moves the question to another deck; every edit grows the answer, so
+    # the lines below it shift.
+    deck = (number + version // 2) % 3
     return (f"## 第 {number} 题？\n\n```meta\nid: q{number}\nsources: 00{number % 5}#{number}\n"
-            f"tags: 主题{number % 3}\nkind: concept\n```\n\n答案 {number}（第 {version} 版）。\n")
+            f"tags: 主题{deck}\nkind: concept\n```\n\n答案 {number}（第 {version} 版）。\n"
+            + "补充一行。\n" * version)
 
 
 def _write(folder: Path, files: dict[str, list[tuple[int, int]]]) -> None:
@@ -76,7 +80,7 @@ def _dump(path: Path) -> list[tuple[object, ...]]:
     return rows
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(8))
 def test_file_by_file_import_equals_a_whole_bank_sync(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
     bank = tmp_path / "bank"
@@ -248,3 +252,30 @@ def test_no_worker_is_forked_from_a_threaded_process(
     thread.start()
     thread.join(30)
     assert results == [4] and pools == [False]
+
+
+def test_ranks_are_recomputed_only_when_their_inputs_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from quiz.store import sync as store_sync
+
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    files = {"a.md": [(1, 0), (2, 0), (3, 0)], "b.md": [(4, 0)]}
+    _write(bank, files)
+    db = open_database(f"sqlite:///{tmp_path / 'quiz.db'}")
+    import_bank(db, bank, "b", FIXED_NOW)
+    calls: list[int] = []
+    refresh = store_sync.refresh_new_ranks
+    monkeypatch.setattr(store_sync, "refresh_new_ranks",
+                        lambda *args, **kwargs: calls.append(1) or refresh(*args, **kwargs))
+    files["a.md"][0] = (1, 1)  # answer grows, q2 and q3 shift down, same deck, same order
+    _write(bank, files)
+    assert import_bank(db, bank, "b", FIXED_NOW).changed == ["q1"] and calls == []
+    files["a.md"][0] = (1, 2)  # now the deck changes too
+    _write(bank, files)
+    import_bank(db, bank, "b", FIXED_NOW)
+    assert calls == [1]
+    files["a.md"].reverse()  # same questions, another order
+    _write(bank, files)
+    import_bank(db, bank, "b", FIXED_NOW)
+    assert calls == [1, 1]
