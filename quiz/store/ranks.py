@@ -8,12 +8,12 @@ the repeated strings (files, decks) and writes only the ranks that moved, a chun
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from quiz.store.bulk import driver_select, update_rows
+from quiz.store.bulk import driver_select, insert_rows, update_rows
 from quiz.store.db import Database
 from quiz.store.models import CardRow, QuestionRow, SettingRow
 from quiz.store.ordering import NewCard, order_new_cards
@@ -46,18 +46,33 @@ def _sources(value: object) -> frozenset[str]:
     return frozenset(str(v) for v in value) if isinstance(value, list) else frozenset()
 
 
-def refresh_new_ranks(session: Session, settings: Settings, seed: int = 0) -> None:
-    """Store each card's place in the new-card order (within the caller's transaction)."""
+def refresh_new_ranks(session: Session, settings: Settings, seed: int = 0,
+                      new_cards: Collection[str] = (),
+                      new_card: Mapping[str, object] | None = None) -> None:
+    """Store each card's place in the new-card order (within the caller's transaction).
+
+    `new_cards` are questions just added whose cards do not exist yet: they are inserted here,
+    with `new_card`'s values and their rank (a first import of 100,000 questions otherwise
+    inserted each card and then updated it again)."""
     order = order_new_cards(list(_live_cards(session)), settings.new_order, seed)
     current = {question_id: rank for question_id, rank in session.connection().execute(
         select(CardRow.question_id, CardRow.new_rank))}
     changed = [(question_id, rank) for rank, question_id in enumerate(order)
-               if current.get(question_id) != rank]
+               if question_id not in new_cards and current.get(question_id) != rank]
     del current
     for start in range(0, len(changed), WRITE_CHUNK):
         update_rows(session, CardRow, "question_id",
                     [{"question_id": question_id, "new_rank": rank}
                      for question_id, rank in changed[start:start + WRITE_CHUNK]])
+    if new_cards:
+        ranks = {question_id: rank for rank, question_id in enumerate(order)
+                 if question_id in new_cards}
+        fresh = sorted(new_cards, key=lambda question_id: ranks.get(question_id, len(order)))
+        for start in range(0, len(fresh), WRITE_CHUNK):
+            insert_rows(session, CardRow, [
+                {**(new_card or {}), "question_id": question_id,
+                 "new_rank": ranks.get(question_id)}
+                for question_id in fresh[start:start + WRITE_CHUNK]])
     marker = session.get(SettingRow, RANKS_KEY)
     if marker is None:
         session.add(SettingRow(key=RANKS_KEY, value=settings.new_order.value))

@@ -19,7 +19,7 @@ from quiz.bank.parser import BankFile, IdRegistry, bank_files, empty_bank, read_
 from quiz.bank.pool import ParsePool
 from quiz.store.bulk import driver_select, insert_rows, update_rows
 from quiz.store.db import Database
-from quiz.store.models import CardRow, QuestionRow, SettingRow
+from quiz.store.models import QuestionRow, SettingRow
 from quiz.store.ranks import ranks_current, refresh_new_ranks
 from quiz.store.results import SyncReport
 from quiz.store.scheduling import new_card_state, require_utc
@@ -224,7 +224,8 @@ class _Sync:
         # computed (a migrated database).
         membership = self.report.added or self.report.retired or self.report.revived
         if membership or self._ranks_stale or not ranks_current(self.session, settings):
-            refresh_new_ranks(self.session, settings)
+            refresh_new_ranks(self.session, settings, new_cards=set(self.report.added),
+                              new_card=_new_card(self.now))
 
 
 # The digest and question count of each file of a bank at its last import, stored beside the
@@ -264,16 +265,16 @@ INSERT_CHUNK = 2000
 
 def _insert_new(session: Session, questions: Sequence[Question], bank: str,
                 now: datetime) -> None:
-    card = new_card_state(now)
+    """The questions' rows; their cards are inserted with their ranks when the sync ends."""
     for start in range(0, len(questions), INSERT_CHUNK):
         chunk = questions[start:start + INSERT_CHUNK]
         insert_rows(session, QuestionRow, [_new_values(q, bank, now) for q in chunk])
-        insert_rows(session, CardRow, [
-            {"question_id": q.id, "state": card.state, "step": card.step,
-             "stability": card.stability, "difficulty": card.difficulty, "due": card.due,
-             "last_review": card.last_review}
-            for q in chunk
-        ])
+
+
+def _new_card(now: datetime) -> dict[str, object]:
+    card = new_card_state(now)
+    return {"state": card.state, "step": card.step, "stability": card.stability,
+            "difficulty": card.difficulty, "due": card.due, "last_review": card.last_review}
 
 
 def _new_values(question: Question, bank: str, now: datetime) -> dict[str, object]:
