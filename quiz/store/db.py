@@ -374,6 +374,15 @@ def _statistics_stale(connection: Connection) -> bool:
     return False
 
 
+def refresh_statistics_after_sync(connection: Connection) -> None:
+    """Within a sync's transaction: when it made the statistics of the bank's tables stale (a
+    first import of a large bank), gather them now (0.2 s at 100,000 questions), instead of at
+    the next command's open."""
+    if connection.dialect.name == "sqlite" and _statistics_stale(connection):
+        connection.exec_driver_sql("ANALYZE questions")
+        connection.exec_driver_sql("ANALYZE cards")
+
+
 def _refresh_statistics(engine: Engine) -> None:
     """ANALYZE when the statistics are missing or stale; a database that cannot be written
     (read-only, locked by another writer) is left as it is — the queries still work, slower."""

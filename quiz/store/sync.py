@@ -18,7 +18,7 @@ from quiz.bank.model import Question
 from quiz.bank.parser import BankFile, IdRegistry, bank_files, empty_bank, read_bank
 from quiz.bank.pool import ParsePool
 from quiz.store.bulk import driver_select, insert_rows, update_rows
-from quiz.store.db import Database
+from quiz.store.db import Database, refresh_statistics_after_sync
 from quiz.store.models import QuestionRow, SettingRow
 from quiz.store.ranks import ranks_current, refresh_new_ranks
 from quiz.store.results import SyncReport
@@ -226,6 +226,8 @@ class _Sync:
         if membership or self._ranks_stale or not ranks_current(self.session, settings):
             refresh_new_ranks(self.session, settings, new_cards=set(self.report.added),
                               new_card=_new_card(self.now))
+        if membership:
+            refresh_statistics_after_sync(self.session.connection())
 
 
 # The digest and question count of each file of a bank at its last import, stored beside the

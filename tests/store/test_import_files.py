@@ -20,7 +20,7 @@ from quiz.store import open_database, sync_bank
 from quiz.store.bulk import insert_rows, update_rows
 from quiz.store.models import QuestionRow, ReviewRow
 from quiz.store.sync import import_bank
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, numbered_bank
 
 
 def _question(number: int, version: int = 0) -> str:
@@ -279,3 +279,20 @@ def test_ranks_are_recomputed_only_when_their_inputs_change(
     _write(bank, files)
     import_bank(db, bank, "b", FIXED_NOW)
     assert calls == [1, 1]
+
+
+def test_an_import_that_grows_the_bank_gathers_its_statistics(tmp_path: Path) -> None:
+    """So the first command after a large first import does not pay for ANALYZE at its open."""
+    from quiz.store.db import ANALYZE_MIN_ROWS, _statistics_stale
+
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "big.md").write_text(numbered_bank(ANALYZE_MIN_ROWS + 100), encoding="utf-8")
+    db = open_database(f"sqlite:///{tmp_path / 'quiz.db'}")
+    with db.engine.connect() as connection:
+        assert not _statistics_stale(connection)  # nothing large yet
+    import_bank(db, bank, "b", FIXED_NOW)
+    with db.engine.connect() as connection:
+        assert not _statistics_stale(connection)
+        stats = dict(connection.exec_driver_sql("SELECT idx, stat FROM sqlite_stat1").all())
+    assert stats["ix_questions_card"].split()[0] == str(ANALYZE_MIN_ROWS + 100)
