@@ -128,7 +128,10 @@ def driver_select(session: Session, statement: ClauseElement) -> list[tuple[Any,
     and no result processing (JSON stays text, timestamps stay as stored), for reading every
     question of a large bank where only ids, hashes and positions are compared."""
     connection = session.connection()
-    compiled = cast(SQLCompiler, statement.compile(dialect=connection.dialect))
+    # IN (…) lists rendered as one parameter each (SQLAlchemy expands them only when it runs
+    # the statement itself).
+    compiled = cast(SQLCompiler, statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}))
     parameters: Any = (tuple(compiled.params[name] for name in compiled.positiontup or ())
                        if compiled.positional else compiled.params)
     # The DB-API cursor of the session's own connection (same transaction), fetched at once:

@@ -269,6 +269,10 @@ INDEXES = {
                        "ON reviews (question_id, kind, reviewed_at, rating, state_before)",
     "ix_questions_position": "CREATE INDEX IF NOT EXISTS ix_questions_position "
                              "ON questions (file, line)",
+    # What an import compares for each question of its bank (quiz.store.sync), so a re-import
+    # of an unchanged bank reads this index instead of every wide question row.
+    "ix_questions_sync": "CREATE INDEX IF NOT EXISTS ix_questions_sync "
+                         "ON questions (bank, id, content_hash, retired_at, file, line)",
     # The live questions per deck (home totals, the deck list, browse's count) from an index.
     "ix_questions_live": "CREATE INDEX IF NOT EXISTS ix_questions_live "
                          "ON questions (retired_at, deck, kind, file)",

@@ -56,8 +56,7 @@ def _resolved(cwd: str, file: str) -> str:
 
 # Only what deciding needs is read back: whole rows (answers, blocks) of a large bank would be
 # most of the time and memory of a sync that changes nothing.
-# id, hash, bank, retired_at, file, line, and what orders new cards: deck, kind, sources (JSON)
-_Known = tuple[str, str, str, datetime | None, str, int, str, str, object]
+_Known = tuple[str, str, str, datetime | None, str, int]  # id, hash, bank, retired_at, file, line
 CHUNK = 500  # ids per IN (…) list: under every database's limit on bound parameters
 
 
@@ -82,9 +81,9 @@ def _check_retired_at(row: tuple[object, ...]) -> None:
                              f"{value!r}") from None
 
 
+# All in the index ix_questions_sync: a re-import reads the index, not the wide rows.
 _KNOWN_COLUMNS = (QuestionRow.id, QuestionRow.content_hash, QuestionRow.bank,
-                  QuestionRow.retired_at, QuestionRow.file, QuestionRow.line, QuestionRow.deck,
-                  QuestionRow.kind, QuestionRow.sources)
+                  QuestionRow.retired_at, QuestionRow.file, QuestionRow.line)
 
 
 def sync_bank(db: Database, questions: Sequence[Question], bank: str, now: datetime) -> SyncReport:
@@ -173,6 +172,7 @@ class _Sync:
 
     def add(self, questions: Sequence[Question], file: BankFile | None = None) -> None:
         self._look_up_elsewhere([q.id for q in questions if q.id not in self.known])
+        edited: list[Question] = []
         for question in questions:
             self.ids.add(question.id, question.file, question.line)
             self.wanted.add(question.id)
@@ -185,13 +185,17 @@ class _Sync:
                 if values:
                     self._updates.append({"id": question.id, **values})
                     # Without files, any move may reorder; with them the order check is below.
-                    self._ranks_stale |= file is None or _orders_differently(row, question)
+                    self._ranks_stale |= file is None
+                    if question.content_hash != row[1]:
+                        edited.append(question)
         if file is not None:
             stored = _resolved(os.getcwd(), file.name)
             self.digests[stored] = (self.digests[stored][0], len(questions))
             # Lines that shift but keep their order (an answer grew) leave the ranks as they are.
             before = sorted(self._live_by_file.get(stored, []), key=lambda row: row[5])
             self._ranks_stale |= [row[0] for row in before] != [q.id for q in questions]
+        if edited and not self._ranks_stale:  # before the updates are written
+            self._ranks_stale = _orders_differently(self.session, edited)
         self._flush(INSERT_CHUNK)
 
     def _look_up_elsewhere(self, ids: list[str]) -> None:
@@ -288,7 +292,7 @@ def _new_values(question: Question, bank: str, now: datetime) -> dict[str, objec
 def _changes(row: _Known, question: Question, bank: str, now: datetime,
              report: SyncReport) -> dict[str, object]:
     """The columns to write for a known question (none when nothing changed)."""
-    question_id, content_hash, old_bank, retired_at, file, line = row[:6]
+    question_id, content_hash, old_bank, retired_at, file, line = row
     values: dict[str, object] = {}
     # Position and owning bank may move freely; only content changes count as an edit.
     position = (stored_path(question), question.line, bank)
@@ -305,16 +309,23 @@ def _changes(row: _Known, question: Question, bank: str, now: datetime,
     return values
 
 
-def _orders_differently(row: _Known, question: Question) -> bool:
-    """The question's deck, kind or sources differ from the row's: its new-card rank may move."""
-    deck, kind, sources = row[6:9]
-    if isinstance(sources, str):
-        try:
-            sources = json.loads(sources)
-        except ValueError:
-            return True
-    return (deck, kind, sources) != (_content(question)["deck"], question.kind.value,
-                                     list(question.sources))
+def _orders_differently(session: Session, edited: Sequence[Question]) -> bool:
+    """Some edited question's deck, kind or sources differ from its stored row's: new-card
+    ranks may move. (Read for the edited rows alone, not with every known row.)"""
+    wanted = {q.id: (_content(q)["deck"], q.kind.value, list(q.sources)) for q in edited}
+    ids = list(wanted)
+    for start in range(0, len(ids), CHUNK):
+        for question_id, deck, kind, sources in driver_select(session, select(
+                QuestionRow.id, QuestionRow.deck, QuestionRow.kind, QuestionRow.sources)
+                .where(QuestionRow.id.in_(ids[start:start + CHUNK]))):
+            if isinstance(sources, str):
+                try:
+                    sources = json.loads(sources)
+                except ValueError:
+                    return True
+            if (deck, kind, sources) != wanted[question_id]:
+                return True
+    return False
 
 
 def _bulk_update(session: Session, updates: list[dict[str, object]]) -> None:
