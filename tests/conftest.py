@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,6 +50,15 @@ origin: authored
 
 降采样，扩大感受野。
 """
+
+
+def sql_dump(path: Path) -> list[str]:
+    """Every row and schema statement of an SQLite file: to show that nothing changed."""
+    connection = sqlite3.connect(path)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
 
 
 def numbered_bank(count: int, decks: int = 3, id_digits: int = 1) -> str:

@@ -8,7 +8,6 @@ Seeded, and bounded in time so the suite stays fast."""
 from __future__ import annotations
 
 import random
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from quiz.bank import BankError, load_bank
 from quiz.bank.parser import MAX_FILE_BYTES
 from quiz.paths import bundled_bank_dir
-from tests.conftest import SMALL_BANK
+from tests.conftest import SMALL_BANK, sql_dump
 from tests.core.test_cli import run_quiz
 
 SEED = 20261128
@@ -226,14 +225,6 @@ def test_mutated_bank_files_load_or_fail_with_file_and_line(tmp_path: Path) -> N
     assert tried >= MIN_CASES and failed > tried // 3, (tried, failed)
 
 
-def _dump(path: Path) -> list[str]:
-    connection = sqlite3.connect(path)
-    try:
-        return list(connection.iterdump())
-    finally:
-        connection.close()
-
-
 @pytest.fixture
 def imported(tmp_path: Path, bank_dir: Path) -> tuple[str, Path]:
     db_path = tmp_path / "quiz.db"
@@ -247,7 +238,7 @@ def test_quiz_import_of_a_broken_bank_changes_nothing(
     imported: tuple[str, Path], bank_dir: Path, tmp_path: Path,
 ) -> None:
     db_url, db_path = imported
-    before = _dump(db_path)
+    before = sql_dump(db_path)
     rng = random.Random(SEED + 1)
     # One broken mutant per kind of damage, in a bank that otherwise still has the valid file
     # (so a partial import would show in the database).
@@ -272,4 +263,4 @@ def test_quiz_import_of_a_broken_bank_changes_nothing(
         assert result.stderr.startswith("quiz: error:"), (label, result.stderr)
         assert "zz-broken.md" in result.stderr and "Traceback" not in result.stderr, label
         assert result.stdout == "", label
-        assert _dump(db_path) == before, label
+        assert sql_dump(db_path) == before, label

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import sql_dump
 from tests.core.test_cli import run_quiz
 
 # Every card reviewed and due, so `quiz due` reads each card's whole state.
@@ -26,14 +27,6 @@ def _imported(db_url: str, bank_dir: Path, *damage: str) -> Path:
             connection.execute(statement)
     connection.close()
     return path
-
-
-def _dump(path: Path) -> list[str]:
-    connection = sqlite3.connect(path)
-    try:
-        return list(connection.iterdump())
-    finally:
-        connection.close()
 
 
 def test_doctor_clean_then_damaged_then_fixed(db_url: str, bank_dir: Path) -> None:
@@ -86,13 +79,13 @@ def test_a_damaged_row_is_named_not_a_traceback(
     db_url: str, bank_dir: Path, command: str, damage: str, named: str,
 ) -> None:
     path = _imported(db_url, bank_dir, damage)
-    before = _dump(path)
+    before = sql_dump(path)
     args = ("import", str(bank_dir)) if command == "import" else (command,)
     result = run_quiz(*args, db_url=db_url)
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr.startswith("quiz: error:") and "Traceback" not in result.stderr
     assert named in result.stderr and "quiz doctor" in result.stderr
-    assert _dump(path) == before
+    assert sql_dump(path) == before
 
 
 def test_backup_writes_a_consistent_copy(db_url: str, bank_dir: Path, tmp_path: Path) -> None:
@@ -100,13 +93,13 @@ def test_backup_writes_a_consistent_copy(db_url: str, bank_dir: Path, tmp_path: 
     target = tmp_path / "copy.db"
     made = run_quiz("backup", "--to", str(target), db_url=db_url)
     assert made.returncode == 0 and str(target) in made.stdout, made.stderr
-    assert _dump(target) == _dump(path)
+    assert sql_dump(target) == sql_dump(path)
     again = run_quiz("backup", "--to", str(target), db_url=db_url)
     assert again.returncode == 1 and "already exists" in again.stderr
     default = run_quiz("backup", db_url=db_url)
     assert default.returncode == 0, default.stderr
     copies = list((path.parent / "quiz.db.backups").glob("quiz-manual-*.db"))
-    assert len(copies) == 1 and _dump(copies[0]) == _dump(path)
+    assert len(copies) == 1 and sql_dump(copies[0]) == sql_dump(path)
     folder = tmp_path / "elsewhere"
     folder.mkdir()
     assert run_quiz("backup", "--to", str(folder), db_url=db_url).returncode == 0
