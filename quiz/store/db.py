@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from quiz.store import log_totals
+from quiz.store import deck_totals, log_totals
 from quiz.store.errors import StoreError
 from quiz.store.models import SCHEMA_VERSION, Base, SchemaInfo
 
@@ -313,6 +313,7 @@ def _needs_setup(facts: FileFacts | None) -> bool:
         return True
     wanted = {table.name for table in Base.metadata.sorted_tables}
     wanted |= set(INDEXES) | set(TRIGGER_NAMES) | set(log_totals.OBJECTS)
+    wanted |= set(deck_totals.OBJECTS)
     return (facts.application_id != APPLICATION_ID or facts.version != SCHEMA_VERSION
             or not wanted <= facts.objects)
 
@@ -340,6 +341,7 @@ def _set_up_sqlite(engine: Engine, url: str) -> None:
         objects = frozenset(name for (name,) in connection.exec_driver_sql(
             "SELECT name FROM sqlite_master"))
         log_totals.ensure(connection, objects)
+        deck_totals.ensure(connection, objects)
         connection.execute(text("DELETE FROM schema_info"))
         connection.execute(text("INSERT INTO schema_info (version) VALUES (:v)"),
                            {"v": SCHEMA_VERSION})

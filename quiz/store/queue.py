@@ -30,7 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import TextClause
 
-from quiz.store import log_totals
+from quiz.store import home_counts, log_totals
+from quiz.store.bulk import driver_cursor
 from quiz.store.days import day_key, start_of_day
 from quiz.store.db import Database
 from quiz.store.items import StudyItem, to_item
@@ -405,13 +406,30 @@ def next_study_item(
     return None
 
 
+def sqlite_home_figures(db: Database, now: datetime,
+                        settings: Settings) -> home_counts.HomeFigures:
+    """SQLite: the queue's counts and each deck's, from the totals its triggers keep (see
+    `quiz.store.home_counts`), in one short transaction."""
+    now = require_utc(now)
+    with db.sessions.begin() as session:
+        cursor = driver_cursor(session)
+        try:
+            extra = home_counts.extra_new_today(cursor, now, settings)
+            return home_counts.home_figures(cursor, now, settings, extra)
+        finally:
+            cursor.close()
+
+
 def deck_counts(db: Database, now: datetime, settings: Settings) -> list[DeckCounts]:
     """Per deck (a question's first tag): due reviews, learning, unseen, done today, total.
 
-    The totals come from the live questions' index; each other count from the cards it counts
-    (a range of a card index: the due ones, the unseen ones) joined to their question's deck
+    SQLite: from the totals its triggers keep (`sqlite_home_figures`). Other databases: the
+    totals come from the live questions' index; each other count from the cards it counts (a
+    range of a card index: the due ones, the unseen ones) joined to their question's deck
     through an index, so no count reads every card with its question."""
     now = require_utc(now)
+    if db.engine.dialect.name == "sqlite":
+        return sqlite_home_figures(db, now, settings).decks
     day_start = start_of_day(now, settings.day_starts_at)
     live = QuestionRow.retired_at.is_(None)
 

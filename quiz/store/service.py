@@ -18,17 +18,20 @@ from sqlalchemy import select
 from quiz.store.actions import apply_review
 from quiz.store.days import start_of_day
 from quiz.store.db import Database
+from quiz.store.home_counts import HomeFigures
 from quiz.store.items import CardFlags, StudyItem, to_item
 from quiz.store.models import CardRow, QuestionRow, ReviewRow
 from quiz.store.queue import (
     LEARN_AHEAD,
     StudyScope,
     counts_in,
+    deck_counts,
     effective_reviews,
     live_cards,
     new_today,
     next_study_item,
     ratings_today,
+    sqlite_home_figures,
 )
 from quiz.store.results import Counts
 from quiz.store.scheduling import CardState, Grade, require_utc
@@ -39,7 +42,7 @@ DEFAULT_NEW_PER_DAY = Settings().new_per_day
 
 __all__ = [
     "CardFlags", "Counts", "ReviewEntry", "StudyItem", "counts", "get_item", "history",
-    "list_items", "next_item", "record_review",
+    "home_figures", "list_items", "next_item", "record_review",
 ]
 
 
@@ -68,6 +71,8 @@ def counts(db: Database, now: datetime, new_per_day: int | None = None,
     """Due reviews (learning and review cards due now), new cards left today, and the total."""
     now = require_utc(now)
     settings = _settings(settings, new_per_day)
+    if db.engine.dialect.name == "sqlite":
+        return sqlite_home_figures(db, now, settings).counts
     day_start = start_of_day(now, settings.day_starts_at)
     with db.sessions.begin() as session:
         done_new = new_today(session, day_start)
@@ -76,6 +81,14 @@ def counts(db: Database, now: datetime, new_per_day: int | None = None,
         done_reviews = ratings_today(session, day_start)
     return Counts(due=queue.review + queue.learning, new=queue.new, total=total,
                   new_today=done_new, reviews_today=done_reviews, learning=queue.learning)
+
+
+def home_figures(db: Database, now: datetime, settings: Settings) -> HomeFigures:
+    """What home shows: the queue's counts over every deck and each deck's row (SQLite: in one
+    pass over the totals its triggers keep)."""
+    if db.engine.dialect.name == "sqlite":
+        return sqlite_home_figures(db, now, settings)
+    return HomeFigures(counts(db, now, settings=settings), deck_counts(db, now, settings))
 
 
 def next_item(

@@ -9,11 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from quiz.store.db import Database
-from quiz.store.models import SettingRow
+if TYPE_CHECKING:
+    from quiz.store.db import Database
 
 
 class NewOrder(str, Enum):
@@ -147,9 +146,18 @@ def _stored(value: object) -> object:
 
 def load_settings(db: Database) -> Settings:
     """Stored values over the defaults; a damaged stored value falls back to its default."""
-    known = {f.name for f in fields(Settings)}
+    from sqlalchemy import select
+
+    from quiz.store.models import SettingRow
+
     with db.sessions.begin() as session:
-        rows = {row.key: row.value for row in session.scalars(select(SettingRow))}
+        return settings_from_rows({row.key: row.value
+                                   for row in session.scalars(select(SettingRow))})
+
+
+def settings_from_rows(rows: dict[str, object]) -> Settings:
+    """The settings from stored (key, decoded JSON value) rows; other keys are ignored."""
+    known = {f.name for f in fields(Settings)}
     values: dict[str, object] = {}
     for key, raw in rows.items():
         if key not in known:
@@ -164,6 +172,8 @@ def load_settings(db: Database) -> Settings:
 def save_settings(db: Database, changes: dict[str, str]) -> Settings:
     """Validate every change first (raising SettingError for the first bad one), then store them
     all in one transaction."""
+    from quiz.store.models import SettingRow
+
     typed = {key: parse_value(key, text) for key, text in changes.items()}
     with db.write() as session:
         for key, value in typed.items():
@@ -177,12 +187,16 @@ def save_settings(db: Database, changes: dict[str, str]) -> Settings:
 
 def get_value(db: Database, key: str) -> object | None:
     """A raw stored value outside the Settings (e.g. today's extra new cards)."""
+    from quiz.store.models import SettingRow
+
     with db.sessions.begin() as session:
         row = session.get(SettingRow, key)
         return None if row is None else row.value
 
 
 def set_value(db: Database, key: str, value: object) -> None:
+    from quiz.store.models import SettingRow
+
     with db.write() as session:
         row = session.get(SettingRow, key)
         if row is None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from quiz.bank.model import Question
 from quiz.bank.parser import BankFile, IdRegistry, bank_files, empty_bank, read_bank
 from quiz.bank.pool import ParsePool
+from quiz.store import deck_totals
 from quiz.store.bulk import driver_select, insert_rows, update_rows
 from quiz.store.db import Database, refresh_statistics_after_sync
 from quiz.store.models import QuestionRow, SettingRow
@@ -150,6 +151,8 @@ class _Sync:
         # deck, kind or sources (membership is in the report).
         self._ranks_stale = False
         self._live_by_file: dict[str, list[_Known]] = {}
+        # The per-deck totals' triggers are dropped for a bulk write and rebuilt at the end.
+        self._bulk = False
         for row in self.known.values():
             if row[3] is None:
                 self._live_by_file.setdefault(row[4], []).append(row)
@@ -207,6 +210,7 @@ class _Sync:
 
     def _flush(self, at_least: int) -> None:
         if len(self._new) >= at_least:
+            self._go_bulk_for(len(self._new))
             _insert_new(self.session, self._new, self.bank, self.now)
             self._new = []
         if len(self._updates) >= at_least:
@@ -219,6 +223,7 @@ class _Sync:
         retired = [row[0] for row in self.known.values()
                    if row[2] == self.bank and row[0] not in self.wanted and row[3] is None]
         self.report.retired.extend(retired)
+        self._go_bulk_for(len(retired))
         for start in range(0, len(retired), CHUNK):
             self.session.execute(update(QuestionRow)
                                  .where(QuestionRow.id.in_(retired[start:start + CHUNK]))
@@ -230,8 +235,22 @@ class _Sync:
         if membership or self._ranks_stale or not ranks_current(self.session, settings):
             refresh_new_ranks(self.session, settings, new_cards=set(self.report.added),
                               new_card=_new_card(self.now))
+        if self._bulk:
+            deck_totals.rebuild(self.session.connection())
         if membership:
             refresh_statistics_after_sync(self.session.connection())
+
+    def _go_bulk_for(self, rows: int) -> None:
+        """Before writing `rows` questions: when they are many (a first import), SQLite's
+        per-deck totals are rebuilt once at the end instead of kept by a trigger per row."""
+        connection = self.session.connection()
+        if self._bulk or rows < INSERT_CHUNK or connection.dialect.name != "sqlite":
+            return
+        live = connection.exec_driver_sql(
+            f"SELECT coalesce(sum(questions), 0) FROM {deck_totals.TABLE}").scalar() or 0
+        if rows * BULK_SHARE >= live:
+            deck_totals.suspend(connection)
+            self._bulk = True
 
 
 # The digest and question count of each file of a bank at its last import, stored beside the
@@ -267,6 +286,9 @@ def _record_files(session: Session, bank: str, digests: dict[str, tuple[str, int
 # Rows built and inserted at a time: a first import of a large bank holds the parameters of one
 # chunk, not of every question.
 INSERT_CHUNK = 2000
+# Writing at least 1/BULK_SHARE of the live questions at once (and at least INSERT_CHUNK of
+# them): rebuilding the per-deck totals costs less than a trigger per row.
+BULK_SHARE = 4
 
 
 def _insert_new(session: Session, questions: Sequence[Question], bank: str,

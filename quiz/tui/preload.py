@@ -64,15 +64,12 @@ def daily_backup(db_url: str) -> str | None:
 
 def _home_data(request: StoreRequest) -> HomeData:
     from quiz.store.damage import undatable_due
-    from quiz.store.queue import deck_counts
-    from quiz.store.service import counts
+    from quiz.store.service import home_figures
 
     context, report = request.open()
     try:
-        now = request.clock()
-        return HomeData(counts(context.db, now, settings=context.settings),
-                        deck_counts(context.db, now, context.settings), report,
-                        undatable_due(context.db))
+        figures = home_figures(context.db, request.clock(), context.settings)
+        return HomeData(figures.counts, figures.decks, report, undatable_due(context.db))
     finally:
         context.db.close()
 

@@ -237,24 +237,30 @@ def test_deck_counts_and_cards_by_state_equal_a_python_recount(
 
 
 def _plans(db: Database, calls: list[object]) -> list[str]:
-    """The query plan of every SELECT the calls run."""
-    captured: list[tuple[str, object]] = []
+    """The query plan of every SELECT the calls run, those written as plain SQL on the driver's
+    connection included (SQLite's trace hands each statement over with its values)."""
+    captured: list[str] = []
 
-    @event.listens_for(db.engine, "before_cursor_execute")
-    def record(_conn, _cursor, statement, params, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        captured.append((statement, params))
+    @event.listens_for(db.engine, "checkout")
+    def trace(dbapi_connection, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.set_trace_callback(captured.append)
+
+    @event.listens_for(db.engine, "checkin")
+    def untrace(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.set_trace_callback(None)
 
     for call in calls:
         call()  # type: ignore[operator]
-    event.remove(db.engine, "before_cursor_execute", record)
+    event.remove(db.engine, "checkout", trace)
+    event.remove(db.engine, "checkin", untrace)
     plans = []
     with db.engine.connect() as connection:
         driver = connection.connection.dbapi_connection
         assert driver is not None
-        for statement, params in captured:
+        for statement in captured:
             if not statement.lstrip().upper().startswith("SELECT"):
                 continue
-            rows = driver.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
+            rows = driver.execute(f"EXPLAIN QUERY PLAN {statement}").fetchall()
             plans.append(" | ".join(str(row[-1]) for row in rows) + "  <=  " + statement)
     return plans
 
@@ -274,8 +280,6 @@ def test_due_and_home_counts_read_no_table_whole(
                         lambda: deck_counts(db, FIXED_NOW, settings)])
     assert len(plans) >= 10
     for plan in plans:
-        if plan.endswith("SELECT count(*) AS count_1 \nFROM cards"):
-            continue
         for table in ("reviews", "cards", "questions"):
             assert f"SCAN {table}" not in plan, plan
 

@@ -299,7 +299,13 @@ def _downgrade_to_version_1(path: Path) -> None:
     connection.executescript("""
         DROP TRIGGER IF EXISTS reviews_no_update; DROP TRIGGER IF EXISTS reviews_no_delete;
         DROP TRIGGER card_review_totals_rating; DROP TRIGGER card_review_totals_undo;
-        DROP TABLE card_review_totals;
+        DROP TABLE card_review_totals; DROP TABLE rating_hours;
+        DROP TRIGGER deck_totals_question_insert; DROP TRIGGER deck_totals_question_delete;
+        DROP TRIGGER deck_totals_question_update; DROP TRIGGER deck_totals_card_copy;
+        DROP TRIGGER deck_totals_card_insert; DROP TRIGGER deck_totals_card_delete;
+        DROP TRIGGER deck_totals_card_update; DROP TABLE deck_totals;
+        DROP INDEX ix_cards_deck_due;
+        ALTER TABLE cards DROP COLUMN deck; ALTER TABLE cards DROP COLUMN live;
         DROP TABLE settings;
         DROP INDEX ix_questions_deck; DROP INDEX ix_cards_suspended; DROP INDEX ix_cards_new_rank;
         DROP INDEX ix_reviews_undoes; DROP INDEX ix_reviews_when; DROP INDEX ix_reviews_kind;

@@ -109,15 +109,12 @@ class HomeScreen(QuizScreen[None]):
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
     def load_counts(self) -> None:
         from quiz.store.damage import undatable_due
-        from quiz.store.queue import deck_counts
-        from quiz.store.service import counts
+        from quiz.store.service import home_figures
 
         context = self.context
         assert context is not None
-        now = context.clock()
-        self.post_message(DecksLoaded(counts(context.db, now, settings=context.settings),
-                                      deck_counts(context.db, now, context.settings),
-                                      undatable_due(context.db)))
+        figures = home_figures(context.db, context.clock(), context.settings)
+        self.post_message(DecksLoaded(figures.counts, figures.decks, undatable_due(context.db)))
 
     @on(DecksLoaded)
     def show_decks(self, message: DecksLoaded) -> None:
