@@ -16,9 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 DEFAULT_KEEP = 7
 
 
@@ -26,8 +23,22 @@ class BackupError(RuntimeError):
     """A backup that could not be made; the message says which file and why."""
 
 
+# `sqlite:///path` with nothing SQLAlchemy's URL parser would decode or split: its file is the
+# path as written (read without importing SQLAlchemy, for the TUI's start).
+_PLAIN_SQLITE_URL = re.compile(r"^sqlite(?:\+pysqlite)?:///(?P<path>[^?#%@]+)$")
+
+
 def sqlite_file(url: str) -> Path | None:
     """The file of an SQLite URL; None for any other database or an in-memory one."""
+    plain = _PLAIN_SQLITE_URL.match(url)
+    if plain is not None:
+        database = plain["path"]
+        if database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database).expanduser()
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except ArgumentError:

@@ -351,7 +351,7 @@ def describe_damage(db: Database | str) -> str | None:
 # (a number, empty or space-led text) or from ':' up (letters, CJK) cannot be one, and every due
 # range skips it: the card silently drops out of what is due. Two ranges of the due index find
 # it without a scan, so `quiz due` and the home screen can ask on every count.
-_UNDATABLE_DUE = "SELECT question_id, due FROM cards WHERE due < '0000-' OR due >= ':' LIMIT 1"
+UNDATABLE_DUE = "SELECT question_id, due FROM cards WHERE due < '0000-' OR due >= ':' LIMIT 1"
 
 
 def undatable_due(db: Database) -> str | None:
@@ -360,9 +360,12 @@ def undatable_due(db: Database) -> str | None:
     if db.engine.dialect.name != "sqlite":
         return None
     with db.engine.connect() as connection:
-        row = connection.exec_driver_sql(_UNDATABLE_DUE).first()
-    if row is None:
-        return None
+        row = connection.exec_driver_sql(UNDATABLE_DUE).first()
+    return None if row is None else describe_undatable_due(tuple(row))
+
+
+def describe_undatable_due(row: tuple[object, ...]) -> str:
+    """The warning for a row UNDATABLE_DUE found: (question_id, due)."""
     finding = Finding("damaged", "cards", row[0], "due",
                       f"{shown(row[1])} is not a date and time, so the card is left out of what "
                       "is due; `quiz doctor --fix` repairs it", CARD_DUE_NOW)

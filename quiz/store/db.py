@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from quiz.store import deck_totals, log_totals
 from quiz.store.errors import StoreError
+from quiz.store.identity import APPLICATION_ID
 from quiz.store.models import SCHEMA_VERSION, Base, SchemaInfo
 
 # One encoder for every JSON column value: json.dumps with options builds a new one per call,
@@ -23,8 +24,6 @@ from quiz.store.models import SCHEMA_VERSION, Base, SchemaInfo
 _JSON = json.JSONEncoder(ensure_ascii=False)
 BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 32 * 1024  # SQLite's page cache per connection
-# Written into the SQLite header (PRAGMA application_id): this file is a quiz database.
-APPLICATION_ID = 0x5155495A  # "QUIZ"
 REQUIRED_TABLES = ("schema_info", "questions", "cards", "reviews")
 SQLITE_HEADER = b"SQLite format 3\x00"
 

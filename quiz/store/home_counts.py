@@ -18,10 +18,14 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Protocol
 
+from quiz.store import deck_totals, log_totals
+from quiz.store.backup import connect_existing
 from quiz.store.days import day_key, start_of_day
 from quiz.store.deck_totals import TABLE as DECK_TOTALS
+from quiz.store.identity import APPLICATION_ID, SCHEMA_VERSION
 from quiz.store.log_totals import HOUR_LENGTH, HOURS
 from quiz.store.log_totals import TABLE as CARD_TOTALS
 from quiz.store.results import Counts, DeckCounts
@@ -182,3 +186,33 @@ def extra_new_today(cursor: Cursor, now: datetime, settings: Settings) -> int:
     except ValueError:
         return 0
     return value if isinstance(value, int) and value > 0 else 0
+
+
+def read_value(cursor: Cursor, key: str) -> object | None:
+    """A stored value of the settings table (None when missing or not JSON)."""
+    row = cursor.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    try:
+        return _decoded(row[0]) if row is not None else None
+    except ValueError:
+        return None
+
+
+def open_counted(path: Path) -> sqlite3.Connection | None:
+    """A read-only connection to the quiz database at `path` when its figures can be counted
+    here as they are: this quiz's schema with the totals its triggers keep. None otherwise (a
+    new, older, damaged or foreign file), for `quiz.store.db.open_database` to deal with."""
+    try:
+        connection = connect_existing(path)
+    except (sqlite3.Error, OSError):
+        return None
+    try:
+        identity = (connection.execute("PRAGMA application_id").fetchone()[0],
+                    connection.execute("PRAGMA user_version").fetchone()[0])
+        names = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+        if identity == (APPLICATION_ID, SCHEMA_VERSION) and \
+                {*deck_totals.OBJECTS, *log_totals.OBJECTS, "settings"} <= names:
+            return connection
+    except sqlite3.Error:
+        pass
+    connection.close()
+    return None

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 2
+from quiz.store.identity import SCHEMA_VERSION as SCHEMA_VERSION
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -64,12 +64,13 @@ class QuizApp(App[int]):
             self.receive_home_data()
         if self.context is not None:
             self._announce_sync()
-        else:
+        elif self._preload is None:
             # After home's first paint, not alongside Textual's start: a thread importing
             # SQLAlchemy or querying takes the interpreter lock in turns with the UI thread, and
             # that made the frame *and* the rows later (Textual's import went from 0.4 s to
             # 1.0-1.6 s when the store opened on a thread from the first line).
             self.call_after_refresh(self.open_store)
+        # With a preload, `receive_home_data` opens the store once home shows the child's rows.
 
     @work(thread=True, exit_on_error=False, name="receive_home_data")
     def receive_home_data(self) -> None:
@@ -77,11 +78,14 @@ class QuizApp(App[int]):
         waits in `recv`, without the interpreter lock)."""
         assert self._preload is not None
         data = self._preload.data()
-        if data is None or self.context is not None:
-            return  # the app counts for itself
-        for screen in self.screen_stack:
-            if isinstance(screen, HomeScreen):
-                screen.post_message(DecksLoaded(data.counts, data.decks, data.damaged))
+        homes = [screen for screen in self.screen_stack if isinstance(screen, HomeScreen)]
+        if data is None or self.context is not None or not homes:
+            self.call_from_thread(self.open_store)  # the app counts for itself
+            return
+        homes[0].post_message(DecksLoaded(data.counts, data.decks, data.damaged))
+        # Once those rows have painted (the screen's messages run in order): SQLAlchemy's
+        # import on the store's thread would otherwise slow the paint of the rows.
+        homes[0].call_after_refresh(self.open_store)
         self.sync_report = data.report
         self.call_from_thread(self._announce_sync)
 

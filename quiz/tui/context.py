@@ -96,6 +96,11 @@ class StoreRequest:
         return context, report
 
 
+def fingerprint_key(bank_dir: Path) -> str:
+    """The setting that holds the bank's fingerprint at its last sync."""
+    return f"bank_fingerprint:{bank_dir.resolve()}"
+
+
 def _sync_if_changed(db: Database, bank_dir: Path, now: datetime) -> SyncReport | None:
     """Sync the bundled bank unless its files are exactly as at the last sync (the common
     start: nothing to parse, nothing to write)."""
@@ -103,7 +108,7 @@ def _sync_if_changed(db: Database, bank_dir: Path, now: datetime) -> SyncReport 
     from quiz.store.settings import get_value, set_value
     from quiz.store.sync import import_bank
 
-    key = f"bank_fingerprint:{bank_dir.resolve()}"
+    key = fingerprint_key(bank_dir)
     fingerprint = bank_fingerprint(bank_dir)
     if get_value(db, key) == fingerprint:
         return None

@@ -62,7 +62,47 @@ def daily_backup(db_url: str) -> str | None:
     return None
 
 
+def _quick_home_data(request: StoreRequest) -> HomeData | None:
+    """Home's figures read with a bare sqlite3 connection, without importing SQLAlchemy (half a
+    second): when the database is a current quiz database and the bundled bank is as at its
+    last sync, nothing needs more. None otherwise (a new database, one to upgrade or repair, a
+    changed bank, another kind of database), and the child opens the store in full."""
+    from dataclasses import replace
+
+    from quiz.store import home_counts
+    from quiz.store.backup import sqlite_file
+    from quiz.store.damage import UNDATABLE_DUE, describe_undatable_due
+
+    path = sqlite_file(request.db_url)
+    connection = home_counts.open_counted(path) if path is not None else None
+    if connection is None:
+        return None
+    try:
+        connection.execute("BEGIN")  # one snapshot for every figure
+        if request.sync_bank_on_start and request.bank_dir is not None:
+            from quiz.bank.fingerprint import bank_fingerprint
+            from quiz.tui.context import fingerprint_key
+
+            stored = home_counts.read_value(connection, fingerprint_key(request.bank_dir))
+            if stored != bank_fingerprint(request.bank_dir):
+                return None  # the bank changed: the full open syncs it
+        settings = home_counts.read_settings(connection)
+        if request.new_per_day is not None:
+            settings = replace(settings, new_per_day=request.new_per_day)
+        now = request.clock()
+        figures = home_counts.home_figures(
+            connection, now, settings, home_counts.extra_new_today(connection, now, settings))
+        damaged = connection.execute(UNDATABLE_DUE).fetchone()
+        return HomeData(figures.counts, figures.decks, None,
+                        describe_undatable_due(damaged) if damaged is not None else None)
+    finally:
+        connection.close()
+
+
 def _home_data(request: StoreRequest) -> HomeData:
+    quick = _quick_home_data(request)
+    if quick is not None:
+        return quick
     from quiz.store.damage import undatable_due
     from quiz.store.service import home_figures
 

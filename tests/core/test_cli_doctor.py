@@ -191,6 +191,6 @@ def test_the_damaged_due_probe_reads_two_index_ranges(db_url: str, bank_dir: Pat
 
     with sqlite3.connect(path) as connection:
         plan = " ".join(row[3] for row in connection.execute(
-            "EXPLAIN QUERY PLAN " + damage._UNDATABLE_DUE))
+            "EXPLAIN QUERY PLAN " + damage.UNDATABLE_DUE))
     connection.close()
     assert "ix_cards_due" in plan and "SCAN" not in plan
