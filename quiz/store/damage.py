@@ -366,7 +366,7 @@ def undatable_due(db: Database) -> str | None:
 
 def describe_undatable_due(row: tuple[object, ...]) -> str:
     """The warning for a row UNDATABLE_DUE found: (question_id, due)."""
-    finding = Finding("damaged", "cards", row[0], "due",
+    finding = Finding("damaged", "cards", str(row[0]), "due",
                       f"{shown(row[1])} is not a date and time, so the card is left out of what "
                       "is due; `quiz doctor --fix` repairs it", CARD_DUE_NOW)
     return finding.describe()

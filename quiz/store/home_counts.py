@@ -19,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from quiz.store import deck_totals, log_totals
 from quiz.store.backup import connect_existing
@@ -39,7 +39,7 @@ class Cursor(Protocol):
     """The part of a DB-API connection or cursor these queries use (sqlite3's, or the one under
     a SQLAlchemy connection)."""
 
-    def execute(self, sql: str, parameters: object = ..., /) -> sqlite3.Cursor: ...
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
 
 
 def stored(moment: datetime) -> str:

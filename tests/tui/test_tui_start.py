@@ -294,3 +294,67 @@ async def test_home_names_a_card_its_counts_leave_out(db_url: str, bank_dir: Pat
         home.load_counts()  # a recount does not say it again
         await _settle(pilot)
         assert len([n for n in app._notifications if "rf-basics" in n.message]) == 1
+
+
+def _ratings(db: Database, moments: list[object]) -> None:
+    from sqlalchemy import insert
+
+    from quiz.store.models import ReviewRow
+
+    with db.sessions.begin() as session:
+        session.execute(insert(ReviewRow), [
+            {"question_id": "conv-1x1", "reviewed_at": moment, "rating": 3, "content_hash": "h",
+             "state_after": 2, "due_after": moment, "kind": "review", "state_before": 2}
+            for moment in moments])
+
+
+def test_the_quick_count_equals_the_full_one_and_imports_no_sqlalchemy(
+        db_url: str, bank_dir: Path) -> None:
+    """On a current database with the bank unchanged, the child counts home from the file with
+    sqlite3 alone — the same figures as the store's own count, in a process where SQLAlchemy
+    was never imported — and leaves every other case to the full open."""
+    from datetime import timedelta
+
+    from quiz.store.service import home_figures
+    from quiz.tui import preload
+
+    request = _request(db_url, bank_dir)
+    assert preload._quick_home_data(request) is None  # no database yet: the full open makes it
+    context, _report = request.open()
+    try:
+        _ratings(context.db, [FIXED_NOW - timedelta(hours=h) for h in (1, 3, 30)])
+        full = home_figures(context.db, FIXED_NOW, context.settings)
+    finally:
+        context.db.close()
+    script = (
+        "import sys, pickle\n"
+        "from pathlib import Path\n"
+        "from datetime import datetime, timezone\n"
+        "from quiz.tui.context import StoreRequest\n"
+        "from quiz.tui.preload import _quick_home_data\n"
+        f"now = datetime.fromisoformat({FIXED_NOW.isoformat()!r})\n"
+        f"request = StoreRequest(db_url={db_url!r}, bank_dir=Path({str(bank_dir)!r}), "
+        "sync_bank_on_start=True, clock=lambda: now)\n"
+        "data = _quick_home_data(request)\n"
+        "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy imported'\n"
+        "sys.stdout.buffer.write(pickle.dumps((data.counts, data.decks)))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+    import pickle
+
+    assert pickle.loads(result.stdout) == (full.counts, full.decks)
+    # A changed bank: the full open syncs it.
+    (bank_dir / "new.md").write_text((bank_dir / "conv.md").read_text(encoding="utf-8")
+                                     .replace("id: ", "id: x-"), encoding="utf-8")
+    assert preload._quick_home_data(request) is None
+
+
+def test_a_plain_sqlite_url_names_the_file_sqlalchemy_would() -> None:
+    from sqlalchemy.engine import make_url
+
+    from quiz.store.backup import sqlite_file
+
+    for url in ("sqlite:///quiz.db", "sqlite:////tmp/a b/中文.db", "sqlite+pysqlite:////x/y.db",
+                "sqlite:///a:b.db", "sqlite:///dir/./q.db"):
+        assert sqlite_file(url) == Path(str(make_url(url).database)), url
+    for url in ("sqlite://", "sqlite:///:memory:", "postgresql://u@h/db"):
+        assert sqlite_file(url) is None, url
