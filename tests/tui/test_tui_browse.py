@@ -62,10 +62,20 @@ async def settle(pilot) -> None:
 
 
 async def settle_screen(pilot) -> None:
-    """Settle before a snapshot, the footer removed from it: after a search, whether Textual has
-    placed the footer's rebuilt keys when the snapshot is taken depends on timing (they stay
-    unplaced, size 0, in some runs), and the keys are not what these snapshots are about (the
-    home, study and settings snapshots show footers)."""
+    """Settle before a snapshot. The footer lists the keys only after a recompose that runs a
+    refresh after the screen's own paint; on a loaded machine a fixed pause is not enough, so
+    wait until its keys are there."""
+    await settle(pilot)
+    footer = pilot.app.screen.query_one(Footer)
+    await until(pilot, lambda: len(footer.children) > 0)
+    await pilot.pause()
+
+
+async def settle_screen_without_footer(pilot) -> None:
+    """Settle before a browse snapshot, the footer removed from it: after a search, whether
+    Textual has placed the footer's rebuilt keys when the snapshot is taken depends on timing
+    (they stay unplaced, size 0, in some runs), and the keys are not what these snapshots are
+    about (the home, study, help, settings and stats snapshots show footers)."""
     await settle(pilot)
     await pilot.app.screen.query_one(Footer).remove()
     await settle(pilot)
@@ -295,7 +305,7 @@ async def test_question_view_suspend_flag_and_history(db_url: str, bank: Path) -
 def test_browse_snapshot(snap_compare, db_url: str, bank: Path) -> None:
     async def run_before(pilot) -> None:
         await open_browse(pilot)
-        await settle_screen(pilot)
+        await settle_screen_without_footer(pilot)
 
     assert snap_compare(synced_app(db_url, bank), terminal_size=(80, 24), run_before=run_before)
 
@@ -304,7 +314,7 @@ def test_search_snapshot(snap_compare, db_url: str, bank: Path) -> None:
     async def run_before(pilot) -> None:
         screen = await open_browse(pilot)
         await search_for(pilot, screen, "卷积")
-        await settle_screen(pilot)
+        await settle_screen_without_footer(pilot)
 
     assert snap_compare(synced_app(db_url, bank), terminal_size=(80, 24), run_before=run_before)
 

@@ -253,12 +253,12 @@ async def test_a_failing_save_is_reported_and_can_be_retried(db_url: str, bank_d
 
 async def test_an_unexpected_worker_error_keeps_the_app_running(db_url: str, bank_dir: Path,
                                                                 monkeypatch) -> None:
-    import quiz.store.queue as queue  # home imports it when it counts, not at load time
+    import quiz.store.service as service  # home imports it when it counts, not at load time
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk vanished")
 
-    monkeypatch.setattr(queue, "deck_counts", broken)
+    monkeypatch.setattr(service, "home_figures", broken)
     app = _app(db_url, bank_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot)
