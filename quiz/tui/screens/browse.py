@@ -127,7 +127,9 @@ class BrowseScreen(QuizScreen[None]):
         self.deck_names: list[str] = []
         self.total: int | None = None
         self.request = 0          # the newest request; results of older ones are dropped
-        self.loading = False
+        # A search in flight. (Not Textual's `loading`: setting that covers the screen with a
+        # loading indicator, and a True applied late, after the results, left it covered.)
+        self.searching = False
         self.restore_row = 0      # the cursor row to return to after a refresh
 
     def compose(self) -> ComposeResult:
@@ -173,7 +175,7 @@ class BrowseScreen(QuizScreen[None]):
 
     def new_search(self) -> None:
         self.request += 1
-        self.loading = True
+        self.searching = True
         query, deck, state = self.filters()
         self.run_search(self.request, query, deck, state, 0)
 
@@ -204,7 +206,7 @@ class BrowseScreen(QuizScreen[None]):
     @on(SearchFailed)
     def show_failure(self, message: SearchFailed) -> None:
         if message.request in (self.request, -1):
-            self.loading = False
+            self.searching = False
             self.notify(f"搜索失败 search failed: {message.error}", severity="error",
                         markup=False)
 
@@ -218,7 +220,7 @@ class BrowseScreen(QuizScreen[None]):
             self.items = []
         elif message.offset != len(self.items):
             return
-        self.loading = False
+        self.searching = False
         self.total = message.result.total
         now = self.context.clock()
         for item in message.result.items:
@@ -263,9 +265,9 @@ class BrowseScreen(QuizScreen[None]):
             self.action_load_more()
 
     def action_load_more(self) -> None:
-        if self.loading or self.total is None or len(self.items) >= self.total:
+        if self.searching or self.total is None or len(self.items) >= self.total:
             return
-        self.loading = True
+        self.searching = True
         query, deck, state = self.filters()
         self.run_search(self.request, query, deck, state, len(self.items))
 
