@@ -94,6 +94,20 @@ _TOTALS = f"""SELECT t.deck, t.kind, t.questions, t.cards, t.unseen,
      WHERE q.retired_at IS NULL AND q.deck = t.deck AND q.kind = t.kind)
 FROM {DECK_TOTALS} t WHERE t.questions > 0 OR t.cards > 0"""
 
+# Over every deck: due learning cards, and due reviews up to the day's remaining maximum — ranges
+# of ix_cards_studied (state, due, …, live).
+_DUE_EVERYWHERE = f"""SELECT
+    (SELECT count(*) FROM cards c WHERE c.state IN {LEARNING_STATES} AND c.due <= :now
+        AND c.last_review IS NOT NULL AND c.live = 1 AND {_AVAILABLE}),
+    (SELECT count(*) FROM (SELECT 1 FROM cards c WHERE c.state = {REVIEW_STATE}
+        AND c.due <= :now AND c.last_review IS NOT NULL AND c.live = 1 AND {_AVAILABLE}
+        LIMIT :cap))"""
+
+# Unseen, unsuspended cards of live questions, less those buried for now.
+_UNSEEN_EVERYWHERE = f"""SELECT (SELECT coalesce(sum(unseen), 0) FROM {DECK_TOTALS})
+    - (SELECT count(*) FROM cards c WHERE c.buried_until > :now AND c.last_review IS NULL
+       AND c.suspended IS 0 AND c.live = 1)"""
+
 _NEW_TODAY = f"SELECT count(*) FROM {CARD_TOTALS} WHERE first_review >= :since"
 
 # Reviews of cards in review state today, against the daily maximum: stops at the maximum.
@@ -120,23 +134,56 @@ def home_figures(cursor: Cursor, now: datetime, settings: Settings,
     """Home's figures: the queue's counts over every deck and each deck's row (decks in the
     order of their first file). `extra_new`: today's extra new cards (custom study)."""
     moments = _Moments.of(now, settings)
-    params = {"now": moments.now, "since": moments.since}
-    decks = _deck_rows(cursor, params)
+    decks = _deck_rows(cursor, {"now": moments.now, "since": moments.since})
+    day = _Day.read(cursor, moments, settings, extra_new)
     review = sum(deck.review for deck in decks)
     learning = sum(deck.learning for deck in decks)
     unseen = sum(deck.new for deck in decks)
-    new_today = cursor.execute(_NEW_TODAY, params).fetchone()[0]
-    new_left = max(settings.new_per_day + extra_new - new_today, 0)
-    reviews_done = cursor.execute(
-        _REVIEWS_TODAY, {**params, "cap": settings.max_reviews_per_day}).fetchone()[0]
-    reviews_left = max(settings.max_reviews_per_day - reviews_done, 0)
-    ratings = cursor.execute(_RATINGS_TODAY, {
-        "since": moments.since, "whole_hours": moments.whole_hours,
-        "hour_start": moments.hour_start}).fetchone()[0]
-    total = cursor.execute(f"SELECT coalesce(sum(cards), 0) FROM {DECK_TOTALS}").fetchone()[0]
-    counts = Counts(due=min(review, reviews_left) + learning, new=min(unseen, new_left),
-                    total=total, new_today=new_today, reviews_today=ratings, learning=learning)
-    return HomeFigures(counts, decks)
+    return HomeFigures(day.counts(review, learning, unseen), decks)
+
+
+def queue_counts(cursor: Cursor, now: datetime, settings: Settings,
+                 extra_new: int = 0) -> Counts:
+    """The queue's counts over every deck (`quiz due`, the study screen): the same figures as
+    `home_figures(...).counts`, from ranges over every deck at once instead of deck by deck."""
+    moments = _Moments.of(now, settings)
+    day = _Day.read(cursor, moments, settings, extra_new)
+    params = {"now": moments.now}
+    learning, review = cursor.execute(
+        _DUE_EVERYWHERE, {**params, "cap": day.reviews_left}).fetchone()
+    unseen = cursor.execute(_UNSEEN_EVERYWHERE, params).fetchone()[0]
+    return day.counts(review, learning, unseen)
+
+
+@dataclass(frozen=True)
+class _Day:
+    """What the learner's day has used: new cards seen, reviews left under the maximum, every
+    counted rating; and the live cards."""
+
+    new_today: int
+    new_left: int
+    reviews_left: int
+    ratings: int
+    total: int
+
+    @classmethod
+    def read(cls, cursor: Cursor, moments: _Moments, settings: Settings,
+             extra_new: int) -> _Day:
+        since = {"since": moments.since}
+        new_today = cursor.execute(_NEW_TODAY, since).fetchone()[0]
+        reviews_done = cursor.execute(
+            _REVIEWS_TODAY, {**since, "cap": settings.max_reviews_per_day}).fetchone()[0]
+        ratings = cursor.execute(_RATINGS_TODAY, {
+            **since, "whole_hours": moments.whole_hours,
+            "hour_start": moments.hour_start}).fetchone()[0]
+        total = cursor.execute(f"SELECT coalesce(sum(cards), 0) FROM {DECK_TOTALS}").fetchone()[0]
+        return cls(new_today, max(settings.new_per_day + extra_new - new_today, 0),
+                   max(settings.max_reviews_per_day - reviews_done, 0), ratings, total)
+
+    def counts(self, review: int, learning: int, unseen: int) -> Counts:
+        return Counts(due=min(review, self.reviews_left) + learning,
+                      new=min(unseen, self.new_left), total=self.total,
+                      new_today=self.new_today, reviews_today=self.ratings, learning=learning)
 
 
 def _deck_rows(cursor: Cursor, params: dict[str, str]) -> list[DeckCounts]:

@@ -36,7 +36,7 @@ from quiz.store.days import day_key, start_of_day
 from quiz.store.db import Database
 from quiz.store.items import StudyItem, to_item
 from quiz.store.models import CardRow, QuestionRow, ReviewRow, UTCDateTime
-from quiz.store.results import DeckCounts
+from quiz.store.results import Counts, DeckCounts
 from quiz.store.scheduling import require_utc
 from quiz.store.settings import Settings, get_value, set_value
 
@@ -416,6 +416,18 @@ def sqlite_home_figures(db: Database, now: datetime,
         try:
             extra = home_counts.extra_new_today(cursor, now, settings)
             return home_counts.home_figures(cursor, now, settings, extra)
+        finally:
+            cursor.close()
+
+
+def sqlite_queue_counts(db: Database, now: datetime, settings: Settings) -> Counts:
+    """SQLite: the queue's counts over every deck, from the totals its triggers keep."""
+    now = require_utc(now)
+    with db.sessions.begin() as session:
+        cursor = driver_cursor(session)
+        try:
+            extra = home_counts.extra_new_today(cursor, now, settings)
+            return home_counts.queue_counts(cursor, now, settings, extra)
         finally:
             cursor.close()
 

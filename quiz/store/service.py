@@ -32,6 +32,7 @@ from quiz.store.queue import (
     next_study_item,
     ratings_today,
     sqlite_home_figures,
+    sqlite_queue_counts,
 )
 from quiz.store.results import Counts
 from quiz.store.scheduling import CardState, Grade, require_utc
@@ -72,7 +73,7 @@ def counts(db: Database, now: datetime, new_per_day: int | None = None,
     now = require_utc(now)
     settings = _settings(settings, new_per_day)
     if db.engine.dialect.name == "sqlite":
-        return sqlite_home_figures(db, now, settings).counts
+        return sqlite_queue_counts(db, now, settings)
     day_start = start_of_day(now, settings.day_starts_at)
     with db.sessions.begin() as session:
         done_new = new_today(session, day_start)

@@ -28,7 +28,7 @@ from quiz.store.queue import (
     queue_counts,
     unseen_count,
 )
-from quiz.store.service import counts
+from quiz.store.service import counts, home_figures
 from quiz.store.settings import Settings
 from quiz.store.stats import study_stats
 from tests.conftest import FIXED_NOW, numbered_bank
@@ -167,6 +167,8 @@ def test_counts_equal_a_python_recount(random_db: tuple[Database, random.Random]
             min(review, reviews_left) + learning, learning,
             min(raw.unseen(now), new_left), len(raw.live()), new_seen,
             sum(r.reviewed_at >= day_start for r in raw.counted()))
+        # Home's counts come deck by deck; the same figures.
+        assert home_figures(db, now, settings).counts == summary
         assert unseen_count(db, now) == raw.unseen(now)
         cram = queue_counts(db, now, settings, StudyScope(mode=Mode.CRAM))
         assert cram.total == sum(1 for _q, c in raw.live() if raw.available(c, now))

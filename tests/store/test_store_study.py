@@ -305,13 +305,13 @@ def _downgrade_to_version_1(path: Path) -> None:
         DROP TRIGGER deck_totals_card_insert; DROP TRIGGER deck_totals_card_delete;
         DROP TRIGGER deck_totals_card_update; DROP TABLE deck_totals;
         DROP INDEX ix_cards_deck_due;
-        ALTER TABLE cards DROP COLUMN deck; ALTER TABLE cards DROP COLUMN live;
         DROP TABLE settings;
         DROP INDEX ix_questions_deck; DROP INDEX ix_cards_suspended; DROP INDEX ix_cards_new_rank;
         DROP INDEX ix_reviews_undoes; DROP INDEX ix_reviews_when; DROP INDEX ix_reviews_kind;
         DROP INDEX ix_reviews_card; DROP INDEX ix_questions_live;
-        DROP INDEX ix_questions_card; DROP INDEX ix_reviews_undo; DROP INDEX ix_cards_seen;
+        DROP INDEX ix_questions_card; DROP INDEX ix_reviews_undo; DROP INDEX ix_cards_studied;
         DROP INDEX ix_cards_unseen; DROP INDEX ix_cards_buried;
+        ALTER TABLE cards DROP COLUMN deck; ALTER TABLE cards DROP COLUMN live;
         ALTER TABLE questions DROP COLUMN deck;
         ALTER TABLE cards DROP COLUMN lapses; ALTER TABLE cards DROP COLUMN leech;
         ALTER TABLE cards DROP COLUMN suspended; ALTER TABLE cards DROP COLUMN buried_until;
