@@ -224,14 +224,14 @@ def _decoded(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def extra_new_key(now: datetime, settings: Settings) -> str:
+    """The setting that holds the learner's extra new cards of today (custom study)."""
+    return f"extra_new:{day_key(now, settings.day_starts_at)}"
+
+
 def extra_new_today(cursor: Cursor, now: datetime, settings: Settings) -> int:
-    """Today's extra new cards (custom study), as `quiz.store.queue.extra_new_today` reads them."""
-    row = cursor.execute("SELECT value FROM settings WHERE key = ?",
-                         (f"extra_new:{day_key(now, settings.day_starts_at)}",)).fetchone()
-    try:
-        value = _decoded(row[0]) if row is not None else None
-    except ValueError:
-        return 0
+    """Today's extra new cards, as `quiz.store.queue.extra_new_today` reads them."""
+    value = read_value(cursor, extra_new_key(now, settings))
     return value if isinstance(value, int) and value > 0 else 0
 
 

@@ -7,11 +7,12 @@ mode — the normal schedule, or one of the custom studies (review ahead, forgot
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from functools import cache
+from typing import TypeVar
 
 from sqlalchemy import (
     BindParameter,
@@ -32,8 +33,9 @@ from sqlalchemy.sql.elements import TextClause
 
 from quiz.store import home_counts, log_totals
 from quiz.store.bulk import driver_cursor
-from quiz.store.days import day_key, start_of_day
+from quiz.store.days import start_of_day
 from quiz.store.db import Database
+from quiz.store.home_counts import extra_new_key
 from quiz.store.items import StudyItem, to_item
 from quiz.store.models import CardRow, QuestionRow, ReviewRow, UTCDateTime
 from quiz.store.results import Counts, DeckCounts
@@ -215,10 +217,6 @@ def ratings_today(session: Session, day_start: datetime) -> int:
 def _ratings_today_statement() -> Select[tuple[int]]:
     return select(func.count()).select_from(ReviewRow).where(
         ReviewRow.reviewed_at >= _moment("since"), effective_reviews())
-
-
-def extra_new_key(now: datetime, settings: Settings) -> str:
-    return f"extra_new:{day_key(now, settings.day_starts_at)}"
 
 
 def extra_new_today(db: Database, now: datetime, settings: Settings) -> int:
@@ -410,24 +408,26 @@ def sqlite_home_figures(db: Database, now: datetime,
                         settings: Settings) -> home_counts.HomeFigures:
     """SQLite: the queue's counts and each deck's, from the totals its triggers keep (see
     `quiz.store.home_counts`), in one short transaction."""
-    now = require_utc(now)
-    with db.sessions.begin() as session:
-        cursor = driver_cursor(session)
-        try:
-            extra = home_counts.extra_new_today(cursor, now, settings)
-            return home_counts.home_figures(cursor, now, settings, extra)
-        finally:
-            cursor.close()
+    return _counted_on_driver(db, now, settings, home_counts.home_figures)
 
 
 def sqlite_queue_counts(db: Database, now: datetime, settings: Settings) -> Counts:
     """SQLite: the queue's counts over every deck, from the totals its triggers keep."""
+    return _counted_on_driver(db, now, settings, home_counts.queue_counts)
+
+
+_Figures = TypeVar("_Figures")
+
+
+def _counted_on_driver(db: Database, now: datetime, settings: Settings,
+                       count: Callable[[home_counts.Cursor, datetime, Settings, int], _Figures],
+                       ) -> _Figures:
     now = require_utc(now)
     with db.sessions.begin() as session:
         cursor = driver_cursor(session)
         try:
-            extra = home_counts.extra_new_today(cursor, now, settings)
-            return home_counts.queue_counts(cursor, now, settings, extra)
+            return count(cursor, now, settings,
+                         home_counts.extra_new_today(cursor, now, settings))
         finally:
             cursor.close()
 
