@@ -56,31 +56,38 @@ class QuizApp(App[int]):
         self._lifecycle = threading.Lock()
         self._unmounted = False
         self._opened: StudyContext | None = None
+        self._home_data_shown = False  # home's first figures came before the store opened
         self.start_error: BaseException | None = None  # the store could not be opened
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen(self.context))
-        if self._preload is not None:
-            self.receive_home_data()
         if self.context is not None:
             self._announce_sync()
-        elif self._preload is None:
-            # After home's first paint, not alongside Textual's start: a thread importing
-            # SQLAlchemy or querying takes the interpreter lock in turns with the UI thread, and
-            # that made the frame *and* the rows later (Textual's import went from 0.4 s to
-            # 1.0-1.6 s when the store opened on a thread from the first line).
-            self.call_after_refresh(self.open_store)
-        # With a preload, `receive_home_data` opens the store once home shows the child's rows.
+        elif self._preload is not None:
+            self.receive_home_data()
+        else:
+            # After home's first paint, not alongside Textual's start: a thread working takes
+            # the interpreter lock in turns with the UI thread, and that made the frame *and*
+            # the rows later (Textual's import went from 0.4 s to 1.0-1.6 s when the store
+            # opened on a thread from the first line).
+            self.call_after_refresh(self.receive_home_data)
 
     @work(thread=True, exit_on_error=False, name="receive_home_data")
     def receive_home_data(self) -> None:
-        """Show the preloading child's figures on home as soon as they arrive (the thread
-        waits in `recv`, without the interpreter lock)."""
-        assert self._preload is not None
-        data = self._preload.data()
+        """Show home's figures as soon as they are counted — by the preloading child (this
+        thread waits in `recv`, without the interpreter lock), or else here with a bare sqlite3
+        connection when the database needs nothing more (`quick_home_data`) — then open the
+        store once those rows have painted. Without figures, the store opens at once and home
+        counts through it."""
+        from quiz.tui.preload import quick_home_data
+
+        assert self._store is not None
+        data = self._preload.data() if self._preload is not None else \
+            quick_home_data(self._store)
+        self._home_data_shown = data is not None
         homes = [screen for screen in self.screen_stack if isinstance(screen, HomeScreen)]
         if data is None or self.context is not None or not homes:
-            self.call_from_thread(self.open_store)  # the app counts for itself
+            self.call_from_thread(self.open_store)
             return
         homes[0].post_message(DecksLoaded(data.counts, data.decks, data.damaged))
         # Once those rows have painted (the screen's messages run in order): SQLAlchemy's
@@ -93,11 +100,9 @@ class QuizApp(App[int]):
     def open_store(self) -> tuple[StudyContext, SyncReport | None] | None:
         assert self._store is not None
         request = self._store
-        # With a preload, wait for its figures first (without the interpreter lock): importing
-        # SQLAlchemy here meanwhile delayed the thread that receives them and the paint of the
-        # rows by a quarter of a second.
-        if self._preload is not None and self._preload.data() is not None:
-            request = replace(request, sync_bank_on_start=False)  # the child has synced
+        if self._home_data_shown:
+            # Counted by the child (which synced a changed bank) or here on an unchanged bank.
+            request = replace(request, sync_bank_on_start=False)
         context, report = request.open()
         with self._lifecycle:
             if self._unmounted:  # quit while the store was opening

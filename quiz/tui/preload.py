@@ -62,11 +62,12 @@ def daily_backup(db_url: str) -> str | None:
     return None
 
 
-def _quick_home_data(request: StoreRequest) -> HomeData | None:
+def quick_home_data(request: StoreRequest) -> HomeData | None:
     """Home's figures read with a bare sqlite3 connection, without importing SQLAlchemy (half a
     second): when the database is a current quiz database and the bundled bank is as at its
     last sync, nothing needs more. None otherwise (a new database, one to upgrade or repair, a
-    changed bank, another kind of database), and the child opens the store in full."""
+    changed bank, another kind of database), and the store is opened in full to count. The
+    preloading child uses it, and the app itself where there is no child (not Linux)."""
     from dataclasses import replace
 
     from quiz.store import home_counts
@@ -100,7 +101,7 @@ def _quick_home_data(request: StoreRequest) -> HomeData | None:
 
 
 def _home_data(request: StoreRequest) -> HomeData:
-    quick = _quick_home_data(request)
+    quick = quick_home_data(request)
     if quick is not None:
         return quick
     from quiz.store.damage import undatable_due

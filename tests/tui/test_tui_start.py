@@ -319,7 +319,7 @@ def test_the_quick_count_equals_the_full_one_and_imports_no_sqlalchemy(
     from quiz.tui import preload
 
     request = _request(db_url, bank_dir)
-    assert preload._quick_home_data(request) is None  # no database yet: the full open makes it
+    assert preload.quick_home_data(request) is None  # no database yet: the full open makes it
     context, _report = request.open()
     try:
         _ratings(context.db, [FIXED_NOW - timedelta(hours=h) for h in (1, 3, 30)])
@@ -331,11 +331,11 @@ def test_the_quick_count_equals_the_full_one_and_imports_no_sqlalchemy(
         "from pathlib import Path\n"
         "from datetime import datetime, timezone\n"
         "from quiz.tui.context import StoreRequest\n"
-        "from quiz.tui.preload import _quick_home_data\n"
+        "from quiz.tui.preload import quick_home_data\n"
         f"now = datetime.fromisoformat({FIXED_NOW.isoformat()!r})\n"
         f"request = StoreRequest(db_url={db_url!r}, bank_dir=Path({str(bank_dir)!r}), "
         "sync_bank_on_start=True, clock=lambda: now)\n"
-        "data = _quick_home_data(request)\n"
+        "data = quick_home_data(request)\n"
         "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy imported'\n"
         "sys.stdout.buffer.write(pickle.dumps((data.counts, data.decks)))\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
@@ -345,7 +345,7 @@ def test_the_quick_count_equals_the_full_one_and_imports_no_sqlalchemy(
     # A changed bank: the full open syncs it.
     (bank_dir / "new.md").write_text((bank_dir / "conv.md").read_text(encoding="utf-8")
                                      .replace("id: ", "id: x-"), encoding="utf-8")
-    assert preload._quick_home_data(request) is None
+    assert preload.quick_home_data(request) is None
 
 
 def test_a_plain_sqlite_url_names_the_file_sqlalchemy_would() -> None:
@@ -358,3 +358,39 @@ def test_a_plain_sqlite_url_names_the_file_sqlalchemy_would() -> None:
         assert sqlite_file(url) == Path(str(make_url(url).database)), url
     for url in ("sqlite://", "sqlite:///:memory:", "postgresql://u@h/db"):
         assert sqlite_file(url) is None, url
+
+
+async def test_without_a_child_home_shows_quick_rows_before_the_store_opens(
+        db_url: str, bank_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where there is no preloading child (not Linux), the app counts home itself with a bare
+    sqlite3 connection on a current database, before its store (SQLAlchemy) has opened, and
+    the store then opens without syncing the unchanged bank again."""
+    context, _report = _request(db_url, bank_dir).open()  # created and synced
+    context.db.close()
+    event = threading.Event()
+    opened = StoreRequest.open
+    synced: list[bool] = []
+
+    def held_open(request: StoreRequest):  # type: ignore[no-untyped-def]
+        event.wait(WAIT)
+        synced.append(request.sync_bank_on_start)
+        return opened(request)
+
+    monkeypatch.setattr(StoreRequest, "open", held_open)
+    app = make_app(db_url=db_url, bank_dir=bank_dir, sync_bank_on_start=True,
+                   clock=lambda: FIXED_NOW, fuzz=False, open_in_background=True)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            home = app.screen
+            assert isinstance(home, HomeScreen)
+            for _ in range(200):
+                await pilot.pause(0.02)
+                if _decks(home):
+                    break
+            assert _decks(home) == ["全部 all", "卷积变种", "感受野", "池化"]
+            assert app.context is None
+            event.set()
+            await _settle(pilot)
+            assert app.context is not None and synced == [False]
+    finally:
+        event.set()
