@@ -142,7 +142,7 @@ class _Table:
         room = max(1, width - cell_len(self.prefix.plain))
         console = _console()
         rendered = console.render_lines(table, console.options.update_width(room), pad=False)
-        return [Line(Text.assemble(self.prefix, *((s.text, s.style) for s in segments
+        return [Line(Text.assemble(self.prefix, *((s.text, s.style or "") for s in segments
                                                   if not s.control)),
                      hard=True, flow=False)
                 for segments in rendered]

@@ -16,6 +16,8 @@ from quiz.render.math import substitute_math
 from quiz.sheets.text import safe_text, without_machine_blocks
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    import genanki
+
     from quiz.bank.model import Question
     from quiz.numeric import Template
 
@@ -49,7 +51,7 @@ def anki_html(markdown: str) -> str:
     return _TOKEN_RE.sub(lambda m: html.escape(spans[int(m.group(1))]), rendered)
 
 
-def _model():  # -> genanki.Model
+def _model() -> genanki.Model:
     import genanki
 
     return genanki.Model(

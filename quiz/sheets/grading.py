@@ -129,18 +129,19 @@ def _grade_item(item: FilledItem, question: Question,
     expected = answer_text(solution.expected)
     unit = "" if isinstance(solution.expected, tuple) or not instance.unit else \
         f" {instance.unit}"
-    common = {"expected": expected + unit, "sources": tuple(question.sources)}
+    shown, sources = expected + unit, tuple(question.sources)
     if not item.answer.strip():
         worked = grade(instance, expected, solution).worked
         return ItemResult(item.number, question.id, NUMERIC, item.seed, "", BLANK, "未作答",
-                          worked=worked, suggested_rating=0, **common)
+                          expected=shown, worked=worked, suggested_rating=0, sources=sources)
     verdict = grade(instance, item.answer, solution)
     if verdict.status is Status.UNPARSEABLE:
         worked = grade(instance, expected, solution).worked
         return ItemResult(item.number, question.id, NUMERIC, item.seed, item.answer,
-                          UNPARSEABLE, verdict.message, worked=worked, suggested_rating=0,
-                          **common)
+                          UNPARSEABLE, verdict.message, expected=shown, worked=worked,
+                          suggested_rating=0, sources=sources)
     status = RIGHT if verdict.status is Status.RIGHT else WRONG
     return ItemResult(item.number, question.id, NUMERIC, item.seed, item.answer, status,
-                      verdict.message, verdict.mistake, verdict.mistake_id, worked=verdict.worked,
-                      suggested_rating=verdict.suggested_rating, **common)
+                      verdict.message, verdict.mistake, verdict.mistake_id, expected=shown,
+                      worked=verdict.worked, suggested_rating=verdict.suggested_rating,
+                      sources=sources)

@@ -122,8 +122,11 @@ def write_pdf(kind: str, sheets: Sequence[Sheet], path: Path) -> Path:
 
     data = document_data(kind, sheets, cjk_font())
     try:
-        typst.compile(TEMPLATE.encode(), output=str(path),
-                      sys_inputs={"data": json.dumps(data, ensure_ascii=False)})
+        # typst's stubs tie `output` to the type of `input`, bytes here (a str names a file):
+        # take the PDF back as bytes and write it ourselves
+        pdf = typst.compile(TEMPLATE.encode(), format="pdf",
+                            sys_inputs={"data": json.dumps(data, ensure_ascii=False)})
     except typst.TypstError as error:  # a bug in the template, not in the user's input
         raise RuntimeError(f"typst failed: {error.message}") from error
+    path.write_bytes(pdf)
     return path

@@ -9,7 +9,7 @@ prefilled, and Enter there starts. The screen returns the
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -125,14 +125,13 @@ class CustomStudyScreen(QuizModalScreen[StudyScope | None]):
             return
         self.dismiss(None)
 
-    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_key(self, event: events.Key) -> None:
         if event.key == "enter" and not self.query_one(Input).display:
             event.stop()
             self.action_choose(self.choice)
 
     @on(Input.Submitted, "#custom-n")
     def start(self) -> None:
-        scope_base = {"decks": self.decks, "numeric_only": self.numeric_only}
         if self.choice in DEFAULT_N:
             text = self.query_one(Input).value.strip()
             if not text.isdigit() or not 1 <= int(text) <= 9999:
@@ -143,10 +142,11 @@ class CustomStudyScreen(QuizModalScreen[StudyScope | None]):
             if self.choice == "new":
                 self.add_new_cards(count)
                 return
-            self.dismiss(StudyScope(**scope_base, mode=Mode.AHEAD, ahead_days=count))
+            self.dismiss(StudyScope(decks=self.decks, numeric_only=self.numeric_only,
+                                    mode=Mode.AHEAD, ahead_days=count))
             return
         mode = Mode.FORGOTTEN if self.choice == "forgotten" else Mode.CRAM
-        self.dismiss(StudyScope(**scope_base, mode=mode))
+        self.dismiss(StudyScope(decks=self.decks, numeric_only=self.numeric_only, mode=mode))
 
     @work(thread=True, exclusive=True, group="custom", exit_on_error=False)
     def add_new_cards(self, count: int) -> None:

@@ -2,7 +2,12 @@
 
 The stock footer schedules a full rebuild of its keys for every bindings change (focus moves,
 state changes), several per card in study; the rebuilds dominated the time from a rating to the
-next card. Here changes arriving before the next refresh share one rebuild.
+next card. Here changes arriving before the next refresh share one rebuild (Textual 8.2, a
+numeric card: about 6 rebuilds instead of 8, some 15-30 ms each).
+
+This overrides Footer's internals (`bindings_changed`, `_bindings_ready`, `recompose`), so
+pyproject.toml pins Textual to one minor range and tests/tui/test_tui_footer.py fails when
+those internals change.
 """
 
 from __future__ import annotations
