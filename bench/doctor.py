@@ -25,9 +25,9 @@ from pathlib import Path
 
 from scale import fill_reviews, median_call, write_bank
 
-from quiz.store.backup import backup_database
 from quiz.store.damage import describe_damage
 from quiz.store.doctor import check
+from quiz.store.sqlite_files import backup_database
 
 RUNS = 3
 

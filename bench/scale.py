@@ -246,11 +246,11 @@ class _Figures(dict[str, float]):
 def measure(folder: Path, questions: int, reviews: int) -> dict[str, float]:
     """Every figure for one bank size: seconds, and MiB for memory."""
     from quiz.store.actions import apply_review
+    from quiz.store.counts import due_counts, home_figures
     from quiz.store.db import open_database
     from quiz.store.queue import due_items
     from quiz.store.scheduling import Grade
     from quiz.store.search import PAGE, decks, search
-    from quiz.store.service import counts, home_figures
     from quiz.store.settings import load_settings
     from quiz.store.stats import study_stats
     from quiz.tui.context import scheduler_for
@@ -291,7 +291,7 @@ def measure(folder: Path, questions: int, reviews: int) -> dict[str, float]:
         figures["SELECT count(*) reviews s"] = median_call(count("reviews"))
         figures["SELECT count(*) cards s"] = median_call(count("cards"))
     figures["quiz due query s"] = median_call(
-        lambda: (counts(db, now, settings=settings), due_items(db, now, limit=20)))
+        lambda: (due_counts(db, now, settings), due_items(db, now, limit=20)))
     # What home runs: the queue's counts and every deck's row, in one pass.
     figures["home counts s"] = median_call(lambda: home_figures(db, now, settings))
     figures["browse first page s"] = median_call(

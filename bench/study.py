@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from quiz.paths import bundled_bank_dir
-from quiz.store.queue import StudyScope, deck_counts
+from quiz.store.counts import StudyScope
 from quiz.tui.app import make_app
 from quiz.tui.screens.study import StudyScreen
 
@@ -42,7 +42,7 @@ async def measure(ratings: int) -> tuple[list[float], list[float]]:
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         context = app.context
-        decks = deck_counts(context.db, context.clock(), context.settings)
+        decks = home_figures(context.db, context.clock(), context.settings).decks
         concept = frozenset(d.deck for d in decks if d.numeric == 0)
         screen = StudyScreen(context, StudyScope(decks=concept))
         await app.push_screen(screen)

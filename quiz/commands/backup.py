@@ -25,12 +25,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run(args: argparse.Namespace) -> int:
     from quiz.paths import default_db_url
-    from quiz.store.backup import BackupError, backup_database, sqlite_file, stamped_backup
+    from quiz.store.backup import stamped_backup
+    from quiz.store.sqlite_files import BackupError, backup_database, sqlite_path
 
     url = getattr(args, "db", None) or default_db_url()
-    database = sqlite_file(url)
+    database = sqlite_path(url)
     if database is None:
-        print(f"quiz: error: {url}: quiz backup copies SQLite database files only",
+        print(f"quiz: error: {url}: quiz backup copies SQLite database files; back up a "
+              "PostgreSQL database with pg_dump (e.g. pg_dump -Fc -f quiz.dump DBNAME)",
               file=sys.stderr)
         return 1
     now = datetime.now(timezone.utc)

@@ -29,8 +29,9 @@ def record_answers(args: argparse.Namespace, bank_path: str | None,
     answer already logged with the same seed and text is skipped: checking a sheet twice does not
     count it twice."""
     from quiz.cli import _bank_dir, _bank_key, _open_db
+    from quiz.store.actions import apply_review
+    from quiz.store.log import history
     from quiz.store.scheduling import Grade, make_scheduler
-    from quiz.store.service import history, record_review
     from quiz.store.sync import import_bank
 
     now = datetime.now(timezone.utc)
@@ -46,7 +47,7 @@ def record_answers(args: argparse.Namespace, bank_path: str | None,
             if (answer.seed, answer.answer_text) in earlier:
                 skipped += 1
                 continue
-            record_review(db, scheduler, answer.question_id, Grade(answer.rating), now,
+            apply_review(db, scheduler, answer.question_id, Grade(answer.rating), now,
                           duration_ms=answer.duration_ms, seed=answer.seed,
                           answer_text=answer.answer_text, verdict=answer.verdict)
             recorded += 1

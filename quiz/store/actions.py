@@ -14,11 +14,11 @@ from fsrs import Scheduler
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from quiz.store.counts import REVIEW_STATE, counted
 from quiz.store.days import start_of_next_day
 from quiz.store.db import Database
 from quiz.store.items import card_state
 from quiz.store.models import CardRow, QuestionRow, ReviewRow
-from quiz.store.queue import REVIEW_STATE, effective_reviews
 from quiz.store.scheduling import CardState, Grade, require_utc, review
 from quiz.store.settings import LeechAction, Settings
 
@@ -121,7 +121,7 @@ def undo_review(db: Database, review_id: int, now: datetime) -> CardState:
         card, question = _lock_card(session, target.question_id)
         latest = session.scalar(
             select(ReviewRow.id).where(ReviewRow.question_id == target.question_id,
-                                       effective_reviews())
+                                       counted(ReviewRow.__table__))
             .order_by(ReviewRow.reviewed_at.desc(), ReviewRow.id.desc()).limit(1)
         )
         if latest != review_id:

@@ -142,9 +142,3 @@ def driver_select(session: Session, statement: ClauseElement) -> list[tuple[Any,
         return [tuple(row) for row in cursor.fetchall()]
     finally:
         cursor.close()
-
-
-def driver_cursor(session: Session) -> Any:
-    """A DB-API cursor on the session's own connection (same transaction), for statements
-    written as plain SQL for one database (`quiz.store.home_counts`)."""
-    return session.connection().connection.cursor()

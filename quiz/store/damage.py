@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from quiz.store.backup import connect_existing, sqlite_file
+from quiz.store.sqlite_files import connect_existing, sqlite_path
 
 if TYPE_CHECKING:
     from quiz.store.db import Database
@@ -320,7 +320,7 @@ def first_damage(db: Database | str, budget: float = LOOKUP_SECONDS) -> Finding 
     """The first damaged row (or unreadable table) of the database, or None (also when the scan
     takes longer than `budget` seconds). Read-only, never creates a file, never raises."""
     url = db if isinstance(db, str) else db.url
-    path = sqlite_file(url)
+    path = sqlite_path(url)
     if path is None or not path.is_file():
         return None
     deadline = time.monotonic() + budget

@@ -1,39 +1,36 @@
-"""Opening a database: engine, SQLite pragmas, schema creation and version check."""
+"""Opening a database, SQLite or PostgreSQL: the engine, the schema (created, upgraded, and the
+derived data and triggers of `quiz.store.derived`), and the version check. One setup serves both
+databases; what is SQLite's alone (its files, pragmas, BEGIN IMMEDIATE) is named as such."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from quiz.store import deck_totals, log_totals
-from quiz.store.errors import StoreError
-from quiz.store.identity import APPLICATION_ID
-from quiz.store.models import SCHEMA_VERSION, Base, SchemaInfo
+from quiz.store import StoreError, derived
+from quiz.store.models import APPLICATION_ID, SCHEMA_VERSION, Base, SchemaInfo
+from quiz.store.sqlite_files import (
+    REQUIRED_TABLES,
+    FileFacts,
+    backup_database,
+    configure_connection,
+    existing_facts,
+    prepare_folder,
+    sqlite_path,
+    sqlite_reason,
+)
 
 # One encoder for every JSON column value: json.dumps with options builds a new one per call,
 # which was a fifth of the time of writing a large import's rows. Readable Chinese, not \uXXXX.
 _JSON = json.JSONEncoder(ensure_ascii=False)
-BUSY_TIMEOUT_MS = 10_000
-CACHE_KIB = 32 * 1024  # SQLite's page cache per connection
-REQUIRED_TABLES = ("schema_info", "questions", "cards", "reviews")
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-# The review log is the user's history: refuse any change to it at the database level.
-APPEND_ONLY_TRIGGERS = (
-    """CREATE TRIGGER IF NOT EXISTS reviews_no_update BEFORE UPDATE ON reviews
-       BEGIN SELECT RAISE(ABORT, 'reviews are append-only'); END""",
-    """CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews
-       BEGIN SELECT RAISE(ABORT, 'reviews are append-only'); END""",
-)
+DIALECTS = ("sqlite", "postgresql")
 
 
 @dataclass
@@ -44,6 +41,7 @@ class Database:
     # Sessions whose transaction takes the write lock at BEGIN (SQLite: BEGIN IMMEDIATE), for
     # units of work that read and then write: what they read cannot be changed by another
     # process before they write, and they wait for a lock instead of failing to upgrade one.
+    # (PostgreSQL: such units lock the rows they read, SELECT … FOR UPDATE.)
     writes: sessionmaker[Session] | None = None
 
     def write(self) -> AbstractContextManager[Session]:
@@ -53,100 +51,9 @@ class Database:
         self.engine.dispose()
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file of an SQLite URL (None for other databases and in-memory ones)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return None
-    database = parsed.database
-    if database and database.startswith("file:"):  # an SQLite URI (…?mode=ro&uri=true)
-        database = database.removeprefix("file:").split("?", 1)[0]
-        if database.startswith("//"):
-            database = database[2:]
-    if not database or database == ":memory:" or "mode=memory" in (parsed.database or ""):
-        return None
-    return Path(database).expanduser()
-
-
-def _prepare_sqlite_file(url: str) -> None:
-    path = sqlite_path(url)
-    if path is not None:
-        folder = path.parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreError(f"cannot create the database folder {folder}: {error.strerror}") \
-                from None
-
-
-def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-    # The driver's own transaction handling is switched off: SQLAlchemy's "begin" event below
-    # emits BEGIN (or BEGIN IMMEDIATE for writers) itself, as the SQLAlchemy docs recommend.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # Counting at scale probes indexes of tens of MiB (the review log's, per card): SQLite's
-    # default 2 MiB page cache reads most probes from the OS again. Memory is used only as pages
-    # are read.
-    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-    # A read-only file keeps its journal mode; reading it still works.
-    with suppress(sqlite3.OperationalError):
-        cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
-
-
 def _on_begin(connection: Connection) -> None:
     immediate = connection.get_execution_options().get("quiz_immediate", False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-@dataclass(frozen=True)
-class FileFacts:
-    """What an existing SQLite file says about itself, read without writing to it."""
-
-    application_id: int
-    tables: frozenset[str]
-    version: int | None  # schema_info's version, None when the table is missing or empty
-    objects: frozenset[str] = frozenset()  # names of every table, index and trigger
-
-
-def _read_facts(path: Path) -> FileFacts:
-    try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
-                                     timeout=BUSY_TIMEOUT_MS / 1000)
-        try:
-            application_id = connection.execute("PRAGMA application_id").fetchone()[0]
-            rows = connection.execute("SELECT type, name FROM sqlite_master").fetchall()
-            tables = frozenset(name for kind, name in rows if kind == "table")
-            objects = frozenset(name for _kind, name in rows)
-            version = None
-            if "schema_info" in tables:
-                version = connection.execute("SELECT max(version) FROM schema_info").fetchone()[0]
-        finally:
-            connection.close()
-    except sqlite3.DatabaseError as error:
-        raise StoreError(f"cannot read {path}: {_sqlite_reason(error, path)}") from None
-    return FileFacts(application_id, tables, version, objects)
-
-
-def _sqlite_reason(error: BaseException, path: Path | None = None) -> str:
-    """One line a learner can act on, for the SQLite errors that have a plain cause."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    lowered = text.lower()
-    folder = path.parent if path is not None else None
-    if "file is not a database" in lowered or "file is encrypted" in lowered:
-        return "this file is not an SQLite database"
-    if "readonly" in lowered or "read-only" in lowered:
-        return "the database is read-only (the file or its folder cannot be written)"
-    if "unable to open database file" in lowered:
-        where = f" (check that {folder} exists and can be written)" if folder else ""
-        return f"the database file cannot be opened{where}"
-    if "disk is full" in lowered or "database or disk is full" in lowered:
-        return "the disk is full"
-    if "locked" in lowered or "busy" in lowered:
-        return "the database is locked by another program (try again in a moment)"
-    return text
 
 
 def error_message(error: BaseException, url: str = "") -> str:
@@ -154,31 +61,7 @@ def error_message(error: BaseException, url: str = "") -> str:
     original = getattr(error, "orig", None) or error
     path = sqlite_path(url) if url else None
     prefix = f"{path or url}: " if (path or url) else ""
-    return prefix + _sqlite_reason(original, path)
-
-
-def _check_identity(facts: FileFacts, path: Path) -> None:
-    """Refuse a file that is not a quiz database, or one this quiz cannot use, before any write."""
-    ours = facts.application_id == APPLICATION_ID or (
-        facts.application_id == 0 and "schema_info" in facts.tables)
-    if not ours:
-        if facts.application_id != 0:
-            owner = f"application id {facts.application_id:#x}"
-        else:
-            owner = "tables " + ", ".join(sorted(facts.tables)[:6])
-        raise StoreError(f"{path} is not a quiz database ({owner}); quiz will not add its "
-                         "tables to it — choose another file with --db")
-    if facts.version is None or facts.version < 1:
-        raise StoreError(f"{path}: the schema version is missing (0); this is not a complete "
-                         "quiz database — restore a backup or choose another file")
-    if facts.version > SCHEMA_VERSION:
-        raise StoreError(f"{path}: schema version {facts.version} is newer than this quiz "
-                         f"understands ({SCHEMA_VERSION}); upgrade quiz")
-    missing = [table for table in REQUIRED_TABLES if table not in facts.tables]
-    if missing:
-        raise StoreError(f"{path}: table {', '.join(missing)} is missing — the database is "
-                         "damaged; restore a backup (quiz doctor explains) rather than start "
-                         "from an empty history")
+    return prefix + sqlite_reason(original, path)
 
 
 def _check_columns(connection: Connection, url: str) -> None:
@@ -194,17 +77,13 @@ def _check_columns(connection: Connection, url: str) -> None:
                              f"for schema version {SCHEMA_VERSION}; restore a backup")
 
 
-def _backup_sqlite_file(url: str, version: int) -> Path | None:
-    """Copy the database beside itself before a migration (SQLite's online backup, so a WAL
-    file is included)."""
+def _backup_before_upgrade(url: str, version: int) -> None:
+    """Copy an SQLite file beside itself before a migration."""
     source = sqlite_path(url)
     if source is None:
-        return None
+        return
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    target = source.with_name(f"{source.name}.v{version}-backup-{stamp}")
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return target
+    backup_database(source, source.with_name(f"{source.name}.v{version}-backup-{stamp}"))
 
 
 def _migrate_1_to_2(connection: Connection) -> None:
@@ -300,7 +179,6 @@ INDEXES = {
 # Indexes an earlier version created that a newer one replaced (dropped when the database is set
 # up again, so a write does not maintain both).
 OBSOLETE_INDEXES = ("ix_reviews_day", "ix_reviews_card_log", "ix_cards_seen")
-TRIGGER_NAMES = ("reviews_no_update", "reviews_no_delete")
 
 
 def _dumps(value: object) -> str:
@@ -308,47 +186,85 @@ def _dumps(value: object) -> str:
 
 
 def _needs_setup(facts: FileFacts | None) -> bool:
-    """Whether opening must write (create, migrate, add a missing index or trigger): a current
-    database is opened without writing anything, so a read-only file can still be read."""
+    """Whether opening an SQLite file must write (create, migrate, add a missing index or
+    trigger): a current database is opened without writing anything, so a read-only file can
+    still be read."""
     if facts is None:
         return True
     wanted = {table.name for table in Base.metadata.sorted_tables}
-    wanted |= set(INDEXES) | set(TRIGGER_NAMES) | set(log_totals.OBJECTS)
-    wanted |= set(deck_totals.OBJECTS)
+    wanted |= set(INDEXES) | derived.wanted_objects("sqlite")
     return (facts.application_id != APPLICATION_ID or facts.version != SCHEMA_VERSION
             or not wanted <= facts.objects)
 
 
-def _set_up_sqlite(engine: Engine, url: str) -> None:
-    """Create or migrate inside one BEGIN IMMEDIATE transaction: processes opening a new
-    database at the same moment wait for each other instead of racing to create tables."""
-    with engine.connect().execution_options(quiz_immediate=True) as connection, \
-            connection.begin():
-        has_info = inspect(connection).has_table("schema_info")
-        version = connection.execute(select(func.max(SchemaInfo.version))).scalar() \
-            if has_info else None
-        _check_not_newer(version, url)
-        while version is not None and version < SCHEMA_VERSION:
-            MIGRATIONS[version](connection)
-            version += 1
-        Base.metadata.create_all(connection)
-        _check_columns(connection, url)
-        for trigger in APPEND_ONLY_TRIGGERS:
-            connection.execute(text(trigger))
-        deck_totals.add_card_columns(connection)  # before the indexes that name them
-        for index in INDEXES.values():
-            connection.execute(text(index))
-        for name in OBSOLETE_INDEXES:
-            connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
-        objects = frozenset(name for (name,) in connection.exec_driver_sql(
-            "SELECT name FROM sqlite_master"))
-        log_totals.ensure(connection, objects)
-        deck_totals.ensure(connection, objects)
-        connection.execute(text("DELETE FROM schema_info"))
-        connection.execute(text("INSERT INTO schema_info (version) VALUES (:v)"),
-                           {"v": SCHEMA_VERSION})
+def _set_up(connection: Connection, url: str) -> None:
+    """Create or upgrade the schema and its derived data, inside the caller's transaction —
+    which holds the database's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory
+    lock), so processes opening a new database at once wait for each other instead of racing."""
+    sqlite = connection.dialect.name == "sqlite"
+    if not sqlite:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPLICATION_ID})
+    has_info = inspect(connection).has_table("schema_info")
+    version = connection.execute(select(func.max(SchemaInfo.version))).scalar() \
+        if has_info else None
+    _check_not_newer(version, url)
+    if has_info:
+        _check_complete(connection, url, version)
+    while version is not None and version < SCHEMA_VERSION:
+        MIGRATIONS[version](connection)
+        version += 1
+    Base.metadata.create_all(connection)
+    derived.add_card_columns(connection)  # before the check and the indexes that name them
+    _check_columns(connection, url)
+    for index in INDEXES.values():
+        connection.execute(text(index))
+    for name in OBSOLETE_INDEXES:
+        connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
+    derived.ensure(connection, derived.object_names(connection))
+    connection.execute(text("DELETE FROM schema_info"))
+    connection.execute(text("INSERT INTO schema_info (version) VALUES (:v)"),
+                       {"v": SCHEMA_VERSION})
+    if sqlite:
         connection.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         connection.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _check_complete(connection: Connection, url: str, version: int | None) -> None:
+    """A database that has been set up keeps its history: a missing table or version is damage
+    to report, never a reason to start again from empty tables."""
+    if version is None or version < 1:
+        raise StoreError(f"{url}: the schema version is missing (0); this is not a complete "
+                         "quiz database — restore a backup or choose another database")
+    inspector = inspect(connection)
+    missing = [table for table in REQUIRED_TABLES if not inspector.has_table(table)]
+    if missing:
+        raise StoreError(f"{url}: table {', '.join(missing)} is missing — the database is "
+                         "damaged; restore a backup rather than start from an empty history")
+
+
+def _set_up_sqlite(engine: Engine, url: str) -> None:
+    with engine.connect().execution_options(quiz_immediate=True) as connection, \
+            connection.begin():
+        _set_up(connection, url)
+
+
+def _postgresql_current(engine: Engine) -> bool:
+    """A PostgreSQL database with this schema and all its derived objects: opened without
+    writing (and without the setup lock)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("schema_info"):
+            return False
+        version = connection.execute(select(func.max(SchemaInfo.version))).scalar()
+        wanted = {table.name for table in Base.metadata.sorted_tables}
+        wanted |= set(INDEXES) | derived.wanted_objects("postgresql")
+        return version == SCHEMA_VERSION and wanted <= derived.object_names(connection)
+
+
+def _set_up_postgresql(engine: Engine, url: str) -> None:
+    if _postgresql_current(engine):
+        return
+    with engine.begin() as connection:
+        _set_up(connection, url)
 
 
 # SQLite's query planner needs ANALYZE's statistics to prefer a day's range of the review log
@@ -382,13 +298,17 @@ def _statistics_stale(connection: Connection) -> bool:
     return False
 
 
-def refresh_statistics_after_sync(connection: Connection) -> None:
+def refresh_statistics_after_sync(connection: Connection, bulk: bool) -> None:
     """Within a sync's transaction: when it made the statistics of the bank's tables stale (a
     first import of a large bank), gather them now (0.2 s at 100,000 questions), instead of at
-    the next command's open."""
-    if connection.dialect.name == "sqlite" and _statistics_stale(connection):
-        connection.exec_driver_sql("ANALYZE questions")
-        connection.exec_driver_sql("ANALYZE cards")
+    the next command's open. PostgreSQL's autovacuum would gather them later; a bulk sync
+    gathers them at once, so the next count is planned on the new sizes."""
+    if connection.dialect.name == "sqlite":
+        if _statistics_stale(connection):
+            connection.exec_driver_sql("ANALYZE questions")
+            connection.exec_driver_sql("ANALYZE cards")
+    elif bulk:
+        connection.exec_driver_sql("ANALYZE questions, cards")
 
 
 def _refresh_statistics(engine: Engine) -> None:
@@ -410,51 +330,6 @@ def _check_not_newer(version: int | None, url: str) -> None:
         )
 
 
-def _set_up_other(engine: Engine, url: str) -> None:
-    """Other databases (PostgreSQL, …): create what is missing and record the version."""
-    with engine.begin() as connection:
-        if inspect(connection).has_table("schema_info"):
-            version = connection.execute(select(func.max(SchemaInfo.version))).scalar()
-            _check_not_newer(version, url)
-            if version is not None and version < SCHEMA_VERSION:
-                raise StoreError(f"{url}: schema version {version}; upgrading is supported for "
-                                 "SQLite files only — export with an older quiz and re-import")
-        Base.metadata.create_all(connection)
-        if connection.execute(select(func.count()).select_from(SchemaInfo)).scalar() == 0:
-            connection.execute(text("INSERT INTO schema_info (version) VALUES (:v)"),
-                               {"v": SCHEMA_VERSION})
-        _check_columns(connection, url)
-
-
-def _existing_facts(url: str, create: bool) -> FileFacts | None:
-    """Look at an existing SQLite file before opening it; None for a new (or empty) one."""
-    path = sqlite_path(url)
-    if path is None:
-        return None
-    try:
-        size = path.stat().st_size
-    except (FileNotFoundError, NotADirectoryError):
-        size = None
-    except OSError as error:
-        raise StoreError(f"cannot open {path}: {error.strerror}") from None
-    if size is None and not create:
-        raise StoreError(f"{path}: no such database (only `quiz` and `quiz import` create one; "
-                         "check the --db path)")
-    if not size:
-        return None
-    # SQLite reads a short file without its header as an empty database and would write over
-    # it: a file that is not SQLite is refused before anything is opened.
-    with path.open("rb") as handle:
-        if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-            raise StoreError(f"{path} is not an SQLite database; quiz will not write over it — "
-                             "choose another file with --db")
-    facts = _read_facts(path)
-    if not facts.tables and facts.application_id == 0:
-        return None
-    _check_identity(facts, path)
-    return facts
-
-
 def open_database(url: str, *, create: bool = True) -> Database:
     """Open the database at an SQLAlchemy URL; with `create`, a missing SQLite file is created.
 
@@ -465,20 +340,23 @@ def open_database(url: str, *, create: bool = True) -> Database:
         backend = make_url(url).get_backend_name()
     except ArgumentError as error:
         raise StoreError(f"--db {url!r} is not a valid SQLAlchemy URL ({error})") from None
+    if backend not in DIALECTS:
+        raise StoreError(f"--db {url!r}: quiz stores its data in SQLite or PostgreSQL "
+                         f"(postgresql+psycopg://…), not {backend}")
     is_sqlite = backend == "sqlite"
-    facts = _existing_facts(url, create) if is_sqlite else None
+    facts = existing_facts(url, create) if is_sqlite else None
     if is_sqlite and facts is None:
-        _prepare_sqlite_file(url)
+        prepare_folder(url)
     if facts is not None and facts.version is not None and facts.version < SCHEMA_VERSION:
         try:
-            _backup_sqlite_file(url, facts.version)
-        except (OSError, sqlite3.Error) as error:
+            _backup_before_upgrade(url, facts.version)
+        except Exception as error:
             raise StoreError(f"cannot back up {url} before upgrading it: {error}") from None
     try:
         # JSON stays readable (and searchable with LIKE) for Chinese tags.
         engine = create_engine(url, json_serializer=_JSON.encode)
         if is_sqlite:
-            event.listen(engine, "connect", _on_connect)
+            event.listen(engine, "connect", configure_connection)
             event.listen(engine, "begin", _on_begin)
             if _needs_setup(facts):
                 _set_up_sqlite(engine, url)
@@ -487,7 +365,7 @@ def open_database(url: str, *, create: bool = True) -> Database:
                     _check_columns(connection, url)
             _refresh_statistics(engine)
         else:
-            _set_up_other(engine, url)
+            _set_up_postgresql(engine, url)
     except SQLAlchemyError as error:
         raise StoreError(f"cannot open database {url}: {error_message(error)}") from None
     except ModuleNotFoundError as error:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from quiz.store.backup import BackupError, connect_existing, sqlite_file, stamped_backup
+from quiz.store.backup import stamped_backup
 from quiz.store.damage import (
     CARD_DEFAULT,
     CARD_DUE_NOW,
@@ -33,6 +33,7 @@ from quiz.store.damage import (
     columns,
     scan_rows,
 )
+from quiz.store.sqlite_files import BackupError, connect_existing, sqlite_path
 
 QUIZ_TABLES = ("questions", "cards", "reviews", "settings", "schema_info")
 DELETE_ORPHAN_CARD = "delete-orphan-card"
@@ -90,9 +91,10 @@ def _has_sqlite_header(path: Path) -> bool:
 
 
 def open_for_doctor(url: str, write: bool = False) -> tuple[Path, sqlite3.Connection]:
-    path = sqlite_file(url)
+    path = sqlite_path(url)
     if path is None:
-        raise DoctorError(f"{url}: quiz doctor checks SQLite database files only")
+        raise DoctorError(f"{url}: quiz doctor checks SQLite database files; PostgreSQL keeps "
+                          "types and keys itself (check the server with pg_amcheck)")
     if not path.is_file():
         raise DoctorError(f"{path}: the database does not exist")
     try:

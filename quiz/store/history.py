@@ -20,13 +20,15 @@ from sqlalchemy import Column, DateTime, Table, TypeDecorator, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from quiz.store import StoreError
 from quiz.store.db import Database
-from quiz.store.errors import StoreError
 from quiz.store.models import SCHEMA_VERSION, Base
 
 FORMAT = "quiz-history"
 FORMAT_VERSION = 1
 SKIPPED_TABLES = frozenset({"schema_info"})  # the target keeps its own schema version
+# Copies the target's triggers keep (quiz.store.derived), not the learner's data.
+DERIVED_COLUMNS = {"cards": frozenset({"deck", "live"})}
 REVIEWS = "reviews"
 CSV_COLUMNS = ("card_id", "review_time", "review_rating", "review_state", "review_duration")
 STATE_NEW = 0  # fsrs states: 1 learning, 2 review, 3 relearning; 0 a card never reviewed
@@ -39,6 +41,11 @@ class HistoryError(StoreError):
 
 def _tables() -> list[Table]:
     return [t for t in Base.metadata.sorted_tables if t.name not in SKIPPED_TABLES]
+
+
+def _exported_columns(table: Table) -> list[str]:
+    derived = DERIVED_COLUMNS.get(table.name, frozenset())
+    return [column.name for column in table.columns if column.name not in derived]
 
 
 def _is_datetime(column: Column[Any]) -> bool:
@@ -65,8 +72,9 @@ def export_history(db: Database, now: datetime | None = None) -> dict[str, Any]:
     tables: dict[str, Any] = {}
     with db.engine.connect() as connection:
         for table in _tables():
-            columns = [column.name for column in table.columns]
-            rows = connection.execute(select(table).order_by(*table.primary_key.columns))
+            columns = _exported_columns(table)
+            rows = connection.execute(select(*[table.c[name] for name in columns])
+                                      .order_by(*table.primary_key.columns))
             tables[table.name] = {
                 "columns": columns,
                 "rows": [[_encode(row._mapping[name]) for name in columns] for row in rows],
@@ -97,7 +105,7 @@ def _rows(table: Table, entry: Any) -> list[dict[str, Any]]:
     if not isinstance(entry, dict) or not isinstance(entry.get("columns"), list) \
             or not isinstance(entry.get("rows"), list):
         raise HistoryError(f"table {table.name}: needs \"columns\" and \"rows\" lists")
-    unknown = [name for name in entry["columns"] if name not in table.columns]
+    unknown = [name for name in entry["columns"] if name not in _exported_columns(table)]
     if unknown:
         raise HistoryError(f"table {table.name}: unknown column(s) {', '.join(map(str, unknown))}"
                            " (a file from a newer quiz?)")
@@ -146,10 +154,20 @@ def import_history(db: Database, data: Any) -> dict[str, int]:
                     else:
                         _upsert(connection, table, row)
                 counts[table.name] = len(rows)
+            _continue_review_ids(connection)
     except SQLAlchemyError as error:
         raise HistoryError(f"import failed, nothing was changed: {error.__class__.__name__}: "
                            f"{error.orig if hasattr(error, 'orig') else error}") from None
     return counts
+
+
+def _continue_review_ids(connection: Connection) -> None:
+    """PostgreSQL: the reviews' id sequence goes on after the imported ids (SQLite takes the
+    largest id + 1 by itself)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            "SELECT setval(pg_get_serial_sequence('reviews', 'id'), "
+            "coalesce((SELECT max(id) FROM reviews), 0) + 1, false)")
 
 
 def reviews_csv(db: Database) -> str:

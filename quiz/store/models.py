@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    true,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from quiz.store.identity import SCHEMA_VERSION as SCHEMA_VERSION
+# Written into the SQLite header (PRAGMA application_id): this file is a quiz database.
+APPLICATION_ID = 0x5155495A  # "QUIZ"
+# The schema this quiz reads and writes (schema_info, and SQLite's PRAGMA user_version).
+SCHEMA_VERSION = 2
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -93,12 +106,16 @@ class CardRow(Base):
     # Position among new cards in the chosen new-card order (recomputed on sync and on a change
     # of the order setting), so picking the next new card is one indexed query.
     new_rank: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    # Copies of the question's deck and whether it is not retired, kept by the database's
+    # triggers (quiz.store.derived): a deck's due cards are one range of an index.
+    deck: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    live: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     question: Mapped[QuestionRow] = relationship(back_populates="card")
 
 
 class ReviewRow(Base):
-    """One review, never updated or deleted (SQLite triggers enforce it)."""
+    """One review, never updated or deleted (the database's triggers enforce it)."""
 
     __tablename__ = "reviews"
 

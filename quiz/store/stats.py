@@ -3,19 +3,19 @@
 Undone ratings and undo events never count; cram ratings count as activity (reviews per day,
 streak) but not towards retention, which measures the schedule.
 
-Nothing loads the review log into Python: on SQLite every figure is a count over a range of an
-index — per day and per week one range per bucket (the same 24-hour buckets as `_day_index`),
-the forecast one range of due dates per day — over every rating, minus the undone ones (read
-once: an undo is rare). A streak longer than the window probes one older day at a time. Other
-databases get the same figures from a pass over the window in Python (`_activity_python`),
-which the tests hold the SQL to.
+Nothing loads the review log into Python: every figure is a count over a range of an index —
+per day and per week one range per bucket (the same 24-hour buckets as `_day_index`), the
+forecast one range of due dates per day — over every rating, minus the undone ones (read once:
+an undo is rare). A streak longer than the window probes one older day at a time. The
+whole-history figures come from the per-card totals the database keeps (`quiz.store.derived`).
+The same statements serve SQLite and PostgreSQL; the tests hold them to a pass in Python.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import cache
 from itertools import pairwise
 from typing import Any
@@ -23,17 +23,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from quiz.store import log_totals
+from quiz.store.counts import LEARNING_STATES, REVIEW_STATE, cards, counted, live_cards
 from quiz.store.days import start_of_day
 from quiz.store.db import Database
-from quiz.store.models import CardRow, QuestionRow, ReviewRow, UTCDateTime
-from quiz.store.queue import (
-    EARLIEST,
-    LEARNING_STATES,
-    REVIEW_STATE,
-    count_live_cards,
-    effective_reviews,
-)
+from quiz.store.derived import CARD_TOTALS
+from quiz.store.models import CardRow, ReviewRow, UTCDateTime
 from quiz.store.scheduling import require_utc
 from quiz.store.settings import Settings
 
@@ -127,22 +121,13 @@ class _Undone:
 
 
 def _undone_ratings(session: Session) -> list[_Undone]:
-    """(SQLite.) IN: a rating undone twice is taken back once. Read through the driver (a few
-    thousand rows in a long history: SQLAlchemy's row processing would cost more than the
-    query); the stored time is SQLAlchemy's naive-UTC text."""
-    driver = session.connection().connection.dbapi_connection
-    assert driver is not None
-    rows = driver.execute(
-        "SELECT reviewed_at, kind, state_before, rating FROM reviews "
-        "WHERE kind IN ('review', 'cram') "
-        "AND id IN (SELECT undoes FROM reviews WHERE kind = 'undo')").fetchall()
-    return [_Undone(_stored_moment(moment), kind, state_before, rating)
+    """The ratings an undo took back (IN: a rating undone twice is taken back once)."""
+    undo = ReviewRow.__table__.alias("u")
+    rows = session.execute(
+        select(ReviewRow.reviewed_at, ReviewRow.kind, ReviewRow.state_before, ReviewRow.rating)
+        .where(RATINGS, ReviewRow.id.in_(select(undo.c.undoes).where(undo.c.kind == "undo"))))
+    return [_Undone(moment, kind, state_before, rating)
             for moment, kind, state_before, rating in rows]
-
-
-def _stored_moment(value: str | datetime) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment.replace(tzinfo=timezone.utc)
 
 
 def _recalled() -> ColumnElement[int]:
@@ -156,40 +141,7 @@ def _retention_review() -> ColumnElement[bool]:
 def _forecast_card_conditions() -> list[ColumnElement[bool]]:
     # The state condition lets SQLite read the studied cards' index by due date.
     return [CardRow.last_review.is_not(None), CardRow.suspended.is_(False),
-            CardRow.state.in_((*LEARNING_STATES, REVIEW_STATE))]
-
-
-def _forecast_cards() -> list[ColumnElement[bool]]:
-    return [QuestionRow.retired_at.is_(None), *_forecast_card_conditions()]
-
-
-def _activity_python(session: Session, window: _Window) -> _Activity:
-    """Any database: the window's reviews and due dates bucketed in Python."""
-    recent = session.execute(
-        select(ReviewRow.reviewed_at, ReviewRow.kind, ReviewRow.state_before, ReviewRow.rating)
-        .where(effective_reviews(), ReviewRow.reviewed_at >= window.history_start)
-    ).all()
-    due_moments = session.scalars(
-        select(CardRow.due).join(QuestionRow, QuestionRow.id == CardRow.question_id)
-        .where(*_forecast_cards(), CardRow.due < window.today + timedelta(days=window.days))
-    ).all()
-    per_day = [0] * window.days
-    per_week = [[0, 0] for _ in range(window.weeks)]
-    for moment, kind, state_before, rating in recent:
-        day = _day_index(moment, window.first_day)
-        if 0 <= day < window.days:
-            per_day[day] += 1
-        if kind != "review" or state_before != REVIEW_STATE:
-            continue
-        week = _day_index(moment, window.week_start) // 7
-        if 0 <= week < window.weeks:
-            per_week[week][0] += 1
-            per_week[week][1] += rating > 1
-    forecast = [0] * window.days
-    for due in due_moments:
-        forecast[max(_day_index(due, window.today), 0)] += 1
-    active = {_day_index(r[0], window.today) for r in recent}
-    return _Activity(per_day, per_week, forecast, _streak(active, 0))
+            CardRow.state.in_((*LEARNING_STATES, REVIEW_STATE)), CardRow.live.is_(True)]
 
 
 def _per_range(session: Session, values: Sequence[Callable[..., ColumnElement[Any]]],
@@ -213,7 +165,7 @@ def _per_range(session: Session, values: Sequence[Callable[..., ColumnElement[An
     return [[int(v or 0) for v in row[i * width:(i + 1) * width]] for i in range(len(pairs))]
 
 
-def _activity_sqlite(session: Session, window: _Window,
+def _activity(session: Session, window: _Window,
                      undone: list[_Undone] | None = None) -> _Activity:
     """Counted per day and week over ranges of the log's covering indexes (every rating in the
     range, minus the undone ones), the forecast over the studied cards' due index."""
@@ -233,27 +185,17 @@ def _activity_sqlite(session: Session, window: _Window,
         if rating.graded and 0 <= week < window.weeks:
             per_week[week][0] -= 1
             per_week[week][1] -= rating.rating > 1
-    return _Activity(per_day, per_week, _forecast_sqlite(session, window),
+    return _Activity(per_day, per_week, _forecast(session, window),
                      _streak_sql(session, window, per_day))
 
 
-def _forecast_sqlite(session: Session, window: _Window) -> list[int]:
-    """Cards falling due per day (before today counts for today): the studied cards in each
-    range of due dates, minus those of retired questions (few, read and bucketed here)."""
-    cards = _forecast_card_conditions()
+def _forecast(session: Session, window: _Window) -> list[int]:
+    """Cards falling due per day (before today counts for today): the studied cards of live
+    questions in each range of due dates."""
     bounds: list[datetime | None] = [None]
     bounds += [window.today + timedelta(days=i) for i in range(1, window.days + 1)]
-    forecast = [count for (count,) in _per_range(session, [func.count], CardRow.due, bounds,
-                                                 *cards)]
-    # From the retired questions (the outer loop) to their card's due date.
-    retired = session.scalars(select(
-        select(CardRow.due).where(CardRow.question_id == QuestionRow.id, *cards,
-                                  CardRow.due < window.today + timedelta(days=window.days))
-        .scalar_subquery()).where(QuestionRow.retired_at > EARLIEST))
-    for due in retired:
-        if due is not None:
-            forecast[max(_day_index(due, window.today), 0)] -= 1
-    return forecast
+    return [count for (count,) in _per_range(session, [func.count], CardRow.due, bounds,
+                                             *_forecast_card_conditions())]
 
 
 STREAK_CHUNK = 31  # older days probed per statement
@@ -289,7 +231,8 @@ def _days_probe(count: int) -> Select[Any]:
     bounds = [bindparam(f"b{i}", type_=UTCDateTime()) for i in range(count + 1)]
     return select(*[
         select(ReviewRow.id).where(ReviewRow.reviewed_at >= bounds[i + 1],
-                                   ReviewRow.reviewed_at < bounds[i], effective_reviews())
+                                   ReviewRow.reviewed_at < bounds[i],
+                                   counted(ReviewRow.__table__))
         .exists() for i in range(count)
     ])
 
@@ -303,56 +246,39 @@ class _LogTotals:
 
 
 def _log_totals(session: Session) -> _LogTotals:
-    """The whole-log figures (SQLite) from the per-card totals the triggers keep
-    (`quiz.store.log_totals`): one row per studied card, each card's deck from the questions'
-    index — not a pass over every review. Read through the driver: SQLAlchemy's row processing
-    would cost more than the query."""
-    driver = session.connection().connection.dbapi_connection
-    assert driver is not None
+    """The whole-log figures from the per-card totals the database keeps: one row per studied
+    card, not a pass over every review."""
+    t = CARD_TOTALS.c
     totals = _LogTotals()
-    for deck, n, ok, graded, graded_ok in driver.execute(
-        "SELECT q.deck, sum(t.ratings), sum(t.recalled), sum(t.graded), sum(t.graded_recalled) "
-        f"FROM {log_totals.TABLE} t LEFT JOIN questions q ON q.id = t.question_id "
-        "GROUP BY q.deck"
-    ).fetchall():
-        totals.reviews += n
-        totals.graded += graded
-        totals.recalled += graded_ok
-        if deck is not None and n:  # (a rating of no known question has no deck)
-            totals.decks[deck] = [n, ok]
+    for deck, n, ok, graded, graded_ok in session.execute(
+            select(t.deck, func.sum(t.ratings), func.sum(t.recalled), func.sum(t.graded),
+                   func.sum(t.graded_recalled)).group_by(t.deck)):
+        totals.reviews += int(n or 0)
+        totals.graded += int(graded or 0)
+        totals.recalled += int(graded_ok or 0)
+        if deck and n:  # (a rating of no known question has no deck)
+            totals.decks[deck] = [int(n), int(ok or 0)]
     return totals
-
-
-def _log_totals_python(session: Session) -> _LogTotals:
-    """Other databases: the same figures with the undo check at each rating."""
-    total = session.scalar(select(func.count()).select_from(ReviewRow)
-                           .where(effective_reviews())) or 0
-    graded, recalled = session.execute(
-        select(func.count(), _recalled()).where(effective_reviews(), _retention_review())).one()
-    rows = session.execute(
-        select(QuestionRow.deck, func.count(), _recalled())
-        .join(QuestionRow, QuestionRow.id == ReviewRow.question_id)
-        .where(effective_reviews()).group_by(QuestionRow.deck))
-    return _LogTotals(total, int(graded or 0), int(recalled or 0),
-                      {deck: [int(n), int(ok or 0)] for deck, n, ok in rows if n})
 
 
 def _cards_by_state(session: Session, now: datetime) -> dict[str, int]:
     """Live cards by what the learner sees: suspended, else buried, else new, learning or
     review — each a count over a card index, minus the retired questions' cards."""
-    not_suspended = CardRow.suspended.is_not(True)
-    not_buried = or_(CardRow.buried_until.is_(None), CardRow.buried_until <= now)
-    def live(*cards: ColumnElement[bool]) -> int:
-        return count_live_cards(session, list(cards))
+    c = cards.c
+    not_suspended = c.suspended.is_not(True)
+    not_buried = or_(c.buried_until.is_(None), c.buried_until <= now)
+
+    def count(*conditions: ColumnElement[bool]) -> int:
+        return live_cards(session, *conditions)
 
     counts = {
-        "suspended": live(CardRow.suspended.is_(True)),
-        "buried": live(not_suspended, CardRow.buried_until > now),
-        "new": live(not_suspended, not_buried, CardRow.last_review.is_(None)),
-        "learning": live(not_suspended, not_buried, CardRow.last_review.is_not(None),
-                         CardRow.state.in_(LEARNING_STATES)),
+        "suspended": count(c.suspended.is_(True)),
+        "buried": count(not_suspended, c.buried_until > now),
+        "new": count(not_suspended, not_buried, c.last_review.is_(None)),
+        "learning": count(not_suspended, not_buried, c.last_review.is_not(None),
+                          c.state.in_(LEARNING_STATES)),
     }
-    counts["review"] = live() - sum(counts.values())
+    counts["review"] = count() - sum(counts.values())
     return counts
 
 
@@ -362,12 +288,8 @@ def study_stats(db: Database, now: datetime, settings: Settings | None = None,
     settings = settings or Settings()
     window = _Window(start_of_day(now, settings.day_starts_at), days, weeks)
     with db.sessions.begin() as session:
-        if session.get_bind().dialect.name == "sqlite":
-            activity = _activity_sqlite(session, window)
-            log = _log_totals(session)
-        else:
-            activity = _activity_python(session, window)
-            log = _log_totals_python(session)
+        activity = _activity(session, window)
+        log = _log_totals(session)
         states = _cards_by_state(session, now)
     today, first_day, week_start = window.today, window.first_day, window.week_start
     return StudyStats(

@@ -6,23 +6,23 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from quiz.bank.model import Question
 from quiz.bank.parser import BankFile, IdRegistry, bank_files, empty_bank, read_bank
 from quiz.bank.pool import ParsePool
-from quiz.store import deck_totals
+from quiz.store import derived
 from quiz.store.bulk import driver_select, insert_rows, update_rows
 from quiz.store.db import Database, refresh_statistics_after_sync
 from quiz.store.models import QuestionRow, SettingRow
 from quiz.store.ranks import ranks_current, refresh_new_ranks
-from quiz.store.results import SyncReport
 from quiz.store.scheduling import new_card_state, require_utc
 from quiz.store.settings import Settings, load_settings
 
@@ -53,6 +53,26 @@ def stored_path(question: Question) -> str:
 def _resolved(cwd: str, file: str) -> str:
     # Once per file, not per question: resolving walks the file system.
     return str(Path(cwd, file).resolve())
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    revived: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    questions: int = 0  # in the bank as synced
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.added or self.changed or self.retired or self.revived)
+
+    def summary(self) -> str:
+        return (
+            f"added {len(self.added)}, changed {len(self.changed)}, retired {len(self.retired)}, "
+            f"revived {len(self.revived)}, unchanged {self.unchanged}"
+        )
 
 
 # Only what deciding needs is read back: whole rows (answers, blocks) of a large bank would be
@@ -236,20 +256,20 @@ class _Sync:
             refresh_new_ranks(self.session, settings, new_cards=set(self.report.added),
                               new_card=_new_card(self.now))
         if self._bulk:
-            deck_totals.rebuild(self.session.connection())
+            derived.rebuild_decks(self.session.connection())
         if membership:
-            refresh_statistics_after_sync(self.session.connection())
+            refresh_statistics_after_sync(self.session.connection(), self._bulk)
 
     def _go_bulk_for(self, rows: int) -> None:
-        """Before writing `rows` questions: when they are many (a first import), SQLite's
-        per-deck totals are rebuilt once at the end instead of kept by a trigger per row."""
+        """Before writing `rows` questions: when they are many (a first import), the per-deck
+        totals are rebuilt once at the end instead of kept by a trigger per row."""
         connection = self.session.connection()
-        if self._bulk or rows < INSERT_CHUNK or connection.dialect.name != "sqlite":
+        if self._bulk or rows < INSERT_CHUNK:
             return
-        live = connection.exec_driver_sql(
-            f"SELECT coalesce(sum(questions), 0) FROM {deck_totals.TABLE}").scalar() or 0
+        live = self.session.scalar(
+            select(func.coalesce(func.sum(derived.DECK_TOTALS.c.questions), 0))) or 0
         if rows * BULK_SHARE >= live:
-            deck_totals.suspend(connection)
+            derived.suspend_decks(connection)
             self._bulk = True
 
 
@@ -357,3 +377,9 @@ def _bulk_update(session: Session, updates: list[dict[str, object]]) -> None:
         batches.setdefault(tuple(sorted(values)), []).append(values)
     for batch in batches.values():
         update_rows(session, QuestionRow, "id", batch)
+
+
+def is_empty(db: Database) -> bool:
+    """No question has ever been imported (a first run)."""
+    with db.sessions.begin() as session:
+        return session.scalar(select(QuestionRow.id).limit(1)) is None

@@ -12,10 +12,9 @@ if TYPE_CHECKING:
     # Types only: the home screen imports this module before the store is loaded.
     from quiz.numeric import Instance, Solution, Verdict
     from quiz.store.actions import ReviewOutcome
-    from quiz.store.queue import QueueCounts
-    from quiz.store.results import Counts, DeckCounts
+    from quiz.store.counts import Counts, DeckCounts, QueueCounts
+    from quiz.store.items import StudyItem
     from quiz.store.scheduling import CardState, Grade
-    from quiz.store.service import StudyItem
 
 
 @dataclass

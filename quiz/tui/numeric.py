@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from quiz.bank.model import Block
 from quiz.numeric import Instance, Solution, Template, instantiate, load_templates, solve
-from quiz.store.service import StudyItem
+from quiz.store.items import StudyItem
 
 SEED_LIMIT = 2**31  # fits the review log's integer column on every backend
 

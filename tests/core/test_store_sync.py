@@ -9,10 +9,16 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from quiz.bank import load_bank, parse_text
-from quiz.store import Grade, make_scheduler, open_database, record_review, sync_bank
-from quiz.store.db import BUSY_TIMEOUT_MS
+from quiz.store.actions import apply_review
+from quiz.store.counts import due_counts
+from quiz.store.db import open_database
+from quiz.store.log import history
 from quiz.store.models import QuestionRow, ReviewRow
-from quiz.store.service import counts, get_item, history, next_item
+from quiz.store.queue import get_item, next_study_item
+from quiz.store.scheduling import Grade, make_scheduler
+from quiz.store.settings import Settings
+from quiz.store.sqlite_files import BUSY_TIMEOUT_MS
+from quiz.store.sync import sync_bank
 from tests.conftest import FIXED_NOW, SMALL_BANK
 
 
@@ -31,7 +37,7 @@ def test_edited_question_keeps_its_history(db_url: str, bank_dir: Path) -> None:
     db = open_database(db_url)
     sync_bank(db, load_bank(bank_dir), "b", FIXED_NOW)
     scheduler = make_scheduler(fuzz=False)
-    card = record_review(db, scheduler, "conv-1x1", Grade.GOOD, FIXED_NOW)
+    card = apply_review(db, scheduler, "conv-1x1", Grade.GOOD, FIXED_NOW).card
     edited = SMALL_BANK.replace("跨通道线性组合", "跨通道的线性组合（已修订）")
     (bank_dir / "conv.md").write_text(edited, encoding="utf-8")
     report = sync_bank(db, load_bank(bank_dir), "b", FIXED_NOW + timedelta(minutes=5))
@@ -45,12 +51,12 @@ def test_edited_question_keeps_its_history(db_url: str, bank_dir: Path) -> None:
 def test_removed_question_is_retired_not_deleted(db_url: str, bank_dir: Path) -> None:
     db = open_database(db_url)
     sync_bank(db, load_bank(bank_dir), "b", FIXED_NOW)
-    record_review(db, make_scheduler(fuzz=False), "pool-role", Grade.AGAIN, FIXED_NOW)
+    apply_review(db, make_scheduler(fuzz=False), "pool-role", Grade.AGAIN, FIXED_NOW)
     remaining = SMALL_BANK.split("## 池化的作用？")[0]
     (bank_dir / "conv.md").write_text(remaining, encoding="utf-8")
     report = sync_bank(db, load_bank(bank_dir), "b", FIXED_NOW + timedelta(days=1))
     assert report.retired == ["pool-role"]
-    assert counts(db, FIXED_NOW + timedelta(days=1)).total == 2
+    assert due_counts(db, FIXED_NOW + timedelta(days=1), Settings()).total == 2
     assert [entry.question_id for entry in history(db)] == ["pool-role"]
     # Putting it back revives the same card, history included.
     (bank_dir / "conv.md").write_text(SMALL_BANK, encoding="utf-8")
@@ -80,29 +86,29 @@ def test_failing_import_changes_nothing(db_url: str, bank_dir: Path) -> None:
     item = get_item(db, questions[0].id)
     assert item is not None and item.title == questions[0].title
     assert get_item(db, "brand-new") is None
-    assert counts(db, FIXED_NOW).total == 3  # nothing was retired either
+    assert due_counts(db, FIXED_NOW, Settings()).total == 3  # nothing was retired either
 
 
 def test_rating_schedules_the_card_and_logs_the_review(db_url: str, bank_dir: Path) -> None:
     db = open_database(db_url)
     sync_bank(db, load_bank(bank_dir), "b", FIXED_NOW)
     scheduler = make_scheduler(fuzz=False)
-    first = next_item(db, FIXED_NOW)
+    first = next_study_item(db, FIXED_NOW, Settings())
     assert first is not None and first.card.is_new
-    after = record_review(db, scheduler, first.id, Grade.EASY, FIXED_NOW, duration_ms=1500)
+    after = apply_review(db, scheduler, first.id, Grade.EASY, FIXED_NOW, duration_ms=1500).card
     # Easy on a new card graduates it straight to a review interval of at least a day.
     assert after.last_review == FIXED_NOW
     assert after.due - FIXED_NOW >= timedelta(days=1)
-    again = record_review(db, scheduler, "rf-basics", Grade.AGAIN, FIXED_NOW)
+    again = apply_review(db, scheduler, "rf-basics", Grade.AGAIN, FIXED_NOW).card
     assert again.due - FIXED_NOW == timedelta(minutes=1)  # first learning step
-    summary = counts(db, FIXED_NOW + timedelta(minutes=2))
+    summary = due_counts(db, FIXED_NOW + timedelta(minutes=2), Settings())
     assert summary.due == 1 and summary.new_today == 2 and summary.reviews_today == 2
 
 
 def test_review_log_is_append_only(db_url: str, bank_dir: Path) -> None:
     db = open_database(db_url)
     sync_bank(db, load_bank(bank_dir), "b", FIXED_NOW)
-    record_review(db, make_scheduler(fuzz=False), "conv-1x1", Grade.GOOD, FIXED_NOW)
+    apply_review(db, make_scheduler(fuzz=False), "conv-1x1", Grade.GOOD, FIXED_NOW)
     for statement in ("UPDATE reviews SET rating = 4", "DELETE FROM reviews"):
         with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as connection:
             connection.execute(text(statement))
@@ -110,6 +116,7 @@ def test_review_log_is_append_only(db_url: str, bank_dir: Path) -> None:
         assert session.scalar(select(ReviewRow.rating)) == int(Grade.GOOD)
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(db_url: str) -> None:
     db = open_database(db_url)
     with db.engine.connect() as connection:

@@ -17,9 +17,9 @@ from sqlalchemy import create_engine, inspect, text
 from quiz.bank import load_bank
 from quiz.numeric import fixed_seeds, load_templates
 from quiz.paths import bundled_bank_dir
+from quiz.store.actions import apply_review
 from quiz.store.db import open_database
 from quiz.store.scheduling import Grade, make_scheduler
-from quiz.store.service import record_review
 from quiz.store.sync import sync_bank
 from tests.conftest import FIXED_NOW
 from tests.sheets.sheet_helpers import quiz
@@ -36,7 +36,7 @@ def studied_db(tmp_path: Path, bank_dir: Path) -> str:
     sync_bank(db, load_bank(bank_dir), "test", FIXED_NOW)
     scheduler = make_scheduler(fuzz=False)
     for minutes, question_id, grade in RATINGS:
-        record_review(db, scheduler, question_id, grade, FIXED_NOW + timedelta(minutes=minutes),
+        apply_review(db, scheduler, question_id, grade, FIXED_NOW + timedelta(minutes=minutes),
                       duration_ms=1000 + minutes, seed=minutes, answer_text=f"答 {minutes}",
                       verdict="right")
     db.close()

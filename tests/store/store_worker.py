@@ -6,8 +6,9 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta, timezone
 
-from quiz.store import Grade, make_scheduler, open_database
 from quiz.store.actions import apply_review
+from quiz.store.db import open_database
+from quiz.store.scheduling import Grade, make_scheduler
 
 
 def rate(url: str, question_id: str, count: int) -> None:

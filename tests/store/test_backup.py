@@ -11,13 +11,8 @@ from pathlib import Path
 import pytest
 
 from quiz import cli
-from quiz.store.backup import (
-    BackupError,
-    auto_backup,
-    backup_database,
-    backups_dir,
-    daily_backups,
-)
+from quiz.store.backup import auto_backup, backups_dir, daily_backups
+from quiz.store.sqlite_files import BackupError, backup_database
 
 
 def _database(path: Path, rows: int = 3) -> Path:

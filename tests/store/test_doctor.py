@@ -17,9 +17,11 @@ from quiz.store.damage import describe_damage, first_damage, raised_reading_stor
 from quiz.store.db import open_database
 from quiz.store.doctor import DoctorError, check, repair
 from quiz.store.scheduling import CardState, Grade, make_scheduler, review
-from quiz.store.service import record_review
 from quiz.store.sync import sync_bank
 from tests.conftest import FIXED_NOW
+
+# `quiz doctor` reads and repairs SQLite files (on PostgreSQL it says so in one line).
+pytestmark = pytest.mark.sqlite_only
 
 STAMP = "2026-03-01 08:00:00.000000"
 
@@ -29,7 +31,7 @@ def _build(db_url: str, bank_dir: Path, reviewed: bool = True) -> Path:
     try:
         sync_bank(db, load_bank(bank_dir), "test", FIXED_NOW)
         if reviewed:
-            record_review(db, make_scheduler(fuzz=False), "conv-1x1", Grade.GOOD, FIXED_NOW)
+            apply_review(db, make_scheduler(fuzz=False), "conv-1x1", Grade.GOOD, FIXED_NOW)
     finally:
         db.close()
     return Path(db_url.removeprefix("sqlite:///"))
@@ -57,7 +59,7 @@ def test_a_used_database_has_no_findings(db_url: str, bank_dir: Path) -> None:
     path = _build(db_url, bank_dir)
     db = open_database(db_url)
     try:  # every kind of log entry: a rating, a cram rating, an undo
-        record_review(db, make_scheduler(fuzz=False), "rf-basics", Grade.AGAIN, FIXED_NOW)
+        apply_review(db, make_scheduler(fuzz=False), "rf-basics", Grade.AGAIN, FIXED_NOW)
         apply_review(db, make_scheduler(fuzz=False), "pool-role", Grade.EASY, FIXED_NOW,
                      reschedule=False)
         undo_review(db, int(_one(path, "SELECT max(id) FROM reviews WHERE kind = 'review'")),
@@ -146,7 +148,7 @@ def test_a_reset_card_is_new_and_keeps_its_reviews(db_url: str, bank_dir: Path) 
     # The repaired card is usable again through the ORM.
     db = open_database(db_url)
     try:
-        record_review(db, make_scheduler(fuzz=False), "conv-1x1", Grade.AGAIN,
+        apply_review(db, make_scheduler(fuzz=False), "conv-1x1", Grade.AGAIN,
                       FIXED_NOW + timedelta(minutes=1))
     finally:
         db.close()

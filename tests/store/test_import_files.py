@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from quiz.bank import BankError, load_bank
 from quiz.bank import parser as bank_parser
 from quiz.bank import pool as bank_pool
-from quiz.store import open_database, sync_bank
 from quiz.store.bulk import insert_rows, update_rows
+from quiz.store.db import open_database
 from quiz.store.models import QuestionRow, ReviewRow
-from quiz.store.sync import import_bank
+from quiz.store.sync import import_bank, sync_bank
 from tests.conftest import FIXED_NOW, numbered_bank
 
 

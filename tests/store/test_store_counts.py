@@ -15,22 +15,21 @@ import pytest
 from sqlalchemy import event, insert, select, update
 
 from quiz.bank import parse_text
-from quiz.store import open_database, sync_bank
-from quiz.store.days import start_of_day
-from quiz.store.db import ANALYZE_MIN_ROWS, Database
-from quiz.store.models import CardRow, QuestionRow, ReviewRow
-from quiz.store.queue import (
+from quiz.store.counts import (
     Mode,
     StudyScope,
-    add_extra_new,
-    deck_counts,
-    due_items,
+    due_counts,
+    home_figures,
     queue_counts,
     unseen_count,
 )
-from quiz.store.service import counts, home_figures
+from quiz.store.days import start_of_day
+from quiz.store.db import ANALYZE_MIN_ROWS, Database, open_database
+from quiz.store.models import CardRow, QuestionRow, ReviewRow
+from quiz.store.queue import add_extra_new, due_items
 from quiz.store.settings import Settings
 from quiz.store.stats import study_stats
+from quiz.store.sync import sync_bank
 from tests.conftest import FIXED_NOW, numbered_bank
 
 QUESTIONS = 40
@@ -161,7 +160,7 @@ def test_counts_equal_a_python_recount(random_db: tuple[Database, random.Random]
         new_left = max(settings.new_per_day - new_seen, 0)
         reviews_left = max(settings.max_reviews_per_day - done_reviews, 0)
         review, learning = raw.due(now, (2,)), raw.due(now, (1, 3))
-        summary = counts(db, now, settings=settings)
+        summary = due_counts(db, now, settings)
         assert (summary.due, summary.learning, summary.new, summary.total, summary.new_today,
                 summary.reviews_today) == (
             min(review, reviews_left) + learning, learning,
@@ -188,10 +187,10 @@ def test_extra_new_cards_raise_the_capped_new_count(
     db, _rng = random_db
     raw = _Raw.read(db)
     settings = Settings(new_per_day=0)
-    assert counts(db, FIXED_NOW, settings=settings).new == 0
+    assert due_counts(db, FIXED_NOW, settings).new == 0
     add_extra_new(db, FIXED_NOW, settings, 3)
     new_seen = raw.new_today(start_of_day(FIXED_NOW, settings.day_starts_at))
-    assert counts(db, FIXED_NOW, settings=settings).new == \
+    assert due_counts(db, FIXED_NOW, settings).new == \
         min(raw.unseen(FIXED_NOW), max(3 - new_seen, 0))
 
 
@@ -215,7 +214,7 @@ def test_deck_counts_and_cards_by_state_equal_a_python_recount(
         for deck in decks
     ]
     assert [(d.deck, d.review, d.learning, d.new, d.done_today, d.total, d.numeric)
-            for d in deck_counts(db, now, settings)] == expected
+            for d in home_figures(db, now, settings).decks] == expected
 
     def state(card: CardRow) -> str:
         if card.suspended:
@@ -277,9 +276,9 @@ def test_due_and_home_counts_read_no_table_whole(
     with db.sessions.begin() as session:
         session.connection().exec_driver_sql("ANALYZE")
     settings = Settings()
-    plans = _plans(db, [lambda: counts(db, FIXED_NOW, settings=settings),
+    plans = _plans(db, [lambda: due_counts(db, FIXED_NOW, settings),
                         lambda: due_items(db, FIXED_NOW, limit=20),
-                        lambda: deck_counts(db, FIXED_NOW, settings)])
+                        lambda: home_figures(db, FIXED_NOW, settings).decks])
     assert len(plans) >= 10
     for plan in plans:
         for table in ("reviews", "cards", "questions"):

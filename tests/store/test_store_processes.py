@@ -10,16 +10,20 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from quiz.bank import load_bank
-from quiz.store import Grade, make_scheduler, open_database, sync_bank
+from quiz.store import StoreError
 from quiz.store.actions import apply_review
-from quiz.store.db import SCHEMA_VERSION, StoreError
-from quiz.store.models import ReviewRow
+from quiz.store.db import open_database
+from quiz.store.models import SCHEMA_VERSION, ReviewRow
+from quiz.store.scheduling import Grade, make_scheduler
+from quiz.store.sync import sync_bank
 from tests.conftest import FIXED_NOW, quiz_command
 
 WORKER = [sys.executable, "-m", "tests.store.store_worker"]
@@ -66,21 +70,50 @@ def test_two_writers_never_schedule_from_a_stale_card(synced: str) -> None:
 
 
 def test_a_rating_waits_for_a_lock_held_by_another_process(synced: str) -> None:
-    path = synced.removeprefix("sqlite:///")
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
+    """SQLite: another process holds the write lock; PostgreSQL: another transaction holds the
+    card's row (SELECT … FOR UPDATE). The rating waits, then goes through."""
+    engine = create_engine(synced)
+    holder = engine.connect()
+    if engine.dialect.name == "sqlite":
+        holder.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        holder.begin()
+        holder.exec_driver_sql("SELECT * FROM cards WHERE question_id = 'rf-basics' FOR UPDATE")
     worker = _spawn("rate", synced, "rf-basics", "1")
     time.sleep(1.5)
     assert worker.poll() is None  # still waiting, not failed
-    holder.execute("COMMIT")
+    holder.exec_driver_sql("COMMIT")
     holder.close()
+    engine.dispose()
     out, err = worker.communicate(timeout=60)
     assert worker.returncode == 0, err
     assert len(_reviews(synced)) == 1 and out.strip()
 
 
-def test_concurrent_first_opens_all_succeed(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'new.db'}"
+def test_eight_processes_rating_shared_cards_lose_nothing(synced: str) -> None:
+    """Eight processes rate the same three cards at once: every acknowledged review is stored,
+    and each card's reviews form one chain — each scheduled from the card the previous left."""
+    cards = ["conv-1x1", "rf-basics", "pool-role"]
+    workers = [_spawn("rate", synced, cards[n % 3], "15") for n in range(8)]
+    acknowledged: set[int] = set()
+    for worker in workers:
+        out, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err
+        acknowledged |= {int(line) for line in out.split()}
+    rows = _reviews(synced)
+    assert len(acknowledged) == 8 * 15 and {row.id for row in rows} == acknowledged
+    for card in cards:
+        chain = [row for row in rows if row.question_id == card]
+        for previous, current in itertools.pairwise(chain):
+            before = current.card_before or {}
+            assert before["stability"] == previous.stability_after
+            assert datetime.fromisoformat(str(before["due"])).replace(tzinfo=None) == \
+                previous.due_after.replace(tzinfo=None)
+
+
+def test_concurrent_first_opens_all_succeed(make_db_url: Callable[..., str],
+                                            db_backend: str) -> None:
+    url = make_db_url(db_backend)
     workers = [_spawn("open", url) for _ in range(16)]
     results = [worker.communicate(timeout=120) for worker in workers]
     failures = [err for worker, (_out, err) in zip(workers, results, strict=True)
@@ -92,8 +125,9 @@ def test_concurrent_first_opens_all_succeed(tmp_path: Path) -> None:
     db.close()
 
 
-def test_two_imports_at_once_both_succeed(tmp_path: Path, bank_dir: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'imports.db'}"
+def test_two_imports_at_once_both_succeed(make_db_url: Callable[..., str], db_backend: str,
+                                         bank_dir: Path) -> None:
+    url = make_db_url(db_backend)
     env = {**os.environ, "QUIZ_DB": url}
     runs = [subprocess.Popen([*quiz_command(), "import", str(bank_dir)], env=env, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
@@ -113,9 +147,10 @@ def test_sigkill_during_ratings_loses_no_acknowledged_review(synced: str) -> Non
         worker.wait(timeout=30)
     stored = {row.id for row in _reviews(synced)}
     assert set(acknowledged) <= stored
-    connection = sqlite3.connect(synced.removeprefix("sqlite:///"))
-    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    connection.close()
+    if synced.startswith("sqlite"):
+        connection = sqlite3.connect(synced.removeprefix("sqlite:///"))
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        connection.close()
 
 
 def _bytes(path: Path) -> bytes:
@@ -134,47 +169,57 @@ def test_another_applications_sqlite_file_is_refused_untouched(tmp_path: Path) -
     assert _bytes(path) == before and not Path(f"{path}-wal").exists()
 
 
+def _damage(url: str, *statements: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+    engine.dispose()
+
+
+def _dump(url: str) -> object:
+    """The whole database, to show that a refused open wrote nothing."""
+    if url.startswith("sqlite"):
+        return _bytes(Path(url.removeprefix("sqlite:///")))
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        names = [name for (name,) in connection.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "ORDER BY tablename")]
+        dump = {name: sorted(map(str, connection.exec_driver_sql(f"SELECT * FROM {name}")))
+                for name in names}
+    engine.dispose()
+    return dump
+
+
 def test_a_newer_schema_is_refused_before_writing(synced: str) -> None:
-    path = Path(synced.removeprefix("sqlite:///"))
-    connection = sqlite3.connect(path)
-    connection.execute("UPDATE schema_info SET version = ?", (SCHEMA_VERSION + 1,))
-    connection.commit()
-    connection.close()
-    before = _bytes(path)
+    _damage(synced, f"UPDATE schema_info SET version = {SCHEMA_VERSION + 1}")
+    before = _dump(synced)
     with pytest.raises(StoreError, match="newer"):
         open_database(synced)
-    assert _bytes(path) == before
+    assert _dump(synced) == before
 
 
 @pytest.mark.parametrize("table", ["reviews", "cards"])
 def test_a_dropped_table_is_not_silently_recreated(synced: str, table: str) -> None:
-    path = Path(synced.removeprefix("sqlite:///"))
-    connection = sqlite3.connect(path)
-    connection.execute("PRAGMA foreign_keys = OFF")
-    connection.execute(f"DROP TABLE {table}")
-    connection.commit()
-    connection.close()
+    cascade = "" if synced.startswith("sqlite") else " CASCADE"
+    if synced.startswith("sqlite"):
+        _damage(synced, "PRAGMA foreign_keys = OFF")
+    _damage(synced, f"DROP TABLE {table}{cascade}")
     with pytest.raises(StoreError, match=f"table {table} is missing"):
         open_database(synced)
 
 
 def test_a_missing_column_or_version_is_found_at_open(synced: str) -> None:
-    path = Path(synced.removeprefix("sqlite:///"))
-    connection = sqlite3.connect(path)
-    connection.execute("DROP INDEX ix_cards_new_rank")
-    connection.execute("ALTER TABLE cards DROP COLUMN new_rank")
-    connection.commit()
-    connection.close()
+    _damage(synced, "DROP INDEX ix_cards_new_rank", "ALTER TABLE cards DROP COLUMN new_rank")
     with pytest.raises(StoreError, match=r"lacks column.*new_rank"):
         open_database(synced)
-    connection = sqlite3.connect(path)
-    connection.execute("DELETE FROM schema_info")
-    connection.commit()
-    connection.close()
+    _damage(synced, "DELETE FROM schema_info")
     with pytest.raises(StoreError, match="version is missing"):
         open_database(synced)
 
 
+@pytest.mark.sqlite_only  # a read-only SQLite file
 def test_a_read_only_database_gives_one_line(synced: str, bank_dir: Path) -> None:
     path = synced.removeprefix("sqlite:///")
     read_only = f"sqlite:///file:{path}?mode=ro&uri=true"

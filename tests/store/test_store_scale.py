@@ -9,16 +9,58 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
 
 from quiz.bank import load_bank, parse_text
-from quiz.store import open_database, sync_bank
-from quiz.store.db import Database
+from quiz.store.counts import new_cards_today, reviews_today
+from quiz.store.db import Database, open_database
 from quiz.store.models import CardRow, QuestionRow, ReviewRow
-from quiz.store.queue import new_today, reviews_today
-from quiz.store.stats import _activity_python, _activity_sqlite, _Window, study_stats
+from quiz.store.stats import (
+    REVIEW_STATE,
+    _Activity,
+    _activity,
+    _day_index,
+    _streak,
+    _Window,
+    study_stats,
+)
+from quiz.store.sync import sync_bank
 from tests.conftest import FIXED_NOW, numbered_bank
 
 QUESTIONS = 12
+
+
+def _activity_python(session: Session, window: _Window) -> _Activity:
+    """The oracle: the window's counted ratings and due dates read into Python and bucketed
+    here, the undo check made per rating."""
+    log = session.execute(select(ReviewRow.id, ReviewRow.reviewed_at, ReviewRow.kind,
+                                 ReviewRow.state_before, ReviewRow.rating,
+                                 ReviewRow.undoes)).all()
+    undone = {row.undoes for row in log if row.kind == "undo"}
+    recent = [row for row in log if row.kind in ("review", "cram") and row.id not in undone
+              and row.reviewed_at >= window.history_start]
+    due_moments = session.scalars(
+        select(CardRow.due).join(QuestionRow, QuestionRow.id == CardRow.question_id)
+        .where(QuestionRow.retired_at.is_(None), CardRow.last_review.is_not(None),
+               CardRow.suspended.is_(False), CardRow.state.in_((1, 2, 3)),
+               CardRow.due < window.today + timedelta(days=window.days))).all()
+    per_day = [0] * window.days
+    per_week = [[0, 0] for _ in range(window.weeks)]
+    for row in recent:
+        day = _day_index(row.reviewed_at, window.first_day)
+        if 0 <= day < window.days:
+            per_day[day] += 1
+        if row.kind != "review" or row.state_before != REVIEW_STATE:
+            continue
+        week = _day_index(row.reviewed_at, window.week_start) // 7
+        if 0 <= week < window.weeks:
+            per_week[week][0] += 1
+            per_week[week][1] += row.rating > 1
+    forecast = [0] * window.days
+    for due in due_moments:
+        forecast[max(_day_index(due, window.today), 0)] += 1
+    active = {_day_index(row.reviewed_at, window.today) for row in recent}
+    return _Activity(per_day, per_week, forecast, _streak(active, 0))
 
 
 def _stamp(moment: datetime) -> datetime:
@@ -66,9 +108,9 @@ def _random_history(db: Database, rng: random.Random, today: datetime) -> None:
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_sql_statistics_equal_the_python_computation(tmp_path: Path, seed: int) -> None:
+def test_sql_statistics_equal_the_python_computation(db_url: str, seed: int) -> None:
     rng = random.Random(seed)
-    db = open_database(f"sqlite:///{tmp_path / 'stats.db'}")
+    db = open_database(db_url)
     sync_bank(db, parse_text(numbered_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
     # A learner's day starting at an odd local hour and minute: buckets are 24 h from it.
     today = FIXED_NOW.replace(hour=rng.randint(0, 23), minute=rng.choice((0, 30)), second=0,
@@ -77,14 +119,14 @@ def test_sql_statistics_equal_the_python_computation(tmp_path: Path, seed: int) 
     for days, weeks in ((30, 12), (7, 4), (1, 1), (90, 20)):
         window = _Window(today, days, weeks)
         with db.sessions.begin() as session:
-            in_sql = _activity_sqlite(session, window)
+            in_sql = _activity(session, window)
             in_python = _activity_python(session, window)
         assert in_sql == in_python, (seed, days, weeks)
     db.close()
 
 
-def test_a_long_streak_is_counted_past_the_window(tmp_path: Path) -> None:
-    db = open_database(f"sqlite:///{tmp_path / 'streak.db'}")
+def test_a_long_streak_is_counted_past_the_window(db_url: str) -> None:
+    db = open_database(db_url)
     sync_bank(db, parse_text(numbered_bank(1), "bank.md"), "b", FIXED_NOW)
     today = FIXED_NOW.replace(hour=4, minute=0, second=0, microsecond=0)
     with db.sessions.begin() as session:
@@ -94,7 +136,7 @@ def test_a_long_streak_is_counted_past_the_window(tmp_path: Path) -> None:
              "kind": "review", "state_before": 2}
             for back in range(45)  # days -44 … 0; day -45 has nothing
         ])
-        sql = _activity_sqlite(session, _Window(today, 30, 12))
+        sql = _activity(session, _Window(today, 30, 12))
         python = _activity_python(session, _Window(today, 30, 12))
     assert sql.streak == python.streak == 45
     db.close()
@@ -144,6 +186,7 @@ def test_a_moved_question_updates_its_position_and_the_new_card_order(
     db.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's query plan
 def test_todays_counts_use_the_reviewed_at_index(db_url: str) -> None:
     """new_today / reviews_today read today's reviews only, never the whole log."""
     db = open_database(db_url)
@@ -154,8 +197,8 @@ def test_todays_counts_use_the_reviewed_at_index(db_url: str) -> None:
         captured.append(statement)
 
     with db.sessions.begin() as session:
-        new_today(session, FIXED_NOW)
-        reviews_today(session, FIXED_NOW)
+        new_cards_today(session, FIXED_NOW)
+        reviews_today(session, FIXED_NOW, 200)
         driver = session.connection().connection.driver_connection
         assert driver is not None
         for statement in [s for s in captured if s.lstrip().upper().startswith("SELECT")]:
@@ -168,9 +211,9 @@ def test_todays_counts_use_the_reviewed_at_index(db_url: str) -> None:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_new_today_counts_cards_first_reviewed_today(tmp_path: Path, seed: int) -> None:
+def test_new_today_counts_cards_first_reviewed_today(db_url: str, seed: int) -> None:
     rng = random.Random(100 + seed)
-    db = open_database(f"sqlite:///{tmp_path / 'new.db'}")
+    db = open_database(db_url)
     sync_bank(db, parse_text(numbered_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
     today = FIXED_NOW.replace(hour=4, minute=0, second=0, microsecond=0)
     _random_history(db, rng, today)
@@ -185,14 +228,14 @@ def test_new_today_counts_cards_first_reviewed_today(tmp_path: Path, seed: int) 
                     first[row.question_id] = min(first.get(row.question_id, row.reviewed_at),
                                                  row.reviewed_at)
             expected = sum(moment >= day_start for moment in first.values())
-            assert new_today(session, day_start) == expected
+            assert new_cards_today(session, day_start) == expected
     db.close()
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_totals_retention_and_decks_leave_out_undone_ratings(tmp_path: Path, seed: int) -> None:
+def test_totals_retention_and_decks_leave_out_undone_ratings(db_url: str, seed: int) -> None:
     rng = random.Random(200 + seed)
-    db = open_database(f"sqlite:///{tmp_path / 'totals.db'}")
+    db = open_database(db_url)
     sync_bank(db, parse_text(numbered_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
     _random_history(db, rng, FIXED_NOW.replace(hour=4, minute=0))
     with db.sessions.begin() as session:

@@ -12,7 +12,6 @@ from sqlalchemy import select, text
 
 from quiz.bank import load_bank
 from quiz.paths import bundled_bank_dir
-from quiz.store import Grade, make_scheduler, open_database, sync_bank
 from quiz.store.actions import (
     ActionError,
     apply_review,
@@ -21,17 +20,12 @@ from quiz.store.actions import (
     set_suspended,
     undo_review,
 )
-from quiz.store.db import Database
+from quiz.store.counts import Mode, StudyScope, home_figures, queue_counts
+from quiz.store.db import Database, open_database
+from quiz.store.log import history
 from quiz.store.models import CardRow, ReviewRow
-from quiz.store.queue import (
-    Mode,
-    StudyScope,
-    add_extra_new,
-    deck_counts,
-    next_study_item,
-    queue_counts,
-)
-from quiz.store.service import get_item, history
+from quiz.store.queue import add_extra_new, get_item, next_study_item
+from quiz.store.scheduling import Grade, make_scheduler
 from quiz.store.settings import (
     LeechAction,
     NewOrder,
@@ -41,6 +35,7 @@ from quiz.store.settings import (
     save_settings,
 )
 from quiz.store.stats import study_stats
+from quiz.store.sync import sync_bank
 from tests.conftest import FIXED_NOW
 
 SETTINGS = Settings()
@@ -115,7 +110,7 @@ def test_siblings_never_come_back_to_back(bundled: Database) -> None:
 def test_deck_and_numeric_scopes(bundled: Database) -> None:
     numeric = _study_order(bundled, 5, scope=StudyScope(numeric_only=True))
     assert numeric and all(get_item(bundled, q).kind == "numeric" for q in numeric)  # type: ignore[union-attr]
-    deck = deck_counts(bundled, FIXED_NOW, SETTINGS)[0].deck
+    deck = home_figures(bundled, FIXED_NOW, SETTINGS).decks[0].deck
     chosen = _study_order(bundled, 3, scope=StudyScope(decks=frozenset({deck})))
     assert chosen and all(get_item(bundled, q).deck == deck for q in chosen)  # type: ignore[union-attr]
 

@@ -12,11 +12,12 @@ import pytest
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from quiz.bank import load_bank
-from quiz.store import open_database, sync_bank
 from quiz.store.actions import apply_review, set_suspended, undo_review
+from quiz.store.db import open_database
+from quiz.store.queue import get_item
 from quiz.store.scheduling import Grade
 from quiz.store.search import CardFilter
-from quiz.store.service import get_item
+from quiz.store.sync import sync_bank
 from quiz.tui.app import QuizApp, make_app
 from quiz.tui.screens import browse
 from quiz.tui.screens.browse import NO_MATCH, BrowseScreen

@@ -14,9 +14,10 @@ from textual.worker import WorkerFailed
 
 from quiz.paths import bundled_bank_dir
 from quiz.store.actions import apply_review
-from quiz.store.queue import Mode
+from quiz.store.counts import Mode
+from quiz.store.log import history
+from quiz.store.queue import get_item
 from quiz.store.scheduling import Grade
-from quiz.store.service import get_item, history
 from quiz.tui.app import QuizApp, make_app
 from quiz.tui.screens.custom_study import CustomStudyScreen
 from quiz.tui.screens.home import HomeScreen

@@ -10,7 +10,7 @@ import pytest
 from quiz.bank import load_bank
 from quiz.numeric import Status, instantiate, load_templates, solve
 from quiz.paths import bundled_bank_dir
-from quiz.store.service import history
+from quiz.store.log import history
 from quiz.tui.app import QuizApp, make_app
 from quiz.tui.screens.study import StudyScreen
 from quiz.tui.widgets.numeric_panel import NumericPanel

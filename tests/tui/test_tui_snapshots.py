@@ -11,7 +11,8 @@ import pytest
 
 from quiz.bank import load_bank
 from quiz.paths import bundled_bank_dir
-from quiz.store import open_database, sync_bank
+from quiz.store.db import open_database
+from quiz.store.sync import sync_bank
 from quiz.tui.app import QuizApp, make_app
 from tests.conftest import FIXED_NOW
 

@@ -15,7 +15,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from quiz.store.queue import Mode, StudyScope, add_extra_new
+from quiz.store.counts import Mode, StudyScope
+from quiz.store.queue import add_extra_new
 from quiz.tui.context import StudyContext
 from quiz.tui.screens.base import QuizModalScreen
 

@@ -24,17 +24,10 @@ from quiz.store.actions import (
     undo_review,
 )
 from quiz.store.db import Database, error_message
-from quiz.store.queue import (
-    Mode,
-    QueueCounts,
-    StudyScope,
-    next_due,
-    next_study_item,
-    queue_counts,
-    unseen_count,
-)
+from quiz.store.counts import Mode, QueueCounts, StudyScope, queue_counts, unseen_count
+from quiz.store.items import StudyItem
+from quiz.store.queue import get_item, next_due, next_study_item
 from quiz.store.scheduling import Grade, preview_intervals
-from quiz.store.service import StudyItem, get_item
 from quiz.tui.context import StudyContext
 from quiz.tui.messages import (
     AnswerSubmittedNote,

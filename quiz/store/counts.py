@@ -1,0 +1,415 @@
+"""Every count the learner sees, in one place: home's per-deck rows, `quiz due`, a study scope's
+new / learning / review left, and the day's limits. Each is a SQLAlchemy Core statement that
+compiles for SQLite and PostgreSQL alike, over the cards (with their copies of the question's
+deck and liveness) and the totals the database's triggers keep (`quiz.store.derived`): a few
+dozen rows and one short index range per deck, never every card or every review.
+
+What the figures mean: the cards of live questions, available (not suspended, not buried until
+later), due by `now`; the day's limits on new cards (with custom study's extra ones) and on
+reviews; the cards and ratings of the learner's day (`quiz.store.days`). Undone ratings never
+count. The tests hold every figure to a recount in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from quiz.store.days import day_key, start_of_day
+from quiz.store.db import Database
+from quiz.store.derived import CARD_TOTALS, DECK_TOTALS, HOUR_LENGTH, RATING_HOURS
+from quiz.store.models import CardRow, QuestionRow, ReviewRow, SettingRow, UTCDateTime
+from quiz.store.scheduling import require_utc
+from quiz.store.settings import Settings
+
+LEARNING_STATES = (1, 3)  # fsrs Learning, Relearning
+REVIEW_STATE = 2
+
+cards = CardRow.__table__.alias("c")
+questions = QuestionRow.__table__.alias("q")
+reviews = ReviewRow.__table__.alias("r")
+_undo = ReviewRow.__table__.alias("u")
+
+
+# --- what the learner chose to study ---------------------------------------------------------
+
+class Mode(str, Enum):
+    NORMAL = "normal"        # the schedule: learning, due reviews, new cards
+    AHEAD = "ahead"          # review cards due within the next N days
+    FORGOTTEN = "forgotten"  # cards rated Again today
+    CRAM = "cram"            # every card of the scope; ratings are logged, nothing rescheduled
+
+
+@dataclass(frozen=True)
+class StudyScope:
+    decks: frozenset[str] = field(default_factory=frozenset)  # empty: every deck
+    numeric_only: bool = False
+    mode: Mode = Mode.NORMAL
+    ahead_days: int = 0
+
+    @property
+    def reschedules(self) -> bool:
+        return self.mode is not Mode.CRAM
+
+    def describe(self) -> str:
+        what = "、".join(sorted(self.decks)) if self.decks else "全部 all"
+        if self.numeric_only:
+            what += " · 仅数值题 numeric only"
+        extra = {
+            Mode.NORMAL: "",
+            Mode.AHEAD: f" · 提前复习 {self.ahead_days} 天 review ahead",
+            Mode.FORGOTTEN: " · 今天忘记的卡 forgotten today",
+            Mode.CRAM: " · 突击（不改排程）cram, schedule untouched",
+        }[self.mode]
+        return what + extra
+
+
+# The whole schedule: every deck, every kind, the normal mode.
+EVERYTHING = StudyScope()
+
+
+# --- what the counts return ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Counts:
+    """The queue over every deck (`quiz due`, home's header)."""
+
+    due: int
+    new: int
+    total: int
+    new_today: int
+    reviews_today: int
+    learning: int = 0
+
+
+@dataclass(frozen=True)
+class DeckCounts:
+    deck: str
+    review: int
+    learning: int
+    new: int          # unseen cards in the deck (today's limit applies across decks)
+    done_today: int
+    total: int
+    numeric: int
+
+
+@dataclass(frozen=True)
+class HomeFigures:
+    counts: Counts
+    decks: list[DeckCounts]
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """What is left of a study scope, as Anki shows it: new · learning · review."""
+
+    new: int
+    learning: int
+    review: int
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review
+
+
+# --- conditions ------------------------------------------------------------------------------
+
+def _moment(name: str) -> Any:
+    return bindparam(name, type_=UTCDateTime())
+
+
+def counted(review: Any = reviews) -> ColumnElement[bool]:
+    """A rating that counts: review or cram, and no undo row takes it back."""
+    return and_(review.c.kind.in_(("review", "cram")),
+                ~exists().where(_undo.c.undoes == review.c.id, _undo.c.kind == "undo"))
+
+
+def available(now: Any) -> ColumnElement[bool]:
+    """A card not suspended and not buried past `now`."""
+    return and_(cards.c.suspended.is_(False),
+                or_(cards.c.buried_until.is_(None), cards.c.buried_until <= now))
+
+
+def live() -> ColumnElement[bool]:
+    """A card of a question that is not retired."""
+    return cards.c.live == true()
+
+
+def _studied() -> ColumnElement[bool]:
+    return cards.c.last_review.is_not(None)
+
+
+def _due_learning(now: Any) -> list[ColumnElement[bool]]:
+    return [cards.c.state.in_(LEARNING_STATES), cards.c.due <= now, _studied()]
+
+
+def _due_review(now: Any) -> list[ColumnElement[bool]]:
+    return [cards.c.state == REVIEW_STATE, cards.c.due <= now, _studied()]
+
+
+def _count(*conditions: ColumnElement[bool], cap: Any = None) -> Select[Any]:
+    """Live cards matching `conditions`, at most `cap` (a count stops at its limit)."""
+    rows = select(literal(1)).select_from(cards).where(live(), *conditions)
+    if cap is None:
+        return select(func.count()).select_from(rows.subquery())
+    return select(func.count()).select_from(rows.limit(cap).subquery())
+
+
+# --- the learner's day -----------------------------------------------------------------------
+
+def extra_new_key(now: datetime, settings: Settings) -> str:
+    """The setting that holds the learner's extra new cards of today (custom study)."""
+    return f"extra_new:{day_key(now, settings.day_starts_at)}"
+
+
+def extra_new_today(session: Session, now: datetime, settings: Settings) -> int:
+    value = session.scalar(select(SettingRow.value)
+                           .where(SettingRow.key == extra_new_key(now, settings)))
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def _hour_key(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H")[:HOUR_LENGTH]
+
+
+@dataclass(frozen=True)
+class Day:
+    """What the learner's day has used and has left."""
+
+    new_today: int      # cards whose first counted review is today
+    new_left: int       # new cards still allowed today
+    reviews_left: int   # reviews still allowed today
+    ratings: int        # every counted rating today (cram too)
+
+
+def _new_today_statement() -> Select[Any]:
+    return select(func.count()).select_from(CARD_TOTALS).where(
+        CARD_TOTALS.c.first_review >= _moment("since"))
+
+
+def _reviews_today_statement() -> Select[Any]:
+    rows = (select(literal(1)).select_from(reviews)
+            .where(reviews.c.kind == "review", reviews.c.state_before == REVIEW_STATE,
+                   reviews.c.reviewed_at >= _moment("since"), counted())
+            .limit(bindparam("cap")))
+    return select(func.count()).select_from(rows.subquery())
+
+
+def new_cards_today(session: Session, since: datetime) -> int:
+    """Cards whose first counted review is at `since` or later."""
+    return session.scalar(_new_today_statement(), {"since": since}) or 0
+
+
+def reviews_today(session: Session, since: datetime, cap: int) -> int:
+    """Reviews of cards in review state since `since` (what the daily maximum limits), counted
+    up to `cap`."""
+    return session.scalar(_reviews_today_statement(), {"since": since, "cap": cap}) or 0
+
+
+def _ratings_today_statement() -> Select[Any]:
+    """Whole hours from the hourly totals; the part of an hour before the first whole one (a
+    day that starts off the hour) from the log."""
+    whole = (select(func.coalesce(func.sum(RATING_HOURS.c.ratings), 0))
+             .where(RATING_HOURS.c.hour >= bindparam("whole_hours")).scalar_subquery())
+    part = (select(func.count()).select_from(reviews)
+            .where(reviews.c.reviewed_at >= _moment("since"),
+                   reviews.c.reviewed_at < _moment("hour_start"), counted())
+            .scalar_subquery())
+    return select(whole + part)
+
+
+def day(session: Session, now: datetime, settings: Settings,
+        extra_new: int | None = None) -> Day:
+    """The learner's day as of `now`; `extra_new`: today's extra new cards when already read."""
+    day_start = start_of_day(now, settings.day_starts_at)
+    if extra_new is None:
+        extra_new = extra_new_today(session, now, settings)
+    hour = day_start.replace(minute=0, second=0, microsecond=0)
+    if hour < day_start:  # a day that starts off the hour (a :30 time zone)
+        hour += timedelta(hours=1)
+    new_today = new_cards_today(session, day_start)
+    reviews_done = reviews_today(session, day_start, settings.max_reviews_per_day)
+    ratings = session.scalar(_ratings_today_statement(), {
+        "since": day_start, "whole_hours": _hour_key(hour), "hour_start": hour}) or 0
+    return Day(new_today=new_today,
+               new_left=max(settings.new_per_day + extra_new - new_today, 0),
+               reviews_left=max(settings.max_reviews_per_day - reviews_done, 0),
+               ratings=int(ratings))
+
+
+# --- home and `quiz due` ---------------------------------------------------------------------
+
+def _deck_rows(session: Session, now: datetime, since: datetime) -> list[DeckCounts]:
+    totals: dict[str, list[int]] = {}  # deck: questions, numeric, unseen
+    first_file: dict[str, str] = {}
+    first = (select(func.min(questions.c.file))
+             .where(questions.c.retired_at.is_(None), questions.c.deck == DECK_TOTALS.c.deck,
+                    questions.c.kind == DECK_TOTALS.c.kind).scalar_subquery())
+    for deck, kind, count, unseen, file in session.execute(
+            select(DECK_TOTALS.c.deck, DECK_TOTALS.c.kind, DECK_TOTALS.c.questions,
+                   DECK_TOTALS.c.unseen, first)
+            .where(or_(DECK_TOTALS.c.questions > 0, DECK_TOTALS.c.cards > 0))):
+        entry = totals.setdefault(deck, [0, 0, 0])
+        entry[0] += count
+        entry[1] += count if kind == "numeric" else 0
+        entry[2] += unseen
+        if file is not None:
+            first_file[deck] = min(first_file.get(deck, file), file)
+    buried: dict[str, int] = dict(session.execute(
+        select(cards.c.deck, func.count())
+        .where(cards.c.buried_until > now, cards.c.last_review.is_(None),
+               cards.c.suspended.is_(False), live())
+        .group_by(cards.c.deck)).all())
+    due = {deck: (review, learning, done) for deck, review, learning, done in session.execute(
+        _per_deck_statement(), {"now": now, "since": since})}
+    rows = []
+    for deck, (count, numeric, unseen) in totals.items():
+        if count <= 0:
+            continue
+        review, learning, done = due.get(deck, (0, 0, 0))
+        rows.append(DeckCounts(deck=deck, review=review, learning=learning,
+                               new=unseen - buried.get(deck, 0), done_today=done,
+                               total=count, numeric=numeric))
+    return sorted(rows, key=lambda row: (first_file.get(row.deck, ""), row.deck))
+
+
+def _per_deck_statement() -> Select[Any]:
+    """Per deck: due reviews, due learning cards, cards rated today — each a range of an index
+    that starts with the deck."""
+    decks = (select(DECK_TOTALS.c.deck).where(DECK_TOTALS.c.questions > 0)
+             .distinct().subquery("d"))
+    now = _moment("now")
+
+    def due(*conditions: ColumnElement[bool]) -> Any:
+        return (select(func.count()).select_from(cards)
+                .where(cards.c.deck == decks.c.deck, live(), *conditions, available(now))
+                .scalar_subquery())
+
+    done = (select(func.count()).select_from(CARD_TOTALS)
+            .where(CARD_TOTALS.c.deck == decks.c.deck,
+                   CARD_TOTALS.c.last_rating >= _moment("since")).scalar_subquery())
+    return select(decks.c.deck, due(*_due_review(now)), due(*_due_learning(now)), done)
+
+
+def _counts(session: Session, today: Day, review: int, learning: int, unseen: int) -> Counts:
+    total = session.scalar(select(func.coalesce(func.sum(DECK_TOTALS.c.cards), 0))) or 0
+    return Counts(due=min(review, today.reviews_left) + learning,
+                  new=min(unseen, today.new_left), total=int(total),
+                  new_today=today.new_today, reviews_today=today.ratings, learning=learning)
+
+
+def home_figures(db: Database, now: datetime, settings: Settings) -> HomeFigures:
+    """Home's figures: the queue over every deck, and each deck's row (decks in the order of
+    their first file)."""
+    now = require_utc(now)
+    with db.sessions.begin() as session:
+        today = day(session, now, settings)
+        decks = _deck_rows(session, now, start_of_day(now, settings.day_starts_at))
+        counts = _counts(session, today, sum(d.review for d in decks),
+                         sum(d.learning for d in decks), sum(d.new for d in decks))
+    return HomeFigures(counts, decks)
+
+
+def due_counts(db: Database, now: datetime, settings: Settings) -> Counts:
+    """The queue over every deck (`quiz due`): the figures of `home_figures(...).counts`, from
+    ranges over every deck at once instead of deck by deck."""
+    with db.sessions.begin() as session:
+        return _due_counts(session, require_utc(now), settings)
+
+
+def _due_counts(session: Session, now: datetime, settings: Settings) -> Counts:
+    today = day(session, now, settings)
+    learning = session.scalar(_count(*_due_learning(now), available(now))) or 0
+    review = session.scalar(_count(*_due_review(now), available(now),
+                                   cap=today.reviews_left)) or 0
+    unseen_total = session.scalar(select(func.coalesce(func.sum(DECK_TOTALS.c.unseen), 0))) or 0
+    buried_unseen = session.scalar(_count(cards.c.buried_until > now,
+                                          cards.c.last_review.is_(None),
+                                          cards.c.suspended.is_(False))) or 0
+    return _counts(session, today, review, learning, int(unseen_total) - buried_unseen)
+
+
+# --- a study scope ---------------------------------------------------------------------------
+
+def in_scope(scope: StudyScope, exclude: Iterable[str] = ()) -> list[ColumnElement[bool]]:
+    """Conditions on `cards` for the decks, kind and skipped cards of a study scope."""
+    conditions: list[ColumnElement[bool]] = []
+    if scope.decks:
+        conditions.append(cards.c.deck.in_(sorted(scope.decks)))
+    if scope.numeric_only:
+        conditions.append(exists().where(questions.c.id == cards.c.question_id,
+                                         questions.c.kind == "numeric"))
+    skip = list(exclude)
+    if skip:
+        conditions.append(cards.c.question_id.not_in(skip))
+    return conditions
+
+
+def forgotten_today(since: datetime) -> ColumnElement[bool]:
+    """Cards rated Again today (a counted review)."""
+    return cards.c.question_id.in_(
+        select(reviews.c.question_id).where(
+            reviews.c.kind == "review", reviews.c.rating == 1, reviews.c.reviewed_at >= since,
+            counted()))
+
+
+def queue_counts(db: Database, now: datetime, settings: Settings,
+                 scope: StudyScope = EVERYTHING, exclude: Iterable[str] = ()) -> QueueCounts:
+    """What is left of the scope now (the study screen's counters)."""
+    with db.sessions.begin() as session:
+        return scope_counts(session, require_utc(now), settings, scope, exclude)
+
+
+def scope_counts(session: Session, now: datetime, settings: Settings,
+                 scope: StudyScope = EVERYTHING, exclude: Iterable[str] = (),
+                 today: Day | None = None) -> QueueCounts:
+    """`queue_counts` inside the caller's transaction."""
+    base = [*in_scope(scope, exclude), available(now)]
+
+    def count(*conditions: ColumnElement[bool], cap: int | None = None) -> int:
+        return session.scalar(_count(*base, *conditions, cap=cap)) or 0
+
+    if scope.mode is Mode.CRAM:
+        return QueueCounts(0, 0, count())
+    if scope.mode is Mode.FORGOTTEN:
+        since = start_of_day(now, settings.day_starts_at)
+        return QueueCounts(0, 0, count(forgotten_today(since)))
+    if scope.mode is Mode.AHEAD:
+        horizon = now + timedelta(days=scope.ahead_days)
+        return QueueCounts(0, 0, count(*_due_review(horizon)))
+    today = today or day(session, now, settings)
+    learning = count(*_due_learning(now))
+    review = count(*_due_review(now), cap=today.reviews_left)
+    unseen = count(cards.c.last_review.is_(None), cap=today.new_left)
+    return QueueCounts(new=min(unseen, today.new_left), learning=learning,
+                       review=min(review, today.reviews_left))
+
+
+def unseen_count(db: Database, now: datetime, scope: StudyScope = EVERYTHING) -> int:
+    """Cards of the scope never studied, whatever today's limit."""
+    now = require_utc(now)
+    with db.sessions.begin() as session:
+        return session.scalar(_count(*in_scope(scope), available(now),
+                                     cards.c.last_review.is_(None))) or 0
+
+
+def live_cards(session: Session, *conditions: ColumnElement[bool]) -> int:
+    """Cards of questions that are not retired, matching `conditions` on `cards`."""
+    return session.scalar(_count(*conditions)) or 0

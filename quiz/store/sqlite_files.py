@@ -1,0 +1,200 @@
+"""SQLite files, in one place: the file of a URL, the checks made before a file is opened (is
+it SQLite, is it a quiz database, which schema), the connection settings, plain read-only
+connections for `quiz doctor`, and copies made with SQLite's online backup API (consistent while
+another process writes; written under a temporary name and renamed, so a failure never leaves a
+half-written file under a backup's name).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import closing, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from quiz.store import StoreError
+from quiz.store.models import APPLICATION_ID, SCHEMA_VERSION
+
+BUSY_TIMEOUT_MS = 10_000
+CACHE_KIB = 32 * 1024  # SQLite's page cache per connection
+REQUIRED_TABLES = ("schema_info", "questions", "cards", "reviews")
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class BackupError(RuntimeError):
+    """A backup that could not be made; the message says which file and why."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL (None for other databases and in-memory ones)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if database and database.startswith("file:"):  # an SQLite URI (…?mode=ro&uri=true)
+        database = database.removeprefix("file:").split("?", 1)[0]
+        if database.startswith("//"):
+            database = database[2:]
+    if not database or database == ":memory:" or "mode=memory" in (parsed.database or ""):
+        return None
+    return Path(database).expanduser()
+
+def prepare_folder(url: str) -> None:
+    path = sqlite_path(url)
+    if path is not None:
+        folder = path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create the database folder {folder}: {error.strerror}") \
+                from None
+
+def configure_connection(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # The driver's own transaction handling is switched off: SQLAlchemy's "begin" event below
+    # emits BEGIN (or BEGIN IMMEDIATE for writers) itself, as the SQLAlchemy docs recommend.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # Counting at scale probes indexes of tens of MiB (the review log's, per card): SQLite's
+    # default 2 MiB page cache reads most probes from the OS again. Memory is used only as pages
+    # are read.
+    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    # A read-only file keeps its journal mode; reading it still works.
+    with suppress(sqlite3.OperationalError):
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What an existing SQLite file says about itself, read without writing to it."""
+
+    application_id: int
+    tables: frozenset[str]
+    version: int | None  # schema_info's version, None when the table is missing or empty
+    objects: frozenset[str] = frozenset()  # names of every table, index and trigger
+
+
+def read_facts(path: Path) -> FileFacts:
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                     timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+            rows = connection.execute("SELECT type, name FROM sqlite_master").fetchall()
+            tables = frozenset(name for kind, name in rows if kind == "table")
+            objects = frozenset(name for _kind, name in rows)
+            version = None
+            if "schema_info" in tables:
+                version = connection.execute("SELECT max(version) FROM schema_info").fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"cannot read {path}: {sqlite_reason(error, path)}") from None
+    return FileFacts(application_id, tables, version, objects)
+
+
+def sqlite_reason(error: BaseException, path: Path | None = None) -> str:
+    """One line a learner can act on, for the SQLite errors that have a plain cause."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    lowered = text.lower()
+    folder = path.parent if path is not None else None
+    if "file is not a database" in lowered or "file is encrypted" in lowered:
+        return "this file is not an SQLite database"
+    if "readonly" in lowered or "read-only" in lowered:
+        return "the database is read-only (the file or its folder cannot be written)"
+    if "unable to open database file" in lowered:
+        where = f" (check that {folder} exists and can be written)" if folder else ""
+        return f"the database file cannot be opened{where}"
+    if "disk is full" in lowered or "database or disk is full" in lowered:
+        return "the disk is full"
+    if "locked" in lowered or "busy" in lowered:
+        return "the database is locked by another program (try again in a moment)"
+    return text
+
+def check_identity(facts: FileFacts, path: Path) -> None:
+    """Refuse a file that is not a quiz database, or one this quiz cannot use, before any write."""
+    ours = facts.application_id == APPLICATION_ID or (
+        facts.application_id == 0 and "schema_info" in facts.tables)
+    if not ours:
+        if facts.application_id != 0:
+            owner = f"application id {facts.application_id:#x}"
+        else:
+            owner = "tables " + ", ".join(sorted(facts.tables)[:6])
+        raise StoreError(f"{path} is not a quiz database ({owner}); quiz will not add its "
+                         "tables to it — choose another file with --db")
+    if facts.version is None or facts.version < 1:
+        raise StoreError(f"{path}: the schema version is missing (0); this is not a complete "
+                         "quiz database — restore a backup or choose another file")
+    if facts.version > SCHEMA_VERSION:
+        raise StoreError(f"{path}: schema version {facts.version} is newer than this quiz "
+                         f"understands ({SCHEMA_VERSION}); upgrade quiz")
+    missing = [table for table in REQUIRED_TABLES if table not in facts.tables]
+    if missing:
+        raise StoreError(f"{path}: table {', '.join(missing)} is missing — the database is "
+                         "damaged; restore a backup (quiz doctor explains) rather than start "
+                         "from an empty history")
+
+def existing_facts(url: str, create: bool) -> FileFacts | None:
+    """Look at an existing SQLite file before opening it; None for a new (or empty) one."""
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    try:
+        size = path.stat().st_size
+    except (FileNotFoundError, NotADirectoryError):
+        size = None
+    except OSError as error:
+        raise StoreError(f"cannot open {path}: {error.strerror}") from None
+    if size is None and not create:
+        raise StoreError(f"{path}: no such database (only `quiz` and `quiz import` create one; "
+                         "check the --db path)")
+    if not size:
+        return None
+    # SQLite reads a short file without its header as an empty database and would write over
+    # it: a file that is not SQLite is refused before anything is opened.
+    with path.open("rb") as handle:
+        if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            raise StoreError(f"{path} is not an SQLite database; quiz will not write over it — "
+                             "choose another file with --db")
+    facts = read_facts(path)
+    if not facts.tables and facts.application_id == 0:
+        return None
+    check_identity(facts, path)
+    return facts
+
+def connect_existing(path: Path, write: bool = False) -> sqlite3.Connection:
+    """A plain sqlite3 connection to a file that must already exist (never creates one)."""
+    uri = f"file:{quote(str(path.resolve()))}?mode={'rw' if write else 'ro'}"
+    connection = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
+    # A damaged text value must be reportable, not an exception while fetching it.
+    connection.text_factory = lambda raw: raw.decode("utf-8", "replace")
+    return connection
+
+def backup_database(source: Path, target: Path) -> Path:
+    """Copy the database `source` to `target` (which must not exist yet)."""
+    if not source.is_file():
+        raise BackupError(f"{source}: the database does not exist")
+    if target.exists():
+        raise BackupError(f"{target} already exists; choose another name")
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with closing(connect_existing(source)) as src, closing(sqlite3.connect(partial)) as dst:
+            src.backup(dst)
+            # A self-contained single file: no -wal beside it to forget when copying it away.
+            dst.execute("PRAGMA journal_mode=DELETE")
+        os.replace(partial, target)
+    except (OSError, sqlite3.Error) as error:
+        partial.unlink(missing_ok=True)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise BackupError(f"cannot back up {source} to {target}: {reason}") from None
+    return target
