@@ -17,7 +17,7 @@ so a damaged row cannot stop the doctor itself.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -302,7 +302,7 @@ def _apply(connection: sqlite3.Connection, finding: Finding, now: datetime,
 
 
 def _update(connection: sqlite3.Connection, table: str, pk: str, key: object,
-            values: dict[str, object]) -> None:
+            values: Mapping[str, object]) -> None:
     assignments = ", ".join(f'"{name}" = ?' for name in values)
     connection.execute(f'UPDATE "{table}" SET {assignments} WHERE "{pk}" = ?',
                        (*values.values(), key))

@@ -42,12 +42,12 @@ CANDIDATES = 8  # rows fetched per step, so a sibling of the last card can be sk
 Card = aliased(CardRow, cards)
 
 
-def _joined(*conditions: ColumnElement[bool]) -> Select[tuple[QuestionRow, CardRow]]:
+def _joined(*conditions: ColumnElement[bool]) -> Select[QuestionRow, CardRow]:
     return (select(QuestionRow, Card).join(Card, Card.question_id == QuestionRow.id)
             .where(live(), *conditions))
 
 
-def _pick(session: Session, statement: Select[tuple[QuestionRow, CardRow]],
+def _pick(session: Session, statement: Select[QuestionRow, CardRow],
           avoid_sources: frozenset[str], now: datetime) -> StudyItem | None:
     """The first candidate that is not a sibling of the card just studied (else the first)."""
     rows = session.execute(statement.limit(CANDIDATES)).all()
@@ -61,7 +61,7 @@ def _pick(session: Session, statement: Select[tuple[QuestionRow, CardRow]],
 
 def _steps(session: Session, now: datetime, settings: Settings, scope: StudyScope,
            base: list[ColumnElement[bool]],
-           learn_ahead: timedelta) -> list[Select[tuple[QuestionRow, CardRow]]]:
+           learn_ahead: timedelta) -> list[Select[QuestionRow, CardRow]]:
     """The scope's queries in the order they are tried."""
     studied = cards.c.last_review.is_not(None)
     if scope.mode is Mode.CRAM:

@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from quiz.store.db import Database
 from quiz.store.items import StudyItem, to_item
@@ -53,11 +55,12 @@ def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _like(column: ColumnElement[str], word: str) -> ColumnElement[bool]:
+def _like(column: ColumnElement[str] | InstrumentedAttribute[str],
+          word: str) -> ColumnElement[bool]:
     return column.ilike(f"%{_escape_like(word)}%", escape="\\")
 
 
-def _text(column: object) -> ColumnElement[str]:
+def _text(column: InstrumentedAttribute[list[str]]) -> ColumnElement[str]:
     return func.cast(column, QuestionRow.answer.type)
 
 
@@ -112,7 +115,8 @@ def search(
     if state is not None:
         conditions.append(state)
     joined = select(QuestionRow, CardRow).join(CardRow, CardRow.question_id == QuestionRow.id)
-    ordering = [QuestionRow.file, QuestionRow.line]
+    ordering: list[ColumnElement[Any] | InstrumentedAttribute[Any]] = [
+        QuestionRow.file, QuestionRow.line]
     if scores:
         total_score = scores[0]
         for score in scores[1:]:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from quiz.store.counts import LEARNING_STATES, REVIEW_STATE, cards, counted, live_cards
 from quiz.store.days import start_of_day
@@ -30,6 +30,9 @@ from quiz.store.derived import CARD_TOTALS
 from quiz.store.models import CardRow, ReviewRow, UTCDateTime
 from quiz.store.scheduling import require_utc
 from quiz.store.settings import Settings
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ def _forecast_card_conditions() -> list[ColumnElement[bool]]:
 
 
 def _per_range(session: Session, values: Sequence[Callable[..., ColumnElement[Any]]],
-               column: ColumnElement[datetime], bounds: Sequence[datetime | None],
+               column: InstrumentedAttribute[datetime], bounds: Sequence[datetime | None],
                *where: ColumnElement[bool]) -> list[list[int]]:
     """`values` (aggregates) over the rows with `column` in each [bounds[i], bounds[i + 1])
     (None: unbounded below), one statement of index-range subqueries: no function of the
@@ -155,7 +158,7 @@ def _per_range(session: Session, values: Sequence[Callable[..., ColumnElement[An
         limits = [column < high] if high is not None else []
         if low is not None:
             limits.append(column >= low)
-        table = column.table  # type: ignore[attr-defined]
+        table = column.table
         return select(value()).select_from(table).where(*where, *limits).scalar_subquery()
 
     pairs = list(pairwise(bounds))
@@ -226,7 +229,7 @@ def _streak_sql(session: Session, window: _Window, per_day: list[int]) -> int:
 
 
 @cache
-def _days_probe(count: int) -> Select[Any]:
+def _days_probe(count: int) -> Select[Unpack[tuple[bool, ...]]]:
     """Whether each of `count` days, [b{i+1}, b{i}), has a counted rating."""
     bounds = [bindparam(f"b{i}", type_=UTCDateTime()) for i in range(count + 1)]
     return select(*[
