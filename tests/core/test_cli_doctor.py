@@ -13,6 +13,11 @@ import pytest
 from tests.conftest import sql_dump
 from tests.core.test_cli import run_quiz
 
+# Damage written into SQLite files with raw SQL (text where a date belongs, …): PostgreSQL's
+# types refuse such values, and `quiz doctor` / `quiz backup` are for SQLite files (their
+# one-line answer on PostgreSQL is tested at the end).
+pytestmark = pytest.mark.sqlite_only
+
 # Every card reviewed and due, so `quiz due` reads each card's whole state.
 ALL_DUE = ("UPDATE cards SET state = 2, step = NULL, stability = 3.0, difficulty = 5.0, "
            "last_review = '2026-01-01 00:00:00.000000', due = '2026-01-05 00:00:00.000000'")
