@@ -259,6 +259,27 @@ _P_UNSEEN = "({c}.last_review IS NULL AND NOT {c}.suspended)"
 _P_COUNTED = """r.kind IN ('review', 'cram') AND NOT EXISTS (
     SELECT 1 FROM reviews u WHERE u.undoes = r.id AND u.kind = 'undo')"""
 
+# The counted ratings one INSERT statement into the review log adds (sign 1: its ratings that no
+# undo names) and takes back (sign -1: ratings of earlier statements that its undos name and that
+# no earlier undo had taken back). Per statement, from its transition table `inserted`, because
+# PostgreSQL fires row triggers after the whole statement, when every row of a multi-row INSERT
+# is visible to each of them: a row trigger cannot tell a rating undone in the same statement
+# (never counted) from one undone later (counted, to take back), nor two undos of one rating in
+# the same statement from a second undo (each sees the other and neither takes the rating back).
+_P_CHANGES = """changes AS (
+        SELECT r.question_id, r.reviewed_at, r.kind, r.rating, r.state_before, 1 AS sign
+        FROM inserted r WHERE r.kind IN ('review', 'cram')
+        AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = r.id AND u.kind = 'undo')
+        UNION ALL
+        SELECT t.question_id, t.reviewed_at, t.kind, t.rating, t.state_before, -1
+        FROM reviews t WHERE t.kind IN ('review', 'cram')
+        AND t.id IN (SELECT n.undoes FROM inserted n WHERE n.kind = 'undo')
+        AND NOT EXISTS (SELECT 1 FROM inserted n WHERE n.id = t.id)
+        AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = t.id AND u.kind = 'undo'
+                        AND NOT EXISTS (SELECT 1 FROM inserted n WHERE n.id = u.id)))"""
+_P_RECALLED = "COALESCE(c.rating > 1, false)"
+_P_GRADED = "(c.kind = 'review' AND c.state_before IS NOT DISTINCT FROM 2)"
+
 POSTGRESQL_FUNCTIONS = {
     "quiz_reviews_append_only": """CREATE OR REPLACE FUNCTION quiz_reviews_append_only()
 RETURNS trigger LANGUAGE plpgsql AS $$
@@ -341,69 +362,49 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$""",
-    "quiz_review_logged": """CREATE OR REPLACE FUNCTION quiz_review_logged()
+    # Per statement of the review log, from its rows in the transition table `inserted`.
+    "quiz_review_logged": f"""CREATE OR REPLACE FUNCTION quiz_review_logged()
 RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    target record;
-    is_graded integer;
-    is_recalled integer;
 BEGIN
-    IF NEW.kind IN ('review', 'cram') THEN
-        -- A rating counts unless an undo row already names it (a history imported out of order).
-        IF EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = NEW.id AND u.kind = 'undo') THEN
-            RETURN NULL;
-        END IF;
-        is_graded := (NEW.kind = 'review' AND NEW.state_before IS NOT DISTINCT FROM 2)::integer;
-        is_recalled := COALESCE(NEW.rating > 1, false)::integer;
-        INSERT INTO card_review_totals AS t (question_id, ratings, recalled, graded,
-                                             graded_recalled, first_review, last_rating, deck)
-        VALUES (NEW.question_id, 1, is_recalled, is_graded, is_graded * is_recalled,
-                CASE WHEN NEW.kind = 'review' THEN NEW.reviewed_at END, NEW.reviewed_at,
-                COALESCE((SELECT q.deck FROM questions q WHERE q.id = NEW.question_id), ''))
-        ON CONFLICT (question_id) DO UPDATE SET
-            deck = excluded.deck,
-            ratings = t.ratings + 1, recalled = t.recalled + excluded.recalled,
-            graded = t.graded + excluded.graded,
-            graded_recalled = t.graded_recalled + excluded.graded_recalled,
-            first_review = CASE
-                WHEN excluded.first_review IS NULL THEN t.first_review
-                WHEN t.first_review IS NULL OR excluded.first_review < t.first_review
-                    THEN excluded.first_review
-                ELSE t.first_review END,
-            last_rating = GREATEST(t.last_rating, excluded.last_rating);
-        INSERT INTO rating_hours AS h (hour, ratings)
-        VALUES (to_char(NEW.reviewed_at, 'YYYY-MM-DD HH24'), 1)
-        ON CONFLICT (hour) DO UPDATE SET ratings = h.ratings + 1;
-    ELSIF NEW.kind = 'undo' AND NEW.undoes IS NOT NULL THEN
-        -- The first undo of a rating takes it back; a second one changes nothing.
-        IF EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = NEW.undoes AND u.kind = 'undo'
-                   AND u.id <> NEW.id) THEN
-            RETURN NULL;
-        END IF;
-        SELECT * INTO target FROM reviews
-        WHERE id = NEW.undoes AND kind IN ('review', 'cram');
-        IF NOT FOUND THEN
-            RETURN NULL;
-        END IF;
-        is_graded := (target.kind = 'review'
-                      AND target.state_before IS NOT DISTINCT FROM 2)::integer;
-        is_recalled := COALESCE(target.rating > 1, false)::integer;
+    WITH {_P_CHANGES}, per_card AS (
+        SELECT c.question_id, sum(c.sign) AS ratings,
+               sum(c.sign * {_P_RECALLED}::integer) AS recalled,
+               sum(c.sign * {_P_GRADED}::integer) AS graded,
+               sum(c.sign * ({_P_GRADED} AND {_P_RECALLED})::integer) AS graded_recalled,
+               min(c.reviewed_at) FILTER (WHERE c.sign = 1 AND c.kind = 'review') AS first_review,
+               max(c.reviewed_at) FILTER (WHERE c.sign = 1) AS last_rating
+        FROM changes c GROUP BY c.question_id)
+    INSERT INTO card_review_totals AS t (question_id, ratings, recalled, graded,
+                                         graded_recalled, first_review, last_rating, deck)
+    SELECT p.question_id, p.ratings, p.recalled, p.graded, p.graded_recalled, p.first_review,
+           p.last_rating, COALESCE((SELECT q.deck FROM questions q WHERE q.id = p.question_id), '')
+    FROM per_card p
+    ON CONFLICT (question_id) DO UPDATE SET
+        deck = excluded.deck,
+        ratings = t.ratings + excluded.ratings, recalled = t.recalled + excluded.recalled,
+        graded = t.graded + excluded.graded,
+        graded_recalled = t.graded_recalled + excluded.graded_recalled,
+        first_review = LEAST(t.first_review, excluded.first_review),
+        last_rating = GREATEST(t.last_rating, excluded.last_rating);
+    IF EXISTS (SELECT 1 FROM inserted WHERE kind = 'undo') THEN
+        -- A card with a rating taken back: its first and latest counted ones, from the log.
+        WITH {_P_CHANGES}
         UPDATE card_review_totals t SET
-            ratings = t.ratings - 1, recalled = t.recalled - is_recalled,
-            graded = t.graded - is_graded,
-            graded_recalled = t.graded_recalled - is_graded * is_recalled,
             first_review = (SELECT min(f.reviewed_at) FROM reviews f
-                WHERE f.question_id = target.question_id AND f.kind = 'review'
+                WHERE f.question_id = t.question_id AND f.kind = 'review'
                 AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = f.id
                                 AND u.kind = 'undo')),
             last_rating = (SELECT max(f.reviewed_at) FROM reviews f
-                WHERE f.question_id = target.question_id AND f.kind IN ('review', 'cram')
+                WHERE f.question_id = t.question_id AND f.kind IN ('review', 'cram')
                 AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = f.id
                                 AND u.kind = 'undo'))
-        WHERE t.question_id = target.question_id;
-        UPDATE rating_hours SET ratings = ratings - 1
-        WHERE hour = to_char(target.reviewed_at, 'YYYY-MM-DD HH24');
+        WHERE t.question_id IN (SELECT c.question_id FROM changes c WHERE c.sign = -1);
     END IF;
+    WITH {_P_CHANGES}
+    INSERT INTO rating_hours AS h (hour, ratings)
+    SELECT to_char(c.reviewed_at, 'YYYY-MM-DD HH24'), sum(c.sign) FROM changes c
+    GROUP BY to_char(c.reviewed_at, 'YYYY-MM-DD HH24')
+    ON CONFLICT (hour) DO UPDATE SET ratings = h.ratings + excluded.ratings;
     RETURN NULL;
 END $$""",
 }
@@ -419,8 +420,11 @@ AFTER INSERT OR DELETE OR UPDATE OF last_review, suspended ON cards
 FOR EACH ROW EXECUTE FUNCTION quiz_card_changed()""",
 }
 POSTGRESQL_LOG_TRIGGERS = {
-    "card_review_totals_logged": """CREATE TRIGGER card_review_totals_logged
-AFTER INSERT ON reviews FOR EACH ROW EXECUTE FUNCTION quiz_review_logged()""",
+    # Per statement (see _P_CHANGES); not the name of the row trigger it replaces, so that a
+    # database with that one is rebuilt when it opens.
+    "card_review_totals_inserted": """CREATE TRIGGER card_review_totals_inserted
+AFTER INSERT ON reviews REFERENCING NEW TABLE AS inserted
+FOR EACH STATEMENT EXECUTE FUNCTION quiz_review_logged()""",
 }
 POSTGRESQL_APPEND_ONLY = {
     "reviews_no_update": """CREATE TRIGGER reviews_no_update BEFORE UPDATE ON reviews
@@ -551,8 +555,10 @@ def rebuild_decks(connection: Connection) -> None:
         connection.exec_driver_sql(trigger)
 
 
-# Shapes of earlier SQLite versions (without first_review; without deck), dropped when rebuilding.
-_OBSOLETE_LOG_TRIGGERS = ("review_totals_rating", "review_totals_undo")
+# Shapes of earlier versions, dropped when rebuilding: SQLite's without first_review and without
+# deck; PostgreSQL's row trigger (wrong for a multi-row INSERT, see _P_CHANGES).
+_OBSOLETE_LOG_TRIGGERS = ("review_totals_rating", "review_totals_undo",
+                          "card_review_totals_logged")
 _OBSOLETE_LOG_TABLES = ("review_totals",)
 
 
