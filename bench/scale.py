@@ -11,21 +11,24 @@ in the same run (`--baseline-questions`, reviews in the same proportion), so the
 it grows with the data; `SELECT count(*)` over the reviews and cards is printed as a floor for
 the query times, and a bare `python -c pass` / a minimal Textual app for the processes.
 
+With `--db URL` of a PostgreSQL server (postgresql+psycopg://…) the same figures are measured
+there: each bank size gets a schema of its own on that database, dropped at the end.
+
 Run: python bench/scale.py [--questions 100000] [--reviews 1000000] [--baseline-questions 1000]
+                           [--db postgresql+psycopg://user@host/dbname]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -112,9 +115,9 @@ def write_bank(folder: Path, questions: int, seed: int = 1) -> None:
 
 # The review log ---------------------------------------------------------------------------------
 
-def _stamp(moment: datetime) -> str:
-    """How SQLAlchemy stores a DateTime in SQLite (naive UTC)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+def _stamp(moment: datetime) -> datetime:
+    """A moment as the store binds it (UTC; SQLAlchemy writes it for each database)."""
+    return moment.astimezone(timezone.utc)
 
 
 @dataclass
@@ -128,30 +131,46 @@ class _Card:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def _snapshot(card: _Card) -> str:
-    return json.dumps({
+def _snapshot(card: _Card) -> dict[str, object]:
+    return {
         "state": card.state or 1, "step": 0 if card.state in (1, 3) else None,
         "stability": card.stability or None, "difficulty": card.difficulty,
         "due": card.due.isoformat(), "last_review": card.last.isoformat() if card.last else None,
         "lapses": card.lapses, "leech": False, "suspended": False, "buried_until": None,
         "flagged": False,
-    })
+    }
 
 
-def fill_reviews(path: Path, reviews: int, seed: int = 2) -> None:
+REVIEW_COLUMNS = ("id", "question_id", "reviewed_at", "rating", "duration_ms", "content_hash",
+                  "state_after", "stability_after", "difficulty_after", "due_after", "kind",
+                  "undoes", "state_before", "card_before")
+CARD_COLUMNS = ("state", "stability", "difficulty", "due", "last_review", "lapses", "leech",
+                "suspended", "buried_until", "flagged", "question_id")
+
+
+def fill_reviews(url: str, reviews: int, seed: int = 2) -> None:
     """Append `reviews` reviews over the past year to 70% of the cards and set the cards' states
-    to what the last review left; a few ratings are crammed or undone."""
+    to what the last review left; a few ratings are crammed or undone. Written in bulk with the
+    log's triggers off, then the derived totals rebuilt, as a history import of that size would
+    be (the figures measured are the queries', not this fill's)."""
+    from sqlalchemy import bindparam, create_engine, insert, update
+
+    from quiz.store import derived
+    from quiz.store.models import CardRow, ReviewRow
+
     rng = random.Random(seed)
-    connection = sqlite3.connect(path)
-    ids = [row[0] for row in connection.execute(
-        "SELECT id FROM questions WHERE retired_at IS NULL ORDER BY id")]
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        ids = [row[0] for row in connection.exec_driver_sql(
+            "SELECT id FROM questions WHERE retired_at IS NULL ORDER BY id")]
+        first_id = 1 + (connection.exec_driver_sql("SELECT max(id) FROM reviews").scalar() or 0)
     seen = rng.sample(ids, int(len(ids) * 0.7))
     per_card = [reviews // len(seen)] * len(seen)
     for index in range(reviews - sum(per_card)):
         per_card[index] += 1
     rows: list[tuple[object, ...]] = []
     cards: list[tuple[object, ...]] = []
-    next_id = 1 + (connection.execute("SELECT max(id) FROM reviews").fetchone()[0] or 0)
+    next_id = first_id
     for question_id, count in zip(seen, per_card, strict=True):
         card = _Card()
         # More recent days are busier: the learner's history grew over the year.
@@ -187,17 +206,32 @@ def fill_reviews(path: Path, reviews: int, seed: int = 2) -> None:
         cards.append((card.state, card.stability, card.difficulty, _stamp(card.due),
                       _stamp(card.last) if card.last else None, card.lapses, card.lapses >= 8,
                       roll < 0.01, buried, 0.015 <= roll < 0.025, question_id))
-    with connection:
-        connection.executemany(
-            "INSERT INTO reviews (id, question_id, reviewed_at, rating, duration_ms, "
-            "content_hash, state_after, stability_after, difficulty_after, due_after, kind, "
-            "undoes, state_before, card_before) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-        connection.executemany(
-            "UPDATE cards SET state=?, stability=?, difficulty=?, due=?, last_review=?, "
-            "lapses=?, leech=?, suspended=?, buried_until=?, flagged=? WHERE question_id=?",
-            cards)
-    connection.execute("ANALYZE")
-    connection.close()
+    assert first_id
+    with engine.begin() as connection:
+        triggers = derived.wanted_objects(connection.dialect.name)
+        on = "" if connection.dialect.name == "sqlite" else " ON reviews"
+        for name in triggers:
+            if name.startswith("card_review_totals_"):
+                connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}{on}")
+        for start in range(0, len(rows), 50_000):
+            connection.execute(insert(ReviewRow.__table__), [
+                dict(zip(REVIEW_COLUMNS, row, strict=True)) for row in rows[start:start + 50_000]])
+        table = CardRow.__table__
+        connection.execute(
+            update(table).where(table.c.question_id == bindparam("card_id"))
+            .values({name: bindparam(f"v_{name}") for name in CARD_COLUMNS[:-1]}),
+            [{"card_id": card[-1], **{f"v_{name}": value for name, value
+                                      in zip(CARD_COLUMNS[:-1], card[:-1], strict=True)}}
+             for card in cards])
+        derived.rebuild_log(connection)
+        derived.rebuild_decks(connection)
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('reviews', 'id'), "
+                                       "(SELECT max(id) FROM reviews))")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+    engine.dispose()
 
 
 # Measuring --------------------------------------------------------------------------------------
@@ -243,7 +277,7 @@ class _Figures(dict[str, float]):
         super().__setitem__(name, value)
 
 
-def measure(folder: Path, questions: int, reviews: int) -> dict[str, float]:
+def measure(folder: Path, url: str, questions: int, reviews: int) -> dict[str, float]:
     """Every figure for one bank size: seconds, and MiB for memory."""
     from quiz.store.actions import apply_review
     from quiz.store.counts import due_counts, home_figures
@@ -256,11 +290,10 @@ def measure(folder: Path, questions: int, reviews: int) -> dict[str, float]:
     from quiz.tui.context import scheduler_for
 
     bank = folder / "bank"
-    path = folder / "quiz.db"
-    url = f"sqlite:///{path}"
     figures = _Figures()
     print(f"{questions:,} questions, {reviews:,} reviews:", file=sys.stderr, flush=True)
-    if path.exists():  # --keep of an earlier run: the queries again, on the same data
+    # --keep of an earlier run (SQLite): the queries again, on the same data.
+    if (folder / "quiz.db").exists():
         for name in ("first import s", "first import MiB", "re-import s", "re-import MiB",
                      "re-import, 1 file edited s"):
             figures[name] = float("nan")
@@ -277,9 +310,9 @@ def measure(folder: Path, questions: int, reviews: int) -> dict[str, float]:
         edited.write_text(edited.read_text(encoding="utf-8").replace("核心", "要点", 1),
                           encoding="utf-8")
         figures["re-import, 1 file edited s"] = run_child(quiz(url, "import", str(bank)))[0]
-        fill_reviews(path, reviews)
+        fill_reviews(url, reviews)
     figures["quiz due process s"] = median_child(quiz(url, "due"))
-    # As `quiz` starts (its daily backup and the preloading child included).
+    # As `quiz` starts (its daily backup included).
     figures["TUI home painted s"] = median_child([sys.executable, "-c", QUIZ_CLI, url])
 
     db = open_database(url)
@@ -343,11 +376,11 @@ def _show(value: float, unit: str) -> str:
     return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
 
 
-def report(big: dict[str, float], small: dict[str, float], sizes: tuple[int, int, int, int]
-           ) -> None:
+def report(big: dict[str, float], small: dict[str, float], sizes: tuple[int, int, int, int],
+           where: str) -> None:
     questions, reviews, small_q, small_r = sizes
-    print(f"\n{questions:,} questions, {reviews:,} reviews; small bank: {small_q:,} questions, "
-          f"{small_r:,} reviews (both in this run)\n")
+    print(f"\n{where}: {questions:,} questions, {reviews:,} reviews; small bank: {small_q:,} "
+          f"questions, {small_r:,} reviews (both in this run)\n")
     header = (f"{'figure':<26} {'at scale':>11} {'small bank':>11} {'× small':>8} "
               f"{'× floor':>8}  {'floor':<24} {'goal':<24} ok")
     print(header)
@@ -371,17 +404,58 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None,
                         help="build in this folder and keep it; given a folder kept before, "
                              "measure the queries again on its data (imports not re-run)")
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="a PostgreSQL database to measure on (a schema per bank size, "
+                             "dropped at the end); default: SQLite files in the folder")
     args = parser.parse_args()
     small_reviews = args.reviews * args.baseline_questions // max(args.questions, 1)
     root = args.keep or Path(tempfile.mkdtemp(prefix="quiz-scale-"))
     print(f"building in {root} …", file=sys.stderr)
-    small = measure(root / "small", args.baseline_questions, small_reviews)
-    big = measure(root / "big", args.questions, args.reviews)
-    report(big, small, (args.questions, args.reviews, args.baseline_questions, small_reviews))
-    if args.keep is None:
-        import shutil
+    schemas: list[str] = []
+    try:
+        urls = {size: _database(root / size, args.db, schemas) for size in ("small", "big")}
+        small = measure(root / "small", urls["small"], args.baseline_questions, small_reviews)
+        big = measure(root / "big", urls["big"], args.questions, args.reviews)
+        where = "PostgreSQL" if args.db else "SQLite"
+        report(big, small, (args.questions, args.reviews, args.baseline_questions,
+                            small_reviews), where)
+    finally:
+        if args.db:
+            _drop_schemas(args.db, schemas)
+        if args.keep is None:
+            import shutil
 
-        shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _database(folder: Path, server: str | None, schemas: list[str]) -> str:
+    """The URL of one bank size's database: an SQLite file in its folder, or a new schema on
+    the PostgreSQL database `server` that every connection of the URL uses."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if server is None:
+        return f"sqlite:///{folder / 'quiz.db'}"
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    schema = f"quiz_scale_{folder.name}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(server)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine.dispose()
+    schemas.append(schema)
+    url = make_url(server)
+    options = f"{url.query.get('options', '')} -csearch_path={schema}".strip()
+    return url.update_query_dict({"options": options}).render_as_string(hide_password=False)
+
+
+def _drop_schemas(server: str, schemas: list[str]) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(server)
+    with engine.begin() as connection:
+        for schema in schemas:
+            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    engine.dispose()
 
 
 if __name__ == "__main__":

@@ -259,9 +259,15 @@ def day(session: Session, now: datetime, settings: Settings,
 def _deck_rows(session: Session, now: datetime, since: datetime) -> list[DeckCounts]:
     totals: dict[str, list[int]] = {}  # deck: questions, numeric, unseen
     first_file: dict[str, str] = {}
-    first = (select(func.min(questions.c.file))
+    # The first entry of the live questions' index (retired_at, deck, kind, file) for the
+    # (deck, kind), ordered by all of the index's columns: PostgreSQL takes `IS NULL` for no
+    # equality, and for min() or ORDER BY file alone it read and sorted the whole range.
+    first = (select(questions.c.file)
              .where(questions.c.retired_at.is_(None), questions.c.deck == DECK_TOTALS.c.deck,
-                    questions.c.kind == DECK_TOTALS.c.kind).scalar_subquery())
+                    questions.c.kind == DECK_TOTALS.c.kind)
+             .order_by(questions.c.retired_at, questions.c.deck, questions.c.kind,
+                       questions.c.file)
+             .limit(1).scalar_subquery())
     for deck, kind, count, unseen, file in session.execute(
             select(DECK_TOTALS.c.deck, DECK_TOTALS.c.kind, DECK_TOTALS.c.questions,
                    DECK_TOTALS.c.unseen, first)
