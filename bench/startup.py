@@ -1,19 +1,21 @@
 """How fast quiz starts, as ratios to baselines measured in the same run:
 
 - `quiz --help` / `--version` against a bare `python -c pass`;
-- the TUI from process start to the first painted home screen (decks and counts shown, on the
-  bundled bank, already synced once) against a minimal Textual app from process start to its
-  first paint — both headless, both timed the same way.
+- the TUI from process start to the first painted home screen (decks and counts shown, every
+  key live, on the bundled bank, already synced once) against a minimal Textual app from process
+  start to its first paint — both headless, both timed the same way.
 
-Run: python bench/startup.py [--runs N]
+Run: python bench/startup.py [--runs N] [--cpu-time]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 
@@ -45,117 +47,118 @@ class Minimal(App):
 Minimal().run(headless=True, size=(80, 24))
 """
 
-# Ends the child when home has painted with its decks and counts: right after the screen handled
-# the message that fills its table (no polling, which would take the interpreter lock from the
-# thread opening the store).
+# Ends the child once home has painted with its decks and counts: home counts as it mounts, and
+# `call_after_refresh` from there runs after the frame that shows them. A home mounted without
+# rows ends the child with an error instead.
 PAINTED_HOME_HOOK = """
 import os, sys
 from quiz.paths import bundled_bank_dir
 
 def install_painted_hook():
     from textual.widgets import DataTable
-    from quiz.tui.messages import DecksLoaded
+    from quiz.tui.app import QuizApp
     from quiz.tui.screens.home import HomeScreen
 
-    on_message = HomeScreen._on_message
+    home_mount = HomeScreen.on_mount
 
-    async def painted_home(self, message):
-        await on_message(self, message)
-        if isinstance(message, DecksLoaded) and self.query_one(DataTable).row_count:
-            # Ended at the paint: quitting would also wait for the app's own store to finish
-            # opening (it does after a preload's rows), which the learner does not wait for.
-            self.app.call_after_refresh(os._exit, 0)
+    def painted_home(self):
+        home_mount(self)
+        if self.query_one(DataTable).row_count:
+            self.call_after_refresh(os._exit, 0)
+        else:
+            self.app.exit(return_code=3)
 
-    HomeScreen._on_message = painted_home
+    HomeScreen.on_mount = painted_home
+    run = QuizApp.run
+    QuizApp.run = lambda self: run(self, headless=True, size=(80, 24))
 """
 
-# The app as `make_app` builds it: the database opens once home's frame has painted (no
-# preloading process: that is started by the CLI, below).
+# The app as `make_app` builds it (the store opens, then home counts as it mounts).
 QUIZ_HOME = PAINTED_HOME_HOOK + """
 install_painted_hook()
 from quiz.tui.app import make_app
 
-app = make_app(db_url=sys.argv[1], bank_dir=bundled_bank_dir(), sync_bank_on_start=True,
-               open_in_background=True)
-app.run(headless=True, size=(80, 24))
-if app.start_error is not None:
-    raise app.start_error
-if app.return_code:
-    sys.exit(app.return_code)
-sys.stdout.flush()
-os._exit(0)
+app = make_app(db_url=sys.argv[1], bank_dir=bundled_bank_dir(), sync_bank_on_start=True)
+app.run()
+sys.exit(app.return_code or "home was never painted")
 """
 
-# The same start, ended at the first paint of home's frame, before its rows have arrived: what a
-# learner sees first. "home painted" still waits for the real rows.
-QUIZ_SKELETON = QUIZ_HOME.replace("""
-install_painted_hook()
-""", """
-from quiz.tui.screens.home import HomeScreen
-home_mount = HomeScreen.on_mount
-
-def painted_frame(self):
-    home_mount(self)
-    self.app.call_after_refresh(os._exit, 0)  # not app.exit: that would wait for the store
-
-HomeScreen.on_mount = painted_frame
-""")
-
-# `quiz --db URL` itself (`quiz.cli.main`), headless: what a learner runs. Its daily backup runs
-# first and imports the store before anything paints (the first run of a day also copies the
-# database; the warm-up run does that here).
+# `quiz --db URL` itself (`quiz.cli.main`), headless: what a learner runs, its daily backup
+# included (the first run of a day also copies the database; the warm-up run does that here).
+# The hook is installed where `quiz` imports Textual, right after the backup.
 QUIZ_CLI = PAINTED_HOME_HOOK + """
 from quiz import cli
-from quiz.tui import preload
 
-start = preload.Preload.start.__func__
+daily_backup = cli._daily_backup
 
-def start_then_hook(cls, request, *, backup):
-    # As `quiz` runs: the preloading child is forked before Textual is imported.
-    started = start(cls, request, backup=backup)
+def backup_then_hook(db_url):
+    warning = daily_backup(db_url)
     install_painted_hook()
-    from quiz.tui.app import QuizApp
-    run = QuizApp.run
-    QuizApp.run = lambda self: run(self, headless=True, size=(80, 24))
-    return started
+    return warning
 
-preload.Preload.start = classmethod(start_then_hook)
+cli._daily_backup = backup_then_hook
 code = cli.main(["--db", sys.argv[1]])
 sys.stdout.flush()
-os._exit(code)
+os._exit(code or 4)
+"""
+
+# For scale: what the store's part of the start costs without Textual (imports, open, sync check,
+# settings, home's count).
+STORE_ONLY = """
+import os, sys
+from quiz.paths import bundled_bank_dir
+from quiz.store.counts import home_figures
+from quiz.tui.context import StoreRequest
+
+context, _report = StoreRequest(db_url=sys.argv[1], bank_dir=bundled_bank_dir(),
+                                sync_bank_on_start=True).open()
+home_figures(context.db, context.clock(), context.settings)
+os._exit(0)
 """
 
 
 def tui_commands() -> dict[str, list[str]]:
-    import tempfile
     from pathlib import Path
 
     url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'startup.db'}"
     subprocess.run([sys.executable, "-c", QUIZ_HOME, url], capture_output=True, check=True)
     return {
         "minimal Textual app, first paint (baseline)": [sys.executable, "-c", MINIMAL_APP],
-        "quiz TUI, first paint (skeleton)": [sys.executable, "-c", QUIZ_SKELETON, url],
-        "quiz TUI, home painted": [sys.executable, "-c", QUIZ_HOME, url],
+        "quiz TUI (make_app), home painted": [sys.executable, "-c", QUIZ_HOME, url],
         "quiz (CLI entry, daily backup), home painted": [sys.executable, "-c", QUIZ_CLI, url],
+        "store opened, home counted, no Textual": [sys.executable, "-c", STORE_ONLY, url],
     }
 
 
-def time_command(command: Sequence[str], runs: int) -> list[float]:
-    subprocess.run(command, capture_output=True, check=True)  # warm the file cache
-    samples = []
-    for _ in range(runs):
+def run_once(command: Sequence[str], cpu_time: bool) -> float:
+    """Seconds from start to exit: wall-clock, or the child's CPU time (user + system, for a
+    busy machine, where waiting for a core would count as start time)."""
+    with tempfile.TemporaryFile() as output:
         start = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=True)
-        samples.append(time.perf_counter() - start)
-    return samples
+        process = subprocess.Popen(command, stdout=output, stderr=output)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode:
+            output.seek(0)
+            raise subprocess.CalledProcessError(process.returncode, command, output.read())
+    return usage.ru_utime + usage.ru_stime if cpu_time else wall
+
+
+def time_command(command: Sequence[str], runs: int, cpu_time: bool) -> list[float]:
+    run_once(command, cpu_time)  # warm the file cache
+    return [run_once(command, cpu_time) for _ in range(runs)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
-    runs = parser.parse_args().runs
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time each child's CPU (user + system) instead of the wall clock")
+    options = parser.parse_args()
     for commands in (COMMANDS, tui_commands()):
-        results = {name: time_command(command, runs) for name, command in commands.items()}
+        results = {name: time_command(command, options.runs, options.cpu_time)
+                   for name, command in commands.items()}
         baseline = statistics.median(next(iter(results.values())))
         print(f"{'command':<44} {'median ms':>10} {'p90 ms':>8} {'× baseline':>11}")
         for name, samples in results.items():

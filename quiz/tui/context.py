@@ -1,7 +1,7 @@
 """What the app is configured with: passed in by keyword, never a module-level global.
 
-The store (SQLAlchemy, fsrs) is imported only when a context is built, not when this module is:
-the home screen paints before the database is open (see `quiz.tui.app`).
+The store (SQLAlchemy, fsrs) is imported only when a context is built (`StoreRequest.open`, which
+`quiz.tui.app.make_app` calls before the app exists), not when this module is.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from fsrs import Scheduler
 
     from quiz.store.db import Database
-    from quiz.store.results import SyncReport
     from quiz.store.settings import Settings
+    from quiz.store.sync import SyncReport
 
 
 def utc_now() -> datetime:
@@ -59,7 +59,7 @@ def scheduler_for(settings: Settings, fuzz: bool) -> Scheduler:
 
 @dataclass(frozen=True)
 class StoreRequest:
-    """Everything needed to open the store for the app; `open()` does it (slow: imports)."""
+    """Everything needed to open the store for the app; `open()` does it (imports the store)."""
 
     db_url: str
     bank_dir: Path | None = None
@@ -106,12 +106,13 @@ def _sync_if_changed(db: Database, bank_dir: Path, now: datetime) -> SyncReport 
     start: nothing to parse, nothing to write)."""
     from quiz.bank.fingerprint import bank_fingerprint
     from quiz.store.settings import get_value, set_value
-    from quiz.store.sync import import_bank
 
     key = fingerprint_key(bank_dir)
     fingerprint = bank_fingerprint(bank_dir)
     if get_value(db, key) == fingerprint:
         return None
+    from quiz.store.sync import import_bank  # only now: ~7 ms of imports an unchanged bank skips
+
     report = import_bank(db, bank_dir, "bundled", now)
     set_value(db, key, fingerprint)
     return report

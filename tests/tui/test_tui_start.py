@@ -1,51 +1,36 @@
-"""The fast start: home paints before the store is open, keys pressed meanwhile do no harm, the
-rows arrive when the store is ready, and a store that cannot open ends the app with its error."""
+"""One start path: the store opens before the app exists, home counts its figures once as it
+mounts, its first frame shows the decks and counts, and every key works from then on; a store
+that cannot open is reported by `quiz` as one message with a non-zero exit."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rich.console import Console
+from rich.console import Console, RenderableType
+from textual.screen import Screen
 from textual.widgets import DataTable
+from textual.widgets._footer import FooterKey
 from textual.worker import WorkerFailed
 
-from quiz import cli
-from quiz.store.db import Database, StoreError
-from quiz.tui.app import QuizApp, StoreRequest, make_app
-from quiz.tui.screens.help import HelpScreen
+from quiz.paths import bundled_bank_dir
+from quiz.store import StoreError
+from quiz.tui.app import QuizApp, make_app
+from quiz.tui.messages import DecksLoaded
 from quiz.tui.screens.home import HomeScreen
 from quiz.tui.screens.study import StudyScreen
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, quiz_command
 
-WAIT = 10.0  # seconds; a gate never stays shut longer, so a failing test cannot hang
+DECKS = ["全部 all", "卷积变种", "感受野", "池化"]
 
 
-def _deferred_app(db_url: str, bank_dir: Path) -> QuizApp:
+def _app(db_url: str, bank_dir: Path) -> QuizApp:
     return make_app(db_url=db_url, bank_dir=bank_dir, sync_bank_on_start=True,
-                    clock=lambda: FIXED_NOW, fuzz=False, open_in_background=True)
-
-
-@pytest.fixture
-def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """Holds the store's opening until the test sets the event."""
-    event = threading.Event()
-    opened = StoreRequest.open
-
-    def held_open(request: StoreRequest):  # type: ignore[no-untyped-def]
-        event.wait(WAIT)
-        return opened(request)
-
-    monkeypatch.setattr(StoreRequest, "open", held_open)
-    yield event
-    event.set()
+                    clock=lambda: FIXED_NOW, fuzz=False)
 
 
 def _text(widget) -> str:  # type: ignore[no-untyped-def]
@@ -66,8 +51,99 @@ async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
         await pilot.pause()
 
 
-def test_importing_the_app_loads_neither_the_store_nor_the_engine() -> None:
-    modules = ("sqlalchemy", "fsrs", "numpy", "pylatexenc", "quiz.store", "quiz.numeric")
+@pytest.fixture
+def home_counts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per time home counts its figures."""
+    calls: list[int] = []
+    count = HomeScreen._count
+
+    def counted(screen: HomeScreen) -> DecksLoaded:
+        calls.append(1)
+        return count(screen)
+
+    monkeypatch.setattr(HomeScreen, "_count", counted)
+    return calls
+
+
+async def test_the_first_frame_shows_home_with_its_rows_and_its_keys_work_at_once(
+        db_url: str, bank_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        home_counts: list[int]) -> None:
+    frames: list[str] = []  # home's first frame, as the terminal was sent it
+    display = QuizApp._display
+
+    def recorded(app: QuizApp, screen: Screen[object], renderable: RenderableType | None) -> None:
+        if isinstance(screen, HomeScreen) and renderable is not None and not frames:
+            frames.append("\n".join(strip.text for strip in screen._compositor.render_strips()))
+        display(app, screen, renderable)
+
+    monkeypatch.setattr(QuizApp, "_display", recorded)
+    app = _app(db_url, bank_dir)
+    assert app.context is not None  # opened by make_app: there is no "not ready yet"
+    async with app.run_test(size=(80, 24)) as pilot:
+        while not frames:
+            await pilot.pause()
+        first = frames[0]
+        for deck in DECKS:
+            assert deck in first
+        assert "3 今日新卡 new today" in first and "3 题 cards" in first
+        home = app.screen
+        assert isinstance(home, HomeScreen) and _decks(home) == DECKS
+        assert home_counts == [1]  # counted once, as home mounted
+        assert all(binding.enabled for binding in home.active_bindings.values())
+        await pilot.pause()
+        shown = {key.key: key for key in home.query(FooterKey)}
+        assert shown["s"].description == "学习" and not shown["s"].disabled
+
+        await pilot.press("s")  # the study key, as soon as it is shown: no settling first
+        await pilot.pause()
+        assert isinstance(app.screen, StudyScreen)
+        await _settle(pilot)
+        assert any("bank synced" in n.message for n in app._notifications)
+        assert home_counts == [1]
+        await pilot.press("space", "3")  # one new card studied
+        await _settle(pilot)
+
+        await pilot.press("escape")  # back home: counted again, for what was studied
+        await _settle(pilot)
+        assert app.screen is home and home_counts == [1, 1]
+        assert "2 今日新卡 new today" in _text(home.query_one("#home-summary"))
+
+
+async def test_enter_on_the_first_row_studies_every_deck_at_once(db_url: str,
+                                                                 bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await _settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StudyScreen) and screen.item is not None
+
+
+def test_a_store_that_cannot_open_fails_before_the_app_exists(tmp_path: Path,
+                                                              bank_dir: Path) -> None:
+    not_a_database = tmp_path / "notes.db"
+    not_a_database.write_text("my shopping list\n", encoding="utf-8")
+    with pytest.raises(StoreError):
+        _app(f"sqlite:///{not_a_database}", bank_dir)
+    assert not_a_database.read_text(encoding="utf-8") == "my shopping list\n"
+
+
+def test_quiz_reports_a_store_that_cannot_open_in_one_line(tmp_path: Path) -> None:
+    """Through the real `quiz` entry point: the TUI never starts, one message, exit code 1."""
+    not_a_database = tmp_path / "notes.db"
+    not_a_database.write_text("my shopping list\n", encoding="utf-8")
+    result = subprocess.run([*quiz_command(), "--db", f"sqlite:///{not_a_database}"],
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("quiz: error: "), result.stderr
+    assert "notes.db" in lines[0] and "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert not_a_database.read_text(encoding="utf-8") == "my shopping list\n"
+
+
+def test_importing_the_app_loads_nothing_home_does_not_need() -> None:
+    modules = ("numpy", "markdown_it", "quiz.numeric", "quiz.engine", "quiz.sheets")
     script = ("import sys, quiz.tui.app, quiz.tui.screens.home; "
               f"print(','.join(m for m in {modules!r} if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -75,210 +151,44 @@ def test_importing_the_app_loads_neither_the_store_nor_the_engine() -> None:
     assert loaded == ""
 
 
-async def test_home_paints_first_and_keys_wait_for_the_store(db_url: str, bank_dir: Path,
-                                                             gate: threading.Event) -> None:
-    app = _deferred_app(db_url, bank_dir)
-    assert app.context is None
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        home = app.screen
-        assert isinstance(home, HomeScreen)
-        assert _decks(home) == []
-        assert "正在打开题库" in _text(home.query_one("#home-summary"))
-        assert not home.active_bindings["s"].enabled  # shown dimmed in the footer
-        assert home.active_bindings["q"].enabled
-        # Every key of home before the data is there: nothing opens, nothing breaks.
-        await pilot.press("enter", "space", "s", "n", "c", "b", "slash", "t", "o", "down")
-        await pilot.pause()
-        assert app.screen is home and home.marked == set() and app.context is None
+def test_home_painted_has_loaded_nothing_it_does_not_need(tmp_path: Path) -> None:
+    """A start up to home's first frame, on a synced bank: neither NumPy, markdown-it nor the
+    numeric engine, and no bank sync code when the bank is unchanged."""
+    modules = ("numpy", "markdown_it", "quiz.numeric", "quiz.engine", "quiz.sheets",
+               "quiz.store.sync")
+    script = f"""
+import os, sys
+from quiz.paths import bundled_bank_dir
+from quiz.tui.app import make_app
+from quiz.tui.screens.home import HomeScreen
 
-        gate.set()
-        await _settle(pilot)
-        assert app.context is not None
-        assert _decks(home) == ["全部 all", "卷积变种", "感受野", "池化"]
-        assert "3 今日新卡" in _text(home.query_one("#home-summary"))
-        assert any("bank synced" in n.message for n in app._notifications)
-        assert home.active_bindings["s"].enabled
+mount = HomeScreen.on_mount
 
-        await pilot.press("enter")
-        await _settle(pilot)
-        assert isinstance(app.screen, StudyScreen)
+def painted(self):
+    mount(self)
+    def report():
+        print(','.join(m for m in {modules!r} if m in sys.modules))
+        sys.stdout.flush()
+        os._exit(0)
+    self.call_after_refresh(report)
 
-
-async def test_a_store_that_opens_behind_help_fills_home_on_return(db_url: str, bank_dir: Path,
-                                                                   gate: threading.Event) -> None:
-    app = _deferred_app(db_url, bank_dir)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        home = app.screen
-        await pilot.press("question_mark")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        gate.set()
-        await _settle(pilot)
-        assert isinstance(app.screen, HelpScreen) and app.context is not None
-        await pilot.press("escape")
-        await _settle(pilot)
-        assert app.screen is home
-        assert _decks(home) == ["全部 all", "卷积变种", "感受野", "池化"]
+HomeScreen.on_mount = painted
+app = make_app(db_url=sys.argv[1], bank_dir=bundled_bank_dir(), sync_bank_on_start=True)
+app.run(headless=True, size=(80, 24))
+"""
+    url = f"sqlite:///{tmp_path / 'quiz.db'}"
+    make_app(db_url=url, bank_dir=bundled_bank_dir(), sync_bank_on_start=True).context.db.close()
+    loaded = subprocess.run([sys.executable, "-c", script, url], capture_output=True, text=True,
+                            check=True, timeout=120).stdout.strip()
+    assert loaded == ""
 
 
-async def test_quitting_before_the_store_opens_closes_it(db_url: str, bank_dir: Path,
-                                                         gate: threading.Event,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    closed: list[Database] = []
-    done = threading.Event()
-    close = Database.close
-
-    def recording_close(db: Database) -> None:
-        close(db)
-        closed.append(db)
-        done.set()
-
-    monkeypatch.setattr(Database, "close", recording_close)
-    app = _deferred_app(db_url, bank_dir)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await pilot.press("q")
-        await pilot.pause()
-    assert app.context is None and not closed
-    gate.set()
-    assert done.wait(WAIT), "the store opened after quitting was never closed"
-    assert len(closed) == 1
-
-
-async def test_a_store_that_cannot_open_ends_the_app_with_its_error(tmp_path: Path,
-                                                                    bank_dir: Path) -> None:
-    not_a_database = tmp_path / "notes.db"
-    not_a_database.write_text("my shopping list\n", encoding="utf-8")
-    app = _deferred_app(f"sqlite:///{not_a_database}", bank_dir)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot)
-    assert isinstance(app.start_error, StoreError)
-    assert app.return_code == 1
-    assert not_a_database.read_text(encoding="utf-8") == "my shopping list\n"
-
-
-class _FailedApp:
-    """What `make_app` gives when the store could not open in the background."""
-
-    return_code = 1
-    start_error = StoreError("notes.db is not a quiz database")
-    options: dict[str, object] = {}
-
-    def run(self) -> None:
-        pass
-
-
-def test_the_cli_starts_fast_and_reports_a_store_that_cannot_open(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    import quiz.tui.app
-
-    def fake_make_app(**options: object) -> _FailedApp:
-        _FailedApp.options = options
-        return _FailedApp()
-
-    monkeypatch.setattr(quiz.tui.app, "make_app", fake_make_app)
-    code = cli._run_handler(argparse.Namespace(db=f"sqlite:///{tmp_path / 'notes.db'}",
-                                               handler=cli.cmd_tui))
-    assert code == 1
-    assert capsys.readouterr().err.strip().endswith("quiz: error: notes.db is not a quiz database")
-    assert _FailedApp.options["open_in_background"] is True
-
-
-def _request(db_url: str, bank_dir: Path) -> StoreRequest:
-    return StoreRequest(db_url=db_url, bank_dir=bank_dir, sync_bank_on_start=True,
-                        clock=lambda: FIXED_NOW, fuzz=False)
-
-
-needs_fork = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="the preloading child is forked on Linux only")
-
-
-@needs_fork
-def test_the_preloading_child_counts_what_home_would(db_url: str, bank_dir: Path) -> None:
-    from quiz.store.queue import deck_counts
-    from quiz.store.service import counts
-    from quiz.tui.preload import Preload
-
-    preload = Preload.start(_request(db_url, bank_dir), backup=True)
-    assert preload is not None
-    data = preload.data()
-    assert data is not None and data.report is not None and len(data.report.added) == 3
-    assert preload.backup_warning() is None
-    context, report = _request(db_url, bank_dir).open()  # synced by the child: nothing to do
-    try:
-        assert report is None
-        assert data.counts == counts(context.db, FIXED_NOW, settings=context.settings)
-        assert data.decks == deck_counts(context.db, FIXED_NOW, context.settings)
-    finally:
-        context.db.close()
-
-
-@needs_fork
-async def test_home_shows_the_preloaded_rows_before_the_app_opens_its_store(
-        db_url: str, bank_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from quiz.tui.preload import Preload
-
-    preload = Preload.start(_request(db_url, bank_dir), backup=False)
-    # Only this process's opening is held: the child was forked before the patch.
-    event = threading.Event()
-    opened = StoreRequest.open
-    synced: list[bool] = []
-
-    def held_open(request: StoreRequest):  # type: ignore[no-untyped-def]
-        event.wait(WAIT)
-        synced.append(request.sync_bank_on_start)
-        return opened(request)
-
-    monkeypatch.setattr(StoreRequest, "open", held_open)
-    app = make_app(db_url=db_url, bank_dir=bank_dir, sync_bank_on_start=True,
-                   clock=lambda: FIXED_NOW, fuzz=False, open_in_background=True, preload=preload)
-    try:
-        async with app.run_test(size=(80, 24)) as pilot:
-            home = app.screen
-            assert isinstance(home, HomeScreen)
-            for _ in range(200):
-                await pilot.pause(0.02)
-                if _decks(home):
-                    break
-            assert _decks(home) == ["全部 all", "卷积变种", "感受野", "池化"]
-            assert app.context is None and not home.active_bindings["s"].enabled
-            assert any("bank synced" in n.message for n in app._notifications)
-            event.set()
-            await _settle(pilot)
-            assert app.context is not None and synced == [False]  # not synced a second time
-            await pilot.press("enter")
-            await _settle(pilot)
-            assert isinstance(app.screen, StudyScreen)
-    finally:
-        event.set()
-
-
-@needs_fork
-async def test_a_failed_preload_leaves_the_error_to_the_app(tmp_path: Path,
-                                                            bank_dir: Path) -> None:
-    from quiz.tui.preload import Preload
-
-    path = tmp_path / "notes.db"
-    path.write_text("not a database", encoding="utf-8")
-    url = f"sqlite:///{path}"
-    preload = Preload.start(_request(url, bank_dir), backup=False)
-    assert preload is not None and preload.data() is None
-    app = make_app(db_url=url, bank_dir=bank_dir, sync_bank_on_start=True,
-                   clock=lambda: FIXED_NOW, fuzz=False, open_in_background=True, preload=preload)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot)
-    assert isinstance(app.start_error, StoreError)
-    assert path.read_text(encoding="utf-8") == "not a database"
-
-
+@pytest.mark.sqlite_only  # damages a row through the SQLite file
 async def test_home_names_a_card_its_counts_leave_out(db_url: str, bank_dir: Path) -> None:
     import sqlite3
 
     make_app(db_url=db_url, bank_dir=bank_dir, sync_bank_on_start=True,
-             clock=lambda: FIXED_NOW, fuzz=False).context.db.close()  # type: ignore[union-attr]
+             clock=lambda: FIXED_NOW, fuzz=False).context.db.close()
     path = Path(db_url.removeprefix("sqlite:///"))
     with sqlite3.connect(path) as connection:
         connection.execute("UPDATE cards SET due = 'garbage' WHERE question_id = 'rf-basics'")
@@ -294,103 +204,3 @@ async def test_home_names_a_card_its_counts_leave_out(db_url: str, bank_dir: Pat
         home.load_counts()  # a recount does not say it again
         await _settle(pilot)
         assert len([n for n in app._notifications if "rf-basics" in n.message]) == 1
-
-
-def _ratings(db: Database, moments: list[object]) -> None:
-    from sqlalchemy import insert
-
-    from quiz.store.models import ReviewRow
-
-    with db.sessions.begin() as session:
-        session.execute(insert(ReviewRow), [
-            {"question_id": "conv-1x1", "reviewed_at": moment, "rating": 3, "content_hash": "h",
-             "state_after": 2, "due_after": moment, "kind": "review", "state_before": 2}
-            for moment in moments])
-
-
-def test_the_quick_count_equals_the_full_one_and_imports_no_sqlalchemy(
-        db_url: str, bank_dir: Path) -> None:
-    """On a current database with the bank unchanged, the child counts home from the file with
-    sqlite3 alone — the same figures as the store's own count, in a process where SQLAlchemy
-    was never imported — and leaves every other case to the full open."""
-    from datetime import timedelta
-
-    from quiz.store.service import home_figures
-    from quiz.tui import preload
-
-    request = _request(db_url, bank_dir)
-    assert preload.quick_home_data(request) is None  # no database yet: the full open makes it
-    context, _report = request.open()
-    try:
-        _ratings(context.db, [FIXED_NOW - timedelta(hours=h) for h in (1, 3, 30)])
-        full = home_figures(context.db, FIXED_NOW, context.settings)
-    finally:
-        context.db.close()
-    script = (
-        "import sys, pickle\n"
-        "from pathlib import Path\n"
-        "from datetime import datetime, timezone\n"
-        "from quiz.tui.context import StoreRequest\n"
-        "from quiz.tui.preload import quick_home_data\n"
-        f"now = datetime.fromisoformat({FIXED_NOW.isoformat()!r})\n"
-        f"request = StoreRequest(db_url={db_url!r}, bank_dir=Path({str(bank_dir)!r}), "
-        "sync_bank_on_start=True, clock=lambda: now)\n"
-        "data = quick_home_data(request)\n"
-        "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy imported'\n"
-        "sys.stdout.buffer.write(pickle.dumps((data.counts, data.decks)))\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
-    import pickle
-
-    assert pickle.loads(result.stdout) == (full.counts, full.decks)
-    # A changed bank: the full open syncs it.
-    (bank_dir / "new.md").write_text((bank_dir / "conv.md").read_text(encoding="utf-8")
-                                     .replace("id: ", "id: x-"), encoding="utf-8")
-    assert preload.quick_home_data(request) is None
-
-
-def test_a_plain_sqlite_url_names_the_file_sqlalchemy_would() -> None:
-    from sqlalchemy.engine import make_url
-
-    from quiz.store.backup import sqlite_file
-
-    for url in ("sqlite:///quiz.db", "sqlite:////tmp/a b/中文.db", "sqlite+pysqlite:////x/y.db",
-                "sqlite:///a:b.db", "sqlite:///dir/./q.db"):
-        assert sqlite_file(url) == Path(str(make_url(url).database)), url
-    for url in ("sqlite://", "sqlite:///:memory:", "postgresql://u@h/db"):
-        assert sqlite_file(url) is None, url
-
-
-async def test_without_a_child_home_shows_quick_rows_before_the_store_opens(
-        db_url: str, bank_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where there is no preloading child (not Linux), the app counts home itself with a bare
-    sqlite3 connection on a current database, before its store (SQLAlchemy) has opened, and
-    the store then opens without syncing the unchanged bank again."""
-    context, _report = _request(db_url, bank_dir).open()  # created and synced
-    context.db.close()
-    event = threading.Event()
-    opened = StoreRequest.open
-    synced: list[bool] = []
-
-    def held_open(request: StoreRequest):  # type: ignore[no-untyped-def]
-        event.wait(WAIT)
-        synced.append(request.sync_bank_on_start)
-        return opened(request)
-
-    monkeypatch.setattr(StoreRequest, "open", held_open)
-    app = make_app(db_url=db_url, bank_dir=bank_dir, sync_bank_on_start=True,
-                   clock=lambda: FIXED_NOW, fuzz=False, open_in_background=True)
-    try:
-        async with app.run_test(size=(80, 24)) as pilot:
-            home = app.screen
-            assert isinstance(home, HomeScreen)
-            for _ in range(200):
-                await pilot.pause(0.02)
-                if _decks(home):
-                    break
-            assert _decks(home) == ["全部 all", "卷积变种", "感受野", "池化"]
-            assert app.context is None
-            event.set()
-            await _settle(pilot)
-            assert app.context is not None and synced == [False]
-    finally:
-        event.set()

@@ -3,9 +3,9 @@
 Enter studies the deck under the cursor (or every marked deck, if any are marked with space;
 the first row is every deck); `n` studies only the numeric questions, `c` opens custom study.
 
-Home can be shown before the store is open (`context` None): it paints its frame and says it is
-loading, keys that need the store show dimmed and do nothing, and `attach` fills it once the
-store is ready.
+Home counts its figures once as it mounts, on the store `make_app` opened, so its first frame
+shows the decks and every key shown works at once; it counts again in a worker whenever it is
+shown again (back from studying, browsing, …).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.quiz_footer import QuizFooter
 
 if TYPE_CHECKING:
-    from quiz.store.queue import StudyScope
+    from quiz.store.counts import StudyScope
     from quiz.tui.context import StudyContext
 
 ALL_DECKS = "\x00all"  # the row key of "every deck" (no deck can be named so)
@@ -59,17 +59,14 @@ class HomeScreen(QuizScreen[None]):
         Binding("o", "settings", "设置"),
     ]
 
-    # Until the store is open there is nothing to study, mark or open: these keys show dimmed.
-    NEEDS_STORE = frozenset({"study", "mark", "study_numeric", "custom_study", "browse", "search",
-                             "stats", "settings"})
-
     marked_count: reactive[int] = reactive(0)
 
-    def __init__(self, context: StudyContext | None) -> None:
+    def __init__(self, context: StudyContext) -> None:
         super().__init__()
         self.context = context
         self.marked: set[str] = set()
         self._damage_told: str | None = None  # said once, not at every recount
+        self._counted_at_mount = False  # the first resume has nothing new to count
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -89,33 +86,33 @@ class HomeScreen(QuizScreen[None]):
         table.add_column("题数", width=5, key="total")
         table.focus()
         self._hint()
-        if self.context is None:
-            self.query_one("#home-summary", Static).update(
-                Text(" 正在打开题库… opening the database…", style="dim"))
+        # Counted here, before the first frame, so that frame has the rows (about a millisecond;
+        # the store is open). A failure leaves it to the worker, which reports it as any other.
+        try:
+            figures = self._count()
+        except Exception:
+            self.load_counts()
+        else:
+            self._counted_at_mount = True
+            self.show_decks(figures)
 
     def on_screen_resume(self) -> None:
-        if self.context is not None:
-            self.load_counts()
+        if self._counted_at_mount:  # the resume of home's first showing: counted at mount
+            self._counted_at_mount = False
+            return
+        self.load_counts()
 
-    def attach(self, context: StudyContext) -> None:
-        """The store is ready: show its decks and counts."""
-        self.context = context
-        self.refresh_bindings()
-        if self.is_current:
-            self.load_counts()
+    def _count(self) -> DecksLoaded:
+        from quiz.store.counts import home_figures
+        from quiz.store.damage import undatable_due
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return None if self.context is None and action in self.NEEDS_STORE else True
+        context = self.context
+        figures = home_figures(context.db, context.clock(), context.settings)
+        return DecksLoaded(figures.counts, figures.decks, undatable_due(context.db))
 
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
     def load_counts(self) -> None:
-        from quiz.store.damage import undatable_due
-        from quiz.store.service import home_figures
-
-        context = self.context
-        assert context is not None
-        figures = home_figures(context.db, context.clock(), context.settings)
-        self.post_message(DecksLoaded(figures.counts, figures.decks, undatable_due(context.db)))
+        self.post_message(self._count())
 
     @on(DecksLoaded)
     def show_decks(self, message: DecksLoaded) -> None:
@@ -204,23 +201,21 @@ class HomeScreen(QuizScreen[None]):
 
     @on(DataTable.RowSelected)
     def study_selected(self) -> None:
-        if self.context is not None:
-            self.action_study()
+        self.action_study()
 
     def action_study(self) -> None:
-        from quiz.store.queue import StudyScope
+        from quiz.store.counts import StudyScope
 
         self._start(StudyScope(decks=self._scope_decks()))
 
     def action_study_numeric(self) -> None:
-        from quiz.store.queue import StudyScope
+        from quiz.store.counts import StudyScope
 
         self._start(StudyScope(decks=frozenset(self.marked), numeric_only=True))
 
     def _start(self, scope: StudyScope) -> None:
         from quiz.tui.screens.study import StudyScreen
 
-        assert self.context is not None
         self.app.push_screen(StudyScreen(self.context, scope))
 
     def action_custom_study(self) -> None:
@@ -230,29 +225,24 @@ class HomeScreen(QuizScreen[None]):
             if scope is not None:
                 self._start(scope)
 
-        assert self.context is not None
         self.app.push_screen(CustomStudyScreen(self.context, self._scope_decks()), start)
 
     def action_browse(self) -> None:
         from quiz.tui.screens.browse import BrowseScreen
 
-        assert self.context is not None
         self.app.push_screen(BrowseScreen(self.context))
 
     def action_search(self) -> None:
         from quiz.tui.screens.browse import BrowseScreen
 
-        assert self.context is not None
         self.app.push_screen(BrowseScreen(self.context, focus_search=True))
 
     def action_stats(self) -> None:
         from quiz.tui.screens.stats import StatsScreen
 
-        assert self.context is not None
         self.app.push_screen(StatsScreen(self.context))
 
     def action_settings(self) -> None:
         from quiz.tui.screens.settings import SettingsScreen
 
-        assert self.context is not None
         self.app.push_screen(SettingsScreen(self.context))
