@@ -215,6 +215,9 @@ def _set_up(connection: Connection, url: str) -> None:
         version += 1
     Base.metadata.create_all(connection)
     derived.add_card_columns(connection)  # before the check and the indexes that name them
+    if not sqlite:
+        # Created as VARCHAR(60) by earlier versions: a bank folder's key is longer.
+        connection.exec_driver_sql("ALTER TABLE settings ALTER COLUMN key TYPE TEXT")
     _check_columns(connection, url)
     for index in INDEXES.values():
         connection.execute(text(index))

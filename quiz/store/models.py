@@ -146,5 +146,6 @@ class SettingRow(Base):
 
     __tablename__ = "settings"
 
-    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    # Text: some keys name a folder (a bank's fingerprint), of any length.
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
     value: Mapped[object] = mapped_column(JSON)
