@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.numeric import Status, clear_caches, grade, instantiate, load_templates, solve
 from quiz.numeric.feedback import format_value
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.markdown import Markdown
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.paths import bundled_bank_dir
 from quiz.render.math import latex_to_unicode
 from quiz.render.terminal import BankMarkdown

@@ -280,9 +280,8 @@ class _Figures(dict[str, float]):
 def measure(folder: Path, url: str, questions: int, reviews: int) -> dict[str, float]:
     """Every figure for one bank size: seconds, and MiB for memory."""
     from quiz.store.actions import apply_review
-    from quiz.store.counts import due_counts, home_figures
+    from quiz.store.counts import due_cards, due_counts, home_figures
     from quiz.store.db import open_database
-    from quiz.store.queue import due_items
     from quiz.store.scheduling import Grade
     from quiz.store.search import PAGE, decks, search
     from quiz.store.settings import load_settings
@@ -324,14 +323,14 @@ def measure(folder: Path, url: str, questions: int, reviews: int) -> dict[str, f
         figures["SELECT count(*) reviews s"] = median_call(count("reviews"))
         figures["SELECT count(*) cards s"] = median_call(count("cards"))
     figures["quiz due query s"] = median_call(
-        lambda: (due_counts(db, now, settings), due_items(db, now, limit=20)))
+        lambda: (due_counts(db, now, settings), due_cards(db, now, limit=20)))
     # What home runs: the queue's counts and every deck's row, in one pass.
     figures["home counts s"] = median_call(lambda: home_figures(db, now, settings))
     figures["browse first page s"] = median_call(
         lambda: (decks(db), search(db, "", now, limit=PAGE)))
     figures["search a word s"] = median_call(lambda: search(db, "感受野", now, limit=PAGE))
     figures["stats s"] = median_call(lambda: study_stats(db, now, settings))
-    due = [item.id for item in due_items(db, now, limit=RUNS + 1)]
+    due = [item.id for item in due_cards(db, now, limit=RUNS + 1)]
     scheduler = scheduler_for(settings, fuzz=False)
     ratings = iter(due)
     figures["rating s"] = median_call(

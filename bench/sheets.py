@@ -31,7 +31,7 @@ def _sheet_args(options: argparse.Namespace, out: Path, fmt: str) -> argparse.Na
 
 
 def phase_baseline(options: argparse.Namespace, out: Path) -> dict[str, float]:
-    from quiz.bank import load_bank
+    from quiz.bank.parser import load_bank
     from quiz.numeric import instantiate, load_templates, solve
     from quiz.paths import bundled_bank_dir
     from quiz.sheets.select import Selection, item_seed, select_questions

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from quiz.paths import bundled_bank_dir
-from quiz.store.counts import StudyScope
+from quiz.store.counts import StudyScope, home_figures
 from quiz.tui.app import make_app
 from quiz.tui.screens.study import StudyScreen
 

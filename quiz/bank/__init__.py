@@ -1,10 +1,4 @@
-"""The Markdown question bank: parsing and validation. Imports neither Textual nor SQLAlchemy."""
-
-from quiz.bank.errors import BankError
-from quiz.bank.model import Block, ConventionNote, Erratum, Kind, Origin, Question
-from quiz.bank.parser import load_bank, parse_file, parse_text
-
-__all__ = [
-    "BankError", "Block", "ConventionNote", "Erratum", "Kind", "Origin", "Question",
-    "load_bank", "parse_file", "parse_text",
-]
+"""The Markdown question bank: `model` (the questions), `parser` (Markdown → questions, with
+validation), `errors`, `fingerprint` (has a bank folder changed), `claims`, `pool`. Imports
+neither Textual nor SQLAlchemy; the package itself imports none of its modules, so a caller that
+needs one (the TUI's start: the fingerprint) loads no parser."""

@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 
 from quiz import __version__
-from quiz.bank.parser import bank_files
+from quiz.bank.files import bank_files
 
 
 def bank_fingerprint(directory: Path) -> str:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
 from quiz.bank.errors import BankError
+from quiz.bank.files import bank_files
 from quiz.bank.model import Block, ConventionNote, Erratum, Kind, Origin, Question
 
 E = TypeVar("E", Kind, Origin)
@@ -486,21 +487,6 @@ class IdRegistry:
         if first != (file, line):
             raise BankError(file, line, f"duplicate id {question_id!r} "
                                         f"(first at {first[0]}:{first[1]})")
-
-
-def bank_files(directory: Path) -> list[Path]:
-    """The bank's question files: every .md entry except README.md, in a stable order.
-
-    Directories are walked without following links (no cycles); a directory named `x.md` is
-    walked like any other, not read. Other non-regular entries are listed so that reading them
-    reports what they are."""
-    found: list[Path] = []
-    for folder, subfolders, names in os.walk(directory):
-        subfolders.sort()
-        for name in names:
-            if name.endswith(".md") and name.lower() != "readme.md":
-                found.append(Path(folder) / name)
-    return sorted(found)
 
 
 def read_bank(directory: Path) -> Iterator[BankFile]:

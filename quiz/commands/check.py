@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         from quiz.commands.sheet_check import check_sheets
 
         return check_sheets(args)
-    from quiz.bank import load_bank
+    from quiz.bank.parser import load_bank
     from quiz.verify import STATUS_FAIL, check_bank
 
     outcomes = check_bank(load_bank(_bank_dir(args.bank)))

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _export_anki(path: Path, bank_path: str | None) -> None:
-    from quiz.bank import load_bank
+    from quiz.bank.parser import load_bank
     from quiz.commands.numeric import bank_dir
     from quiz.numeric import load_templates
     from quiz.sheets.anki import write_apkg

@@ -72,7 +72,7 @@ EXIT_ERROR = 1  # a malformed bank or template, an unknown id: as in every quiz 
 
 
 def run(args: argparse.Namespace) -> int:
-    from quiz.bank import load_bank
+    from quiz.bank.parser import load_bank
     from quiz.numeric import SamplingError, TemplateError, load_templates
 
     errors: list[TemplateError] = []
@@ -105,7 +105,7 @@ def bank_dir(path: str | None) -> Path:
 
 
 def load_bank_templates(path: str | None) -> dict[str, Template]:
-    from quiz.bank import load_bank
+    from quiz.bank.parser import load_bank
     from quiz.numeric import load_templates
 
     return load_templates(load_bank(bank_dir(path)))

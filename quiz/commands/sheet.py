@@ -128,7 +128,7 @@ def command_line(args: argparse.Namespace, seed: int, day: str) -> str:
 
 
 def make_sheets(args: argparse.Namespace) -> list[Sheet]:
-    from quiz.bank import load_bank
+    from quiz.bank.parser import load_bank
     from quiz.commands.numeric import bank_dir
     from quiz.numeric import load_templates
     from quiz.sheets.select import Selection, build_sheet, select_questions

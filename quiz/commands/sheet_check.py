@@ -26,8 +26,8 @@ def _sheet_files(target: Path) -> list[Path]:
 
 
 def check_sheets(args: argparse.Namespace) -> int:
-    from quiz.bank import load_bank
     from quiz.bank.errors import BankError
+    from quiz.bank.parser import load_bank
     from quiz.commands.numeric import bank_dir
     from quiz.numeric import load_templates
     from quiz.sheets.grading import grade_sheet

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from quiz.store.counts import REVIEW_STATE, counted
-from quiz.store.days import start_of_next_day
+from quiz.store.days import require_utc, start_of_next_day
 from quiz.store.db import Database
 from quiz.store.items import card_state
 from quiz.store.models import CardRow, QuestionRow, ReviewRow
-from quiz.store.scheduling import CardState, Grade, require_utc, review
+from quiz.store.scheduling import CardState, Grade, review
 from quiz.store.settings import LeechAction, Settings
 
 # Card columns that a review or an undo may change, saved before each review.

@@ -19,7 +19,9 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
+    LABEL_STYLE_TABLENAME_PLUS_COL,
     ColumnElement,
+    Connection,
     Select,
     and_,
     bindparam,
@@ -30,22 +32,20 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session
 
-from quiz.store.days import day_key, start_of_day
+from quiz.store.days import day_key, require_utc, start_of_day
 from quiz.store.db import Database
 from quiz.store.derived import CARD_TOTALS, DECK_TOTALS, HOUR_LENGTH, RATING_HOURS
-from quiz.store.models import CardRow, QuestionRow, ReviewRow, SettingRow, UTCDateTime
-from quiz.store.scheduling import require_utc
 from quiz.store.settings import Settings
+from quiz.store.tables import CARDS, QUESTIONS, REVIEWS, SETTINGS, UTCDateTime
 
 LEARNING_STATES = (1, 3)  # fsrs Learning, Relearning
 REVIEW_STATE = 2
 
-cards = CardRow.__table__.alias("c")
-questions = QuestionRow.__table__.alias("q")
-reviews = ReviewRow.__table__.alias("r")
-_undo = ReviewRow.__table__.alias("u")
+cards = CARDS.alias("c")
+questions = QUESTIONS.alias("q")
+reviews = REVIEWS.alias("r")
+_undo = REVIEWS.alias("u")
 
 
 # --- what the learner chose to study ---------------------------------------------------------
@@ -179,9 +179,9 @@ def extra_new_key(now: datetime, settings: Settings) -> str:
     return f"extra_new:{day_key(now, settings.day_starts_at)}"
 
 
-def extra_new_today(session: Session, now: datetime, settings: Settings) -> int:
-    value = session.scalar(select(SettingRow.value)
-                           .where(SettingRow.key == extra_new_key(now, settings)))
+def extra_new_today(connection: Connection, now: datetime, settings: Settings) -> int:
+    value = connection.scalar(select(SETTINGS.c.value)
+                              .where(SETTINGS.c.key == extra_new_key(now, settings)))
     return value if isinstance(value, int) and value > 0 else 0
 
 
@@ -212,15 +212,15 @@ def _reviews_today_statement() -> Select[Any]:
     return select(func.count()).select_from(rows.subquery())
 
 
-def new_cards_today(session: Session, since: datetime) -> int:
+def new_cards_today(connection: Connection, since: datetime) -> int:
     """Cards whose first counted review is at `since` or later."""
-    return session.scalar(_new_today_statement(), {"since": since}) or 0
+    return connection.scalar(_new_today_statement(), {"since": since}) or 0
 
 
-def reviews_today(session: Session, since: datetime, cap: int) -> int:
+def reviews_today(connection: Connection, since: datetime, cap: int) -> int:
     """Reviews of cards in review state since `since` (what the daily maximum limits), counted
     up to `cap`."""
-    return session.scalar(_reviews_today_statement(), {"since": since, "cap": cap}) or 0
+    return connection.scalar(_reviews_today_statement(), {"since": since, "cap": cap}) or 0
 
 
 def _ratings_today_statement() -> Select[Any]:
@@ -235,18 +235,18 @@ def _ratings_today_statement() -> Select[Any]:
     return select(whole + part)
 
 
-def day(session: Session, now: datetime, settings: Settings,
+def day(connection: Connection, now: datetime, settings: Settings,
         extra_new: int | None = None) -> Day:
     """The learner's day as of `now`; `extra_new`: today's extra new cards when already read."""
     day_start = start_of_day(now, settings.day_starts_at)
     if extra_new is None:
-        extra_new = extra_new_today(session, now, settings)
+        extra_new = extra_new_today(connection, now, settings)
     hour = day_start.replace(minute=0, second=0, microsecond=0)
     if hour < day_start:  # a day that starts off the hour (a :30 time zone)
         hour += timedelta(hours=1)
-    new_today = new_cards_today(session, day_start)
-    reviews_done = reviews_today(session, day_start, settings.max_reviews_per_day)
-    ratings = session.scalar(_ratings_today_statement(), {
+    new_today = new_cards_today(connection, day_start)
+    reviews_done = reviews_today(connection, day_start, settings.max_reviews_per_day)
+    ratings = connection.scalar(_ratings_today_statement(), {
         "since": day_start, "whole_hours": _hour_key(hour), "hour_start": hour}) or 0
     return Day(new_today=new_today,
                new_left=max(settings.new_per_day + extra_new - new_today, 0),
@@ -256,7 +256,7 @@ def day(session: Session, now: datetime, settings: Settings,
 
 # --- home and `quiz due` ---------------------------------------------------------------------
 
-def _deck_rows(session: Session, now: datetime, since: datetime) -> list[DeckCounts]:
+def _deck_rows(connection: Connection, now: datetime, since: datetime) -> list[DeckCounts]:
     totals: dict[str, list[int]] = {}  # deck: questions, numeric, unseen
     first_file: dict[str, str] = {}
     # The first entry of the live questions' index (retired_at, deck, kind, file) for the
@@ -268,7 +268,7 @@ def _deck_rows(session: Session, now: datetime, since: datetime) -> list[DeckCou
              .order_by(questions.c.retired_at, questions.c.deck, questions.c.kind,
                        questions.c.file)
              .limit(1).scalar_subquery())
-    for deck, kind, count, unseen, file in session.execute(
+    for deck, kind, count, unseen, file in connection.execute(
             select(DECK_TOTALS.c.deck, DECK_TOTALS.c.kind, DECK_TOTALS.c.questions,
                    DECK_TOTALS.c.unseen, first)
             .where(or_(DECK_TOTALS.c.questions > 0, DECK_TOTALS.c.cards > 0))):
@@ -278,12 +278,12 @@ def _deck_rows(session: Session, now: datetime, since: datetime) -> list[DeckCou
         entry[2] += unseen
         if file is not None:
             first_file[deck] = min(first_file.get(deck, file), file)
-    buried: dict[str, int] = dict(session.execute(
+    buried: dict[str, int] = dict(connection.execute(
         select(cards.c.deck, func.count())
         .where(cards.c.buried_until > now, cards.c.last_review.is_(None),
                cards.c.suspended.is_(False), live())
         .group_by(cards.c.deck)).all())
-    due = {deck: (review, learning, done) for deck, review, learning, done in session.execute(
+    due = {deck: (review, learning, done) for deck, review, learning, done in connection.execute(
         _per_deck_statement(), {"now": now, "since": since})}
     rows = []
     for deck, (count, numeric, unseen) in totals.items():
@@ -314,8 +314,8 @@ def _per_deck_statement() -> Select[Any]:
     return select(decks.c.deck, due(*_due_review(now)), due(*_due_learning(now)), done)
 
 
-def _counts(session: Session, today: Day, review: int, learning: int, unseen: int) -> Counts:
-    total = session.scalar(select(func.coalesce(func.sum(DECK_TOTALS.c.cards), 0))) or 0
+def _counts(connection: Connection, today: Day, review: int, learning: int, unseen: int) -> Counts:
+    total = connection.scalar(select(func.coalesce(func.sum(DECK_TOTALS.c.cards), 0))) or 0
     return Counts(due=min(review, today.reviews_left) + learning,
                   new=min(unseen, today.new_left), total=int(total),
                   new_today=today.new_today, reviews_today=today.ratings, learning=learning)
@@ -325,10 +325,10 @@ def home_figures(db: Database, now: datetime, settings: Settings) -> HomeFigures
     """Home's figures: the queue over every deck, and each deck's row (decks in the order of
     their first file)."""
     now = require_utc(now)
-    with db.sessions.begin() as session:
-        today = day(session, now, settings)
-        decks = _deck_rows(session, now, start_of_day(now, settings.day_starts_at))
-        counts = _counts(session, today, sum(d.review for d in decks),
+    with db.read() as connection:
+        today = day(connection, now, settings)
+        decks = _deck_rows(connection, now, start_of_day(now, settings.day_starts_at))
+        counts = _counts(connection, today, sum(d.review for d in decks),
                          sum(d.learning for d in decks), sum(d.new for d in decks))
     return HomeFigures(counts, decks)
 
@@ -336,20 +336,51 @@ def home_figures(db: Database, now: datetime, settings: Settings) -> HomeFigures
 def due_counts(db: Database, now: datetime, settings: Settings) -> Counts:
     """The queue over every deck (`quiz due`): the figures of `home_figures(...).counts`, from
     ranges over every deck at once instead of deck by deck."""
-    with db.sessions.begin() as session:
-        return _due_counts(session, require_utc(now), settings)
+    with db.read() as connection:
+        return _due_counts(connection, require_utc(now), settings)
 
 
-def _due_counts(session: Session, now: datetime, settings: Settings) -> Counts:
-    today = day(session, now, settings)
-    learning = session.scalar(_count(*_due_learning(now), available(now))) or 0
-    review = session.scalar(_count(*_due_review(now), available(now),
+def _due_counts(connection: Connection, now: datetime, settings: Settings) -> Counts:
+    today = day(connection, now, settings)
+    learning = connection.scalar(_count(*_due_learning(now), available(now))) or 0
+    review = connection.scalar(_count(*_due_review(now), available(now),
                                    cap=today.reviews_left)) or 0
-    unseen_total = session.scalar(select(func.coalesce(func.sum(DECK_TOTALS.c.unseen), 0))) or 0
-    buried_unseen = session.scalar(_count(cards.c.buried_until > now,
+    unseen_total = connection.scalar(select(func.coalesce(func.sum(DECK_TOTALS.c.unseen), 0))) or 0
+    buried_unseen = connection.scalar(_count(cards.c.buried_until > now,
                                           cards.c.last_review.is_(None),
                                           cards.c.suspended.is_(False))) or 0
-    return _counts(session, today, review, learning, int(unseen_total) - buried_unseen)
+    return _counts(connection, today, review, learning, int(unseen_total) - buried_unseen)
+
+
+def is_empty(db: Database) -> bool:
+    """No question has ever been imported (a first run)."""
+    with db.read() as connection:
+        return connection.scalar(select(questions.c.id).limit(1)) is None
+
+
+@dataclass(frozen=True)
+class DueCard:
+    id: str
+    title: str
+    due: datetime
+
+
+def due_cards(db: Database, now: datetime, limit: int | None = 20) -> list[DueCard]:
+    """Studied cards of live questions that are due now (not suspended or buried), soonest
+    first (`quiz due`'s list)."""
+    now = require_utc(now)
+    # Every column of the rows listed is read (and so checked: a damaged value raises here,
+    # and `quiz due` names it), not only the three shown.
+    statement = (select(cards, questions).set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+                 .join(questions, questions.c.id == cards.c.question_id)
+                 .where(live(), available(now), cards.c.last_review.is_not(None),
+                        cards.c.due <= now)
+                 .order_by(cards.c.due))
+    if limit is not None:
+        statement = statement.limit(limit)
+    with db.read() as connection:
+        return [DueCard(row.c_question_id, row.q_title, row.c_due)
+                for row in connection.execute(statement)]
 
 
 # --- a study scope ---------------------------------------------------------------------------
@@ -379,18 +410,18 @@ def forgotten_today(since: datetime) -> ColumnElement[bool]:
 def queue_counts(db: Database, now: datetime, settings: Settings,
                  scope: StudyScope = EVERYTHING, exclude: Iterable[str] = ()) -> QueueCounts:
     """What is left of the scope now (the study screen's counters)."""
-    with db.sessions.begin() as session:
-        return scope_counts(session, require_utc(now), settings, scope, exclude)
+    with db.read() as connection:
+        return scope_counts(connection, require_utc(now), settings, scope, exclude)
 
 
-def scope_counts(session: Session, now: datetime, settings: Settings,
+def scope_counts(connection: Connection, now: datetime, settings: Settings,
                  scope: StudyScope = EVERYTHING, exclude: Iterable[str] = (),
                  today: Day | None = None) -> QueueCounts:
     """`queue_counts` inside the caller's transaction."""
     base = [*in_scope(scope, exclude), available(now)]
 
     def count(*conditions: ColumnElement[bool], cap: int | None = None) -> int:
-        return session.scalar(_count(*base, *conditions, cap=cap)) or 0
+        return connection.scalar(_count(*base, *conditions, cap=cap)) or 0
 
     if scope.mode is Mode.CRAM:
         return QueueCounts(0, 0, count())
@@ -400,7 +431,7 @@ def scope_counts(session: Session, now: datetime, settings: Settings,
     if scope.mode is Mode.AHEAD:
         horizon = now + timedelta(days=scope.ahead_days)
         return QueueCounts(0, 0, count(*_due_review(horizon)))
-    today = today or day(session, now, settings)
+    today = today or day(connection, now, settings)
     learning = count(*_due_learning(now))
     review = count(*_due_review(now), cap=today.reviews_left)
     unseen = count(cards.c.last_review.is_(None), cap=today.new_left)
@@ -411,11 +442,11 @@ def scope_counts(session: Session, now: datetime, settings: Settings,
 def unseen_count(db: Database, now: datetime, scope: StudyScope = EVERYTHING) -> int:
     """Cards of the scope never studied, whatever today's limit."""
     now = require_utc(now)
-    with db.sessions.begin() as session:
-        return session.scalar(_count(*in_scope(scope), available(now),
+    with db.read() as connection:
+        return connection.scalar(_count(*in_scope(scope), available(now),
                                      cards.c.last_review.is_(None))) or 0
 
 
-def live_cards(session: Session, *conditions: ColumnElement[bool]) -> int:
+def live_cards(connection: Connection, *conditions: ColumnElement[bool]) -> int:
     """Cards of questions that are not retired, matching `conditions` on `cards`."""
-    return session.scalar(_count(*conditions)) or 0
+    return connection.scalar(_count(*conditions)) or 0

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from quiz.store.scheduling import require_utc
+
+def require_utc(moment: datetime) -> datetime:
+    """fsrs accepts only tzinfo == timezone.utc; normalise any aware datetime to it (here, not
+    beside the scheduler: counting a day imports no fsrs)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime; scheduling needs timezone-aware UTC")
+    return moment.astimezone(timezone.utc)
 
 
 def start_of_day(now: datetime, starts_at: int = 4) -> datetime:

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import json
 from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from quiz.store import StoreError, derived
-from quiz.store.models import APPLICATION_ID, SCHEMA_VERSION, Base, SchemaInfo
 from quiz.store.sqlite_files import (
     REQUIRED_TABLES,
     FileFacts,
@@ -26,26 +24,63 @@ from quiz.store.sqlite_files import (
     sqlite_path,
     sqlite_reason,
 )
+from quiz.store.tables import APPLICATION_ID, METADATA, SCHEMA_INFO, SCHEMA_VERSION
 
 # One encoder for every JSON column value: json.dumps with options builds a new one per call,
 # which was a fifth of the time of writing a large import's rows. Readable Chinese, not \uXXXX.
 _JSON = json.JSONEncoder(ensure_ascii=False)
 DIALECTS = ("sqlite", "postgresql")
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
-@dataclass
+
 class Database:
-    engine: Engine
-    sessions: sessionmaker[Session]
-    url: str
-    # Sessions whose transaction takes the write lock at BEGIN (SQLite: BEGIN IMMEDIATE), for
-    # units of work that read and then write: what they read cannot be changed by another
-    # process before they write, and they wait for a lock instead of failing to upgrade one.
-    # (PostgreSQL: such units lock the rows they read, SELECT … FOR UPDATE.)
-    writes: sessionmaker[Session] | None = None
+    """An open database: its engine, Core connections for reads and writes, and the ORM's
+    sessions, made on first use — the ORM is imported then, not by `quiz due` or the TUI's first
+    frame, which read through Core alone."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self._sessions: sessionmaker[Session] | None = None
+        self._writes: sessionmaker[Session] | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def _writer(self) -> Engine:
+        # Transactions that read and then write take the write lock at BEGIN (SQLite: BEGIN
+        # IMMEDIATE): what they read cannot be changed by another process before they write,
+        # and they wait for a lock instead of failing to upgrade one. (PostgreSQL: such units
+        # lock the rows they read, SELECT … FOR UPDATE.)
+        return self.engine.execution_options(quiz_immediate=True) if self.is_sqlite \
+            else self.engine
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        if self._sessions is None:
+            from sqlalchemy.orm import sessionmaker
+
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        return self._sessions
 
     def write(self) -> AbstractContextManager[Session]:
-        return (self.writes or self.sessions).begin()
+        """An ORM session in one write transaction."""
+        if self._writes is None:
+            from sqlalchemy.orm import sessionmaker
+
+            self._writes = sessionmaker(self._writer(), expire_on_commit=False)
+        return self._writes.begin()
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """A Core connection in one (read) transaction."""
+        return self.engine.begin()
+
+    def write_connection(self) -> AbstractContextManager[Connection]:
+        """A Core connection in one write transaction."""
+        return self._writer().begin()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -67,7 +102,7 @@ def error_message(error: BaseException, url: str = "") -> str:
 def _check_columns(connection: Connection, url: str) -> None:
     """Every column the models use exists (a half-migrated file is caught at open)."""
     inspector = inspect(connection)
-    for table in Base.metadata.sorted_tables:
+    for table in METADATA.sorted_tables:
         if not inspector.has_table(table.name):
             continue
         present = {column["name"] for column in inspector.get_columns(table.name)}
@@ -191,7 +226,7 @@ def _needs_setup(facts: FileFacts | None) -> bool:
     still be read."""
     if facts is None:
         return True
-    wanted = {table.name for table in Base.metadata.sorted_tables}
+    wanted = {table.name for table in METADATA.sorted_tables}
     wanted |= set(INDEXES) | derived.wanted_objects("sqlite")
     return (facts.application_id != APPLICATION_ID or facts.version != SCHEMA_VERSION
             or not wanted <= facts.objects)
@@ -205,7 +240,7 @@ def _set_up(connection: Connection, url: str) -> None:
     if not sqlite:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPLICATION_ID})
     has_info = inspect(connection).has_table("schema_info")
-    version = connection.execute(select(func.max(SchemaInfo.version))).scalar() \
+    version = connection.execute(select(func.max(SCHEMA_INFO.c.version))).scalar() \
         if has_info else None
     _check_not_newer(version, url)
     if has_info:
@@ -213,7 +248,7 @@ def _set_up(connection: Connection, url: str) -> None:
     while version is not None and version < SCHEMA_VERSION:
         MIGRATIONS[version](connection)
         version += 1
-    Base.metadata.create_all(connection)
+    METADATA.create_all(connection)
     derived.add_card_columns(connection)  # before the check and the indexes that name them
     if not sqlite:
         # Created as VARCHAR(60) by earlier versions: a bank folder's key is longer.
@@ -257,8 +292,8 @@ def _postgresql_current(engine: Engine) -> bool:
     with engine.connect() as connection:
         if not inspect(connection).has_table("schema_info"):
             return False
-        version = connection.execute(select(func.max(SchemaInfo.version))).scalar()
-        wanted = {table.name for table in Base.metadata.sorted_tables}
+        version = connection.execute(select(func.max(SCHEMA_INFO.c.version))).scalar()
+        wanted = {table.name for table in METADATA.sorted_tables}
         wanted |= set(INDEXES) | derived.wanted_objects("postgresql")
         return version == SCHEMA_VERSION and wanted <= derived.object_names(connection)
 
@@ -375,7 +410,4 @@ def open_database(url: str, *, create: bool = True) -> Database:
         raise StoreError(
             f"cannot open database {url}: driver {error.name!r} is not installed"
         ) from None
-    sessions = sessionmaker(engine, expire_on_commit=False)
-    writes = (sessionmaker(engine.execution_options(quiz_immediate=True), expire_on_commit=False)
-              if is_sqlite else None)
-    return Database(engine=engine, sessions=sessions, url=url, writes=writes)
+    return Database(engine, url)

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, inspect
 
-from quiz.store.models import UTCDateTime
+from quiz.store.tables import UTCDateTime
 
 METADATA = MetaData()
 

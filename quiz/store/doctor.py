@@ -113,7 +113,7 @@ def open_for_doctor(url: str, write: bool = False) -> tuple[Path, sqlite3.Connec
 
 
 def _structure(connection: sqlite3.Connection) -> list[Finding]:
-    from quiz.store.models import Base
+    from quiz.store.tables import METADATA
 
     present = columns(connection)
     findings = []
@@ -122,7 +122,7 @@ def _structure(connection: sqlite3.Connection) -> list[Finding]:
             findings.append(Finding("missing", table, None, None, "the table is missing"))
             continue
         # An older schema lacks columns until quiz migrates it; report only a current one's.
-        expected = {column.name for column in Base.metadata.tables[table].columns}
+        expected = {column.name for column in METADATA.tables[table].columns}
         if _schema_version(connection, present) < _current_version():
             continue
         for column in sorted(expected - present[table]):
@@ -131,7 +131,7 @@ def _structure(connection: sqlite3.Connection) -> list[Finding]:
 
 
 def _current_version() -> int:
-    from quiz.store.models import SCHEMA_VERSION
+    from quiz.store.tables import SCHEMA_VERSION
 
     return SCHEMA_VERSION
 

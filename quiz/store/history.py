@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from quiz.store import StoreError
 from quiz.store.db import Database
-from quiz.store.models import SCHEMA_VERSION, Base
+from quiz.store.tables import METADATA, SCHEMA_VERSION
 
 FORMAT = "quiz-history"
 FORMAT_VERSION = 1
@@ -40,7 +40,7 @@ class HistoryError(StoreError):
 
 
 def _tables() -> list[Table]:
-    return [t for t in Base.metadata.sorted_tables if t.name not in SKIPPED_TABLES]
+    return [t for t in METADATA.sorted_tables if t.name not in SKIPPED_TABLES]
 
 
 def _exported_columns(table: Table) -> list[str]:
@@ -175,7 +175,7 @@ def reviews_csv(db: Database) -> str:
     review_state (the card's state before the review: 0 new, 1 learning, 2 review,
     3 relearning), review_duration (ms, empty when unknown). Undone ratings, the undo events and
     cram reviews (which do not reschedule) are left out."""
-    reviews = Base.metadata.tables[REVIEWS]
+    reviews = METADATA.tables[REVIEWS]
     with db.engine.connect() as connection:
         rows = [dict(row._mapping) for row in connection.execute(
             select(reviews).order_by(reviews.c.reviewed_at, reviews.c.id))]

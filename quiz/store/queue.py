@@ -27,12 +27,12 @@ from quiz.store.counts import (
     in_scope,
     live,
 )
-from quiz.store.days import start_of_day
+from quiz.store.days import require_utc, start_of_day
 from quiz.store.db import Database
 from quiz.store.items import StudyItem, to_item
-from quiz.store.models import CardRow, QuestionRow, SettingRow
-from quiz.store.scheduling import require_utc
-from quiz.store.settings import Settings
+from quiz.store.models import CardRow, QuestionRow
+from quiz.store.settings import Settings, store_value
+from quiz.store.tables import SETTINGS
 
 LEARN_AHEAD = timedelta(minutes=20)
 CANDIDATES = 8  # rows fetched per step, so a sibling of the last card can be skipped
@@ -73,7 +73,7 @@ def _steps(session: Session, now: datetime, settings: Settings, scope: StudyScop
         horizon = now + timedelta(days=scope.ahead_days)
         return [_joined(*base, studied, cards.c.state == REVIEW_STATE, cards.c.due <= horizon)
                 .order_by(cards.c.due)]
-    today = day(session, now, settings)
+    today = day(session.connection(), now, settings)
     learning = [studied, cards.c.state.in_(LEARNING_STATES)]
     steps = [_joined(*base, *learning, cards.c.due <= now).order_by(cards.c.due)]
     if today.reviews_left:
@@ -129,27 +129,15 @@ def next_due(db: Database, now: datetime, scope: StudyScope = EVERYTHING) -> dat
         return due
 
 
-def due_items(db: Database, now: datetime, limit: int | None = 20) -> list[StudyItem]:
-    """Studied cards that are due now (not suspended or buried), soonest first."""
-    now = require_utc(now)
-    statement = (_joined(available(now), cards.c.last_review.is_not(None), cards.c.due <= now)
-                 .order_by(cards.c.due))
-    if limit is not None:
-        statement = statement.limit(limit)
-    with db.sessions.begin() as session:
-        return [to_item(q, c, now) for q, c in session.execute(statement).all()]
-
-
 def add_extra_new(db: Database, now: datetime, settings: Settings, count: int) -> int:
     """Custom study: N more new cards today (on top of the daily limit); the new total."""
     if count < 1:
         raise ValueError("count must be at least 1")
-    with db.write() as session:
-        row = session.get(SettingRow, extra_new_key(now, settings), with_for_update=True)
-        stored = row.value if row is not None else None
+    with db.write_connection() as connection:
+        # FOR UPDATE: two processes adding at once both count (SQLite: BEGIN IMMEDIATE).
+        stored = connection.scalar(
+            select(SETTINGS.c.value).where(SETTINGS.c.key == extra_new_key(now, settings))
+            .with_for_update())
         total = (stored if isinstance(stored, int) and stored > 0 else 0) + count
-        if row is None:
-            session.add(SettingRow(key=extra_new_key(now, settings), value=total))
-        else:
-            row.value = total
+        store_value(connection, extra_new_key(now, settings), total)
     return total

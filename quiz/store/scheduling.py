@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import IntEnum
 
 from fsrs import Card, Rating, Scheduler, State
+
+from quiz.store.days import require_utc
 
 DEFAULT_RETENTION = 0.9
 
@@ -51,13 +53,6 @@ def make_scheduler(
         desired_retention=desired_retention, enable_fuzzing=fuzz,
         learning_steps=learning_steps, relearning_steps=relearning_steps,
     )
-
-
-def require_utc(moment: datetime) -> datetime:
-    """fsrs accepts only tzinfo == timezone.utc; normalise any aware datetime to it."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime; scheduling needs timezone-aware UTC")
-    return moment.astimezone(timezone.utc)
 
 
 def new_card_state(now: datetime) -> CardState:

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from quiz.store.days import require_utc
 from quiz.store.db import Database
 from quiz.store.items import StudyItem, to_item
 from quiz.store.models import CardRow, QuestionRow
-from quiz.store.scheduling import require_utc
 
 SOURCE_ID = re.compile(r"^\d{3}#[A-Za-z0-9.]+$")
 PAGE = 200

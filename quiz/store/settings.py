@@ -9,9 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from quiz.store.db import Database
 
 
@@ -148,11 +150,11 @@ def load_settings(db: Database) -> Settings:
     """Stored values over the defaults; a damaged stored value falls back to its default."""
     from sqlalchemy import select
 
-    from quiz.store.models import SettingRow
+    from quiz.store.tables import SETTINGS
 
-    with db.sessions.begin() as session:
-        return settings_from_rows({row.key: row.value
-                                   for row in session.scalars(select(SettingRow))})
+    with db.read() as connection:
+        rows = connection.execute(select(SETTINGS.c.key, SETTINGS.c.value)).all()
+    return settings_from_rows({key: value for key, value in rows})
 
 
 def settings_from_rows(rows: dict[str, object]) -> Settings:
@@ -172,34 +174,40 @@ def settings_from_rows(rows: dict[str, object]) -> Settings:
 def save_settings(db: Database, changes: dict[str, str]) -> Settings:
     """Validate every change first (raising SettingError for the first bad one), then store them
     all in one transaction."""
-    from quiz.store.models import SettingRow
-
-    typed = {key: parse_value(key, text) for key, text in changes.items()}
-    with db.write() as session:
-        for key, value in typed.items():
-            row = session.get(SettingRow, key)
-            if row is None:
-                session.add(SettingRow(key=key, value=_stored(value)))
-            else:
-                row.value = _stored(value)
+    typed = {key: _stored(parse_value(key, text)) for key, text in changes.items()}
+    _store(db, typed)
     return load_settings(db)
 
 
 def get_value(db: Database, key: str) -> object | None:
-    """A raw stored value outside the Settings (e.g. today's extra new cards)."""
-    from quiz.store.models import SettingRow
+    """A raw stored value outside the Settings (e.g. a bank's fingerprint)."""
+    from sqlalchemy import select
 
-    with db.sessions.begin() as session:
-        row = session.get(SettingRow, key)
-        return None if row is None else row.value
+    from quiz.store.tables import SETTINGS
+
+    with db.read() as connection:
+        return connection.scalar(select(SETTINGS.c.value).where(SETTINGS.c.key == key))
 
 
 def set_value(db: Database, key: str, value: object) -> None:
-    from quiz.store.models import SettingRow
+    _store(db, {key: value})
 
-    with db.write() as session:
-        row = session.get(SettingRow, key)
-        if row is None:
-            session.add(SettingRow(key=key, value=value))
-        else:
-            row.value = value
+
+def _store(db: Database, values: dict[str, object]) -> None:
+    """Write each (key, value), replacing a stored value, in one write transaction."""
+    with db.write_connection() as connection:
+        for key, value in values.items():
+            store_value(connection, key, value)
+
+
+def store_value(connection: Connection, key: str, value: object) -> None:
+    """Insert or replace one stored value (one statement, so two writers of a new key do not
+    collide), inside the caller's transaction."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from quiz.store.tables import SETTINGS
+
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    statement: Any = dialect.insert(SETTINGS).values(key=key, value=value)
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=[SETTINGS.c.key], set_={"value": statement.excluded.value}))

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from quiz.store import StoreError
-from quiz.store.models import APPLICATION_ID, SCHEMA_VERSION
+from quiz.store.tables import APPLICATION_ID, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 32 * 1024  # SQLite's page cache per connection

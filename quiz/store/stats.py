@@ -24,12 +24,12 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, 
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from quiz.store.counts import LEARNING_STATES, REVIEW_STATE, cards, counted, live_cards
-from quiz.store.days import start_of_day
+from quiz.store.days import require_utc, start_of_day
 from quiz.store.db import Database
 from quiz.store.derived import CARD_TOTALS
-from quiz.store.models import CardRow, ReviewRow, UTCDateTime
-from quiz.store.scheduling import require_utc
+from quiz.store.models import CardRow, ReviewRow
 from quiz.store.settings import Settings
+from quiz.store.tables import UTCDateTime
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -272,7 +272,7 @@ def _cards_by_state(session: Session, now: datetime) -> dict[str, int]:
     not_buried = or_(c.buried_until.is_(None), c.buried_until <= now)
 
     def count(*conditions: ColumnElement[bool]) -> int:
-        return live_cards(session, *conditions)
+        return live_cards(session.connection(), *conditions)
 
     counts = {
         "suspended": count(c.suspended.is_(True)),

@@ -12,18 +12,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from quiz.bank.files import bank_files
 from quiz.bank.model import Question
-from quiz.bank.parser import BankFile, IdRegistry, bank_files, empty_bank, read_bank
+from quiz.bank.parser import BankFile, IdRegistry, empty_bank, read_bank
 from quiz.bank.pool import ParsePool
 from quiz.store import derived
 from quiz.store.bulk import driver_select, insert_rows, update_rows
+from quiz.store.days import require_utc
 from quiz.store.db import Database, refresh_statistics_after_sync
 from quiz.store.models import QuestionRow, SettingRow
 from quiz.store.ranks import ranks_current, refresh_new_ranks
-from quiz.store.scheduling import new_card_state, require_utc
+from quiz.store.scheduling import new_card_state
 from quiz.store.settings import Settings, load_settings
 
 
@@ -145,8 +147,11 @@ def _run(db: Database, bank: str, now: datetime, feed: Callable[[_Sync], None],
     now = require_utc(now)
     settings = load_settings(db)
     # The write lock first: two imports at once run one after the other, and the second sees
-    # the first one's rows instead of inserting them again.
+    # the first one's rows instead of inserting them again (SQLite: BEGIN IMMEDIATE; PostgreSQL:
+    # the syncs' advisory lock, held to the end of the transaction).
     with db.write() as session:
+        if not db.is_sqlite:
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_LOCK})
         sync = _Sync(session, bank, now)
         feed(sync)
         sync.finish(settings, file_digests)
@@ -303,6 +308,9 @@ def _record_files(session: Session, bank: str, digests: dict[str, tuple[str, int
         row.value = value
 
 
+# PostgreSQL's advisory lock that syncs of one database take in turn ("QSYN").
+SYNC_LOCK = 0x5153594E
+
 # Rows built and inserted at a time: a first import of a large bank holds the parameters of one
 # chunk, not of every question.
 INSERT_CHUNK = 2000
@@ -377,9 +385,3 @@ def _bulk_update(session: Session, updates: list[dict[str, object]]) -> None:
         batches.setdefault(tuple(sorted(values)), []).append(values)
     for batch in batches.values():
         update_rows(session, QuestionRow, "id", batch)
-
-
-def is_empty(db: Database) -> bool:
-    """No question has ever been imported (a first run)."""
-    with db.sessions.begin() as session:
-        return session.scalar(select(QuestionRow.id).limit(1)) is None

@@ -33,10 +33,18 @@ def _default_settings() -> Settings:
 @dataclass
 class StudyContext:
     db: Database
-    scheduler: Scheduler
     clock: Callable[[], datetime] = utc_now
     settings: Settings = field(default_factory=_default_settings)
     fuzz: bool = True
+    _scheduler: Scheduler | None = field(default=None, repr=False)
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """The FSRS scheduler of the settings, made on first use (home's first frame needs
+        none, and fsrs is imported with it)."""
+        if self._scheduler is None:
+            self._scheduler = scheduler_for(self.settings, self.fuzz)
+        return self._scheduler
 
     @property
     def new_per_day(self) -> int:
@@ -45,7 +53,7 @@ class StudyContext:
     def apply_settings(self, settings: Settings) -> None:
         """Use new settings at once: the scheduler is rebuilt from them."""
         self.settings = settings
-        self.scheduler = scheduler_for(settings, self.fuzz)
+        self._scheduler = None
 
 
 def scheduler_for(settings: Settings, fuzz: bool) -> Scheduler:
@@ -91,8 +99,7 @@ class StoreRequest:
             settings = replace(settings, desired_retention=self.desired_retention)
         if self.new_per_day is not None:
             settings = replace(settings, new_per_day=self.new_per_day)
-        context = StudyContext(db=db, scheduler=scheduler_for(settings, self.fuzz),
-                               clock=self.clock, settings=settings, fuzz=self.fuzz)
+        context = StudyContext(db=db, clock=self.clock, settings=settings, fuzz=self.fuzz)
         return context, report
 
 

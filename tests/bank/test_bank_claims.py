@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from quiz.bank import BankError, parse_text
 from quiz.bank.claims import (
     Claim,
     Value,
@@ -15,6 +14,8 @@ from quiz.bank.claims import (
     question_claims,
     shape,
 )
+from quiz.bank.errors import BankError
+from quiz.bank.parser import parse_text
 from quiz.verify import ClaimResult, agrees, check_bank, check_claim
 
 HEAD = """\

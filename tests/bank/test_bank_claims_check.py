@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from quiz.bank import load_bank, parse_file
 from quiz.bank.claims import bank_claims
+from quiz.bank.parser import load_bank, parse_file
 from quiz.cli import main
 from quiz.paths import bundled_bank_dir
 from quiz.verify import ClaimResult, check_bank
@@ -277,7 +277,7 @@ def test_verbose_shows_what_ran(tmp_path: Path, capsys: pytest.CaptureFixture) -
 
 def test_the_bank_is_parsing_only() -> None:
     """Loading the bank and parsing every claim imports neither the engine nor NumPy."""
-    code = ("import sys; from quiz.bank import load_bank; from quiz.bank.claims import "
+    code = ("import sys; from quiz.bank.parser import load_bank; from quiz.bank.claims import "
             "bank_claims; from quiz.paths import bundled_bank_dir; "
             "n = len(bank_claims(load_bank(bundled_bank_dir()))); "
             "print(n, [m for m in ('numpy', 'quiz.engine', 'quiz.verify', 'quiz.numeric') "

@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from quiz.bank import Question, load_bank
+from quiz.bank.model import Question
+from quiz.bank.parser import load_bank
 from quiz.paths import bundled_bank_dir, bundled_data_dir
 from quiz.render.math import render_markdown_math
 

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from quiz.bank import Question, load_bank
+from quiz.bank.model import Question
+from quiz.bank.parser import load_bank
 from quiz.paths import bundled_bank_dir
 from tests.engine.test_engine_nets import PUBLISHED
 from tests.engine.test_engine_nets_torchvision import TORCHVISION

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from quiz.bank import BankError, load_bank
-from quiz.bank.parser import MAX_FILE_BYTES
+from quiz.bank.errors import BankError
+from quiz.bank.parser import MAX_FILE_BYTES, load_bank
 from quiz.paths import bundled_bank_dir
 from tests.conftest import SMALL_BANK, sql_dump
 from tests.core.test_cli import run_quiz

@@ -8,7 +8,8 @@ from collections import defaultdict
 
 import pytest
 
-from quiz.bank import Kind, Question, load_bank, parse_text
+from quiz.bank.model import Kind, Question
+from quiz.bank.parser import load_bank, parse_text
 from quiz.numeric import load_templates
 from quiz.numeric.sampler import sample_params, satisfies
 from quiz.numeric.template import Template, substitute

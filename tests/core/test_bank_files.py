@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from quiz.bank import BankError, load_bank
-from quiz.bank.parser import MAX_ANSWER_CHARS, MAX_FILE_BYTES
+from quiz.bank.errors import BankError
+from quiz.bank.parser import MAX_ANSWER_CHARS, MAX_FILE_BYTES, load_bank
 from tests.conftest import SMALL_BANK
 from tests.core.test_cli import run_quiz
 

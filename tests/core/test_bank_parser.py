@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from quiz.bank import BankError, Kind, Origin, load_bank, parse_text
+from quiz.bank.errors import BankError
+from quiz.bank.model import Kind, Origin
+from quiz.bank.parser import load_bank, parse_text
 from quiz.paths import bundled_bank_dir
 
 GOOD = """\

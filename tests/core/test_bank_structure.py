@@ -8,7 +8,8 @@ import random
 import pytest
 from markdown_it import MarkdownIt
 
-from quiz.bank.parser import _Fence, _Heading, bank_files, scan
+from quiz.bank.files import bank_files
+from quiz.bank.parser import _Fence, _Heading, scan
 from quiz.paths import bundled_bank_dir
 
 COMMONMARK = MarkdownIt("commonmark").disable("inline")

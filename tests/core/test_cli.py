@@ -117,7 +117,8 @@ def test_unknown_command_exits_nonzero() -> None:
     assert result.returncode == 2 and "invalid choice" in result.stderr
 
 
-@pytest.mark.parametrize("module", ["quiz.bank", "quiz.engine", "quiz.numeric", "quiz.render"])
+@pytest.mark.parametrize("module", ["quiz.bank.parser", "quiz.bank.claims", "quiz.engine",
+                                    "quiz.numeric", "quiz.render.math", "quiz.render.terminal"])
 def test_core_imports_without_textual_or_sqlalchemy(module: str) -> None:
     code = (
         f"import sys, {module}; "

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from quiz.bank import load_bank, parse_text
+from quiz.bank.parser import load_bank, parse_text
 from quiz.store.actions import apply_review
 from quiz.store.counts import due_counts
 from quiz.store.db import open_database

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.numeric import Status, Template, grade, instantiate, load_templates, solve
 
 BANK = Path(__file__).resolve().parents[2] / "data" / "questions"

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.numeric import RECIPES, Status, Template, grade, instantiate, load_templates, solve
 
 BANK = Path(__file__).resolve().parents[2] / "data" / "questions"

@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from quiz.bank import parse_text
+from quiz.bank.parser import parse_text
 from quiz.numeric import (
     Status,
     TemplateError,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from quiz.bank import parse_text
+from quiz.bank.parser import parse_text
 from quiz.cli import main
 from quiz.numeric import SamplingError, TemplateError, instantiate, load_templates
 from quiz.numeric.expr import MAX_BITS, ExprError, evaluate, parse_expr

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.numeric import Status, Template, grade, instantiate, load_templates, solve
 from quiz.numeric.sampler import satisfies
 

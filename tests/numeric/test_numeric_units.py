@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from quiz.bank import load_bank, parse_text
+from quiz.bank.parser import load_bank, parse_text
 from quiz.numeric import (
     Instance,
     Status,

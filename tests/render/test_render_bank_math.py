@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import pytest
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.paths import bundled_bank_dir
 from quiz.render.math import latex_to_unicode, substitute_math
 

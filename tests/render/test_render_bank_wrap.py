@@ -12,7 +12,7 @@ from functools import lru_cache
 import pytest
 from rich.cells import cell_len
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.paths import bundled_bank_dir
 from quiz.render.terminal import BankMarkdown
 from quiz.render.wrap import Line

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.numeric import fixed_seeds, load_templates
 from quiz.paths import bundled_bank_dir
 from quiz.store.actions import apply_review

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.numeric import instantiate, load_templates, solve
 from quiz.paths import bundled_bank_dir
 from quiz.sheets.select import answer_text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.numeric import instantiate, load_templates
 from quiz.paths import bundled_bank_dir
 from tests.sheets.sheet_helpers import fill, items, key_answers, quiz

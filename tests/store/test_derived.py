@@ -21,16 +21,17 @@ import pytest
 from sqlalchemy import BindParameter, Connection, bindparam, insert, text
 from sqlalchemy.exc import DBAPIError
 
-from quiz.bank import parse_text
+from quiz.bank.parser import parse_text
 from quiz.store import derived
 from quiz.store import sync as sync_module
 from quiz.store.counts import due_counts
 from quiz.store.days import start_of_day
 from quiz.store.db import Database, open_database
 from quiz.store.history import export_history, import_history
-from quiz.store.models import CardRow, QuestionRow, ReviewRow, UTCDateTime
+from quiz.store.models import CardRow, QuestionRow, ReviewRow
 from quiz.store.settings import Settings
 from quiz.store.sync import sync_bank
+from quiz.store.tables import UTCDateTime
 from tests.conftest import FIXED_NOW, numbered_bank
 
 QUESTIONS = 30

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.store.actions import apply_review, undo_review
 from quiz.store.damage import describe_damage, first_damage, raised_reading_store
 from quiz.store.db import open_database

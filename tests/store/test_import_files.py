@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from quiz.bank import BankError, load_bank
 from quiz.bank import parser as bank_parser
 from quiz.bank import pool as bank_pool
+from quiz.bank.errors import BankError
+from quiz.bank.parser import load_bank
 from quiz.store.bulk import insert_rows, update_rows
 from quiz.store.db import open_database
 from quiz.store.models import QuestionRow, ReviewRow

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, insert, select, update
 
-from quiz.bank import parse_text
+from quiz.bank.parser import parse_text
 from quiz.store.counts import (
     Mode,
     StudyScope,
+    due_cards,
     due_counts,
     home_figures,
     queue_counts,
@@ -26,7 +27,7 @@ from quiz.store.counts import (
 from quiz.store.days import start_of_day
 from quiz.store.db import ANALYZE_MIN_ROWS, Database, open_database
 from quiz.store.models import CardRow, QuestionRow, ReviewRow
-from quiz.store.queue import add_extra_new, due_items
+from quiz.store.queue import add_extra_new
 from quiz.store.settings import Settings
 from quiz.store.stats import study_stats
 from quiz.store.sync import sync_bank
@@ -175,7 +176,7 @@ def test_counts_equal_a_python_recount(random_db: tuple[Database, random.Random]
         scoped = queue_counts(db, now, settings, StudyScope(decks=frozenset({deck})))
         assert (scoped.learning, scoped.new) == (
             raw.due(now, (1, 3), deck), min(raw.unseen(now, deck), new_left))
-        due_ids = [item.id for item in due_items(db, now, limit=None)]
+        due_ids = [item.id for item in due_cards(db, now, limit=None)]
         assert sorted(due_ids) == sorted(
             q.id for q, c in raw.live() if raw.available(c, now) and c.last_review is not None
             and c.due <= now)
@@ -277,7 +278,7 @@ def test_due_and_home_counts_read_no_table_whole(
         session.connection().exec_driver_sql("ANALYZE")
     settings = Settings()
     plans = _plans(db, [lambda: due_counts(db, FIXED_NOW, settings),
-                        lambda: due_items(db, FIXED_NOW, limit=20),
+                        lambda: due_cards(db, FIXED_NOW, limit=20),
                         lambda: home_figures(db, FIXED_NOW, settings).decks])
     assert len(plans) >= 10
     for plan in plans:

@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.store import StoreError
 from quiz.store.actions import apply_review
 from quiz.store.db import open_database
-from quiz.store.models import SCHEMA_VERSION, ReviewRow
+from quiz.store.models import ReviewRow
 from quiz.store.scheduling import Grade, make_scheduler
 from quiz.store.sync import sync_bank
+from quiz.store.tables import SCHEMA_VERSION
 from tests.conftest import FIXED_NOW, quiz_command
 
 WORKER = [sys.executable, "-m", "tests.store.store_worker"]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
-from quiz.bank import load_bank, parse_text
+from quiz.bank.parser import load_bank, parse_text
 from quiz.store.counts import new_cards_today, reviews_today
 from quiz.store.db import Database, open_database
 from quiz.store.models import CardRow, QuestionRow, ReviewRow

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.store.actions import apply_review, set_suspended, undo_review
 from quiz.store.db import open_database
 from quiz.store.queue import get_item

@@ -10,7 +10,7 @@ from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.paths import bundled_bank_dir
 from quiz.tui.widgets.bank_text import BankText
 from quiz.tui.widgets.card_view import CardView

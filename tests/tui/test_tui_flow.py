@@ -346,7 +346,7 @@ def test_an_unchanged_bank_is_not_parsed_again_at_start(db_url: str, bank_dir: P
                                                         monkeypatch) -> None:
     import os
 
-    import quiz.bank
+    import quiz.bank.parser
 
     first = _app(db_url, bank_dir)
     assert first.sync_report is not None and len(first.sync_report.added) == 3
@@ -355,7 +355,7 @@ def test_an_unchanged_bank_is_not_parsed_again_at_start(db_url: str, bank_dir: P
     def must_not_parse(directory):
         raise AssertionError("the unchanged bank was parsed again")
 
-    monkeypatch.setattr(quiz.bank, "load_bank", must_not_parse)
+    monkeypatch.setattr(quiz.bank.parser, "load_bank", must_not_parse)
     second = _app(db_url, bank_dir)
     assert second.sync_report is None
     second.context.db.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.numeric import Status, instantiate, load_templates, solve
 from quiz.paths import bundled_bank_dir
 from quiz.store.log import history

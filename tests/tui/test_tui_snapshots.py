@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from quiz.bank import load_bank
+from quiz.bank.parser import load_bank
 from quiz.paths import bundled_bank_dir
 from quiz.store.db import open_database
 from quiz.store.sync import sync_bank

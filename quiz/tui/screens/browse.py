@@ -21,8 +21,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Select, Static
 
 from quiz.render.safe import safe_text
-from quiz.store.search import FILTER_LABELS, PAGE, CardFilter, SearchResult, decks, search
 from quiz.store.items import StudyItem
+from quiz.store.search import FILTER_LABELS, PAGE, CardFilter, SearchResult, decks, search
 from quiz.tui.context import StudyContext
 from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.quiz_footer import QuizFooter

@@ -95,6 +95,17 @@ class HomeScreen(QuizScreen[None]):
         else:
             self._counted_at_mount = True
             self.show_decks(figures)
+        self.call_after_refresh(self.load_study_modules)
+
+    @work(thread=True, exit_on_error=False, name="load_study_modules")
+    def load_study_modules(self) -> None:
+        """After the first frame: import what a rating needs (SQLAlchemy's ORM, fsrs, the study
+        screen), which home's Core counts did not, so the first card shows without that wait."""
+        import quiz.store.actions
+        import quiz.store.queue
+        import quiz.tui.screens.study  # noqa: F401
+
+        self.context.scheduler  # noqa: B018 - fsrs's scheduler, made now rather than at a rating
 
     def on_screen_resume(self) -> None:
         if self._counted_at_mount:  # the resume of home's first showing: counted at mount

@@ -19,10 +19,9 @@ from textual.widgets import Header, Static
 
 from quiz.render.safe import safe_text
 from quiz.store.actions import set_flagged, set_suspended
-from quiz.store.items import CardFlags
-from quiz.store.scheduling import Grade
-from quiz.store.items import StudyItem
+from quiz.store.items import CardFlags, StudyItem
 from quiz.store.log import ReviewEntry, history
+from quiz.store.scheduling import Grade
 from quiz.tui.context import StudyContext
 from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.bank_text import BankText

@@ -23,8 +23,8 @@ from quiz.store.actions import (
     set_suspended,
     undo_review,
 )
-from quiz.store.db import Database, error_message
 from quiz.store.counts import Mode, QueueCounts, StudyScope, queue_counts, unseen_count
+from quiz.store.db import Database, error_message
 from quiz.store.items import StudyItem
 from quiz.store.queue import get_item, next_due, next_study_item
 from quiz.store.scheduling import Grade, preview_intervals
