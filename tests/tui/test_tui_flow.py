@@ -8,6 +8,7 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from textual.widgets import DataTable
 from textual.worker import WorkerFailed
@@ -254,12 +255,12 @@ async def test_a_failing_save_is_reported_and_can_be_retried(db_url: str, bank_d
 
 async def test_an_unexpected_worker_error_keeps_the_app_running(db_url: str, bank_dir: Path,
                                                                 monkeypatch) -> None:
-    import quiz.store.service as service  # home imports it when it counts, not at load time
+    import quiz.store.counts as counts  # home looks it up when it counts, not at load time
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk vanished")
 
-    monkeypatch.setattr(service, "home_figures", broken)
+    monkeypatch.setattr(counts, "home_figures", broken)
     app = _app(db_url, bank_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot)
@@ -370,6 +371,7 @@ def test_an_unchanged_bank_is_not_parsed_again_at_start(db_url: str, bank_dir: P
     third.context.db.close()
 
 
+@pytest.mark.sqlite_only  # the damage scan reads SQLite files (PostgreSQL's types refuse most)
 async def test_a_damaged_row_is_named_in_the_tui(db_url: str, bank_dir: Path) -> None:
     import sqlite3
 
