@@ -50,30 +50,26 @@ def test_footer_still_has_the_internals_quiz_footer_overrides() -> None:
     assert inspect.iscoroutinefunction(Widget.recompose)
 
 
-class CountingFooter(Footer):
-    """Stock Footer, counting its bindings changes and rebuilds."""
+class Counting:
+    """Counts a footer's bindings changes and rebuilds (mixed in before the footer class)."""
 
     changes = rebuilds = 0
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self.changes += 1
-        super().bindings_changed(screen)
+        super().bindings_changed(screen)  # type: ignore[misc]
 
     async def recompose(self) -> None:
         self.rebuilds += 1
-        await super().recompose()
+        await super().recompose()  # type: ignore[misc]
 
 
-class CountingQuizFooter(QuizFooter):
-    changes = rebuilds = 0
+class CountingFooter(Counting, Footer):
+    """Stock Footer, counted."""
 
-    def bindings_changed(self, screen: Screen[object]) -> None:
-        self.changes += 1
-        super().bindings_changed(screen)
 
-    async def recompose(self) -> None:
-        self.rebuilds += 1
-        await super().recompose()
+class CountingQuizFooter(Counting, QuizFooter):
+    """quiz's footer, counted."""
 
 
 class KeysScreen(Screen[None]):
