@@ -1,6 +1,7 @@
 """How fast quiz starts, as ratios to baselines measured in the same run:
 
 - `quiz --help` / `--version` against a bare `python -c pass`;
+- `quiz due` on the bundled bank against `python -c "import sqlalchemy"`;
 - the TUI from process start to the first painted home screen (decks and counts shown, every
   key live, on the bundled bank, already synced once) against a minimal Textual app from process
   start to its first paint — both headless, both timed the same way.
@@ -130,6 +131,21 @@ def tui_commands() -> dict[str, list[str]]:
     }
 
 
+def due_commands() -> dict[str, list[str]]:
+    """`quiz due` on the bundled bank (imported once first) against importing SQLAlchemy alone:
+    the floor of any command that opens the store."""
+    from pathlib import Path
+
+    url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'due.db'}"
+    subprocess.run([sys.executable, "-m", "quiz", "--db", url, "import"], capture_output=True,
+                   check=True)
+    return {
+        "python -c 'import sqlalchemy' (baseline)": [sys.executable, "-c", "import sqlalchemy"],
+        "quiz due": [sys.executable, "-m", "quiz", "--db", url, "due"],
+        "quiz due --json": [sys.executable, "-m", "quiz", "--db", url, "due", "--json"],
+    }
+
+
 def run_once(command: Sequence[str], cpu_time: bool) -> float:
     """Seconds from start to exit: wall-clock, or the child's CPU time (user + system, for a
     busy machine, where waiting for a core would count as start time)."""
@@ -156,7 +172,7 @@ def main() -> None:
     parser.add_argument("--cpu-time", action="store_true",
                         help="time each child's CPU (user + system) instead of the wall clock")
     options = parser.parse_args()
-    for commands in (COMMANDS, tui_commands()):
+    for commands in (COMMANDS, due_commands(), tui_commands()):
         results = {name: time_command(command, options.runs, options.cpu_time)
                    for name, command in commands.items()}
         baseline = statistics.median(next(iter(results.values())))
