@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from startup import MINIMAL_APP, QUIZ_CLI, QUIZ_HOME
+from startup import CHILD_ENV, MINIMAL_APP, QUIZ_CLI, QUIZ_HOME
 
 MIB = 1024 * 1024
 QUESTIONS_PER_FILE = 500
@@ -239,7 +239,8 @@ def fill_reviews(url: str, reviews: int, seed: int = 2) -> None:
 def run_child(command: Sequence[str]) -> tuple[float, float]:
     """Wall time and peak resident memory (MiB) of one child process."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env=CHILD_ENV)
     _pid, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
