@@ -191,39 +191,40 @@ def _hour_key(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class Day:
-    """What the learner's day has used and has left."""
+    """What the learner's day has used and has left, and the live cards."""
 
     new_today: int      # cards whose first counted review is today
     new_left: int       # new cards still allowed today
     reviews_left: int   # reviews still allowed today
     ratings: int        # every counted rating today (cram too)
+    total: int = 0      # cards of live questions
 
 
-def _new_today_statement() -> Select[Any]:
-    return select(func.count()).select_from(CARD_TOTALS).where(
-        CARD_TOTALS.c.first_review >= _moment("since"))
+def _new_today() -> Any:
+    return (select(func.count()).select_from(CARD_TOTALS)
+            .where(CARD_TOTALS.c.first_review >= _moment("since")).scalar_subquery())
 
 
-def _reviews_today_statement() -> Select[Any]:
+def _reviews_today() -> Any:
     rows = (select(literal(1)).select_from(reviews)
             .where(reviews.c.kind == "review", reviews.c.state_before == REVIEW_STATE,
                    reviews.c.reviewed_at >= _moment("since"), counted())
             .limit(bindparam("cap")))
-    return select(func.count()).select_from(rows.subquery())
+    return select(func.count()).select_from(rows.subquery()).scalar_subquery()
 
 
 def new_cards_today(connection: Connection, since: datetime) -> int:
     """Cards whose first counted review is at `since` or later."""
-    return connection.scalar(_new_today_statement(), {"since": since}) or 0
+    return connection.scalar(select(_new_today()), {"since": since}) or 0
 
 
 def reviews_today(connection: Connection, since: datetime, cap: int) -> int:
     """Reviews of cards in review state since `since` (what the daily maximum limits), counted
     up to `cap`."""
-    return connection.scalar(_reviews_today_statement(), {"since": since, "cap": cap}) or 0
+    return connection.scalar(select(_reviews_today()), {"since": since, "cap": cap}) or 0
 
 
-def _ratings_today_statement() -> Select[Any]:
+def _ratings_today() -> Any:
     """Whole hours from the hourly totals; the part of an hour before the first whole one (a
     day that starts off the hour) from the log."""
     whole = (select(func.coalesce(func.sum(RATING_HOURS.c.ratings), 0))
@@ -232,26 +233,41 @@ def _ratings_today_statement() -> Select[Any]:
             .where(reviews.c.reviewed_at >= _moment("since"),
                    reviews.c.reviewed_at < _moment("hour_start"), counted())
             .scalar_subquery())
-    return select(whole + part)
+    return whole + part
 
 
-def day(connection: Connection, now: datetime, settings: Settings,
-        extra_new: int | None = None) -> Day:
-    """The learner's day as of `now`; `extra_new`: today's extra new cards when already read."""
+def _day_columns() -> list[Any]:
+    """The day's figures as columns of one statement (one round trip to the database)."""
+    extra = (select(SETTINGS.c.value).where(SETTINGS.c.key == bindparam("extra_key"))
+             .scalar_subquery())
+    total = select(func.coalesce(func.sum(DECK_TOTALS.c.cards), 0)).scalar_subquery()
+    return [extra.label("extra_new"), _new_today().label("new_today"),
+            _reviews_today().label("reviews_done"), _ratings_today().label("ratings"),
+            total.label("total")]
+
+
+def _day_parameters(now: datetime, settings: Settings) -> dict[str, Any]:
     day_start = start_of_day(now, settings.day_starts_at)
-    if extra_new is None:
-        extra_new = extra_new_today(connection, now, settings)
     hour = day_start.replace(minute=0, second=0, microsecond=0)
     if hour < day_start:  # a day that starts off the hour (a :30 time zone)
         hour += timedelta(hours=1)
-    new_today = new_cards_today(connection, day_start)
-    reviews_done = reviews_today(connection, day_start, settings.max_reviews_per_day)
-    ratings = connection.scalar(_ratings_today_statement(), {
-        "since": day_start, "whole_hours": _hour_key(hour), "hour_start": hour}) or 0
-    return Day(new_today=new_today,
-               new_left=max(settings.new_per_day + extra_new - new_today, 0),
-               reviews_left=max(settings.max_reviews_per_day - reviews_done, 0),
-               ratings=int(ratings))
+    return {"since": day_start, "cap": settings.max_reviews_per_day,
+            "whole_hours": _hour_key(hour), "hour_start": hour,
+            "extra_key": extra_new_key(now, settings), "now": now}
+
+
+def _day_of(row: Any, settings: Settings) -> Day:
+    extra = row.extra_new if isinstance(row.extra_new, int) and row.extra_new > 0 else 0
+    return Day(new_today=row.new_today,
+               new_left=max(settings.new_per_day + extra - row.new_today, 0),
+               reviews_left=max(settings.max_reviews_per_day - row.reviews_done, 0),
+               ratings=int(row.ratings), total=int(row.total))
+
+
+def day(connection: Connection, now: datetime, settings: Settings) -> Day:
+    """The learner's day as of `now`."""
+    row = connection.execute(select(*_day_columns()), _day_parameters(now, settings)).one()
+    return _day_of(row, settings)
 
 
 # --- home and `quiz due` ---------------------------------------------------------------------
@@ -314,10 +330,9 @@ def _per_deck_statement() -> Select[Any]:
     return select(decks.c.deck, due(*_due_review(now)), due(*_due_learning(now)), done)
 
 
-def _counts(connection: Connection, today: Day, review: int, learning: int, unseen: int) -> Counts:
-    total = connection.scalar(select(func.coalesce(func.sum(DECK_TOTALS.c.cards), 0))) or 0
+def _counts(today: Day, review: int, learning: int, unseen: int) -> Counts:
     return Counts(due=min(review, today.reviews_left) + learning,
-                  new=min(unseen, today.new_left), total=int(total),
+                  new=min(unseen, today.new_left), total=today.total,
                   new_today=today.new_today, reviews_today=today.ratings, learning=learning)
 
 
@@ -328,7 +343,7 @@ def home_figures(db: Database, now: datetime, settings: Settings) -> HomeFigures
     with db.read() as connection:
         today = day(connection, now, settings)
         decks = _deck_rows(connection, now, start_of_day(now, settings.day_starts_at))
-        counts = _counts(connection, today, sum(d.review for d in decks),
+        counts = _counts(today, sum(d.review for d in decks),
                          sum(d.learning for d in decks), sum(d.new for d in decks))
     return HomeFigures(counts, decks)
 
@@ -341,15 +356,19 @@ def due_counts(db: Database, now: datetime, settings: Settings) -> Counts:
 
 
 def _due_counts(connection: Connection, now: datetime, settings: Settings) -> Counts:
-    today = day(connection, now, settings)
-    learning = connection.scalar(_count(*_due_learning(now), available(now))) or 0
-    review = connection.scalar(_count(*_due_review(now), available(now),
-                                   cap=today.reviews_left)) or 0
-    unseen_total = connection.scalar(select(func.coalesce(func.sum(DECK_TOTALS.c.unseen), 0))) or 0
-    buried_unseen = connection.scalar(_count(cards.c.buried_until > now,
-                                          cards.c.last_review.is_(None),
-                                          cards.c.suspended.is_(False))) or 0
-    return _counts(connection, today, review, learning, int(unseen_total) - buried_unseen)
+    """The day and the queue in one statement. Due reviews are counted up to the day's
+    maximum (what is left of it is at most that), and cut to what is left here."""
+    moment = _moment("now")
+    buried_unseen = _count(cards.c.buried_until > moment, cards.c.last_review.is_(None),
+                           cards.c.suspended.is_(False)).scalar_subquery()
+    unseen = select(func.coalesce(func.sum(DECK_TOTALS.c.unseen), 0)).scalar_subquery()
+    row = connection.execute(select(
+        *_day_columns(),
+        _count(*_due_learning(moment), available(moment)).scalar_subquery().label("learning"),
+        _count(*_due_review(moment), available(moment), cap=bindparam("cap"))
+        .scalar_subquery().label("review"),
+        (unseen - buried_unseen).label("unseen")), _day_parameters(now, settings)).one()
+    return _counts(_day_of(row, settings), row.review, row.learning, int(row.unseen))
 
 
 def is_empty(db: Database) -> bool:
