@@ -43,7 +43,9 @@ def sqlite_path(url: str) -> Path | None:
         database = database.removeprefix("file:").split("?", 1)[0]
         if database.startswith("//"):
             database = database[2:]
-    if not database or database == ":memory:" or "mode=memory" in (parsed.database or ""):
+    # SQLAlchemy reads `?mode=memory&uri=true` into the URL's query, not its database.
+    in_memory = parsed.query.get("mode") == "memory" or "mode=memory" in (parsed.database or "")
+    if not database or database == ":memory:" or in_memory:
         return None
     return Path(database).expanduser()
 

@@ -113,3 +113,21 @@ def test_a_failing_daily_copy_only_warns(tmp_path: Path, monkeypatch: pytest.Mon
     backups_dir(source).write_text("a file where the folder should be", encoding="utf-8")
     assert _start_tui(monkeypatch, f"sqlite:///{source}") == 0 and _FakeApp.ran
     assert "quiz: warning: no daily backup made" in capsys.readouterr().err
+
+
+def test_the_file_of_an_sqlite_url_is_the_one_sqlite_opens(tmp_path: Path) -> None:
+    """One reading of a URL's file for backups, doctor, damage checks and opening: plain paths
+    as SQLAlchemy names them, and `file:` URIs (a read-only open) as SQLite opens them."""
+    from sqlalchemy.engine import make_url
+
+    from quiz.store.sqlite_files import sqlite_path
+
+    for url in ("sqlite:///quiz.db", "sqlite:////tmp/a b/中文.db", "sqlite+pysqlite:////x/y.db",
+                "sqlite:///a:b.db", "sqlite:///dir/./q.db"):
+        assert sqlite_path(url) == Path(str(make_url(url).database)), url
+    path = tmp_path / "ro.db"
+    sqlite3.connect(path).close()
+    assert sqlite_path(f"sqlite:///file:{path}?mode=ro&uri=true") == path
+    for url in ("sqlite://", "sqlite:///:memory:", "sqlite:///file:x?mode=memory&uri=true",
+                "postgresql+psycopg://u@h/db", "not a url"):
+        assert sqlite_path(url) is None, url
