@@ -294,27 +294,23 @@ def _deck_rows(connection: Connection, now: datetime, since: datetime) -> list[D
         entry[2] += unseen
         if file is not None:
             first_file[deck] = min(first_file.get(deck, file), file)
-    buried: dict[str, int] = dict(connection.execute(
-        select(cards.c.deck, func.count())
-        .where(cards.c.buried_until > now, cards.c.last_review.is_(None),
-               cards.c.suspended.is_(False), live())
-        .group_by(cards.c.deck)).all())
-    due = {deck: (review, learning, done) for deck, review, learning, done in connection.execute(
-        _per_deck_statement(), {"now": now, "since": since})}
+    due = {deck: (review, learning, done, buried) for deck, review, learning, done, buried
+           in connection.execute(_per_deck_statement(), {"now": now, "since": since})}
     rows = []
     for deck, (count, numeric, unseen) in totals.items():
         if count <= 0:
             continue
-        review, learning, done = due.get(deck, (0, 0, 0))
+        review, learning, done, buried = due.get(deck, (0, 0, 0, 0))
         rows.append(DeckCounts(deck=deck, review=review, learning=learning,
-                               new=unseen - buried.get(deck, 0), done_today=done,
-                               total=count, numeric=numeric))
+                               new=unseen - buried, done_today=done, total=count,
+                               numeric=numeric))
     return sorted(rows, key=lambda row: (first_file.get(row.deck, ""), row.deck))
 
 
 def _per_deck_statement() -> Select[Any]:
     """Per deck: due reviews, due learning cards, cards rated today — each a range of an index
-    that starts with the deck."""
+    that starts with the deck — and its unseen cards buried for now (few: the deck totals count
+    them as unseen)."""
     decks = (select(DECK_TOTALS.c.deck).where(DECK_TOTALS.c.questions > 0)
              .distinct().subquery("d"))
     now = _moment("now")
@@ -327,7 +323,11 @@ def _per_deck_statement() -> Select[Any]:
     done = (select(func.count()).select_from(CARD_TOTALS)
             .where(CARD_TOTALS.c.deck == decks.c.deck,
                    CARD_TOTALS.c.last_rating >= _moment("since")).scalar_subquery())
-    return select(decks.c.deck, due(*_due_review(now)), due(*_due_learning(now)), done)
+    buried = (select(func.count()).select_from(cards)
+              .where(cards.c.buried_until > now, cards.c.deck == decks.c.deck,
+                     cards.c.last_review.is_(None), cards.c.suspended.is_(False), live())
+              .scalar_subquery())
+    return select(decks.c.deck, due(*_due_review(now)), due(*_due_learning(now)), done, buried)
 
 
 def _counts(today: Day, review: int, learning: int, unseen: int) -> Counts:

@@ -281,8 +281,8 @@ def test_due_and_home_counts_read_no_table_whole(
                         lambda: due_cards(db, FIXED_NOW, limit=20),
                         lambda: home_figures(db, FIXED_NOW, settings).decks])
     # quiz due: the day and queue in one statement, its list in one; home: the day in one,
-    # the decks in three.
-    assert len(plans) == 6
+    # the decks in two.
+    assert len(plans) == 5
     for plan in plans:
         for table in ("reviews", "cards", "questions"):
             assert f"SCAN {table}" not in plan, plan
