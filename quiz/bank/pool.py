@@ -34,8 +34,8 @@ def parse_with_hashes(file: BankFile) -> list[Question]:
 
 def _may_fork() -> bool:
     """Only a process with no other thread forks (a thread holding a lock at the fork would leave
-    it held in the worker for ever: the TUI syncs the bank from a worker thread), and not a
-    daemonic process (the TUI's preloading child), which multiprocessing forbids children."""
+    it held in the worker for ever: a sync may run beside the TUI's worker threads), and not a
+    daemonic process, which multiprocessing forbids children."""
     return (threading.active_count() == 1 and not multiprocessing.current_process().daemon)
 
 
