@@ -375,11 +375,14 @@ def open_database(url: str, *, create: bool = True) -> Database:
     newer schema or a damaged one (a missing table or column) is refused with a StoreError.
     """
     try:
-        backend = make_url(url).get_backend_name()
+        parsed = make_url(url)
     except ArgumentError as error:
         raise StoreError(f"--db {url!r} is not a valid SQLAlchemy URL ({error})") from None
+    backend = parsed.get_backend_name()
+    # The URL as messages show it: a password is never printed.
+    shown = parsed.render_as_string(hide_password=True)
     if backend not in DIALECTS:
-        raise StoreError(f"--db {url!r}: quiz stores its data in SQLite or PostgreSQL "
+        raise StoreError(f"--db {shown!r}: quiz stores its data in SQLite or PostgreSQL "
                          f"(postgresql+psycopg://…), not {backend}")
     is_sqlite = backend == "sqlite"
     facts = existing_facts(url, create) if is_sqlite else None
@@ -403,11 +406,10 @@ def open_database(url: str, *, create: bool = True) -> Database:
                     _check_columns(connection, url)
             _refresh_statistics(engine)
         else:
-            _set_up_postgresql(engine, url)
+            _set_up_postgresql(engine, shown)
     except SQLAlchemyError as error:
-        raise StoreError(f"cannot open database {url}: {error_message(error)}") from None
+        raise StoreError(f"cannot open database {shown}: {error_message(error)}") from None
     except ModuleNotFoundError as error:
-        raise StoreError(
-            f"cannot open database {url}: driver {error.name!r} is not installed"
-        ) from None
+        raise StoreError(f"cannot open database {shown}: driver {error.name!r} is not "
+                         "installed (PostgreSQL: pip install 'quiz[postgres]')") from None
     return Database(engine, url)

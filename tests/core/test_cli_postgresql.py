@@ -22,3 +22,11 @@ def test_doctor_and_backup_say_in_one_line_what_to_use_on_postgresql(
     assert result.returncode != 0 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and "Traceback" not in result.stderr
+
+
+def test_a_server_that_does_not_answer_is_one_line_without_the_password() -> None:
+    result = run_quiz("--db", "postgresql+psycopg://learner:s3cret@127.0.0.1:1/quiz", "due")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert "cannot open database" in lines[0] and "s3cret" not in result.stderr
+    assert "learner:***@127.0.0.1:1/quiz" in lines[0]
