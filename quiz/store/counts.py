@@ -179,12 +179,6 @@ def extra_new_key(now: datetime, settings: Settings) -> str:
     return f"extra_new:{day_key(now, settings.day_starts_at)}"
 
 
-def extra_new_today(connection: Connection, now: datetime, settings: Settings) -> int:
-    value = connection.scalar(select(SETTINGS.c.value)
-                              .where(SETTINGS.c.key == extra_new_key(now, settings)))
-    return value if isinstance(value, int) and value > 0 else 0
-
-
 def _hour_key(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H")[:HOUR_LENGTH]
 
