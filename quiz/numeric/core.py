@@ -149,6 +149,29 @@ def instantiate(template: Template, seed: int) -> Instance:
     if seed < 0 and not valid(params):
         raise TemplateError(f"fixed instance {template.fixed[-seed - 1].label} of "
                             f"{template.id!r} is rejected by the engine", template.line)
+    return _instance(template, seed, params)
+
+
+def instance_from_params(template: Template, seed: int, params: Params) -> Instance:
+    """The instance with these parameters (a printed sheet's), drawing nothing: a sheet is graded
+    as printed even after the template's ranges changed. Raises TemplateError when the template
+    cannot take them any more (a parameter missing, or a net the engine rejects); whether they
+    still lie in today's ranges is `sampler.params_problems`' question."""
+    from quiz.measure.runner import accepts
+
+    missing = sorted(set(template.param_names) - set(params))
+    if missing:
+        raise TemplateError(f"{template.id}: the template now needs {', '.join(missing)}, "
+                            "which the printed parameters lack", template.line)
+    values = {name: params[name] for name in template.param_names}
+    for _, text in template.nets:
+        if not accepts(substitute(text, values)):
+            raise TemplateError(f"{template.id}: the engine rejects these parameters now",
+                                template.line)
+    return _instance(template, seed, values)
+
+
+def _instance(template: Template, seed: int, params: Params) -> Instance:
     batch_text = substitute(template.batch, params) if template.batch else ""
     return Instance(
         template_id=template.id, family=template.family, seed=seed, params=params,

@@ -115,6 +115,33 @@ def _derive_explained(node: Node, params: Params) -> tuple[int | str | None, str
     return None, f"not a size: {value!r}"
 
 
+def params_problems(template: Template, params: Params) -> list[str]:
+    """Why `params` (a printed instance's) could not be drawn from the template today: unknown
+    or missing names, values outside a parameter's choices, a derived size that no longer
+    follows, a constraint that no longer holds. Empty when they could."""
+    problems = [f"{name} is no parameter of the template any more"
+                for name in params if name not in template.param_names]
+    drawn: Params = {}
+    for spec in template.params:
+        if spec.name not in params:
+            problems.append(f"{spec.name} is missing")
+            return problems
+        value = params[spec.name]
+        if spec.derived is not None:
+            if _derive(spec.derived, drawn) != value:
+                problems.append(f"{spec.name} = {spec.text} no longer gives {value}")
+        elif value not in spec.choices:
+            problems.append(f"{spec.name} = {value} is outside {spec.text}")
+        drawn[spec.name] = value
+    if not problems:
+        try:
+            if not satisfies(template, drawn):
+                problems.append("a constraint (where:) no longer holds")
+        except TemplateError as error:
+            problems.append(str(error))
+    return problems
+
+
 def satisfies(template: Template, params: Params) -> bool:
     lines = template.constraint_lines or (template.line,) * len(template.constraints)
     for (text, node), line in zip(template.constraints, lines, strict=True):
