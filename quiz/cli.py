@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # Subcommands that live in their own modules: each exposes register(subparsers) and run(args).
 PLUGIN_COMMANDS = ("quiz.commands.calc", "quiz.commands.numeric", "quiz.commands.practice",
                    "quiz.commands.check", "quiz.commands.sheet", "quiz.commands.export",
-                   "quiz.commands.doctor", "quiz.commands.backup")
+                   "quiz.commands.doctor", "quiz.commands.backup", "quiz.commands.mark")
 
 Handler = Callable[[argparse.Namespace], int]
 
