@@ -86,8 +86,9 @@ def test_pdf_pages_and_chinese_text(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, _, _ = quiz(capsys, "sheet", "--ids", *ids, "--students", "3", "--seed", "5",
                       "--key", "-o", str(tmp_path / "md"))
     pages, texts = _pdf_text(tmp_path / "pdf" / "sheets.pdf")
-    assert pages == 3  # a short sheet per student, each starting on its own page
-    for number, page in enumerate(texts, start=1):
+    # a one-page sheet per student, each starting on an odd page (a blank back between them)
+    assert pages == 5 and texts[1] == texts[3] == "（此页空白）"
+    for number, page in enumerate(texts[::2], start=1):
         sheet = (tmp_path / "md" / f"sheet-0{number}.md").read_text(encoding="utf-8")
         prompts = [line[2:] for line in sheet.splitlines() if line.startswith("> ")]
         assert prompts and all(re.sub(r"[\s`]+", "", p) in page for p in prompts), number
