@@ -19,9 +19,18 @@ if TYPE_CHECKING:
     from quiz.store.db import Database
 
 # Subcommands that live in their own modules: each exposes register(subparsers) and run(args).
-PLUGIN_COMMANDS = ("quiz.commands.calc", "quiz.commands.numeric", "quiz.commands.practice",
-                   "quiz.commands.check", "quiz.commands.sheet", "quiz.commands.export",
-                   "quiz.commands.doctor", "quiz.commands.backup", "quiz.commands.mark")
+PLUGIN_COMMANDS = (
+    "quiz.commands.learners",
+    "quiz.commands.calc",
+    "quiz.commands.numeric",
+    "quiz.commands.practice",
+    "quiz.commands.check",
+    "quiz.commands.sheet",
+    "quiz.commands.export",
+    "quiz.commands.doctor",
+    "quiz.commands.backup",
+    "quiz.commands.mark",
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -34,18 +43,36 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _open_db(args: argparse.Namespace, create: bool = False) -> Database:
-    """The database of --db / QUIZ_DB / the default location. The default location is quiz's
-    own, so any command may create it on a first run; an explicit path that does not exist is
-    created only by commands meant to create one (`create`), since it is more likely a typo."""
+def _open_db(args: argparse.Namespace, create: bool = False, *,
+             new_learner: bool = False) -> Database:
+    """The database of --db / QUIZ_DB / the default location, as the learner of --learner /
+    QUIZ_LEARNER (default: the default learner). The default location is quiz's own, so any
+    command may create it on a first run; an explicit path that does not exist is created only
+    by commands meant to create one (`create`), since it is more likely a typo. Likewise an
+    unknown learner is made only by commands that study (`new_learner`); the others refuse it."""
     import os
 
     from quiz.paths import DB_ENV, default_db_url
     from quiz.store.db import open_database
+    from quiz.store.learners import resolve_learner
 
     explicit = getattr(args, "db", None) is not None or bool(os.environ.get(DB_ENV, "").strip())
-    return open_database(getattr(args, "db", None) or default_db_url(),
-                         create=create or not explicit)
+    db = open_database(getattr(args, "db", None) or default_db_url(),
+                       create=create or not explicit)
+    try:
+        return resolve_learner(db, learner_name(args), _now(), create=new_learner)
+    except BaseException:
+        db.close()
+        raise
+
+
+def learner_name(args: argparse.Namespace) -> str | None:
+    """--learner, else $QUIZ_LEARNER, else None (the default learner)."""
+    import os
+
+    from quiz.store.learners import LEARNER_ENV
+
+    return getattr(args, "learner", None) or os.environ.get(LEARNER_ENV, "").strip() or None
 
 
 def _bank_dir(path: str | None) -> Path:
@@ -198,7 +225,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
         # one process, one start. A store that cannot open is reported by `_run_handler` like
         # any other failure, as one message with exit code 1 (the backup's failure then goes
         # unsaid: the store's error is the one to act on).
-        app = make_app(db_url=db_url, bank_dir=_bank_dir(None), sync_bank_on_start=True)
+        app = make_app(db_url=db_url, bank_dir=_bank_dir(None), sync_bank_on_start=True,
+                       learner=learner_name(args))
     finally:
         gc.freeze()
         gc.enable()
@@ -233,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="URL", default=None,
                         help="SQLAlchemy database URL (default: $QUIZ_DB or an SQLite file in "
                              "the user data directory)")
+    parser.add_argument("--learner", metavar="NAME", default=None,
+                        help="study as this learner (default: $QUIZ_LEARNER or the default "
+                             "learner); a new name is made when it first studies")
     parser.set_defaults(handler=cmd_tui)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -268,12 +299,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _accept_db_everywhere(commands: argparse._SubParsersAction) -> None:
-    """`quiz due --db URL` as well as `quiz --db URL due`: every subcommand takes --db, and
-    leaves the top-level value alone when it is not given (SUPPRESS)."""
+    """`quiz due --db URL --learner NAME` as well as `quiz --db URL --learner NAME due`: every
+    subcommand takes --db and --learner, and leaves the top-level value alone when it is not
+    given (SUPPRESS)."""
     for command in set(commands.choices.values()):
         if not any("--db" in action.option_strings for action in command._actions):
             command.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
                                  help="SQLAlchemy database URL (as before the command)")
+        if not any("--learner" in action.option_strings for action in command._actions):
+            command.add_argument("--learner", metavar="NAME", default=argparse.SUPPRESS,
+                                 help="the learner (as before the command)")
         for action in command._actions:
             if isinstance(action, argparse._SubParsersAction):
                 _accept_db_everywhere(action)

@@ -40,10 +40,12 @@ class ReviewOutcome:
     suspended: bool = False
 
 
-def _lock_card(session: Session, question_id: str) -> tuple[CardRow, QuestionRow]:
+def _lock_card(session: Session, learner_id: int,
+               question_id: str) -> tuple[CardRow, QuestionRow]:
     """Read the card under the write lock (the session comes from `db.write()`: BEGIN IMMEDIATE
     on SQLite, SELECT … FOR UPDATE elsewhere), so no rating is scheduled from a stale state."""
-    card = session.get(CardRow, question_id, populate_existing=True, with_for_update=True)
+    card = session.get(CardRow, (learner_id, question_id), populate_existing=True,
+                       with_for_update=True)
     question = session.get(QuestionRow, question_id)
     if card is None or question is None:
         raise ActionError(f"no question with id {question_id!r}")
@@ -78,7 +80,7 @@ def apply_review(
     now = require_utc(now)
     settings = settings or Settings()
     with db.write() as session:
-        card, question = _lock_card(session, question_id)
+        card, question = _lock_card(session, db.learner_id, question_id)
         before = _snapshot(card)
         state_before = card.state if card.last_review is not None else 0
         became_leech = suspended = False
@@ -95,7 +97,7 @@ def apply_review(
             card.stability, card.difficulty = updated.stability, updated.difficulty
             card.due, card.last_review = updated.due, updated.last_review
         row = ReviewRow(
-            question_id=question_id, reviewed_at=now, rating=int(grade),
+            learner_id=db.learner_id, question_id=question_id, reviewed_at=now, rating=int(grade),
             duration_ms=duration_ms, content_hash=question.content_hash,
             state_after=updated.state, stability_after=updated.stability,
             difficulty_after=updated.difficulty, due_after=updated.due,
@@ -116,11 +118,13 @@ def undo_review(db: Database, review_id: int, now: datetime) -> CardState:
     now = require_utc(now)
     with db.write() as session:
         target = session.get(ReviewRow, review_id)
-        if target is None or target.kind not in ("review", "cram"):
+        if (target is None or target.kind not in ("review", "cram")
+                or target.learner_id != db.learner_id):
             raise ActionError(f"no rating with id {review_id}")
-        card, question = _lock_card(session, target.question_id)
+        card, question = _lock_card(session, db.learner_id, target.question_id)
         latest = session.scalar(
-            select(ReviewRow.id).where(ReviewRow.question_id == target.question_id,
+            select(ReviewRow.id).where(ReviewRow.learner_id == db.learner_id,
+                                       ReviewRow.question_id == target.question_id,
                                        counted(ReviewRow.__table__))
             .order_by(ReviewRow.reviewed_at.desc(), ReviewRow.id.desc()).limit(1)
         )
@@ -132,7 +136,8 @@ def undo_review(db: Database, review_id: int, now: datetime) -> CardState:
         _restore(card, target.card_before)
         restored = card_state(card)
         session.add(ReviewRow(
-            question_id=target.question_id, reviewed_at=now, rating=0, kind="undo",
+            learner_id=db.learner_id, question_id=target.question_id, reviewed_at=now,
+            rating=0, kind="undo",
             undoes=review_id, content_hash=question.content_hash,
             state_after=restored.state, stability_after=restored.stability,
             difficulty_after=restored.difficulty, due_after=restored.due,
@@ -147,18 +152,18 @@ def bury(
     settings = settings or Settings()
     until = start_of_next_day(require_utc(now), settings.day_starts_at)
     with db.write() as session:
-        card, _question = _lock_card(session, question_id)
+        card, _question = _lock_card(session, db.learner_id, question_id)
         card.buried_until = until
     return until
 
 
 def set_suspended(db: Database, question_id: str, suspended: bool) -> None:
     with db.write() as session:
-        card, _question = _lock_card(session, question_id)
+        card, _question = _lock_card(session, db.learner_id, question_id)
         card.suspended = suspended
 
 
 def set_flagged(db: Database, question_id: str, flagged: bool) -> None:
     with db.write() as session:
-        card, _question = _lock_card(session, question_id)
+        card, _question = _lock_card(session, db.learner_id, question_id)
         card.flagged = flagged

@@ -8,6 +8,10 @@ What the figures mean: the cards of live questions, available (not suspended, no
 later), due by `now`; the day's limits on new cards (with custom study's extra ones) and on
 reviews; the cards and ratings of the learner's day (`quiz.store.days`). Undone ratings never
 count. The tests hold every figure to a recount in Python.
+
+Every figure is one learner's: each statement names the learner through the bind parameter
+`learner` (`mine`, part of `live`), so a statement run without it fails instead of counting the
+whole class.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sqlalchemy import (
     LABEL_STYLE_TABLENAME_PLUS_COL,
     ColumnElement,
     Connection,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -135,6 +140,21 @@ def _moment(name: str) -> Any:
     return bindparam(name, type_=UTCDateTime())
 
 
+def learner_param() -> Any:
+    return bindparam("learner", type_=Integer)
+
+
+def params(db: Database, **values: Any) -> dict[str, Any]:
+    """Bind parameters of a statement of this module, with the learner of `db`."""
+    return {"learner": db.learner_id, **values}
+
+
+def mine(table: Any = cards) -> ColumnElement[bool]:
+    """A row of the learner studying (the `learner` parameter)."""
+    condition: ColumnElement[bool] = table.c.learner_id == learner_param()
+    return condition
+
+
 def counted(review: Any = reviews) -> ColumnElement[bool]:
     """A rating that counts: review or cram, and no undo row takes it back."""
     return and_(review.c.kind.in_(("review", "cram")),
@@ -148,8 +168,8 @@ def available(now: Any) -> ColumnElement[bool]:
 
 
 def live() -> ColumnElement[bool]:
-    """A card of a question that is not retired."""
-    return cards.c.live == true()
+    """A card of the learner (`mine`) whose question is not retired."""
+    return and_(mine(), cards.c.live == true())
 
 
 def _studied() -> ColumnElement[bool]:
@@ -174,9 +194,9 @@ def _count(*conditions: ColumnElement[bool], cap: Any = None) -> Select[Any]:
 
 # --- the learner's day -----------------------------------------------------------------------
 
-def extra_new_key(now: datetime, settings: Settings) -> str:
+def extra_new_key(now: datetime, settings: Settings, learner_id: int) -> str:
     """The setting that holds the learner's extra new cards of today (custom study)."""
-    return f"extra_new:{day_key(now, settings.day_starts_at)}"
+    return f"extra_new:{learner_id}:{day_key(now, settings.day_starts_at)}"
 
 
 def _hour_key(moment: datetime) -> str:
@@ -196,35 +216,39 @@ class Day:
 
 def _new_today() -> Any:
     return (select(func.count()).select_from(CARD_TOTALS)
-            .where(CARD_TOTALS.c.first_review >= _moment("since")).scalar_subquery())
+            .where(mine(CARD_TOTALS), CARD_TOTALS.c.first_review >= _moment("since"))
+            .scalar_subquery())
 
 
 def _reviews_today() -> Any:
     rows = (select(literal(1)).select_from(reviews)
-            .where(reviews.c.kind == "review", reviews.c.state_before == REVIEW_STATE,
+            .where(mine(reviews), reviews.c.kind == "review",
+                   reviews.c.state_before == REVIEW_STATE,
                    reviews.c.reviewed_at >= _moment("since"), counted())
             .limit(bindparam("cap")))
     return select(func.count()).select_from(rows.subquery()).scalar_subquery()
 
 
-def new_cards_today(connection: Connection, since: datetime) -> int:
+def new_cards_today(connection: Connection, learner_id: int, since: datetime) -> int:
     """Cards whose first counted review is at `since` or later."""
-    return connection.scalar(select(_new_today()), {"since": since}) or 0
+    return connection.scalar(select(_new_today()), {"since": since, "learner": learner_id}) or 0
 
 
-def reviews_today(connection: Connection, since: datetime, cap: int) -> int:
+def reviews_today(connection: Connection, learner_id: int, since: datetime, cap: int) -> int:
     """Reviews of cards in review state since `since` (what the daily maximum limits), counted
     up to `cap`."""
-    return connection.scalar(select(_reviews_today()), {"since": since, "cap": cap}) or 0
+    return connection.scalar(select(_reviews_today()),
+                             {"since": since, "cap": cap, "learner": learner_id}) or 0
 
 
 def _ratings_today() -> Any:
     """Whole hours from the hourly totals; the part of an hour before the first whole one (a
     day that starts off the hour) from the log."""
     whole = (select(func.coalesce(func.sum(RATING_HOURS.c.ratings), 0))
-             .where(RATING_HOURS.c.hour >= bindparam("whole_hours")).scalar_subquery())
+             .where(mine(RATING_HOURS), RATING_HOURS.c.hour >= bindparam("whole_hours"))
+             .scalar_subquery())
     part = (select(func.count()).select_from(reviews)
-            .where(reviews.c.reviewed_at >= _moment("since"),
+            .where(mine(reviews), reviews.c.reviewed_at >= _moment("since"),
                    reviews.c.reviewed_at < _moment("hour_start"), counted())
             .scalar_subquery())
     return whole + part
@@ -234,20 +258,22 @@ def _day_columns() -> list[Any]:
     """The day's figures as columns of one statement (one round trip to the database)."""
     extra = (select(SETTINGS.c.value).where(SETTINGS.c.key == bindparam("extra_key"))
              .scalar_subquery())
-    total = select(func.coalesce(func.sum(DECK_TOTALS.c.cards), 0)).scalar_subquery()
+    total = (select(func.coalesce(func.sum(DECK_TOTALS.c.cards), 0)).where(mine(DECK_TOTALS))
+             .scalar_subquery())
     return [extra.label("extra_new"), _new_today().label("new_today"),
             _reviews_today().label("reviews_done"), _ratings_today().label("ratings"),
             total.label("total")]
 
 
-def _day_parameters(now: datetime, settings: Settings) -> dict[str, Any]:
+def _day_parameters(now: datetime, settings: Settings, learner_id: int) -> dict[str, Any]:
     day_start = start_of_day(now, settings.day_starts_at)
     hour = day_start.replace(minute=0, second=0, microsecond=0)
     if hour < day_start:  # a day that starts off the hour (a :30 time zone)
         hour += timedelta(hours=1)
     return {"since": day_start, "cap": settings.max_reviews_per_day,
             "whole_hours": _hour_key(hour), "hour_start": hour,
-            "extra_key": extra_new_key(now, settings), "now": now}
+            "extra_key": extra_new_key(now, settings, learner_id), "now": now,
+            "learner": learner_id}
 
 
 def _day_of(row: Any, settings: Settings) -> Day:
@@ -258,15 +284,17 @@ def _day_of(row: Any, settings: Settings) -> Day:
                ratings=int(row.ratings), total=int(row.total))
 
 
-def day(connection: Connection, now: datetime, settings: Settings) -> Day:
+def day(connection: Connection, now: datetime, settings: Settings, learner_id: int) -> Day:
     """The learner's day as of `now`."""
-    row = connection.execute(select(*_day_columns()), _day_parameters(now, settings)).one()
+    row = connection.execute(select(*_day_columns()),
+                             _day_parameters(now, settings, learner_id)).one()
     return _day_of(row, settings)
 
 
 # --- home and `quiz due` ---------------------------------------------------------------------
 
-def _deck_rows(connection: Connection, now: datetime, since: datetime) -> list[DeckCounts]:
+def _deck_rows(connection: Connection, learner_id: int, now: datetime,
+               since: datetime) -> list[DeckCounts]:
     totals: dict[str, list[int]] = {}  # deck: questions, numeric, unseen
     first_file: dict[str, str] = {}
     # The first entry of the live questions' index (retired_at, deck, kind, file) for the
@@ -281,7 +309,8 @@ def _deck_rows(connection: Connection, now: datetime, since: datetime) -> list[D
     for deck, kind, count, unseen, file in connection.execute(
             select(DECK_TOTALS.c.deck, DECK_TOTALS.c.kind, DECK_TOTALS.c.questions,
                    DECK_TOTALS.c.unseen, first)
-            .where(or_(DECK_TOTALS.c.questions > 0, DECK_TOTALS.c.cards > 0))):
+            .where(mine(DECK_TOTALS), or_(DECK_TOTALS.c.questions > 0, DECK_TOTALS.c.cards > 0)),
+            {"learner": learner_id}):
         entry = totals.setdefault(deck, [0, 0, 0])
         entry[0] += count
         entry[1] += count if kind == "numeric" else 0
@@ -289,7 +318,8 @@ def _deck_rows(connection: Connection, now: datetime, since: datetime) -> list[D
         if file is not None:
             first_file[deck] = min(first_file.get(deck, file), file)
     due = {deck: (review, learning, done, buried) for deck, review, learning, done, buried
-           in connection.execute(_per_deck_statement(), {"now": now, "since": since})}
+           in connection.execute(_per_deck_statement(),
+                                 {"now": now, "since": since, "learner": learner_id})}
     rows = []
     for deck, (count, numeric, unseen) in totals.items():
         if count <= 0:
@@ -305,7 +335,7 @@ def _per_deck_statement() -> Select[Any]:
     """Per deck: due reviews, due learning cards, cards rated today — each a range of an index
     that starts with the deck — and its unseen cards buried for now (few: the deck totals count
     them as unseen)."""
-    decks = (select(DECK_TOTALS.c.deck).where(DECK_TOTALS.c.questions > 0)
+    decks = (select(DECK_TOTALS.c.deck).where(mine(DECK_TOTALS), DECK_TOTALS.c.questions > 0)
              .distinct().subquery("d"))
     now = _moment("now")
 
@@ -315,7 +345,7 @@ def _per_deck_statement() -> Select[Any]:
                 .scalar_subquery())
 
     done = (select(func.count()).select_from(CARD_TOTALS)
-            .where(CARD_TOTALS.c.deck == decks.c.deck,
+            .where(mine(CARD_TOTALS), CARD_TOTALS.c.deck == decks.c.deck,
                    CARD_TOTALS.c.last_rating >= _moment("since")).scalar_subquery())
     buried = (select(func.count()).select_from(cards)
               .where(cards.c.buried_until > now, cards.c.deck == decks.c.deck,
@@ -335,8 +365,9 @@ def home_figures(db: Database, now: datetime, settings: Settings) -> HomeFigures
     their first file)."""
     now = require_utc(now)
     with db.read() as connection:
-        today = day(connection, now, settings)
-        decks = _deck_rows(connection, now, start_of_day(now, settings.day_starts_at))
+        today = day(connection, now, settings, db.learner_id)
+        decks = _deck_rows(connection, db.learner_id, now,
+                           start_of_day(now, settings.day_starts_at))
         counts = _counts(today, sum(d.review for d in decks),
                          sum(d.learning for d in decks), sum(d.new for d in decks))
     return HomeFigures(counts, decks)
@@ -346,22 +377,25 @@ def due_counts(db: Database, now: datetime, settings: Settings) -> Counts:
     """The queue over every deck (`quiz due`): the figures of `home_figures(...).counts`, from
     ranges over every deck at once instead of deck by deck."""
     with db.read() as connection:
-        return _due_counts(connection, require_utc(now), settings)
+        return _due_counts(connection, require_utc(now), settings, db.learner_id)
 
 
-def _due_counts(connection: Connection, now: datetime, settings: Settings) -> Counts:
+def _due_counts(connection: Connection, now: datetime, settings: Settings,
+                learner_id: int) -> Counts:
     """The day and the queue in one statement. Due reviews are counted up to the day's
     maximum (what is left of it is at most that), and cut to what is left here."""
     moment = _moment("now")
     buried_unseen = _count(cards.c.buried_until > moment, cards.c.last_review.is_(None),
                            cards.c.suspended.is_(False)).scalar_subquery()
-    unseen = select(func.coalesce(func.sum(DECK_TOTALS.c.unseen), 0)).scalar_subquery()
+    unseen = (select(func.coalesce(func.sum(DECK_TOTALS.c.unseen), 0)).where(mine(DECK_TOTALS))
+              .scalar_subquery())
     row = connection.execute(select(
         *_day_columns(),
         _count(*_due_learning(moment), available(moment)).scalar_subquery().label("learning"),
         _count(*_due_review(moment), available(moment), cap=bindparam("cap"))
         .scalar_subquery().label("review"),
-        (unseen - buried_unseen).label("unseen")), _day_parameters(now, settings)).one()
+        (unseen - buried_unseen).label("unseen")),
+        _day_parameters(now, settings, learner_id)).one()
     return _counts(_day_of(row, settings), row.review, row.learning, int(row.unseen))
 
 
@@ -393,7 +427,7 @@ def due_cards(db: Database, now: datetime, limit: int | None = 20) -> list[DueCa
         statement = statement.limit(limit)
     with db.read() as connection:
         return [DueCard(row.c_question_id, row.q_title, row.c_due)
-                for row in connection.execute(statement)]
+                for row in connection.execute(statement, params(db))]
 
 
 # --- a study scope ---------------------------------------------------------------------------
@@ -416,7 +450,8 @@ def forgotten_today(since: datetime) -> ColumnElement[bool]:
     """Cards rated Again today (a counted review)."""
     return cards.c.question_id.in_(
         select(reviews.c.question_id).where(
-            reviews.c.kind == "review", reviews.c.rating == 1, reviews.c.reviewed_at >= since,
+            mine(reviews), reviews.c.kind == "review", reviews.c.rating == 1,
+            reviews.c.reviewed_at >= since,
             counted()))
 
 
@@ -424,17 +459,19 @@ def queue_counts(db: Database, now: datetime, settings: Settings,
                  scope: StudyScope = EVERYTHING, exclude: Iterable[str] = ()) -> QueueCounts:
     """What is left of the scope now (the study screen's counters)."""
     with db.read() as connection:
-        return scope_counts(connection, require_utc(now), settings, scope, exclude)
+        return scope_counts(connection, db.learner_id, require_utc(now), settings, scope,
+                            exclude)
 
 
-def scope_counts(connection: Connection, now: datetime, settings: Settings,
+def scope_counts(connection: Connection, learner_id: int, now: datetime, settings: Settings,
                  scope: StudyScope = EVERYTHING, exclude: Iterable[str] = (),
                  today: Day | None = None) -> QueueCounts:
     """`queue_counts` inside the caller's transaction."""
     base = [*in_scope(scope, exclude), available(now)]
 
     def count(*conditions: ColumnElement[bool], cap: int | None = None) -> int:
-        return connection.scalar(_count(*base, *conditions, cap=cap)) or 0
+        return connection.scalar(_count(*base, *conditions, cap=cap),
+                                 {"learner": learner_id}) or 0
 
     if scope.mode is Mode.CRAM:
         return QueueCounts(0, 0, count())
@@ -444,7 +481,7 @@ def scope_counts(connection: Connection, now: datetime, settings: Settings,
     if scope.mode is Mode.AHEAD:
         horizon = now + timedelta(days=scope.ahead_days)
         return QueueCounts(0, 0, count(*_due_review(horizon)))
-    today = today or day(connection, now, settings)
+    today = today or day(connection, now, settings, learner_id)
     learning = count(*_due_learning(now))
     review = count(*_due_review(now), cap=today.reviews_left)
     unseen = count(cards.c.last_review.is_(None), cap=today.new_left)
@@ -457,9 +494,9 @@ def unseen_count(db: Database, now: datetime, scope: StudyScope = EVERYTHING) ->
     now = require_utc(now)
     with db.read() as connection:
         return connection.scalar(_count(*in_scope(scope), available(now),
-                                     cards.c.last_review.is_(None))) or 0
+                                        cards.c.last_review.is_(None)), params(db)) or 0
 
 
-def live_cards(connection: Connection, *conditions: ColumnElement[bool]) -> int:
-    """Cards of questions that are not retired, matching `conditions` on `cards`."""
-    return connection.scalar(_count(*conditions)) or 0
+def live_cards(connection: Connection, learner_id: int, *conditions: ColumnElement[bool]) -> int:
+    """The learner's cards of questions that are not retired, matching `conditions`."""
+    return connection.scalar(_count(*conditions), {"learner": learner_id}) or 0

@@ -24,7 +24,17 @@ from quiz.store.sqlite_files import (
     sqlite_path,
     sqlite_reason,
 )
-from quiz.store.tables import APPLICATION_ID, METADATA, SCHEMA_INFO, SCHEMA_VERSION
+from quiz.store.tables import (
+    APPLICATION_ID,
+    CARDS,
+    DEFAULT_LEARNER,
+    DEFAULT_LEARNER_ID,
+    LEARNERS,
+    METADATA,
+    REVIEWS,
+    SCHEMA_INFO,
+    SCHEMA_VERSION,
+)
 
 # One encoder for every JSON column value: json.dumps with options builds a new one per call,
 # which was a fifth of the time of writing a large import's rows. Readable Chinese, not \uXXXX.
@@ -38,13 +48,25 @@ if TYPE_CHECKING:
 class Database:
     """An open database: its engine, Core connections for reads and writes, and the ORM's
     sessions, made on first use — the ORM is imported then, not by `quiz due` or the TUI's first
-    frame, which read through Core alone."""
+    frame, which read through Core alone.
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    A handle studies as one learner (`learner_id`): every card and review it reads or writes is
+    that learner's. `as_learner` gives a handle of another learner on the same engine."""
+
+    def __init__(self, engine: Engine, url: str, learner_id: int = DEFAULT_LEARNER_ID,
+                 learner_name: str = DEFAULT_LEARNER) -> None:
         self.engine = engine
         self.url = url
+        self.learner_id = learner_id
+        self.learner_name = learner_name
         self._sessions: sessionmaker[Session] | None = None
         self._writes: sessionmaker[Session] | None = None
+
+    def as_learner(self, learner_id: int, learner_name: str) -> Database:
+        """The same database (engine and sessions shared) studied as another learner."""
+        other = Database(self.engine, self.url, learner_id, learner_name)
+        other._sessions, other._writes = self._sessions, self._writes
+        return other
 
     @property
     def is_sqlite(self) -> bool:
@@ -164,22 +186,89 @@ def _json_list(value: object) -> list[object]:
     return list(value) if isinstance(value, list) else []
 
 
-MIGRATIONS = {1: _migrate_1_to_2}
+def _migrate_2_to_3(connection: Connection) -> None:
+    """Learners: the history so far becomes the default learner's. Cards are keyed by learner
+    and question, and each review names its learner; the derived totals are dropped and made
+    again per learner (`derived.ensure`)."""
+    derived.drop_all(connection)
+    derived.add_card_columns(connection)  # a v2 file made before the cards' copies
+    LEARNERS.create(connection, checkfirst=True)
+    _add_default_learner(connection)
+    for name in LEARNER_INDEXES:
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    if connection.dialect.name == "sqlite":
+        _rebuild_with_learner(connection, "cards")
+        _rebuild_with_learner(connection, "reviews")
+    else:
+        for table in ("cards", "reviews"):
+            # A default fills the existing rows without an UPDATE (which the review log's
+            # append-only trigger refuses); dropped at once, so no later write can omit it.
+            connection.exec_driver_sql(
+                f"ALTER TABLE {table} ADD COLUMN learner_id INTEGER NOT NULL "
+                f"DEFAULT {DEFAULT_LEARNER_ID} REFERENCES learners (id)")
+            connection.exec_driver_sql(f"ALTER TABLE {table} ALTER COLUMN learner_id DROP DEFAULT")
+        connection.exec_driver_sql("ALTER TABLE cards DROP CONSTRAINT cards_pkey")
+        connection.exec_driver_sql("ALTER TABLE cards ADD PRIMARY KEY (learner_id, question_id)")
+
+
+def _rebuild_with_learner(connection: Connection, name: str) -> None:
+    """SQLite cannot change a primary key in place: the table is made again from the model and
+    its rows copied with the default learner (ids kept, so undo rows still name their review)."""
+    table = {"cards": CARDS, "reviews": REVIEWS}[name]
+    old = f"{name}_v2"
+    # Index names are the database's, not the table's: the old ones go before the new table
+    # takes them; the old table's triggers (append-only) go so that it can be dropped.
+    for kind, object_name in connection.exec_driver_sql(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('index', 'trigger') "
+            f"AND tbl_name = '{name}' AND sql IS NOT NULL").all():
+        connection.exec_driver_sql(f"DROP {str(kind).upper()} IF EXISTS {object_name}")
+    connection.exec_driver_sql(f"ALTER TABLE {name} RENAME TO {old}")
+    table.create(connection)
+    present = {column["name"] for column in inspect(connection).get_columns(old)}
+    columns = [column.name for column in table.columns
+               if column.name != "learner_id" and column.name in present]
+    listed = ", ".join(columns)
+    connection.exec_driver_sql(
+        f"INSERT INTO {name} (learner_id, {listed}) "
+        f"SELECT {DEFAULT_LEARNER_ID}, {listed} FROM {old}")
+    connection.exec_driver_sql(f"DROP TABLE {old}")
+
+
+def _add_default_learner(connection: Connection) -> None:
+    """The learner a single user studies as, with its fixed id (the first row of a new table)."""
+    present = connection.execute(
+        select(LEARNERS.c.id).where(LEARNERS.c.id == DEFAULT_LEARNER_ID)).first()
+    if present is None:
+        connection.execute(LEARNERS.insert().values(
+            id=DEFAULT_LEARNER_ID, name=DEFAULT_LEARNER, display_name="",
+            created_at=datetime.now(timezone.utc)))
+        if connection.dialect.name == "postgresql":
+            # The id was given: the sequence must not hand it out again.
+            connection.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('learners', 'id'), "
+                "GREATEST((SELECT max(id) FROM learners), 1))")
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 INDEXES = {
     "ix_questions_deck": "CREATE INDEX IF NOT EXISTS ix_questions_deck ON questions (deck)",
-    "ix_cards_suspended": "CREATE INDEX IF NOT EXISTS ix_cards_suspended ON cards (suspended)",
-    "ix_cards_new_rank": "CREATE INDEX IF NOT EXISTS ix_cards_new_rank ON cards (new_rank)",
+    "ix_cards_suspended": "CREATE INDEX IF NOT EXISTS ix_cards_suspended "
+                          "ON cards (learner_id, suspended)",
+    "ix_cards_new_rank": "CREATE INDEX IF NOT EXISTS ix_cards_new_rank "
+                         "ON cards (learner_id, new_rank)",
     "ix_reviews_undoes": "CREATE INDEX IF NOT EXISTS ix_reviews_undoes ON reviews (undoes)",
     # Covering indexes, so counts and statistics over a million reviews read an index, not the
     # wide rows: per day and today's reviews with their cards (reviewed_at first), retention per
     # week and reviews today (kind first), the per-card pass of the statistics and "reviewed
     # before" (question_id first); browse pages in bank order.
     "ix_reviews_when": "CREATE INDEX IF NOT EXISTS ix_reviews_when "
-                       "ON reviews (reviewed_at, kind, state_before, rating, question_id)",
+                       "ON reviews (learner_id, reviewed_at, kind, state_before, rating, "
+                       "question_id)",
     "ix_reviews_kind": "CREATE INDEX IF NOT EXISTS ix_reviews_kind "
-                       "ON reviews (kind, state_before, reviewed_at, rating)",
+                       "ON reviews (learner_id, kind, state_before, reviewed_at, rating)",
     "ix_reviews_card": "CREATE INDEX IF NOT EXISTS ix_reviews_card "
-                       "ON reviews (question_id, kind, reviewed_at, rating, state_before)",
+                       "ON reviews (learner_id, question_id, kind, reviewed_at, rating, "
+                       "state_before)",
     "ix_questions_position": "CREATE INDEX IF NOT EXISTS ix_questions_position "
                              "ON questions (file, line)",
     # What an import compares for each question of its bank (quiz.store.sync), so a re-import
@@ -203,14 +292,20 @@ INDEXES = {
     # `live` (quiz.store.deck_totals's copy of the question's retirement) too, so the due
     # cards of every deck are counted from this index alone.
     "ix_cards_studied": "CREATE INDEX IF NOT EXISTS ix_cards_studied ON cards "
-                        "(state, due, suspended, buried_until, live, last_review, question_id) "
+                        "(learner_id, state, due, suspended, buried_until, live, last_review, "
+                        "question_id) "
                         "WHERE last_review IS NOT NULL",
     "ix_cards_buried": "CREATE INDEX IF NOT EXISTS ix_cards_buried "
-                       "ON cards (buried_until, suspended) WHERE buried_until IS NOT NULL",
+                       "ON cards (learner_id, buried_until, suspended) "
+                       "WHERE buried_until IS NOT NULL",
     "ix_cards_unseen": "CREATE INDEX IF NOT EXISTS ix_cards_unseen "
-                       "ON cards (suspended, buried_until, last_review, question_id) "
+                       "ON cards (learner_id, suspended, buried_until, last_review, question_id) "
                        "WHERE last_review IS NULL",
 }
+# Indexes whose columns schema 3 changed (the learner first): dropped by the upgrade, made again.
+LEARNER_INDEXES = ("ix_cards_suspended", "ix_cards_new_rank", "ix_reviews_when", "ix_reviews_kind",
+                   "ix_reviews_card", "ix_cards_studied", "ix_cards_buried", "ix_cards_unseen",
+                   "ix_cards_deck_due")
 # Indexes an earlier version created that a newer one replaced (dropped when the database is set
 # up again, so a write does not maintain both).
 OBSOLETE_INDEXES = ("ix_reviews_day", "ix_reviews_card_log", "ix_cards_seen")
@@ -249,6 +344,7 @@ def _set_up(connection: Connection, url: str) -> None:
         MIGRATIONS[version](connection)
         version += 1
     METADATA.create_all(connection)
+    _add_default_learner(connection)
     derived.add_card_columns(connection)  # before the check and the indexes that name them
     if not sqlite:
         # Created as VARCHAR(60) by earlier versions: a bank folder's key is longer.

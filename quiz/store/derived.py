@@ -6,15 +6,17 @@ few ms with them).
 Derived like an index: none of it is one of the models (the history export leaves it out), and
 when any of it is missing it is rebuilt from the tables inside the setup transaction.
 
-- `deck_totals`, one row per (deck, kind): the live questions, their cards, and their unseen
+- `deck_totals`, one row per (learner, deck, kind): the live questions, their cards, and their
+  unseen
   cards that are not suspended (buried cards are subtracted when counting: being buried ends at
   a time, and they are few).
 - `cards.deck` and `cards.live` (columns of the model): the card's question's deck and whether
   it is not retired, so the due cards of a deck are one range of an index.
-- `card_review_totals`, per studied card: counted ratings (review or cram, not undone), recalled,
+- `card_review_totals`, per studied card (a learner's and a question's): counted ratings
+  (review or cram, not undone), recalled,
   graded (reviews of a card in review state), graded and recalled, the first counted review, the
   latest counted rating, and the card's deck.
-- `rating_hours`: counted ratings per UTC hour of `reviewed_at` ('YYYY-MM-DD HH').
+- `rating_hours`: counted ratings per learner and UTC hour of `reviewed_at` ('YYYY-MM-DD HH').
 
 Triggers keep all of it equal to a recount whoever writes (a sync, a rating, an undo, `quiz
 doctor --fix`, an older quiz): SQLite triggers, and PL/pgSQL trigger functions on PostgreSQL,
@@ -36,6 +38,7 @@ METADATA = MetaData()
 
 DECK_TOTALS = Table(
     "deck_totals", METADATA,
+    Column("learner_id", Integer, primary_key=True),
     Column("deck", String(200), primary_key=True),
     Column("kind", String(20), primary_key=True),
     Column("questions", Integer, nullable=False, default=0),
@@ -45,6 +48,7 @@ DECK_TOTALS = Table(
 )
 CARD_TOTALS = Table(
     "card_review_totals", METADATA,
+    Column("learner_id", Integer, primary_key=True),
     Column("question_id", String(120), primary_key=True),
     Column("ratings", Integer, nullable=False, default=0),
     Column("recalled", Integer, nullable=False, default=0),
@@ -57,6 +61,7 @@ CARD_TOTALS = Table(
 )
 RATING_HOURS = Table(
     "rating_hours", METADATA,
+    Column("learner_id", Integer, primary_key=True),
     Column("hour", String(13), primary_key=True),
     Column("ratings", Integer, nullable=False, default=0),
     sqlite_with_rowid=False,
@@ -67,13 +72,14 @@ HOUR_LENGTH = 13
 # Index names are those earlier versions created on SQLite, so an existing file is not rebuilt.
 INDEXES = {
     "ix_card_review_totals_first": "CREATE INDEX IF NOT EXISTS ix_card_review_totals_first "
-                                   "ON card_review_totals (first_review)",
+                                   "ON card_review_totals (learner_id, first_review)",
     "ix_card_review_totals_deck": "CREATE INDEX IF NOT EXISTS ix_card_review_totals_deck "
-                                  "ON card_review_totals (deck, last_rating)",
+                                  "ON card_review_totals (learner_id, deck, last_rating)",
     # Per deck, the studied cards by state and due date, with what decides whether they are
     # available: the due cards of a deck are counted from this index alone.
     "ix_cards_deck_due": "CREATE INDEX IF NOT EXISTS ix_cards_deck_due ON cards "
-                         "(deck, live, state, due, suspended, buried_until, last_review) "
+                         "(learner_id, deck, live, state, due, suspended, buried_until, "
+                         "last_review) "
                          "WHERE last_review IS NOT NULL",
 }
 # Card columns added by an upgrade of a database made before they were in the model.
@@ -81,25 +87,34 @@ CARD_COLUMNS = {"deck": "VARCHAR(200) NOT NULL DEFAULT ''", "live": "BOOLEAN NOT
 
 
 # ---------------------------------------------------------------------------------------------
-# SQLite triggers (names and bodies as earlier versions wrote them, so files are not rebuilt).
+# SQLite triggers (an upgrade of the schema drops them all and they are made again).
 
 _S_UNSEEN = "({c}.last_review IS NULL AND {c}.suspended IS 0)"
-_S_SHARE = f"""INSERT INTO deck_totals (deck, kind, questions, cards, unseen)
-    SELECT {{q}}.deck, {{q}}.kind, {{sign}},
-        {{sign}} * (SELECT count(*) FROM cards c WHERE c.question_id = {{q}}.id),
-        {{sign}} * (SELECT count(*) FROM cards c WHERE c.question_id = {{q}}.id
+_S_SHARE = f"""INSERT INTO deck_totals (learner_id, deck, kind, questions, cards, unseen)
+    SELECT l.id, {{q}}.deck, {{q}}.kind, {{sign}},
+        {{sign}} * (SELECT count(*) FROM cards c
+                    WHERE c.learner_id = l.id AND c.question_id = {{q}}.id),
+        {{sign}} * (SELECT count(*) FROM cards c
+                    WHERE c.learner_id = l.id AND c.question_id = {{q}}.id
                     AND {_S_UNSEEN.format(c="c")})
-    WHERE {{q}}.retired_at IS NULL
-    ON CONFLICT (deck, kind) DO UPDATE SET questions = questions + excluded.questions,
+    FROM learners l WHERE {{q}}.retired_at IS NULL
+    ON CONFLICT (learner_id, deck, kind) DO UPDATE SET questions = questions + excluded.questions,
         cards = cards + excluded.cards, unseen = unseen + excluded.unseen;"""
 _S_COPY_TO_CARD = """UPDATE cards SET deck = {q}.deck, live = ({q}.retired_at IS NULL)
     WHERE question_id = {q}.id
     AND (deck IS NOT {q}.deck OR live IS NOT ({q}.retired_at IS NULL));"""
-_S_ROW_OF = ("(deck, kind) = (SELECT q.deck, q.kind FROM questions q "
+_S_ROW_OF = ("learner_id = {learner} AND (deck, kind) = (SELECT q.deck, q.kind FROM questions q "
              "WHERE q.id = {card} AND q.retired_at IS NULL)")
 _S_QUESTION = "(SELECT {value} FROM questions q WHERE q.id = NEW.question_id)"
 
 SQLITE_DECK_TRIGGERS = {
+    # A new learner's rows: the live questions per (deck, kind), before any of its cards.
+    "deck_totals_learner_insert": """CREATE TRIGGER deck_totals_learner_insert
+AFTER INSERT ON learners BEGIN
+    INSERT INTO deck_totals (learner_id, deck, kind, questions, cards, unseen)
+    SELECT NEW.id, q.deck, q.kind, count(*), 0, 0 FROM questions q
+    WHERE q.retired_at IS NULL GROUP BY q.deck, q.kind;
+END""",
     "deck_totals_question_insert": f"""CREATE TRIGGER deck_totals_question_insert
 AFTER INSERT ON questions BEGIN
     {_S_SHARE.format(q="NEW", sign=1)}
@@ -128,17 +143,17 @@ WHEN NEW.deck IS NOT COALESCE({_S_QUESTION.format(value="q.deck")}, '')
 BEGIN
     UPDATE cards SET deck = COALESCE({_S_QUESTION.format(value="q.deck")}, ''),
         live = COALESCE({_S_QUESTION.format(value="q.retired_at IS NULL")}, 0)
-    WHERE question_id = NEW.question_id;
+    WHERE learner_id = NEW.learner_id AND question_id = NEW.question_id;
 END""",
     "deck_totals_card_insert": f"""CREATE TRIGGER deck_totals_card_insert
 AFTER INSERT ON cards BEGIN
     UPDATE deck_totals SET cards = cards + 1, unseen = unseen + {_S_UNSEEN.format(c="NEW")}
-    WHERE {_S_ROW_OF.format(card="NEW.question_id")};
+    WHERE {_S_ROW_OF.format(card="NEW.question_id", learner="NEW.learner_id")};
 END""",
     "deck_totals_card_delete": f"""CREATE TRIGGER deck_totals_card_delete
 AFTER DELETE ON cards BEGIN
     UPDATE deck_totals SET cards = cards - 1, unseen = unseen - {_S_UNSEEN.format(c="OLD")}
-    WHERE {_S_ROW_OF.format(card="OLD.question_id")};
+    WHERE {_S_ROW_OF.format(card="OLD.question_id", learner="OLD.learner_id")};
 END""",
     "deck_totals_card_update": f"""CREATE TRIGGER deck_totals_card_update
 AFTER UPDATE OF last_review, suspended ON cards
@@ -146,7 +161,7 @@ WHEN {_S_UNSEEN.format(c="OLD")} IS NOT {_S_UNSEEN.format(c="NEW")}
 BEGIN
     UPDATE deck_totals
     SET unseen = unseen + {_S_UNSEEN.format(c="NEW")} - {_S_UNSEEN.format(c="OLD")}
-    WHERE {_S_ROW_OF.format(card="NEW.question_id")};
+    WHERE {_S_ROW_OF.format(card="NEW.question_id", learner="NEW.learner_id")};
 END""",
 }
 
@@ -154,10 +169,12 @@ _S_GRADED = "({r}.kind = 'review' AND {r}.state_before IS 2)"
 _S_RECALLED = "COALESCE({r}.rating > 1, 0)"
 _S_HOUR = "substr({r}.reviewed_at, 1, 13)"
 _S_DECK_OF = "COALESCE((SELECT q.deck FROM questions q WHERE q.id = {card}), '')"
-_S_FIRST = """(SELECT min(f.reviewed_at) FROM reviews f WHERE f.question_id = {card}
+_S_FIRST = """(SELECT min(f.reviewed_at) FROM reviews f
+    WHERE f.learner_id = {learner} AND f.question_id = {card}
     AND f.kind = 'review' AND NOT EXISTS (
         SELECT 1 FROM reviews u WHERE u.undoes = f.id AND u.kind = 'undo'))"""
-_S_LAST = """(SELECT max(f.reviewed_at) FROM reviews f WHERE f.question_id = {card}
+_S_LAST = """(SELECT max(f.reviewed_at) FROM reviews f
+    WHERE f.learner_id = {learner} AND f.question_id = {card}
     AND f.kind IN ('review', 'cram') AND NOT EXISTS (
         SELECT 1 FROM reviews u WHERE u.undoes = f.id AND u.kind = 'undo'))"""
 _S_TARGET = "(SELECT {value} FROM reviews t WHERE t.id = NEW.undoes)"
@@ -169,13 +186,14 @@ AFTER INSERT ON reviews
 WHEN NEW.kind IN ('review', 'cram') AND NOT EXISTS (
     SELECT 1 FROM reviews u WHERE u.undoes = NEW.id AND u.kind = 'undo')
 BEGIN
-    INSERT INTO card_review_totals (question_id, ratings, recalled, graded, graded_recalled,
-                                    first_review, last_rating, deck)
-    VALUES (NEW.question_id, 1, {_S_RECALLED.format(r="NEW")}, {_S_GRADED.format(r="NEW")},
+    INSERT INTO card_review_totals (learner_id, question_id, ratings, recalled, graded,
+                                    graded_recalled, first_review, last_rating, deck)
+    VALUES (NEW.learner_id, NEW.question_id, 1, {_S_RECALLED.format(r="NEW")},
+            {_S_GRADED.format(r="NEW")},
             {_S_GRADED.format(r="NEW")} AND {_S_RECALLED.format(r="NEW")},
             CASE WHEN NEW.kind = 'review' THEN NEW.reviewed_at END, NEW.reviewed_at,
             {_S_DECK_OF.format(card="NEW.question_id")})
-    ON CONFLICT (question_id) DO UPDATE SET
+    ON CONFLICT (learner_id, question_id) DO UPDATE SET
         deck = excluded.deck,
         ratings = ratings + excluded.ratings, recalled = recalled + excluded.recalled,
         graded = graded + excluded.graded,
@@ -187,8 +205,9 @@ BEGIN
             ELSE first_review END,
         last_rating = CASE WHEN last_rating IS NULL OR excluded.last_rating > last_rating
                            THEN excluded.last_rating ELSE last_rating END;
-    INSERT INTO rating_hours (hour, ratings) VALUES ({_S_HOUR.format(r="NEW")}, 1)
-    ON CONFLICT (hour) DO UPDATE SET ratings = ratings + 1;
+    INSERT INTO rating_hours (learner_id, hour, ratings)
+    VALUES (NEW.learner_id, {_S_HOUR.format(r="NEW")}, 1)
+    ON CONFLICT (learner_id, hour) DO UPDATE SET ratings = ratings + 1;
 END""",
     # The first undo of a rating takes it back (a second undo of the same rating, an undo
     # naming no rating, or a rating not yet logged change nothing).
@@ -203,12 +222,14 @@ BEGIN
         graded = graded - {_S_TARGET.format(value=_S_GRADED.format(r="t"))},
         graded_recalled = graded_recalled - {_S_TARGET.format(
             value=_S_GRADED.format(r="t") + " AND " + _S_RECALLED.format(r="t"))},
-        first_review = {_S_FIRST.format(card="card_review_totals.question_id")},
-        last_rating = {_S_LAST.format(card="card_review_totals.question_id")}
-    WHERE question_id = (SELECT t.question_id FROM reviews t
+        first_review = {_S_FIRST.format(card="card_review_totals.question_id",
+                                        learner="card_review_totals.learner_id")},
+        last_rating = {_S_LAST.format(card="card_review_totals.question_id",
+                                      learner="card_review_totals.learner_id")}
+    WHERE (learner_id, question_id) = (SELECT t.learner_id, t.question_id FROM reviews t
                          WHERE t.id = NEW.undoes AND t.kind IN ('review', 'cram'));
     UPDATE rating_hours SET ratings = ratings - 1
-    WHERE hour = (SELECT {_S_HOUR.format(r="t")} FROM reviews t
+    WHERE (learner_id, hour) = (SELECT t.learner_id, {_S_HOUR.format(r="t")} FROM reviews t
                   WHERE t.id = NEW.undoes AND t.kind IN ('review', 'cram'));
 END""",
 }
@@ -231,24 +252,25 @@ AND (cards.deck IS NOT q.deck OR cards.live IS NOT (q.retired_at IS NULL))""",
 WHERE live IS NOT 0 AND NOT EXISTS (SELECT 1 FROM questions q WHERE q.id = cards.question_id)""",
     "card_totals_deck": """UPDATE card_review_totals SET deck = q.deck FROM questions q
 WHERE q.id = card_review_totals.question_id AND card_review_totals.deck IS NOT q.deck""",
-    "deck_totals": f"""INSERT INTO deck_totals (deck, kind, questions, cards, unseen)
-SELECT q.deck, q.kind, count(*), count(c.question_id),
+    "deck_totals": f"""INSERT INTO deck_totals (learner_id, deck, kind, questions, cards, unseen)
+SELECT l.id, q.deck, q.kind, count(*), count(c.question_id),
     count(CASE WHEN {_S_UNSEEN.format(c="c")} THEN 1 END)
-FROM questions q LEFT JOIN cards c ON c.question_id = q.id
+FROM learners l CROSS JOIN questions q
+LEFT JOIN cards c ON c.learner_id = l.id AND c.question_id = q.id
 WHERE q.retired_at IS NULL
-GROUP BY q.deck, q.kind""",
-    "card_totals": f"""INSERT INTO card_review_totals (question_id, ratings, recalled, graded,
-    graded_recalled, first_review, last_rating, deck)
-SELECT r.question_id, count(*), sum({_S_RECALLED.format(r="r")}),
+GROUP BY l.id, q.deck, q.kind""",
+    "card_totals": f"""INSERT INTO card_review_totals (learner_id, question_id, ratings, recalled,
+    graded, graded_recalled, first_review, last_rating, deck)
+SELECT r.learner_id, r.question_id, count(*), sum({_S_RECALLED.format(r="r")}),
        sum({_S_GRADED.format(r="r")}),
        sum({_S_GRADED.format(r="r")} AND {_S_RECALLED.format(r="r")}),
        min(CASE WHEN r.kind = 'review' THEN r.reviewed_at END), max(r.reviewed_at),
        {_S_DECK_OF.format(card="r.question_id")}
 FROM reviews r WHERE {_S_COUNTED}
-GROUP BY r.question_id""",
-    "rating_hours": f"""INSERT INTO rating_hours (hour, ratings)
-SELECT {_S_HOUR.format(r="r")}, count(*) FROM reviews r WHERE {_S_COUNTED}
-GROUP BY {_S_HOUR.format(r="r")}""",
+GROUP BY r.learner_id, r.question_id""",
+    "rating_hours": f"""INSERT INTO rating_hours (learner_id, hour, ratings)
+SELECT r.learner_id, {_S_HOUR.format(r="r")}, count(*) FROM reviews r WHERE {_S_COUNTED}
+GROUP BY r.learner_id, {_S_HOUR.format(r="r")}""",
 }
 
 
@@ -267,11 +289,12 @@ _P_COUNTED = """r.kind IN ('review', 'cram') AND NOT EXISTS (
 # (never counted) from one undone later (counted, to take back), nor two undos of one rating in
 # the same statement from a second undo (each sees the other and neither takes the rating back).
 _P_CHANGES = """changes AS (
-        SELECT r.question_id, r.reviewed_at, r.kind, r.rating, r.state_before, 1 AS sign
+        SELECT r.learner_id, r.question_id, r.reviewed_at, r.kind, r.rating, r.state_before,
+               1 AS sign
         FROM inserted r WHERE r.kind IN ('review', 'cram')
         AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = r.id AND u.kind = 'undo')
         UNION ALL
-        SELECT t.question_id, t.reviewed_at, t.kind, t.rating, t.state_before, -1
+        SELECT t.learner_id, t.question_id, t.reviewed_at, t.kind, t.rating, t.state_before, -1
         FROM reviews t WHERE t.kind IN ('review', 'cram')
         AND t.id IN (SELECT n.undoes FROM inserted n WHERE n.kind = 'undo')
         AND NOT EXISTS (SELECT 1 FROM inserted n WHERE n.id = t.id)
@@ -291,11 +314,12 @@ END $$""",
     p_id varchar, p_deck varchar, p_kind varchar, p_sign integer)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO deck_totals AS t (deck, kind, questions, cards, unseen)
-    SELECT p_deck, p_kind, p_sign, p_sign * count(*),
-           p_sign * count(*) FILTER (WHERE {_P_UNSEEN.format(c="c")})
-    FROM cards c WHERE c.question_id = p_id
-    ON CONFLICT (deck, kind) DO UPDATE SET questions = t.questions + excluded.questions,
+    INSERT INTO deck_totals AS t (learner_id, deck, kind, questions, cards, unseen)
+    SELECT l.id, p_deck, p_kind, p_sign, p_sign * count(c.question_id),
+           p_sign * count(c.question_id) FILTER (WHERE {_P_UNSEEN.format(c="c")})
+    FROM learners l LEFT JOIN cards c ON c.learner_id = l.id AND c.question_id = p_id
+    GROUP BY l.id
+    ON CONFLICT (learner_id, deck, kind) DO UPDATE SET questions = t.questions + excluded.questions,
         cards = t.cards + excluded.cards, unseen = t.unseen + excluded.unseen;
 END $$""",
     "quiz_question_changed": """CREATE OR REPLACE FUNCTION quiz_question_changed()
@@ -323,6 +347,14 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$""",
+    "quiz_learner_added": """CREATE OR REPLACE FUNCTION quiz_learner_added()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO deck_totals (learner_id, deck, kind, questions, cards, unseen)
+    SELECT NEW.id, q.deck, q.kind, count(*), 0, 0 FROM questions q
+    WHERE q.retired_at IS NULL GROUP BY q.deck, q.kind;
+    RETURN NULL;
+END $$""",
     # Before a card is inserted: its copy of the question's deck and liveness.
     "quiz_card_copy": """CREATE OR REPLACE FUNCTION quiz_card_copy()
 RETURNS trigger LANGUAGE plpgsql AS $$
@@ -341,24 +373,29 @@ DECLARE
     delta_cards integer := 0;
     delta_unseen integer := 0;
     card_id varchar;
+    card_learner integer;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         delta_cards := 1;
         delta_unseen := {_P_UNSEEN.format(c="NEW")}::integer;
         card_id := NEW.question_id;
+        card_learner := NEW.learner_id;
     ELSIF TG_OP = 'DELETE' THEN
         delta_cards := -1;
         delta_unseen := -({_P_UNSEEN.format(c="OLD")}::integer);
         card_id := OLD.question_id;
+        card_learner := OLD.learner_id;
     ELSE
         delta_unseen := {_P_UNSEEN.format(c="NEW")}::integer
                         - {_P_UNSEEN.format(c="OLD")}::integer;
         card_id := NEW.question_id;
+        card_learner := NEW.learner_id;
     END IF;
     IF delta_cards <> 0 OR delta_unseen <> 0 THEN
         UPDATE deck_totals t SET cards = t.cards + delta_cards, unseen = t.unseen + delta_unseen
         FROM questions q
-        WHERE q.id = card_id AND q.retired_at IS NULL AND t.deck = q.deck AND t.kind = q.kind;
+        WHERE q.id = card_id AND q.retired_at IS NULL AND t.learner_id = card_learner
+          AND t.deck = q.deck AND t.kind = q.kind;
     END IF;
     RETURN NULL;
 END $$""",
@@ -367,19 +404,20 @@ END $$""",
 RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     WITH {_P_CHANGES}, per_card AS (
-        SELECT c.question_id, sum(c.sign) AS ratings,
+        SELECT c.learner_id, c.question_id, sum(c.sign) AS ratings,
                sum(c.sign * {_P_RECALLED}::integer) AS recalled,
                sum(c.sign * {_P_GRADED}::integer) AS graded,
                sum(c.sign * ({_P_GRADED} AND {_P_RECALLED})::integer) AS graded_recalled,
                min(c.reviewed_at) FILTER (WHERE c.sign = 1 AND c.kind = 'review') AS first_review,
                max(c.reviewed_at) FILTER (WHERE c.sign = 1) AS last_rating
-        FROM changes c GROUP BY c.question_id)
-    INSERT INTO card_review_totals AS t (question_id, ratings, recalled, graded,
+        FROM changes c GROUP BY c.learner_id, c.question_id)
+    INSERT INTO card_review_totals AS t (learner_id, question_id, ratings, recalled, graded,
                                          graded_recalled, first_review, last_rating, deck)
-    SELECT p.question_id, p.ratings, p.recalled, p.graded, p.graded_recalled, p.first_review,
+    SELECT p.learner_id, p.question_id, p.ratings, p.recalled, p.graded, p.graded_recalled,
+           p.first_review,
            p.last_rating, COALESCE((SELECT q.deck FROM questions q WHERE q.id = p.question_id), '')
     FROM per_card p
-    ON CONFLICT (question_id) DO UPDATE SET
+    ON CONFLICT (learner_id, question_id) DO UPDATE SET
         deck = excluded.deck,
         ratings = t.ratings + excluded.ratings, recalled = t.recalled + excluded.recalled,
         graded = t.graded + excluded.graded,
@@ -391,25 +429,30 @@ BEGIN
         WITH {_P_CHANGES}
         UPDATE card_review_totals t SET
             first_review = (SELECT min(f.reviewed_at) FROM reviews f
-                WHERE f.question_id = t.question_id AND f.kind = 'review'
+                WHERE f.learner_id = t.learner_id AND f.question_id = t.question_id
+                AND f.kind = 'review'
                 AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = f.id
                                 AND u.kind = 'undo')),
             last_rating = (SELECT max(f.reviewed_at) FROM reviews f
-                WHERE f.question_id = t.question_id AND f.kind IN ('review', 'cram')
+                WHERE f.learner_id = t.learner_id AND f.question_id = t.question_id
+                AND f.kind IN ('review', 'cram')
                 AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = f.id
                                 AND u.kind = 'undo'))
-        WHERE t.question_id IN (SELECT c.question_id FROM changes c WHERE c.sign = -1);
+        WHERE (t.learner_id, t.question_id) IN (
+            SELECT c.learner_id, c.question_id FROM changes c WHERE c.sign = -1);
     END IF;
     WITH {_P_CHANGES}
-    INSERT INTO rating_hours AS h (hour, ratings)
-    SELECT to_char(c.reviewed_at, 'YYYY-MM-DD HH24'), sum(c.sign) FROM changes c
-    GROUP BY to_char(c.reviewed_at, 'YYYY-MM-DD HH24')
-    ON CONFLICT (hour) DO UPDATE SET ratings = h.ratings + excluded.ratings;
+    INSERT INTO rating_hours AS h (learner_id, hour, ratings)
+    SELECT c.learner_id, to_char(c.reviewed_at, 'YYYY-MM-DD HH24'), sum(c.sign) FROM changes c
+    GROUP BY c.learner_id, to_char(c.reviewed_at, 'YYYY-MM-DD HH24')
+    ON CONFLICT (learner_id, hour) DO UPDATE SET ratings = h.ratings + excluded.ratings;
     RETURN NULL;
 END $$""",
 }
 
 POSTGRESQL_DECK_TRIGGERS = {
+    "deck_totals_learners": """CREATE TRIGGER deck_totals_learners
+AFTER INSERT ON learners FOR EACH ROW EXECUTE FUNCTION quiz_learner_added()""",
     "deck_totals_questions": """CREATE TRIGGER deck_totals_questions
 AFTER INSERT OR DELETE OR UPDATE OF deck, kind, retired_at ON questions
 FOR EACH ROW EXECUTE FUNCTION quiz_question_changed()""",
@@ -441,24 +484,26 @@ AND (cards.deck IS DISTINCT FROM q.deck OR cards.live IS DISTINCT FROM (q.retire
 AND NOT EXISTS (SELECT 1 FROM questions q WHERE q.id = cards.question_id)""",
     "card_totals_deck": """UPDATE card_review_totals SET deck = q.deck FROM questions q
 WHERE q.id = card_review_totals.question_id AND card_review_totals.deck IS DISTINCT FROM q.deck""",
-    "deck_totals": f"""INSERT INTO deck_totals (deck, kind, questions, cards, unseen)
-SELECT q.deck, q.kind, count(*), count(c.question_id),
-    count(*) FILTER (WHERE {_P_UNSEEN.format(c="c")})
-FROM questions q LEFT JOIN cards c ON c.question_id = q.id
+    "deck_totals": f"""INSERT INTO deck_totals (learner_id, deck, kind, questions, cards, unseen)
+SELECT l.id, q.deck, q.kind, count(*), count(c.question_id),
+    count(c.question_id) FILTER (WHERE {_P_UNSEEN.format(c="c")})
+FROM learners l CROSS JOIN questions q
+LEFT JOIN cards c ON c.learner_id = l.id AND c.question_id = q.id
 WHERE q.retired_at IS NULL
-GROUP BY q.deck, q.kind""",
-    "card_totals": f"""INSERT INTO card_review_totals (question_id, ratings, recalled, graded,
-    graded_recalled, first_review, last_rating, deck)
-SELECT r.question_id, count(*), count(*) FILTER (WHERE r.rating > 1),
+GROUP BY l.id, q.deck, q.kind""",
+    "card_totals": f"""INSERT INTO card_review_totals (learner_id, question_id, ratings, recalled,
+    graded, graded_recalled, first_review, last_rating, deck)
+SELECT r.learner_id, r.question_id, count(*), count(*) FILTER (WHERE r.rating > 1),
        count(*) FILTER (WHERE r.kind = 'review' AND r.state_before = 2),
        count(*) FILTER (WHERE r.kind = 'review' AND r.state_before = 2 AND r.rating > 1),
        min(r.reviewed_at) FILTER (WHERE r.kind = 'review'), max(r.reviewed_at),
        COALESCE((SELECT q.deck FROM questions q WHERE q.id = r.question_id), '')
 FROM reviews r WHERE {_P_COUNTED}
-GROUP BY r.question_id""",
-    "rating_hours": f"""INSERT INTO rating_hours (hour, ratings)
-SELECT to_char(r.reviewed_at, 'YYYY-MM-DD HH24'), count(*) FROM reviews r WHERE {_P_COUNTED}
-GROUP BY to_char(r.reviewed_at, 'YYYY-MM-DD HH24')""",
+GROUP BY r.learner_id, r.question_id""",
+    "rating_hours": f"""INSERT INTO rating_hours (learner_id, hour, ratings)
+SELECT r.learner_id, to_char(r.reviewed_at, 'YYYY-MM-DD HH24'), count(*) FROM reviews r
+WHERE {_P_COUNTED}
+GROUP BY r.learner_id, to_char(r.reviewed_at, 'YYYY-MM-DD HH24')""",
 }
 
 
@@ -520,7 +565,8 @@ def _drop_triggers(connection: Connection, names: Iterable[str], table: str) -> 
 
 
 def _deck_trigger_tables(dialect: _Dialect) -> dict[str, str]:
-    return {name: ("questions" if "question" in name else "cards")
+    return {name: ("questions" if "question" in name
+                   else "learners" if "learner" in name else "cards")
             for name in dialect.deck_triggers}
 
 
@@ -601,3 +647,14 @@ def ensure(connection: Connection, objects: frozenset[str]) -> None:
     decks = {DECK_TOTALS.name, "ix_cards_deck_due", *dialect.deck_triggers}
     if not decks <= objects:
         rebuild_decks(connection)
+
+
+def drop_all(connection: Connection) -> None:
+    """Drop every derived table and trigger, for an upgrade that changes the tables they are
+    derived from; `ensure` makes them again from the upgraded tables."""
+    dialect = _dialect(connection)
+    for name, table in _deck_trigger_tables(dialect).items():
+        _drop_triggers(connection, [name], table)
+    _drop_triggers(connection, [*dialect.log_triggers, *_OBSOLETE_LOG_TRIGGERS], "reviews")
+    for derived_table in (DECK_TOTALS, CARD_TOTALS, RATING_HOURS):
+        derived_table.drop(connection, checkfirst=True)

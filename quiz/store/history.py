@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from quiz.store import StoreError
 from quiz.store.db import Database
-from quiz.store.tables import METADATA, SCHEMA_VERSION
+from quiz.store.tables import DEFAULT_LEARNER_ID, METADATA, SCHEMA_VERSION
 
 FORMAT = "quiz-history"
 FORMAT_VERSION = 1
@@ -110,12 +110,16 @@ def _rows(table: Table, entry: Any) -> list[dict[str, Any]]:
         raise HistoryError(f"table {table.name}: unknown column(s) {', '.join(map(str, unknown))}"
                            " (a file from a newer quiz?)")
     columns = [table.columns[name] for name in entry["columns"]]
+    # A file from before learners (schema 2): its cards and reviews are the single user's.
+    learner = ({"learner_id": DEFAULT_LEARNER_ID}
+               if "learner_id" in table.columns and "learner_id" not in entry["columns"] else {})
     rows = []
     for number, row in enumerate(entry["rows"], start=1):
         if not isinstance(row, list) or len(row) != len(columns):
             raise HistoryError(f"table {table.name}, row {number}: expected {len(columns)} values")
         try:
-            rows.append({c.name: _decode(c, v) for c, v in zip(columns, row, strict=True)})
+            rows.append({**learner,
+                         **{c.name: _decode(c, v) for c, v in zip(columns, row, strict=True)}})
         except (TypeError, ValueError) as error:
             raise HistoryError(f"table {table.name}, row {number}: {error}") from None
     return rows
@@ -162,23 +166,26 @@ def import_history(db: Database, data: Any) -> dict[str, int]:
 
 
 def _continue_review_ids(connection: Connection) -> None:
-    """PostgreSQL: the reviews' id sequence goes on after the imported ids (SQLite takes the
-    largest id + 1 by itself)."""
+    """PostgreSQL: the id sequences of the reviews and the learners go on after the imported
+    ids (SQLite takes the largest id + 1 by itself)."""
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(
-            "SELECT setval(pg_get_serial_sequence('reviews', 'id'), "
-            "coalesce((SELECT max(id) FROM reviews), 0) + 1, false)")
+        for table in ("reviews", "learners"):
+            connection.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
 
 
 def reviews_csv(db: Database) -> str:
-    """The review log for FSRS optimisers: card_id, review_time (Unix ms), review_rating (1-4),
+    """The learner's review log for FSRS optimisers: card_id, review_time (Unix ms),
+    review_rating (1-4),
     review_state (the card's state before the review: 0 new, 1 learning, 2 review,
     3 relearning), review_duration (ms, empty when unknown). Undone ratings, the undo events and
     cram reviews (which do not reschedule) are left out."""
     reviews = METADATA.tables[REVIEWS]
     with db.engine.connect() as connection:
         rows = [dict(row._mapping) for row in connection.execute(
-            select(reviews).order_by(reviews.c.reviewed_at, reviews.c.id))]
+            select(reviews).where(reviews.c.learner_id == db.learner_id)
+            .order_by(reviews.c.reviewed_at, reviews.c.id))]
     undone = {row.get("undoes") for row in rows if row.get("kind") == "undo"}
     state: dict[str, int] = {}
     buffer = io.StringIO()

@@ -31,11 +31,13 @@ def history(db: Database, question_id: str | None = None,
             include_undo: bool = False) -> list[ReviewEntry]:
     """Counted ratings in time order (undone ratings and undo events left out unless
     `include_undo`, which shows them marked)."""
-    statement = select(ReviewRow).order_by(ReviewRow.reviewed_at, ReviewRow.id)
+    mine = ReviewRow.learner_id == db.learner_id
+    statement = select(ReviewRow).where(mine).order_by(ReviewRow.reviewed_at, ReviewRow.id)
     if question_id is not None:
         statement = statement.where(ReviewRow.question_id == question_id)
     with db.sessions.begin() as session:
-        kept = set(session.scalars(select(ReviewRow.id).where(counted(ReviewRow.__table__))))
+        kept = set(session.scalars(select(ReviewRow.id).where(
+            mine, counted(ReviewRow.__table__))))
         rows = list(session.scalars(statement))
         entries = [
             ReviewEntry(

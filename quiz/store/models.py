@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped
 
 from quiz.store.tables import (
     CARDS,
+    LEARNERS,
     METADATA,
     QUESTIONS,
     REVIEWS,
@@ -50,12 +51,20 @@ class QuestionRow(Base):
     updated_at: Mapped[datetime]
     retired_at: Mapped[datetime | None]
 
-    card: Mapped[CardRow] = relationship(back_populates="question", uselist=False)
+
+class LearnerRow(Base):
+    __table__ = LEARNERS
+
+    id: Mapped[int]
+    name: Mapped[str]
+    display_name: Mapped[str]
+    created_at: Mapped[datetime]
 
 
 class CardRow(Base):
     __table__ = CARDS
 
+    learner_id: Mapped[int]
     question_id: Mapped[str]
     state: Mapped[int]
     step: Mapped[int | None]
@@ -72,13 +81,13 @@ class CardRow(Base):
     deck: Mapped[str]
     live: Mapped[bool]
 
-    question: Mapped[QuestionRow] = relationship(back_populates="card")
 
 
 class ReviewRow(Base):
     __table__ = REVIEWS
 
     id: Mapped[int]
+    learner_id: Mapped[int]
     question_id: Mapped[str]
     reviewed_at: Mapped[datetime]
     rating: Mapped[int]

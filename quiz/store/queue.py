@@ -47,10 +47,10 @@ def _joined(*conditions: ColumnElement[bool]) -> Select[QuestionRow, CardRow]:
             .where(live(), *conditions))
 
 
-def _pick(session: Session, statement: Select[QuestionRow, CardRow],
+def _pick(session: Session, learner_id: int, statement: Select[QuestionRow, CardRow],
           avoid_sources: frozenset[str], now: datetime) -> StudyItem | None:
     """The first candidate that is not a sibling of the card just studied (else the first)."""
-    rows = session.execute(statement.limit(CANDIDATES)).all()
+    rows = session.execute(statement.limit(CANDIDATES), {"learner": learner_id}).all()
     if not rows:
         return None
     for question, card in rows:
@@ -59,7 +59,8 @@ def _pick(session: Session, statement: Select[QuestionRow, CardRow],
     return to_item(*rows[0], now)
 
 
-def _steps(session: Session, now: datetime, settings: Settings, scope: StudyScope,
+def _steps(session: Session, learner_id: int, now: datetime, settings: Settings,
+           scope: StudyScope,
            base: list[ColumnElement[bool]],
            learn_ahead: timedelta) -> list[Select[QuestionRow, CardRow]]:
     """The scope's queries in the order they are tried."""
@@ -73,7 +74,7 @@ def _steps(session: Session, now: datetime, settings: Settings, scope: StudyScop
         horizon = now + timedelta(days=scope.ahead_days)
         return [_joined(*base, studied, cards.c.state == REVIEW_STATE, cards.c.due <= horizon)
                 .order_by(cards.c.due)]
-    today = day(session.connection(), now, settings)
+    today = day(session.connection(), now, settings, learner_id)
     learning = [studied, cards.c.state.in_(LEARNING_STATES)]
     steps = [_joined(*base, *learning, cards.c.due <= now).order_by(cards.c.due)]
     if today.reviews_left:
@@ -102,8 +103,9 @@ def next_study_item(
     avoid = frozenset(avoid_sources)
     base = [*in_scope(scope, exclude), available(now)]
     with db.sessions.begin() as session:
-        for statement in _steps(session, now, settings, scope, base, learn_ahead):
-            item = _pick(session, statement, avoid, now)
+        for statement in _steps(session, db.learner_id, now, settings, scope, base,
+                                learn_ahead):
+            item = _pick(session, db.learner_id, statement, avoid, now)
             if item is not None:
                 return item
     return None
@@ -114,7 +116,7 @@ def get_item(db: Database, question_id: str, now: datetime | None = None) -> Stu
     with db.sessions.begin() as session:
         row = session.execute(
             select(QuestionRow, CardRow).join(CardRow, CardRow.question_id == QuestionRow.id)
-            .where(QuestionRow.id == question_id)).first()
+            .where(QuestionRow.id == question_id, CardRow.learner_id == db.learner_id)).first()
         return to_item(*row, now) if row else None
 
 
@@ -125,7 +127,7 @@ def next_due(db: Database, now: datetime, scope: StudyScope = EVERYTHING) -> dat
         due: datetime | None = session.scalar(
             select(func.min(cards.c.due)).where(
                 live(), available(now), cards.c.last_review.is_not(None),
-                *in_scope(scope)))
+                *in_scope(scope)), {"learner": db.learner_id})
         return due
 
 
@@ -133,11 +135,11 @@ def add_extra_new(db: Database, now: datetime, settings: Settings, count: int) -
     """Custom study: N more new cards today (on top of the daily limit); the new total."""
     if count < 1:
         raise ValueError("count must be at least 1")
+    key = extra_new_key(now, settings, db.learner_id)
     with db.write_connection() as connection:
         # FOR UPDATE: two processes adding at once both count (SQLite: BEGIN IMMEDIATE).
         stored = connection.scalar(
-            select(SETTINGS.c.value).where(SETTINGS.c.key == extra_new_key(now, settings))
-            .with_for_update())
+            select(SETTINGS.c.value).where(SETTINGS.c.key == key).with_for_update())
         total = (stored if isinstance(stored, int) and stored > 0 else 0) + count
-        store_value(connection, extra_new_key(now, settings), total)
+        store_value(connection, key, total)
     return total

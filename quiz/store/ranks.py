@@ -18,6 +18,7 @@ from quiz.store.db import Database
 from quiz.store.models import CardRow, QuestionRow, SettingRow
 from quiz.store.ordering import NewCard, order_new_cards
 from quiz.store.settings import Settings
+from quiz.store.tables import LEARNERS
 
 RANKS_KEY = "new_ranks_order"  # the new-card order the stored ranks were computed in
 WRITE_CHUNK = 5000
@@ -55,8 +56,12 @@ def refresh_new_ranks(session: Session, settings: Settings, seed: int = 0,
     with `new_card`'s values and their rank (a first import of 100,000 questions otherwise
     inserted each card and then updated it again)."""
     order = order_new_cards(list(_live_cards(session)), settings.new_order, seed)
-    current = {question_id: rank for question_id, rank in session.connection().execute(
-        select(CardRow.question_id, CardRow.new_rank))}
+    # Every learner's cards share the order: a rank is written to the question's cards of all
+    # of them, and is stale when any of them has another.
+    current: dict[str, int | None] = {}
+    for question_id, rank in session.connection().execute(
+            select(CardRow.question_id, CardRow.new_rank).distinct()):
+        current[question_id] = rank if current.get(question_id, rank) == rank else None
     changed = [(question_id, rank) for rank, question_id in enumerate(order)
                if question_id not in new_cards and current.get(question_id) != rank]
     del current
@@ -68,11 +73,12 @@ def refresh_new_ranks(session: Session, settings: Settings, seed: int = 0,
         ranks = {question_id: rank for rank, question_id in enumerate(order)
                  if question_id in new_cards}
         fresh = sorted(new_cards, key=lambda question_id: ranks.get(question_id, len(order)))
+        learners = list(session.connection().scalars(select(LEARNERS.c.id)))
         for start in range(0, len(fresh), WRITE_CHUNK):
             insert_rows(session, CardRow, [
-                {**(new_card or {}), "question_id": question_id,
+                {**(new_card or {}), "learner_id": learner, "question_id": question_id,
                  "new_rank": ranks.get(question_id)}
-                for question_id in fresh[start:start + WRITE_CHUNK]])
+                for question_id in fresh[start:start + WRITE_CHUNK] for learner in learners])
     marker = session.get(SettingRow, RANKS_KEY)
     if marker is None:
         session.add(SettingRow(key=RANKS_KEY, value=settings.new_order.value))

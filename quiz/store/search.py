@@ -114,7 +114,9 @@ def search(
     state = _filter(card_filter, moment)
     if state is not None:
         conditions.append(state)
-    joined = select(QuestionRow, CardRow).join(CardRow, CardRow.question_id == QuestionRow.id)
+    # Each question has one card per learner: the join is to this learner's.
+    mine = and_(CardRow.question_id == QuestionRow.id, CardRow.learner_id == db.learner_id)
+    joined = select(QuestionRow, CardRow).join(CardRow, mine)
     ordering: list[ColumnElement[Any] | InstrumentedAttribute[Any]] = [
         QuestionRow.file, QuestionRow.line]
     if scores:
@@ -127,7 +129,7 @@ def search(
         statement = statement.limit(limit)
     counting = select(func.count()).select_from(QuestionRow)
     if state is not None:  # every question has its card: join only to filter on it
-        counting = counting.join(CardRow, CardRow.question_id == QuestionRow.id)
+        counting = counting.join(CardRow, mine)
     counting = counting.where(*conditions)
     with db.sessions.begin() as session:
         rows = session.execute(statement).all()

@@ -20,7 +20,7 @@ from functools import cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from quiz.store.counts import LEARNING_STATES, REVIEW_STATE, cards, counted, live_cards
@@ -123,12 +123,13 @@ class _Undone:
         return self.kind == "review" and self.state_before == REVIEW_STATE
 
 
-def _undone_ratings(session: Session) -> list[_Undone]:
+def _undone_ratings(session: Session, learner_id: int) -> list[_Undone]:
     """The ratings an undo took back (IN: a rating undone twice is taken back once)."""
     undo = ReviewRow.__table__.alias("u")
     rows = session.execute(
         select(ReviewRow.reviewed_at, ReviewRow.kind, ReviewRow.state_before, ReviewRow.rating)
-        .where(RATINGS, ReviewRow.id.in_(select(undo.c.undoes).where(undo.c.kind == "undo"))))
+        .where(ReviewRow.learner_id == learner_id, RATINGS,
+               ReviewRow.id.in_(select(undo.c.undoes).where(undo.c.kind == "undo"))))
     return [_Undone(moment, kind, state_before, rating)
             for moment, kind, state_before, rating in rows]
 
@@ -141,9 +142,10 @@ def _retention_review() -> ColumnElement[bool]:
     return and_(ReviewRow.kind == "review", ReviewRow.state_before == REVIEW_STATE)
 
 
-def _forecast_card_conditions() -> list[ColumnElement[bool]]:
+def _forecast_card_conditions(learner_id: int) -> list[ColumnElement[bool]]:
     # The state condition lets SQLite read the studied cards' index by due date.
-    return [CardRow.last_review.is_not(None), CardRow.suspended.is_(False),
+    return [CardRow.learner_id == learner_id, CardRow.last_review.is_not(None),
+            CardRow.suspended.is_(False),
             CardRow.state.in_((*LEARNING_STATES, REVIEW_STATE)), CardRow.live.is_(True)]
 
 
@@ -168,18 +170,19 @@ def _per_range(session: Session, values: Sequence[Callable[..., ColumnElement[An
     return [[int(v or 0) for v in row[i * width:(i + 1) * width]] for i in range(len(pairs))]
 
 
-def _activity(session: Session, window: _Window,
-                     undone: list[_Undone] | None = None) -> _Activity:
+def _activity(session: Session, window: _Window, learner_id: int,
+              undone: list[_Undone] | None = None) -> _Activity:
     """Counted per day and week over ranges of the log's covering indexes (every rating in the
     range, minus the undone ones), the forecast over the studied cards' due index."""
     if undone is None:
-        undone = _undone_ratings(session)
+        undone = _undone_ratings(session, learner_id)
+    mine = ReviewRow.learner_id == learner_id
     days = [window.first_day + timedelta(days=i) for i in range(window.days + 1)]
     per_day = [count for (count,) in _per_range(
-        session, [func.count], ReviewRow.reviewed_at, days, RATINGS)]
+        session, [func.count], ReviewRow.reviewed_at, days, mine, RATINGS)]
     weeks = [window.week_start + timedelta(days=7 * i) for i in range(window.weeks + 1)]
     per_week = _per_range(session, [func.count, _recalled], ReviewRow.reviewed_at, weeks,
-                          RATINGS, _retention_review())
+                          mine, RATINGS, _retention_review())
     for rating in undone:
         day = _day_index(rating.reviewed_at, window.first_day)
         if 0 <= day < window.days:
@@ -188,23 +191,23 @@ def _activity(session: Session, window: _Window,
         if rating.graded and 0 <= week < window.weeks:
             per_week[week][0] -= 1
             per_week[week][1] -= rating.rating > 1
-    return _Activity(per_day, per_week, _forecast(session, window),
-                     _streak_sql(session, window, per_day))
+    return _Activity(per_day, per_week, _forecast(session, window, learner_id),
+                     _streak_sql(session, window, learner_id, per_day))
 
 
-def _forecast(session: Session, window: _Window) -> list[int]:
+def _forecast(session: Session, window: _Window, learner_id: int) -> list[int]:
     """Cards falling due per day (before today counts for today): the studied cards of live
     questions in each range of due dates."""
     bounds: list[datetime | None] = [None]
     bounds += [window.today + timedelta(days=i) for i in range(1, window.days + 1)]
     return [count for (count,) in _per_range(session, [func.count], CardRow.due, bounds,
-                                             *_forecast_card_conditions())]
+                                             *_forecast_card_conditions(learner_id))]
 
 
 STREAK_CHUNK = 31  # older days probed per statement
 
 
-def _streak_sql(session: Session, window: _Window, per_day: list[int]) -> int:
+def _streak_sql(session: Session, window: _Window, learner_id: int, per_day: list[int]) -> int:
     """Days in a row with a review, walking back from today. The window's days are known from
     `per_day`; a streak that reaches its first day goes on through the older days, a month per
     statement of one probe per day (its first counted rating, from the reviewed_at index),
@@ -218,7 +221,9 @@ def _streak_sql(session: Session, window: _Window, per_day: list[int]) -> int:
     left = (day_end - window.history_start) // timedelta(days=1)
     while left > 0:
         count = min(STREAK_CHUNK, left)
-        bounds = {f"b{i}": day_end - timedelta(days=i) for i in range(count + 1)}
+        bounds: dict[str, object] = {f"b{i}": day_end - timedelta(days=i)
+                                     for i in range(count + 1)}
+        bounds["learner"] = learner_id
         for active_day in session.execute(_days_probe(count), bounds).one():
             if not active_day:
                 return streak
@@ -233,7 +238,8 @@ def _days_probe(count: int) -> Select[Unpack[tuple[bool, ...]]]:
     """Whether each of `count` days, [b{i+1}, b{i}), has a counted rating."""
     bounds = [bindparam(f"b{i}", type_=UTCDateTime()) for i in range(count + 1)]
     return select(*[
-        select(ReviewRow.id).where(ReviewRow.reviewed_at >= bounds[i + 1],
+        select(ReviewRow.id).where(ReviewRow.learner_id == bindparam("learner", type_=Integer),
+                                   ReviewRow.reviewed_at >= bounds[i + 1],
                                    ReviewRow.reviewed_at < bounds[i],
                                    counted(ReviewRow.__table__))
         .exists() for i in range(count)
@@ -248,14 +254,15 @@ class _LogTotals:
     decks: dict[str, list[int]] = field(default_factory=dict)  # deck: [ratings, recalled]
 
 
-def _log_totals(session: Session) -> _LogTotals:
+def _log_totals(session: Session, learner_id: int) -> _LogTotals:
     """The whole-log figures from the per-card totals the database keeps: one row per studied
     card, not a pass over every review."""
     t = CARD_TOTALS.c
     totals = _LogTotals()
     for deck, n, ok, graded, graded_ok in session.execute(
             select(t.deck, func.sum(t.ratings), func.sum(t.recalled), func.sum(t.graded),
-                   func.sum(t.graded_recalled)).group_by(t.deck)):
+                   func.sum(t.graded_recalled)).where(t.learner_id == learner_id)
+            .group_by(t.deck)):
         totals.reviews += int(n or 0)
         totals.graded += int(graded or 0)
         totals.recalled += int(graded_ok or 0)
@@ -264,7 +271,7 @@ def _log_totals(session: Session) -> _LogTotals:
     return totals
 
 
-def _cards_by_state(session: Session, now: datetime) -> dict[str, int]:
+def _cards_by_state(session: Session, learner_id: int, now: datetime) -> dict[str, int]:
     """Live cards by what the learner sees: suspended, else buried, else new, learning or
     review — each a count over a card index, minus the retired questions' cards."""
     c = cards.c
@@ -272,7 +279,7 @@ def _cards_by_state(session: Session, now: datetime) -> dict[str, int]:
     not_buried = or_(c.buried_until.is_(None), c.buried_until <= now)
 
     def count(*conditions: ColumnElement[bool]) -> int:
-        return live_cards(session.connection(), *conditions)
+        return live_cards(session.connection(), learner_id, *conditions)
 
     counts = {
         "suspended": count(c.suspended.is_(True)),
@@ -291,9 +298,9 @@ def study_stats(db: Database, now: datetime, settings: Settings | None = None,
     settings = settings or Settings()
     window = _Window(start_of_day(now, settings.day_starts_at), days, weeks)
     with db.sessions.begin() as session:
-        activity = _activity(session, window)
-        log = _log_totals(session)
-        states = _cards_by_state(session, now)
+        activity = _activity(session, window, db.learner_id)
+        log = _log_totals(session, db.learner_id)
+        states = _cards_by_state(session, db.learner_id, now)
     today, first_day, week_start = window.today, window.first_day, window.week_start
     return StudyStats(
         reviews_per_day=[(_label(first_day + timedelta(days=i)), c)

@@ -27,6 +27,7 @@ from quiz.store.models import QuestionRow, SettingRow
 from quiz.store.ranks import ranks_current, refresh_new_ranks
 from quiz.store.scheduling import new_card_state
 from quiz.store.settings import Settings, load_settings
+from quiz.store.tables import DEFAULT_LEARNER_ID
 
 
 def _content(question: Question) -> dict[str, object]:
@@ -272,7 +273,8 @@ class _Sync:
         if self._bulk or rows < INSERT_CHUNK:
             return
         live = self.session.scalar(
-            select(func.coalesce(func.sum(derived.DECK_TOTALS.c.questions), 0))) or 0
+            select(func.coalesce(func.sum(derived.DECK_TOTALS.c.questions), 0))
+            .where(derived.DECK_TOTALS.c.learner_id == DEFAULT_LEARNER_ID)) or 0
         if rows * BULK_SHARE >= live:
             derived.suspend_decks(connection)
             self._bulk = True

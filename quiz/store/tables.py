@@ -27,7 +27,11 @@ from sqlalchemy.engine import Dialect
 # Written into the SQLite header (PRAGMA application_id): this file is a quiz database.
 APPLICATION_ID = 0x5155495A  # "QUIZ"
 # The schema this quiz reads and writes (schema_info, and SQLite's PRAGMA user_version).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# The learner a single user studies as (made with every database, and the one that an upgrade
+# from schema 2 gives the history to). Its id is fixed, so opening a database needs no lookup.
+DEFAULT_LEARNER_ID = 1
+DEFAULT_LEARNER = "default"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -85,9 +89,20 @@ QUESTIONS = Table(
     Column("retired_at", UTCDateTime, default=None),
 )
 
-# The FSRS state of one question (one card per question).
+# Who studies: every card and review belongs to one learner. `name` is how commands name them
+# (`--learner NAME`; a roster's student key), `display_name` how sheets and reports show them.
+LEARNERS = Table(
+    "learners", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("display_name", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# The FSRS state of one question for one learner (one card per learner and question).
 CARDS = Table(
     "cards", METADATA,
+    Column("learner_id", Integer, ForeignKey("learners.id"), primary_key=True),
     Column("question_id", String(120), ForeignKey("questions.id"), primary_key=True),
     Column("state", Integer, nullable=False),
     Column("step", Integer, default=None),
@@ -114,6 +129,7 @@ CARDS = Table(
 REVIEWS = Table(
     "reviews", METADATA,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("learner_id", Integer, ForeignKey("learners.id"), nullable=False),
     Column("question_id", String(120), ForeignKey("questions.id"), nullable=False, index=True),
     Column("reviewed_at", UTCDateTime, nullable=False, index=True),
     Column("rating", Integer, nullable=False),

@@ -76,6 +76,7 @@ class StoreRequest:
     desired_retention: float | None = None
     fuzz: bool = True
     new_per_day: int | None = None
+    learner: str | None = None   # None: the default learner; a new name is made
 
     def open(self) -> tuple[StudyContext, SyncReport | None]:
         """Open the database (syncing the bank first when asked) and load the settings.
@@ -84,6 +85,7 @@ class StoreRequest:
         this run only (tests). Raises `StoreError` / `BankError` with nothing left open.
         """
         from quiz.store.db import open_database
+        from quiz.store.learners import resolve_learner
         from quiz.store.settings import load_settings
 
         db = open_database(self.db_url)
@@ -91,6 +93,8 @@ class StoreRequest:
         try:
             if self.sync_bank_on_start and self.bank_dir is not None:
                 report = _sync_if_changed(db, self.bank_dir, self.clock())
+            # After the sync: a new learner gets a card for every question of the bank.
+            db = resolve_learner(db, self.learner, self.clock(), create=True)
             settings = load_settings(db)
         except Exception:
             db.close()

@@ -57,6 +57,7 @@ class HomeScreen(QuizScreen[None]):
         Binding("slash", "search", "搜索"),
         Binding("t", "stats", "统计"),
         Binding("o", "settings", "设置"),
+        Binding("L", "learners", "学习者", show=False),
     ]
 
     marked_count: reactive[int] = reactive(0)
@@ -194,6 +195,13 @@ class HomeScreen(QuizScreen[None]):
             return frozenset(self.marked)
         deck = self._cursor_deck()
         return frozenset({deck}) if deck else frozenset()
+
+    def action_learners(self) -> None:
+        from quiz.tui.screens.learners import LearnersScreen
+
+        switch = getattr(self.app, "switch_learner", None)
+        if switch is not None:
+            self.app.push_screen(LearnersScreen(self.context), switch)
 
     def action_mark(self) -> None:
         deck = self._cursor_deck()
