@@ -15,6 +15,20 @@ from quiz.tui.widgets.bank_text import BankText
 BLANK = "*（未作答 · blank）*"
 
 
+def with_line_breaks(answer: str) -> str:
+    """A student's answer as Markdown that keeps their line breaks: a line they ended is a
+    hard break, not a space or nothing (as a soft break in Markdown would be). Lines of a
+    fenced code block are left as they are."""
+    lines, fenced = [], False
+    for line in answer.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif line.strip() and not fenced:
+            line += "  "
+        lines.append(line)
+    return "\n".join(lines)
+
+
 class AnswerPanel(VerticalScroll):
     DEFAULT_CSS = """
     AnswerPanel {
@@ -28,12 +42,19 @@ class AnswerPanel(VerticalScroll):
     }
     """
 
-    def __init__(self, title: str = "", *, id: str | None = None) -> None:
+    def __init__(self, title: str = "", *, errata_expanded: bool = True,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = safe_text(title)
+        self.errata_expanded = errata_expanded
 
     def compose(self) -> ComposeResult:
-        yield BankText()
+        yield BankText(errata_expanded=self.errata_expanded)
+
+    def toggle_errata(self) -> None:
+        """Show the bank's 勘误 / 口径 notes in full, or folded into one line."""
+        text = self.query_one(BankText)
+        text.errata_expanded = not text.errata_expanded
 
     def show(self, markdown: str, title: str | None = None) -> None:
         """Show `markdown` (blank: a dim placeholder) from its top."""

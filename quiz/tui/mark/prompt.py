@@ -35,6 +35,12 @@ class PromptScreen(QuizModalScreen[str | None]):
         border: round $accent;
         background: $panel;
     }
+    PromptScreen #prompt-input {
+        border: none;
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
     PromptScreen #prompt-hint {
         color: $text-muted;
         height: auto;
@@ -59,7 +65,9 @@ class PromptScreen(QuizModalScreen[str | None]):
             box.border_title = safe_text(self.title_text)
             yield Input(value=self.value, id="prompt-input")
             yield Static(Text(self.hint), id="prompt-hint")
-            yield Static(id="prompt-error")
+            error = Static(id="prompt-error")
+            error.display = False  # until a text is refused
+            yield error
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -68,7 +76,9 @@ class PromptScreen(QuizModalScreen[str | None]):
     def submit_text(self, event: Input.Submitted) -> None:
         problem = self.check(event.value) if self.check is not None else None
         if problem:
-            self.query_one("#prompt-error", Static).update(Text(problem))
+            error = self.query_one("#prompt-error", Static)
+            error.update(Text(problem))
+            error.display = True
             return
         self.dismiss(event.value)
 

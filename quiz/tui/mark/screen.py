@@ -3,10 +3,11 @@
 The screen shows the question, the student's whole answer and the reference answer (side by
 side on a wide terminal, stacked at 80 columns), who wrote it and how far the marking is. Keys:
 1/y 对, 2/h 半对, 3/n 错, s a typed score (7/10, 0.8, 80%), N a note, u / ctrl+z undo (any number
-of steps, newest first), ←/k and →/j the previous / next answer. A mark moves on to the next
-answer; every change is saved at once (marks.json beside the sheets, atomically, in a worker),
-so quitting or a crash loses nothing. A save that fails is shown on the status line and kept
-in memory: r retries, and quitting asks once more before leaving marks unsaved.
+of steps, newest first), ←/k and →/j the previous / next answer, e the reference's 勘误 notes.
+A mark moves on to the next answer; every change is saved at once (marks.json beside the
+sheets, atomically, in a worker), so quitting or a crash loses nothing. A save that fails is
+shown on the status line and kept in memory: r retries, and quitting asks once more before
+leaving marks unsaved.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from textual.reactive import reactive
 from textual.widgets import Header, Static
 
 from quiz.sheets.marks import MARKS_FILE, Mark, Marks, parse_mark
-from quiz.tui.mark.answer_panel import AnswerPanel
+from quiz.tui.mark.answer_panel import AnswerPanel, with_line_breaks
 from quiz.tui.mark.journal import Change, MarkJournal
 from quiz.tui.mark.messages import MarksSaved, MarksSaveFailed
 from quiz.tui.mark.model import ClassToMark, StudentAnswer
@@ -45,6 +46,7 @@ WIDE = 120  # columns from which the student's answer and the reference stand si
 EXIT_SAVED, EXIT_UNSAVED = 0, 1
 SCORE_HINT = "对 / 半对 / 错，或 7/10、0.8、80%（0 到 1 之间）· Enter 确定 · Esc 取消"
 NOTE_HINT = "给这份答案的备注（空 = 删除备注）· Enter 保存 · Esc 取消"
+NOTE_HINT_UNMARKED = "这份还没评分：备注在评分时一起保存 · Enter 确定 · Esc 取消"
 
 
 def iso_utc(moment: datetime) -> str:
@@ -69,6 +71,7 @@ class MarkScreen(QuizScreen[None]):
         Binding("left,k", "move(-1)", "上一个", priority=True),
         Binding("right,j", "move(1)", "下一个", priority=True),
         Binding("r", "retry_save", "重试保存"),
+        Binding("e", "toggle_errata", "勘误", show=False),
     ]
 
     position: reactive[int] = reactive(0, init=False, bindings=True)
@@ -95,7 +98,9 @@ class MarkScreen(QuizScreen[None]):
         yield BankText(id="mark-question")
         with Container(id="mark-answers"):
             yield AnswerPanel("学生答案", id="mark-student")
-            yield AnswerPanel("参考答案", id="mark-reference")
+            # The bank's notes on its sources fold into one line: the teacher marks against
+            # the answer, and `e` shows the notes.
+            yield AnswerPanel("参考答案", errata_expanded=False, id="mark-reference")
         with Horizontal(id="mark-bar"):
             yield Static(id="mark-status")
             yield Static(id="mark-saved")
@@ -140,7 +145,7 @@ class MarkScreen(QuizScreen[None]):
             total=len(self.marking.answers)))
         self.query_one("#mark-question", BankText).update(f"**{item.number}.** {item.prompt}")
         self.query_one("#mark-student", AnswerPanel).show(
-            answer.answer, f"学生答案 · {answer.student} · {answer.sheet.name}")
+            with_line_breaks(answer.answer), f"学生答案 · {answer.student} · {answer.sheet.name}")
         reference = self.query_one("#mark-reference", AnswerPanel)
         if reference.markdown != item.reference:
             reference.show(item.reference)
@@ -232,7 +237,8 @@ class MarkScreen(QuizScreen[None]):
         mark, _from_sheet = self.effective_mark(answer)
         note = mark.note if mark is not None else \
             self.journal.pending_note(answer.student_key, answer.question_id)
-        self.app.push_screen(PromptScreen(f"备注 · {answer.student}", NOTE_HINT, note),
+        hint = NOTE_HINT if mark is not None else NOTE_HINT_UNMARKED
+        self.app.push_screen(PromptScreen(f"备注 · {answer.student}", hint, note),
                              self.save_note)
 
     def save_note(self, text: str | None) -> None:
@@ -309,6 +315,9 @@ class MarkScreen(QuizScreen[None]):
             self.quit_armed = True
             text += " · 再按 q 不保存退出"
         self.notify(text, title="保存失败", severity="error", timeout=10, markup=False)
+
+    def action_toggle_errata(self) -> None:
+        self.query_one("#mark-reference", AnswerPanel).toggle_errata()
 
     def action_retry_save(self) -> None:
         self.save_state = SAVING
