@@ -172,7 +172,7 @@ def learner_summaries(db: Database, now: datetime) -> list[LearnerSummary]:
             select(LEARNERS).order_by(LEARNERS.c.id))]
         per_learner = {row[0]: row[1:] for row in connection.execute(totals)}
         due_of: dict[int, int] = {learner_id: count for learner_id, count
-                                  in connection.execute(due).tuples()}
+                                  in connection.execute(due)}
     summaries = []
     for learner in learners:
         reviews, studied, graded, recalled, last = per_learner.get(learner.id,
