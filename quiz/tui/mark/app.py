@@ -38,7 +38,7 @@ class MarkApp(App[int]):
         if self.mark_screen.is_attached:
             self.mark_screen.request_quit()
         else:
-            self.exit(EXIT_SAVED)
+            self.exit(EXIT_SAVED, return_code=EXIT_SAVED)
 
 
 def make_mark_app(*, folder: Path, bank_path: str | None = None,

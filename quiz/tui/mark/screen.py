@@ -303,7 +303,7 @@ class MarkScreen(QuizScreen[None]):
         if self.writer.saved_version >= self.journal.version:
             self.save_state = SAVED
         if message.then_quit:
-            self.app.exit(EXIT_SAVED)
+            self.app.exit(EXIT_SAVED, return_code=EXIT_SAVED)
 
     @on(MarksSaveFailed)
     def show_save_failure(self, message: MarksSaveFailed) -> None:
@@ -327,9 +327,9 @@ class MarkScreen(QuizScreen[None]):
         """Quit once the newest marks are saved; after a failed save, a second request quits
         without them."""
         if self.writer.saved_version >= self.journal.version:
-            self.app.exit(EXIT_SAVED)
+            self.app.exit(EXIT_SAVED, return_code=EXIT_SAVED)
         elif self.quit_armed:
-            self.app.exit(EXIT_UNSAVED)
+            self.app.exit(EXIT_UNSAVED, return_code=EXIT_UNSAVED)
         else:
             self.save_state = SAVING
             self.write_marks(self.journal.marks, self.journal.version, then_quit=True)
