@@ -35,7 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object with every claim")
     parser.add_argument("--csv", action="store_true", help="sheets: one CSV row per item")
     parser.add_argument("--record", action="store_true",
-                        help="sheets: log the graded numeric items as reviews")
+                        help="sheets: log each sheet's graded items as reviews of its student")
+    parser.add_argument("--add-learners", action="store_true",
+                        help="sheets, with --record: make learners of students not yet known")
+    parser.add_argument("--mixed", action="store_true",
+                        help="sheets: grade a folder that mixes classes (seeds) in one report")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="also print what ran and why a claim failed in full")
     parser.set_defaults(handler=run)

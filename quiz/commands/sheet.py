@@ -1,11 +1,15 @@
 """``quiz sheet``: practice sheets (one per student) and their answer keys.
 
     quiz sheet [--topic T…] [--ids ID…] [--numeric | --concept] [--difficulty D] [--count N]
-               [--seed S] [--students K | --roster FILE] [--format md|html|pdf] [--key] [-o DIR]
+               [--seed S] [--students K | --roster FILE] [--format md|html|pdf] [--key]
+               [-o DIR] [--force]
 
 The seed chooses the questions (the same for the whole class) and, with the student's number,
 every numeric instance (different for each student). It is printed on every sheet, with the
-command that makes the sheet again. Markdown sheets are what `quiz check` reads back.
+command that makes the sheet again. Markdown sheets are what `quiz check` reads back; each
+carries what grading needs (quiz.sheets.meta), and `manifest.json` beside the sheets lists the
+class as printed. A folder that already holds sheets is refused unless --force: filled-in sheets
+are never overwritten by accident.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import argparse
 import random
 import shlex
 import sys
+from dataclasses import dataclass
 from datetime import date as date_type
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,11 +56,16 @@ def register(subparsers: Any) -> None:
     students.add_argument("--students", type=positive_int, default=1, metavar="K",
                           help="sheets for K students, numbered 1..K (default 1)")
     students.add_argument("--roster", default=None, metavar="FILE",
-                          help="one student name per line (their order numbers the sheets)")
+                          help="one student a line: NAME, or KEY<TAB>NAME (a stable key, e.g. "
+                               "a student id; without one the key is the name); their order "
+                               "numbers the sheets")
     parser.add_argument("--format", choices=("md", "html", "pdf"), default="md")
     parser.add_argument("--key", action="store_true", help="also write the answer keys")
     parser.add_argument("-o", "--output", default="sheets", metavar="DIR",
-                        help="output folder (default ./sheets)")
+                        help="output folder (default ./sheets); one that holds sheets is "
+                             "refused unless --force")
+    parser.add_argument("--force", action="store_true",
+                        help="write into a folder that already holds sheets, replacing them")
     parser.add_argument("--title", default=DEFAULT_TITLE, help="title on every sheet")
     parser.add_argument("--date", default=None, metavar="YYYY-MM-DD",
                         help="date on the sheets (default today)")
@@ -68,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         sheets = make_sheets(args)
-        written = write_sheets(sheets, args.format, args.key, Path(args.output))
+        written = write_sheets(sheets, args.format, args.key, Path(args.output),
+                               force=args.force)
     except (SelectionError, SheetCommandError) as error:
         print(f"quiz sheet: error: {error}", file=sys.stderr)
         return 2
@@ -86,15 +97,38 @@ class SheetCommandError(ValueError):
     """Options or inputs that cannot make a sheet."""
 
 
-def _roster(path: str) -> list[str]:
+@dataclass(frozen=True)
+class RosterEntry:
+    key: str        # stable across sheets and terms: what marks and recorded reviews belong to
+    name: str       # as printed, exactly as the roster spells it
+
+
+def read_roster(path: str) -> list[RosterEntry]:
+    """One student a line: `NAME`, or `KEY<TAB>NAME` (a spreadsheet's two columns pasted);
+    without a key the key is the name. `#` starts a comment line. A key given twice is refused
+    (file:line): two students would share one history."""
     try:
         lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as error:
         raise SheetCommandError(f"cannot read the roster {path}: {error}") from None
-    names = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    if not names:
+    entries: list[RosterEntry] = []
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, tab, name = line.partition("\t")
+        key, name = key.strip(), name.strip()
+        if tab and not key:
+            raise SheetCommandError(f"{path}:{number}: an empty key before the tab")
+        entry = RosterEntry(key=key, name=name or key)
+        if entry.key in first_line:
+            raise SheetCommandError(f"{path}:{number}: the key {entry.key!r} is given twice "
+                                    f"(first on line {first_line[entry.key]})")
+        first_line[entry.key] = number
+        entries.append(entry)
+    if not entries:
         raise SheetCommandError(f"{path}: the roster has no names")
-    return names
+    return entries
 
 
 def _date(text: str | None) -> str:
@@ -131,12 +165,15 @@ def make_sheets(args: argparse.Namespace) -> list[Sheet]:
     from quiz.bank.parser import load_bank
     from quiz.commands.numeric import bank_dir
     from quiz.numeric import load_templates
+    from quiz.sheets.meta import class_id
     from quiz.sheets.select import Selection, build_sheet, select_questions
 
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
     if seed < 0:
         raise SheetCommandError("--seed must not be negative")
-    names = _roster(args.roster) if args.roster else [""] * args.students
+    # numbered sheets (no roster) are known by their number: a key is never empty
+    roster = read_roster(args.roster) if args.roster else [
+        RosterEntry(key=str(number), name="") for number in range(1, args.students + 1)]
     day = _date(args.date)
     questions = load_bank(bank_dir(args.path))
     templates = load_templates(questions)
@@ -145,48 +182,98 @@ def make_sheets(args: argparse.Namespace) -> list[Sheet]:
     chosen = select_questions(questions, selection, seed)
     command = command_line(args, seed, day)
     return [build_sheet(chosen, templates, seed=seed, student_number=number,
-                        class_size=len(names), student_name=name, title=args.title, date=day,
-                        command=command)
-            for number, name in enumerate(names, start=1)]
+                        class_size=len(roster), student_name=entry.name, title=args.title,
+                        date=day, command=command, student_key=entry.key,
+                        class_id=class_id(seed, command))
+            for number, entry in enumerate(roster, start=1)]
 
 
-def write_sheets(sheets: list[Sheet], fmt: str, key: bool, folder: Path) -> list[Path]:
+def write_sheets(sheets: list[Sheet], fmt: str, key: bool, folder: Path, *,
+                 force: bool = False) -> list[Path]:
     """Markdown: one file per student (keys under keys/); HTML and PDF: one file of sheets and
-    one of keys, each student starting on a new page."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if fmt == "md":
-        return _write_markdown(sheets, key, folder)
-    from quiz.sheets.html import keys_html, sheets_html
+    one of keys, each student starting on a new page; and manifest.json, the class as printed.
 
-    documents = [("sheets", sheets_html(sheets))] + ([("keys", keys_html(sheets))] if key else [])
+    A folder that already holds sheets (filled in, perhaps) is refused unless `force`. Every
+    document is made before the first file is written, and each file is written to a temporary
+    file and moved into place, so a failure leaves no half-written sheet."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not force:
+        _refuse_occupied(folder)
+    documents = _documents(sheets, fmt, key)
+    written = [_write_document(folder, name, content) for name, content in documents]
+    written.append(_write_manifest(sheets, fmt, folder, documents))
+    return written
+
+
+def _refuse_occupied(folder: Path) -> None:
+    from quiz.sheets.meta import MANIFEST_FILE
+
+    found = sorted(path.name for pattern in (MANIFEST_FILE, "sheet-*.md", "sheets.html",
+                                             "sheets.pdf", "keys")
+                   for path in folder.glob(pattern))
+    if found:
+        shown = ", ".join(found[:3]) + (" …" if len(found) > 3 else "")
+        raise SheetCommandError(f"{folder} already holds sheets ({shown}): choose another "
+                                "folder, or give --force to replace them")
+
+
+# A document: its path in the folder, and its content (text, or a PDF's bytes)
+Document = tuple[str, "str | bytes"]
+
+
+def _documents(sheets: list[Sheet], fmt: str, key: bool) -> list[Document]:
+    kinds = ["sheets", "keys"] if key else ["sheets"]
+    if fmt == "md":
+        return _markdown_documents(sheets, key)
     if fmt == "html":
-        written = []
-        for name, text in documents:
-            path = folder / f"{name}.html"
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
-        return written
-    from quiz.sheets.pdf import PdfUnavailable, write_pdf
+        from quiz.sheets.html import keys_html, sheets_html
+
+        render = {"sheets": sheets_html, "keys": keys_html}
+        return [(f"{kind}.html", render[kind](sheets)) for kind in kinds]
+    from quiz.sheets.pdf import PdfUnavailable, render_pdf
 
     try:
-        return [write_pdf(kind, sheets, folder / f"{kind}.pdf") for kind, _ in documents]
+        return [(f"{kind}.pdf", render_pdf(kind, sheets)) for kind in kinds]
     except PdfUnavailable as error:
         raise SheetCommandError(str(error)) from None
 
 
-def _write_markdown(sheets: list[Sheet], key: bool, folder: Path) -> list[Path]:
+def _markdown_documents(sheets: list[Sheet], key: bool) -> list[Document]:
     from quiz.sheets.markdown import key_markdown, sheet_markdown
 
-    width = max(2, len(str(len(sheets))))
-    written = []
+    documents: list[Document] = []
     for sheet in sheets:
-        path = folder / f"sheet-{sheet.student_number:0{width}d}.md"
-        path.write_text(sheet_markdown(sheet), encoding="utf-8")
-        written.append(path)
+        documents.append((sheet_file_name(sheet, len(sheets)), sheet_markdown(sheet)))
         if key:
-            keys = folder / "keys"
-            keys.mkdir(exist_ok=True)
-            key_path = keys / f"key-{sheet.student_number:0{width}d}.md"
-            key_path.write_text(key_markdown(sheet), encoding="utf-8")
-            written.append(key_path)
-    return written
+            number = sheet_file_name(sheet, len(sheets))[len("sheet-"):]
+            documents.append((f"keys/key-{number}", key_markdown(sheet)))
+    return documents
+
+
+def sheet_file_name(sheet: Sheet, class_size: int) -> str:
+    width = max(2, len(str(class_size)))
+    return f"sheet-{sheet.student_number:0{width}d}.md"
+
+
+def _write_document(folder: Path, name: str, content: str | bytes) -> Path:
+    from quiz.sheets.marks import write_atomically
+
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, content)
+    return path
+
+
+def _write_manifest(sheets: list[Sheet], fmt: str, folder: Path,
+                    documents: list[Document]) -> Path:
+    from quiz.sheets.marks import write_atomically
+    from quiz.sheets.meta import MANIFEST_FILE, Manifest, ManifestSheet, manifest_text, sheet_meta
+
+    first = sheets[0]
+    entries = tuple(ManifestSheet(sheet_file_name(sheet, len(sheets)) if fmt == "md"
+                                  else documents[0][0], sheet_meta(sheet)) for sheet in sheets)
+    manifest = Manifest(class_id=first.class_id, seed=first.seed, title=first.title,
+                        date=first.date, command=first.command, format=fmt, sheets=entries)
+    path = folder / MANIFEST_FILE
+    write_atomically(path, manifest_text(manifest))
+    return path

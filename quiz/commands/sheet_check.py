@@ -1,8 +1,14 @@
 """``quiz check FILE|DIR``: grade filled-in Markdown sheets (one, or a folder: a class).
 
-Exit 0 when every numeric item is right, 1 when some are wrong (or blank), 2 when a sheet cannot
-be read or was changed (its problem is printed as file:line). Concept items are listed with their
-reference answer for self-marking and do not count in the score.
+Each sheet is graded as printed (quiz.sheets.grading): its metadata line, else `manifest.json`
+beside it, else (with a warning) today's bank regenerated from the seed. Concept items take the
+teacher's marks (`marks.json` from `quiz mark`, else `评：` lines in the sheet). A folder is one
+class: sheets of several classes (seeds) are refused unless --mixed.
+
+Exit 0 when no item lost a point (concept items not yet marked are not wrong), 1 when some did,
+2 when a sheet cannot be read or was changed, the bank cannot compute a printed instance any
+more, the folder mixes classes, or --record names students who are not learners (each problem is
+printed as file:line).
 """
 
 from __future__ import annotations
@@ -10,13 +16,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from quiz.bank.model import Question
+    from quiz.commands.recording import LearnerAnswers
+    from quiz.numeric import Template
     from quiz.sheets.grading import SheetResult
+    from quiz.sheets.marks import Marks
+    from quiz.sheets.meta import Manifest
+    from quiz.sheets.report import ClassResults
 
 EXIT_RIGHT, EXIT_WRONG, EXIT_UNREADABLE = 0, 1, 2
+RECORDED_HOUR = time(12, tzinfo=timezone.utc)  # a sheet's reviews: midday of its date
+
+
+class CheckError(Exception):
+    """Something that stops the check as a whole (exit 2); the message says what and where."""
 
 
 def _sheet_files(target: Path) -> list[Path]:
@@ -26,69 +45,187 @@ def _sheet_files(target: Path) -> list[Path]:
 
 
 def check_sheets(args: argparse.Namespace) -> int:
-    from quiz.bank.errors import BankError
-    from quiz.bank.parser import load_bank
-    from quiz.commands.numeric import bank_dir
-    from quiz.numeric import load_templates
-    from quiz.sheets.grading import grade_sheet
-    from quiz.sheets.reader import SheetFormatError, read_sheet
-
-    target = Path(args.target)
-    if not target.exists():
-        print(f"quiz check: error: {target}: no such file or folder", file=sys.stderr)
-        return EXIT_UNREADABLE
-    files = _sheet_files(target)
-    if not files:
-        print(f"quiz check: error: {target}: no .md sheets in this folder", file=sys.stderr)
-        return EXIT_UNREADABLE
-    bank_path = args.bank or None
     try:
-        questions = load_bank(bank_dir(bank_path))
-    except BankError as error:
+        return _check(args)
+    except CheckError as error:
         print(f"quiz check: error: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
-    templates = load_templates(questions)
+
+
+def _check(args: argparse.Namespace) -> int:
+    target = Path(args.target)
+    if not target.exists():
+        raise CheckError(f"{target}: no such file or folder")
+    files = _sheet_files(target)
+    if not files:
+        raise CheckError(f"{target}: no .md sheets in this folder")
+    folder = target if target.is_dir() else target.parent
+    context = _Context.load(args, folder)
+    report = _grade_all(files, context, class_report=target.is_dir())
+    for result in report.results:
+        for warning in result.warnings:
+            print(f"quiz check: warning: {warning}", file=sys.stderr)
+    if target.is_dir() and not getattr(args, "mixed", False):
+        _refuse_mixed(folder, report, context.manifest)
+    for refused in report.refused:
+        print(f"quiz check: error: {refused.reason}", file=sys.stderr)
+    _print(report, args, class_report=target.is_dir())
+    if args.record and report.results:
+        recorded = _record(args, context.bank_path, list(report.results))
+        if recorded != EXIT_RIGHT:
+            return recorded
+    if report.refused:
+        return EXIT_UNREADABLE
+    return EXIT_RIGHT if all(result.all_right for result in report.results) else EXIT_WRONG
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What grading needs besides the sheets: the bank, the manifest and the marks."""
+
+    bank_path: str | None
+    questions: list[Question]
+    templates: dict[str, Template]
+    manifest: Manifest | None
+    manifest_path: str
+    marks: Marks
+
+    @classmethod
+    def load(cls, args: argparse.Namespace, folder: Path) -> _Context:
+        from quiz.bank.errors import BankError
+        from quiz.bank.parser import load_bank
+        from quiz.commands.numeric import bank_dir
+        from quiz.numeric import load_templates
+        from quiz.sheets.marks import MarksError, load_marks
+        from quiz.sheets.meta import MANIFEST_FILE, MetaError, load_manifest
+
+        bank_path = args.bank or None
+        try:
+            questions = load_bank(bank_dir(bank_path))
+            manifest = load_manifest(folder)
+            marks = load_marks(folder)
+        except (BankError, MetaError, MarksError) as error:
+            raise CheckError(str(error)) from None
+        return cls(bank_path, questions, load_templates(questions), manifest,
+                   str(folder / MANIFEST_FILE), marks)
+
+
+def _grade_all(files: list[Path], context: _Context, *, class_report: bool) -> ClassResults:
+    from quiz.sheets.grading import grade_sheet
+    from quiz.sheets.reader import SheetFormatError, read_sheet
+    from quiz.sheets.report import ClassResults, Refused, RosterStudent
+
     results: list[SheetResult] = []
-    errors = 0
+    refused: list[Refused] = []
     for path in files:
         try:
-            results.append(grade_sheet(read_sheet(path), questions, templates))
+            results.append(grade_sheet(read_sheet(path), context.questions, context.templates,
+                                       manifest=context.manifest,
+                                       manifest_path=context.manifest_path,
+                                       marks=context.marks))
         except SheetFormatError as error:
-            print(f"quiz check: error: {error}", file=sys.stderr)
-            errors += 1
-    _print(results, args, class_report=target.is_dir())
-    if args.record and results:
-        _record(args, bank_path, results)
-    if errors:
-        return EXIT_UNREADABLE
-    return EXIT_RIGHT if all(result.all_right for result in results) else EXIT_WRONG
+            refused.append(Refused(str(path), str(error)))
+    roster: tuple[RosterStudent, ...] = ()
+    if class_report and context.manifest is not None:
+        roster = tuple(RosterStudent(entry.meta.student_number, entry.meta.student_key,
+                                     entry.meta.student_name)
+                       for entry in context.manifest.sheets)
+    return ClassResults(tuple(results), tuple(refused), roster)
 
 
-def _print(results: list[SheetResult], args: argparse.Namespace, class_report: bool) -> None:
+def _refuse_mixed(folder: Path, report: ClassResults, manifest: Manifest | None) -> None:
+    """One folder, one class: sheets of other seeds or commands (an older class, a second
+    run of `quiz sheet`) would mix two tables into one."""
+    classes: dict[str, list[str]] = {}
+    if manifest is not None:
+        classes.setdefault(f"{manifest.class_id} (seed {manifest.seed})", []).append(
+            "manifest.json")
+    for result in report.results:
+        classes.setdefault(f"{result.class_id} (seed {result.seed})", []).append(
+            Path(result.path).name)
+    if len(classes) > 1:
+        listed = "; ".join(f"class {name}: {', '.join(files[:3])}"
+                           + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+                           for name, files in classes.items())
+        raise CheckError(f"{folder} mixes {len(classes)} classes — {listed}; check each class "
+                         "in its own folder, or give --mixed")
+
+
+def _print(report: ClassResults, args: argparse.Namespace, class_report: bool) -> None:
     from quiz.sheets.report import class_csv, class_summary, class_text, sheet_text
 
-    if not results and not class_report:
+    if not report.results and not class_report:
         return  # the one sheet could not be read: only its error is printed
     if args.csv:
-        sys.stdout.write(class_csv(results))
+        sys.stdout.write(class_csv(report))
     elif args.json:
-        payload = ({"summary": class_summary(results), "sheets": [r.to_json() for r in results]}
-                   if class_report else results[0].to_json())
+        payload = ({"summary": class_summary(report),
+                    "sheets": [r.to_json() for r in report.results]}
+                   if class_report else report.results[0].to_json())
         print(json.dumps(payload, ensure_ascii=False, indent=1))
     elif class_report:
-        print(class_text(results))
+        print(class_text(report))
     else:
-        for result in results:
+        for result in report.results:
             print(sheet_text(result))
 
 
-def _record(args: argparse.Namespace, bank_path: str | None, results: list[SheetResult]) -> None:
-    from quiz.commands.recording import Answer, record_answers
+# --- --record ------------------------------------------------------------------------------------
 
-    answers = [Answer(item.question_id, item.seed, item.answer, item.status,
-                      item.suggested_rating)
-               for result in results for item in result.items
-               if item.suggested_rating and item.seed is not None]
-    recorded, skipped = record_answers(args, bank_path, answers)
+def _record(args: argparse.Namespace, bank_path: str | None, results: list[SheetResult]) -> int:
+    """Each sheet into its own student's learner, stamped with the sheet's date; a sheet made
+    without a roster into the learner of --learner / QUIZ_LEARNER (the default learner when
+    neither is given: one's own sheet). Returns EXIT_RIGHT, or EXIT_UNREADABLE when refused."""
+    from quiz.commands.recording import UnknownLearners, record_for_learners
+    from quiz.store.learners import LearnerError
+
+    batches = [batch for batch in (learner_answers(result, _own_learner(args))
+                                   for result in results) if batch.answers]
+    if not batches:
+        print("没有可记录的复习（数值题作答与已评的概念题才记录）。", file=sys.stderr)
+        return EXIT_RIGHT
+    try:
+        recorded, skipped = record_for_learners(
+            args, bank_path, batches, add_learners=getattr(args, "add_learners", False))
+    except UnknownLearners as error:
+        print(f"quiz check: error: not learners of this database: {', '.join(error.names)} "
+              "— nothing was recorded; give --add-learners to make them", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except LearnerError as error:
+        print(f"quiz check: error: {error} — nothing was recorded", file=sys.stderr)
+        return EXIT_UNREADABLE
     note = f"，{skipped} 条此前已记录" if skipped else ""
-    print(f"已记录 {recorded} 条复习{note}。", file=sys.stderr)
+    print(f"已记录 {recorded} 条复习{note}（{len(batches)} 份答卷）。", file=sys.stderr)
+    return EXIT_RIGHT
+
+
+def _own_learner(args: argparse.Namespace) -> str:
+    from quiz.cli import learner_name
+    from quiz.store.tables import DEFAULT_LEARNER
+
+    return learner_name(args) or DEFAULT_LEARNER
+
+
+def learner_answers(result: SheetResult, own_learner: str) -> LearnerAnswers:
+    """The reviews one sheet gives: graded numeric items (not blank or unreadable) and concept
+    items the teacher marked (对 → Good, 半对 → Hard, 错 → Again)."""
+    from quiz.commands.recording import Answer, LearnerAnswers
+
+    answers = tuple(
+        Answer(item.question_id, item.seed, item.answer, item.status, item.suggested_rating,
+               mistake_id=item.mistake_id)
+        for item in result.items if item.suggested_rating)
+    # a roster names its students; a sheet without a name was made for one's own practice
+    learner = result.student_key if result.student else own_learner
+    return LearnerAnswers(learner=learner, display_name=result.student,
+                          reviewed_at=_reviewed_at(result), answers=answers)
+
+
+def _reviewed_at(result: SheetResult) -> datetime:
+    """Midday (UTC) of the sheet's date, never later than now; the file's time without one."""
+    now = datetime.now(timezone.utc)
+    try:
+        day = date.fromisoformat(result.date)
+    except ValueError:
+        return min(result.modified, now)
+    return min(datetime.combine(day, RECORDED_HOUR), now)

@@ -1,14 +1,15 @@
 """Sheets and keys as Markdown: the form a student fills in and `quiz check` reads back.
 
-The layout is a contract with `quiz.sheets.reader`: a `- seed：…` line, one `## N · id[ · seed S]`
-header per item, the bank text as a block quote (so nothing in it can pass for a header or an
-answer), and an answer line `答：`.
+The layout is a contract with `quiz.sheets.reader`: the metadata comment line (quiz.sheets.meta),
+a `- seed：…` line, one `## N · id[ · seed S]` header per item, the bank text as a block quote (so
+nothing in it can pass for a header or an answer), and an answer line `答：`.
 """
 
 from __future__ import annotations
 
+from quiz.sheets.meta import meta_comment, sheet_meta
 from quiz.sheets.model import NUMERIC, Sheet, SheetItem
-from quiz.sheets.text import one_line, quoted
+from quiz.sheets.text import escape_markdown, one_line, quoted
 
 ANSWER_MARK = "答："
 KEY_MARK = "<!-- quiz answer key -->"
@@ -17,15 +18,18 @@ INSTRUCTIONS = ("在每题的“答：”后写答案。数值题写一个数或
 
 
 def _escape_cell(text: str) -> str:
-    return one_line(text).replace("\\", "\\\\").replace("<", "\\<").replace("[", "\\[")
+    """One line of bank or roster text, inert in Markdown outside math and intact inside it."""
+    return escape_markdown(one_line(text))
 
 
 def _header(sheet: Sheet, key: bool) -> list[str]:
     title = _escape_cell(sheet.title) + ("（答案）" if key else "")
     lines = [KEY_MARK, ""] if key else []
+    lines += [f"# {title}", ""]
+    if not key:
+        # what grading needs (quiz.sheets.meta), invisible when the sheet is rendered
+        lines += [meta_comment(sheet_meta(sheet)), ""]
     lines += [
-        f"# {title}",
-        "",
         f"- 学生：{_escape_cell(sheet.student_label)}",
         f"- 日期：{sheet.date}",
         f"- seed：{sheet.seed} / {sheet.student_number}",

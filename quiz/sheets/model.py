@@ -21,6 +21,9 @@ class SheetItem:
     seed: int | None = None       # numeric: the instance's seed
     answer_plain: str = ""        # numeric: the expected value as it would be written (gradeable)
     worked: str = ""              # numeric: the worked solution (Markdown)
+    # numeric: the instance's parameters as drawn, so that `quiz check` grades this very instance
+    # even after the bank's template changed (quiz.sheets.meta)
+    params: tuple[tuple[str, int | str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class Sheet:
     student_name: str
     command: str                  # the `quiz sheet …` command line that makes it again
     items: tuple[SheetItem, ...]
+    student_key: str = ""         # stable roster key (the name when the roster gives none)
+    class_id: str = ""            # one class = one seed and one command (quiz.sheets.meta)
 
     @property
     def student_label(self) -> str:

@@ -1,9 +1,11 @@
-"""Read a filled-in Markdown sheet back: the seed line, the item headers and the answers.
+"""Read a filled-in Markdown sheet back: the metadata line, the seed line, the item headers, the
+answers (every line of one) and the teacher's `评：` marks.
 
 Tolerant of what people do to a sheet by hand (items removed, notes added, `答:` with an ASCII
-colon, answers on the line after `答：`), strict about what decides the grade: a sheet without a
-seed line, or with an item header that names a seed but cannot be read, is refused with the
-file:line of the problem.
+colon, `**答：**` or `- 答：`, answers on the line after `答：` or over several lines), strict
+about what decides the grade: an item header that names a seed but cannot be read, a second seed
+or metadata line, is refused with the file:line of the problem. Whether the sheet is the printed
+one is grading's question (quiz.sheets.grading.printed_sheet).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quiz.sheets.markdown import KEY_MARK
+from quiz.sheets.meta import COMMENT_TAG, comment_payload
 
 SEED_LINE = re.compile(r"^\s*[-*]?\s*seed\s*[:：]\s*(\d+)\s*/\s*(\d+)\s*$", re.IGNORECASE)
 SEED_WORD = re.compile(r"seed", re.IGNORECASE)
@@ -20,7 +23,15 @@ STUDENT_LINE = re.compile(r"^\s*[-*]?\s*学生\s*[:：]\s*(.*?)\s*$")
 ITEM_HEADER = re.compile(
     r"^##\s*(\d+)\s*[·.、．:：]?\s*([a-z0-9][a-z0-9-]*)"
     r"(?:\s*[·,，]\s*seed\s*[:：]?\s*(-?\d+))?\s*$", re.IGNORECASE)
-ANSWER_LINE = re.compile(r"^\s*答案?\s*[:：]\s*(.*?)\s*$")
+# `答：`, also as people write it in Markdown: `**答：**`, `**答**：`, `- 答：`, `答案:`
+_EMPHASIS = r"(?:\*\*|__)?"
+ANSWER_LINE = re.compile(
+    rf"^\s*(?:[-*+]\s+)?{_EMPHASIS}\s*答案?\s*{_EMPHASIS}\s*[:：]\s*{_EMPHASIS}\s*(.*?)\s*$")
+# the teacher's mark of a concept answer: `评：对` / `错` / `半对` / `8/10` / `0.8` / `80%`
+MARK_LINE = re.compile(
+    rf"^\s*(?:[-*+]\s+)?{_EMPHASIS}\s*评\s*{_EMPHASIS}\s*[:：]\s*{_EMPHASIS}\s*(.*?)\s*"
+    rf"{_EMPHASIS}\s*$")
+HTML_COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$")
 
 
 @dataclass(frozen=True)
@@ -28,8 +39,15 @@ class FilledItem:
     number: int
     question_id: str
     seed: int | None
-    answer: str
+    answer: str                     # every line written as the answer (a concept answer whole)
     line: int                       # the item header's line
+    mark: str | None = None         # the text after `评：`, when the teacher marked it
+    mark_line: int = 0
+
+    @property
+    def first_line(self) -> str:
+        """A numeric answer: its first written line (working below it is not the answer)."""
+        return next((line.strip() for line in self.answer.splitlines() if line.strip()), "")
 
 
 @dataclass
@@ -40,26 +58,35 @@ class _Draft:
     question_id: str
     seed: int | None
     line: int
-    answer: str | None = None
-    after_mark: bool = field(default=False)
-    loose: str | None = None  # the first written line, for a sheet whose `答：` was deleted
+    after_mark: bool = False
+    written: list[str] = field(default_factory=list)  # the answer's lines after `答：`
+    loose: list[str] = field(default_factory=list)    # lines of a sheet whose `答：` was deleted
+    mark: str | None = None
+    mark_line: int = 0
 
-    def add(self, line: str) -> None:
-        if self.answer is not None:
-            return  # extra text after the answer: notes, working
-        if self.loose is None and line.strip():
-            self.loose = line.strip()
-        mark = ANSWER_LINE.match(line)
+    def add(self, line: str, number: int) -> None:
+        if HTML_COMMENT_LINE.match(line):
+            return  # a note to oneself, or a checker's stamp: never the answer
+        mark = MARK_LINE.match(line)
         if mark:
+            if self.mark is None:
+                self.mark, self.mark_line = mark.group(1), number
+            return
+        answer = ANSWER_LINE.match(line)
+        if answer and not self.after_mark:
             self.after_mark = True
-            if mark.group(1):
-                self.answer = mark.group(1)
-        elif self.after_mark and line.strip():
-            self.answer = line.strip()  # the answer written on the line below `答：`
+            if answer.group(1):
+                self.written.append(answer.group(1))
+        elif self.after_mark:
+            self.written.append(line.rstrip())
+        elif line.strip():
+            self.loose.append(line.strip())
 
     def finish(self) -> FilledItem:
-        answer = self.answer if self.after_mark else self.loose
-        return FilledItem(self.number, self.question_id, self.seed, answer or "", self.line)
+        lines = self.written if self.after_mark else self.loose
+        answer = "\n".join(lines).strip("\n").strip()
+        return FilledItem(self.number, self.question_id, self.seed, answer, self.line,
+                          self.mark, self.mark_line)
 
 
 class SheetFormatError(ValueError):
@@ -69,11 +96,13 @@ class SheetFormatError(ValueError):
 @dataclass(frozen=True)
 class FilledSheet:
     path: Path
-    seed: int
-    student_number: int
-    student: str
-    seed_line: int
+    seed: int | None                # the `- seed：S / N` line (None when it was deleted)
+    student_number: int | None
+    student: str                    # the `- 学生：` line as shown (the metadata has the name)
+    seed_line: int                  # 0 when there is none
     items: tuple[FilledItem, ...]
+    meta_text: str | None = None    # the metadata comment's JSON (quiz.sheets.meta), if kept
+    meta_line: int = 0
 
 
 def read_sheet(path: Path) -> FilledSheet:
@@ -93,9 +122,20 @@ def parse_sheet(text: str, path: Path) -> FilledSheet:
     items: list[FilledItem] = []
     seen: dict[str, int] = {}
     current: _Draft | None = None
+    meta_text: str | None = None
+    meta_line = 0
     for number, line in enumerate(lines, start=1):
         if line.lstrip().startswith(">"):
             continue  # the bank's text, quoted
+        payload = comment_payload(line)
+        if payload is None and COMMENT_TAG in line and line.lstrip().startswith("<!--"):
+            payload = ""  # the metadata line, damaged: reported when the sheet is graded
+        if payload is not None:
+            if meta_text is not None:
+                raise SheetFormatError(f"{path}:{number}: a second metadata line "
+                                       f"(the first is line {meta_line})")
+            meta_text, meta_line = payload, number
+            continue
         header = ITEM_HEADER.match(line)
         if header or line.startswith("##"):
             if current is not None:
@@ -125,11 +165,12 @@ def parse_sheet(text: str, path: Path) -> FilledSheet:
             elif student_match := STUDENT_LINE.match(line):
                 student = student_match.group(1)
             continue
-        current.add(line)
+        current.add(line, number)
     if current is not None:
         items.append(current.finish())
-    if seed is None or student_number is None or seed_line is None:
-        raise SheetFormatError(f"{path}:1: no seed line (`- seed：S / N`) before the first "
-                               "item; this is not a quiz sheet, or its header was removed")
+    if seed_line is None and meta_text is None and not items:
+        raise SheetFormatError(f"{path}:1: no seed line (`- seed：S / N`) and no item "
+                               "(`## N · question-id`): this is not a quiz sheet")
     return FilledSheet(path=path, seed=seed, student_number=student_number, student=student,
-                       seed_line=seed_line, items=tuple(items))
+                       seed_line=seed_line or 0, items=tuple(items), meta_text=meta_text,
+                       meta_line=meta_line)

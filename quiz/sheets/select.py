@@ -19,7 +19,7 @@ from quiz.sheets.text import without_machine_blocks
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.bank.model import Question
-    from quiz.numeric import Template
+    from quiz.numeric import Instance, Solution, Template
 
 SEED_LIMIT = 2**31
 
@@ -74,13 +74,14 @@ def _wanted(question: Question, selection: Selection) -> bool:
 
 def build_sheet(questions: Sequence[Question], templates: dict[str, Template], *, seed: int,
                 student_number: int, class_size: int, student_name: str, title: str,
-                date: str, command: str) -> Sheet:
+                date: str, command: str, student_key: str = "", class_id: str = "") -> Sheet:
     items = tuple(
         _item(number, question, templates, item_seed(seed, student_number, question.id))
         for number, question in enumerate(questions, start=1)
     )
     return Sheet(title=title, date=date, seed=seed, student_number=student_number,
-                 class_size=class_size, student_name=student_name, command=command, items=items)
+                 class_size=class_size, student_name=student_name, command=command, items=items,
+                 student_key=student_key, class_id=class_id)
 
 
 def _item(number: int, question: Question, templates: dict[str, Template], seed: int) -> SheetItem:
@@ -97,19 +98,25 @@ def numeric_item(number: int, question: Question, template: Template, seed: int)
 
     instance = instantiate(template, seed)
     solution = solve(instance, eager=False)
-    plain = answer_text(solution.expected)
+    plain, shown = expected_answer(instance, solution)
     # grading the key's own answer gives the worked solution and proves the key is gradeable
     verdict = grade(instance, plain, solution)
     if verdict.status is not Status.RIGHT:
         raise SelectionError(f"{question.id} seed {seed}: the key's answer {plain!r} does not "
                              f"grade as right ({verdict.message})")
-    unit = f" {instance.unit}" if instance.unit and not isinstance(solution.expected, tuple) \
-        else ""
     worked = _without_answer_line(verdict.worked)
     return SheetItem(number=number, question_id=question.id, kind=NUMERIC, prompt=instance.prompt,
-                     answer=plain + unit, sources=tuple(question.sources),
+                     answer=shown, sources=tuple(question.sources),
                      topic=question.tags[0] if question.tags else question.topic, seed=seed,
-                     answer_plain=plain, worked=worked)
+                     answer_plain=plain, worked=worked, params=tuple(instance.params.items()))
+
+
+def expected_answer(instance: Instance, solution: Solution) -> tuple[str, str]:
+    """The expected value as written (`56x56`, `73,728`) and as shown, with its unit."""
+    plain = answer_text(solution.expected)
+    unit = f" {instance.unit}" if instance.unit and not isinstance(solution.expected, tuple) \
+        else ""
+    return plain, plain + unit
 
 
 def _without_answer_line(worked: str) -> str:

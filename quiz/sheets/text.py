@@ -18,6 +18,12 @@ _MACHINE_BLOCK = re.compile(r"^(```|~~~)(claim|template|meta)\b.*?^\1[ \t]*$\n?"
 # Markdown characters that could start a link, an HTML tag or an entity; `*`, `_`, `$` and
 # backticks stay, so that emphasis, code and math in answers keep their meaning.
 _MARKDOWN_ACTIVE = re.compile(r"(\\(?=[!-/:-@\[-`{-~])|[\[\]<>&|])")
+# Math spans: `$$…$$` (may span lines) and `$…$` on one line, neither opened by `\$`; the
+# capturing group makes re.split return them at the odd indexes.
+_MATH = re.compile(r"((?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$[^$\n]+?(?<!\\)\$)", re.DOTALL)
+# Inside math, what a reader without math would still take for a tag (`<b`, `</`, `<!`), a link
+# (`](`, `][`) or an entity (`&lt;`): the first character of each, to be followed by a space.
+_MATH_ACTIVE = re.compile(r"(<(?=[A-Za-z/!?])|\](?=[(\[])|&(?=#?\w+;))")
 
 
 def without_machine_blocks(markdown: str) -> str:
@@ -26,12 +32,21 @@ def without_machine_blocks(markdown: str) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    """Bank text for a Markdown document: control characters dropped, and `[`, `]`, `<`, `>`,
-    `&`, `|` (and a backslash before punctuation) escaped, so no link, tag, entity or table can
-    come out of it; `\\cdot` in math stays as it is."""
-    escaped = _MARKDOWN_ACTIVE.sub(lambda m: "\\" + m.group(1), safe_text(text))
+    """Bank text for a Markdown document: control characters dropped, and outside math `[`, `]`,
+    `<`, `>`, `&`, `|` (and a backslash before punctuation) escaped, so no link, tag, entity or
+    table can come out of it. Inside `$…$` / `$$…$$` the formula stays as KaTeX and MathJax
+    read it (`s>1`, `|x|`, `[0,1]`, `\\cdot`); only what would still make a tag, a link or an
+    entity for a reader without math gets a space, which math ignores (`a<b` → `a< b`)."""
+    parts = _MATH.split(safe_text(text))
+    escaped = "".join(
+        _inert_math(part) if index % 2 else _MARKDOWN_ACTIVE.sub(lambda m: "\\" + m.group(1), part)
+        for index, part in enumerate(parts))
     # a leading `#` would make a heading (and could imitate an item header of the sheet)
     return re.sub(r"^(\s*)#", r"\1\\#", escaped, flags=re.MULTILINE)
+
+
+def _inert_math(formula: str) -> str:
+    return _MATH_ACTIVE.sub(lambda m: m.group(1) + " ", formula)
 
 
 def quoted(text: str) -> str:

@@ -38,9 +38,9 @@ def evil_bank(tmp_path: Path) -> Path:
 def test_bank_text_is_inert_in_html_markdown_and_terminal(
         tmp_path: Path, evil_bank: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    for fmt in ("md", "html"):
+    for fmt in ("md", "html"):  # both into one folder: the second run replaces (--force)
         code, _, err = quiz(capsys, "sheet", "--path", str(evil_bank), "--seed", "1", "--key",
-                            "--format", fmt, "-o", str(out))
+                            "--format", fmt, "-o", str(out), "--force")
         assert code == 0, err
     files = [out / "sheets.html", out / "keys.html", out / "sheet-01.md",
              out / "keys" / "key-01.md"]
@@ -59,7 +59,7 @@ def test_bank_text_is_inert_in_html_markdown_and_terminal(
     sheet = out / "sheet-01.md"
     fill(sheet, lambda qid, seed: "\x1b[2J[red]清屏[/red]")
     code, text, _ = quiz(capsys, "check", "--bank", str(evil_bank), str(sheet))
-    assert code == 0  # nothing numeric to get wrong: the concept item is self-marked
+    assert code == 0  # nothing numeric to get wrong: the concept item is not marked yet
     assert "\x1b" not in text and "\x07" not in text and "[red]清屏[/red]" in text
 
 

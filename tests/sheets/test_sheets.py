@@ -4,6 +4,7 @@ filled-in sheets (right answers, named mistakes, hand edits, a changed seed line
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,8 @@ def test_same_seed_same_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     make(capsys, tmp_path / "b", *options)
     first = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
     second = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*.*"))
-    assert first == second and len(first) == (4 if fmt == "md" else 2)
+    # two sheets and keys (md) or one file of each (html), and the manifest
+    assert first == second and len(first) == (5 if fmt == "md" else 3)
     for name in first:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     other = tmp_path / "c"
@@ -149,12 +151,15 @@ def test_hand_edited_sheet_is_still_graded(tmp_path: Path, capsys: pytest.Captur
               blocks[4]]
     sheet.write_text("\n## ".join(blocks), encoding="utf-8")
     code, out, err = quiz(capsys, "check", str(sheet), "--json")
-    assert code == 0, err
+    assert code == 1, err  # the deleted item lost its point
     result = json.loads(out)
     assert [item["id"] for item in result["items"]] == [
-        "num-macs-conv", "num-params-conv-bias", "conv-translation-invariance"]
-    assert [item["status"] for item in result["items"]] == ["right", "right", "self-mark"]
-    assert result["items"][2]["expected"]  # the reference answer for self-marking
+        "num-conv-out-square", "num-macs-conv", "num-params-conv-bias",
+        "conv-translation-invariance"]
+    assert [item["status"] for item in result["items"]] == [
+        "missing", "right", "right", "blank"]
+    assert (result["points"], result["total"], result["missing"]) == (2, 4, [1])
+    assert result["items"][3]["expected"]  # the reference answer, to mark it by
 
 
 def test_answer_written_where_the_answer_line_was_deleted(
@@ -182,7 +187,7 @@ def test_changed_seed_line_is_refused(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 @pytest.mark.parametrize(("edit", "message"), [
-    (lambda t: t.replace("- seed：2024 / 1", ""), "no seed line"),
+    (lambda t: re.sub(r"(?m)^(- seed：2024 / 1|<!-- quiz-sheet .*)$", "", t), "no seed line"),
     (lambda t: t.replace("· seed ", "· seed x", 1), "cannot read this item header"),
     (lambda t: "<!-- quiz answer key -->\n" + t, "answer key"),
 ])
@@ -190,6 +195,7 @@ def test_unreadable_sheet_names_file_and_line(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str],
                                               edit, message: str) -> None:
     make(capsys, tmp_path, "--ids", *NUMERIC_IDS)
+    (tmp_path / "manifest.json").unlink()  # nothing to fall back on
     sheet = tmp_path / "sheet-01.md"
     sheet.write_text(edit(sheet.read_text(encoding="utf-8")), encoding="utf-8")
     code, _, err = quiz(capsys, "check", str(sheet))
@@ -215,14 +221,15 @@ def test_class_folder_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     code, out, _ = quiz(capsys, "check", str(tmp_path), "--json")
     assert code == 1
     summary = json.loads(out)["summary"]
-    assert [(s["student_number"], s["right"], s["graded"]) for s in summary["students"]] == [
+    assert [(s["student_number"], s["right"], s["total"]) for s in summary["students"]] == [
         (1, 3, 3), (2, 2, 3), (3, 2, 3)]
     conv = next(item for item in summary["items"] if item["id"] == "num-conv-out-square")
-    assert conv["right"] == 1 and conv["graded"] == 3
+    assert (conv["right"], conv["wrong"], conv["sheets"]) == (1, 2, 3)
     assert conv["mistakes"][0]["count"] == 2 and "+1" in conv["mistakes"][0]["mistake"]
     code, csv_text, _ = quiz(capsys, "check", str(tmp_path), "--csv")
     rows = csv_text.splitlines()
-    assert rows[0].startswith("file,student,student_number,item,id") and len(rows) == 1 + 9
+    assert rows[0].startswith("file,class,seed,student_number,student,student_key,item,id")
+    assert len(rows) == 1 + 9
     assert sum(",no-plus-one," in row for row in rows) == 2
     code, text, _ = quiz(capsys, "check", str(tmp_path))
     assert "3 份答卷" in text and "忘了公式末尾的 +1 ×2" in text
