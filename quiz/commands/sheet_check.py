@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.sheets.grading import SheetResult
     from quiz.sheets.marks import Marks
     from quiz.sheets.meta import Manifest
-    from quiz.sheets.report import ClassResults
+    from quiz.sheets.report import ClassResults, Refused
 
 EXIT_RIGHT, EXIT_WRONG, EXIT_UNREADABLE = 0, 1, 2
 RECORDED_HOUR = time(12, tzinfo=timezone.utc)  # a sheet's reviews: midday of its date
@@ -95,7 +95,7 @@ class _Context:
         from quiz.bank.errors import BankError
         from quiz.bank.parser import load_bank
         from quiz.commands.numeric import bank_dir
-        from quiz.numeric import load_templates
+        from quiz.numeric import TemplateError, load_templates
         from quiz.sheets.marks import MarksError, load_marks
         from quiz.sheets.meta import MANIFEST_FILE, MetaError, load_manifest
 
@@ -106,14 +106,18 @@ class _Context:
             marks = load_marks(folder)
         except (BankError, MetaError, MarksError) as error:
             raise CheckError(str(error)) from None
-        return cls(bank_path, questions, load_templates(questions), manifest,
-                   str(folder / MANIFEST_FILE), marks)
+        broken: list[TemplateError] = []
+        templates = load_templates(questions, broken)
+        for problem in broken:  # its items are refused where a sheet asks them
+            print(f"quiz check: warning: {problem}", file=sys.stderr)
+        return cls(bank_path, questions, templates, manifest, str(folder / MANIFEST_FILE),
+                   marks)
 
 
 def _grade_all(files: list[Path], context: _Context, *, class_report: bool) -> ClassResults:
     from quiz.sheets.grading import grade_sheet
     from quiz.sheets.reader import SheetFormatError, read_sheet
-    from quiz.sheets.report import ClassResults, Refused, RosterStudent
+    from quiz.sheets.report import ClassResults, RosterStudent
 
     results: list[SheetResult] = []
     refused: list[Refused] = []
@@ -124,13 +128,28 @@ def _grade_all(files: list[Path], context: _Context, *, class_report: bool) -> C
                                        manifest_path=context.manifest_path,
                                        marks=context.marks))
         except SheetFormatError as error:
-            refused.append(Refused(str(path), str(error)))
+            refused.append(_refused(path, str(error), context))
     roster: tuple[RosterStudent, ...] = ()
     if class_report and context.manifest is not None:
         roster = tuple(RosterStudent(entry.meta.student_number, entry.meta.student_key,
                                      entry.meta.student_name)
                        for entry in context.manifest.sheets)
     return ClassResults(tuple(results), tuple(refused), roster)
+
+
+def _refused(path: Path, reason: str, context: _Context) -> Refused:
+    """A refused sheet, with whose it is when its metadata (or the manifest) still says."""
+    from quiz.sheets.grading import printed_sheet
+    from quiz.sheets.reader import SheetFormatError, read_sheet
+    from quiz.sheets.report import Refused
+
+    try:
+        meta = printed_sheet(read_sheet(path), context.manifest, context.manifest_path).meta
+    except SheetFormatError:
+        meta = None
+    if meta is None:
+        return Refused(str(path), reason)
+    return Refused(str(path), reason, meta.student_number, meta.student_key, meta.student_name)
 
 
 def _refuse_mixed(folder: Path, report: ClassResults, manifest: Manifest | None) -> None:

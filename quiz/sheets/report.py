@@ -44,10 +44,14 @@ WRONG_ANSWERS_SHOWN = 5
 
 @dataclass(frozen=True)
 class Refused:
-    """A sheet `quiz check` would not grade, and why (file:line …)."""
+    """A sheet `quiz check` would not grade, and why (file:line …); whose it is when its
+    metadata still says so (it was handed in, even if it cannot be graded)."""
 
     file: str
     reason: str
+    student_number: int | None = None
+    student_key: str = ""
+    student: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,14 +154,16 @@ def class_summary(report: ClassResults | Sequence[SheetResult]) -> dict[str, Any
                    "files": [sheet.path for sheet in sheets]}
                   for identity, sheets in groups.items() if identity in duplicated]
     handed_in = {result.student_key for result in results} | {
-        result.student_number for result in results if not result.student_key}
+        refused.student_key for refused in report.refused}
     absent = [{"student_number": s.number, "student_key": s.key, "student": s.name}
-              for s in report.roster if (s.key or s.number) not in handed_in]
+              for s in report.roster if s.key not in handed_in]
     return {
         "sheets": len(results),
         "classes": sorted({result.class_id for result in results}),
         "students": students,
-        "refused": [{"file": r.file, "reason": r.reason} for r in report.refused],
+        "refused": [{"file": r.file, "reason": r.reason, "student_number": r.student_number,
+                     "student_key": r.student_key, "student": r.student}
+                    for r in report.refused],
         "duplicates": duplicates,
         "absent": absent,
         "items": _item_rows(results),
@@ -187,8 +193,11 @@ def _item_rows(results: Sequence[SheetResult]) -> list[dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     mistakes: dict[str, Counter[tuple[str, str]]] = {}
     wrong_answers: dict[str, Counter[str]] = {}
+    notes: dict[str, Counter[str]] = {}
     for result in results:
         for item in result.items:
+            for note in item.notes:
+                notes.setdefault(item.question_id, Counter())[note] += 1
             row = rows.setdefault(item.question_id, {
                 "id": item.question_id, "number": item.number, "kind": item.kind,
                 "sheets": 0, **{status: 0 for status in STATUSES}})
@@ -205,6 +214,9 @@ def _item_rows(results: Sequence[SheetResult]) -> list[dict[str, Any]]:
                            for (key, name), count in _by_count(mistakes.get(row["id"]))]
         row["wrong_answers"] = [{"answer": answer, "count": count}
                                 for answer, count in _by_count(wrong_answers.get(row["id"]))]
+        # what grading noticed: the bank changed since printing, a mark it could not read
+        row["notes"] = [{"note": note, "count": count}
+                        for note, count in _by_count(notes.get(row["id"]))]
     return ordered
 
 
@@ -270,7 +282,9 @@ def _problems_text(summary: dict[str, Any]) -> list[str]:
         lines.append("被拒的答卷（未判分）：")
         for row in summary["refused"]:
             reason = safe_text(row["reason"]).splitlines()
-            lines += [f"  {one_line(row['file'])}", *(f"    {line}" for line in reason)]
+            who = f"（{one_line(row['student'] or row['student_key'])}）" \
+                if row["student_key"] else ""
+            lines += [f"  {one_line(row['file'])}{who}", *(f"    {line}" for line in reason)]
         lines.append("")
     if summary["duplicates"]:
         lines.append("同一学生的多份答卷：")
@@ -299,6 +313,8 @@ def _items_text(summary: dict[str, Any]) -> list[str]:
             shown = row["wrong_answers"][:WRONG_ANSWERS_SHOWN]
             lines.append("    错答：" + "；".join(f"{one_line(a['answer'])[:30]} ×{a['count']}"
                                              for a in shown))
+        lines += [f"    注意（{note['count']} 份）：{one_line(note['note'])}"
+                  for note in row["notes"]]
     return [*lines, ""]
 
 
@@ -355,7 +371,8 @@ def _csv_rows(report: ClassResults) -> Iterable[list[object]]:
                    item.mistake, item.mark_source,
                    item.expected if item.kind == NUMERIC else "", "\n".join(item.notes)]
     for refused in report.refused:
-        yield [refused.file, "", "", "", "", "", "", "", "", "", "", REFUSED, "", "", "", "", "",
+        yield [refused.file, "", "", refused.student_number, refused.student,
+               refused.student_key, "", "", "", "", "", REFUSED, "", "", "", "", "",
                refused.reason]
     handed_in = class_summary(report)["absent"]
     for student in handed_in:
