@@ -124,6 +124,8 @@ def test_html_is_self_contained_with_a_page_per_student(
     assert code == 0, err
     for name in ("sheets.html", "keys.html"):
         page = (tmp_path / name).read_text(encoding="utf-8")
+        # sheets: one section per student; keys: the class key and the concept answers, then
+        # one section of worked solutions per student (tests/sheets/test_printable.py)
         assert page.count('<section class="sheet">') == 4
         assert "break-after: page" in page and "size: A4" in page
         assert not re.search(r"<(script|link|img|iframe)\b|https?://|src=", page)
