@@ -8,6 +8,7 @@ The PDFs are read back with pypdf, the HTML with html.parser (no browser in the 
 from __future__ import annotations
 
 import html
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +20,7 @@ import pytest
 from quiz.cli import main
 from quiz.sheets import pdf as sheet_pdf
 from quiz.sheets.markdown import INSTRUCTIONS
+from quiz.sheets.model import CONCEPT, Sheet, SheetItem
 from tests.sheets.sheet_helpers import items, key_answers
 
 SEED = 11
@@ -305,3 +307,25 @@ def concept_items(made: ClassFiles) -> list[tuple[int, str]]:
     found = [(number, qid) for number, qid, _ in items_of(made) if qid in made.concept]
     assert len(found) == len(made.concept)
     return found
+
+
+def _one_item_sheets(prompt: str, students: int) -> list[Sheet]:
+    item = SheetItem(number=1, question_id="typst-markup", kind=CONCEPT, prompt=prompt,
+                     answer="参考答案", sources=("000#1",), topic="测试")
+    return [Sheet(title='标题 #set page(width: 1cm)', date=DATE, seed=1, student_number=number,
+                  class_size=students, student_name=f"学生{number}", command="quiz sheet",
+                  items=(item,))
+            for number in range(1, students + 1)]
+
+
+@needs_pdf
+def test_bank_text_with_typst_markup_is_printed_as_text_duplex_or_not() -> None:
+    pypdf = pytest.importorskip("pypdf")
+    prompt = 'Bank #panic("bank") <b>x</b> [link](y) @ref _under_ \\ = 头'
+    sheets = _one_item_sheets(prompt, 3)
+    for duplex, pages in ((True, 5), (False, 3)):  # one-page sheets; blank backs only duplex
+        pdf = sheet_pdf.render_pdf("sheets", sheets, duplex=duplex)
+        texts = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+        assert len(texts) == pages
+        assert all(prompt in text and "标题 #set page(width: 1cm)" in text
+                   for text in texts if text != BLANK)
