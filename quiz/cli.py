@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 # Subcommands that live in their own modules: each exposes register(subparsers) and run(args).
 PLUGIN_COMMANDS = (
     "quiz.commands.learners",
+    "quiz.commands.class_view",
     "quiz.commands.calc",
     "quiz.commands.numeric",
     "quiz.commands.practice",

@@ -15,8 +15,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from quiz.store.db import Database
 
-VERDICT_LENGTH = 40  # the review log's verdict column
-
 
 @dataclass(frozen=True)
 class Answer:
@@ -48,13 +46,6 @@ class UnknownLearners(Exception):
         self.names = tuple(names)
         super().__init__("not learners of this database: " + ", ".join(self.names)
                          + " (--add-learners makes them)")
-
-
-def logged_verdict(answer: Answer) -> str:
-    """The verdict as the log keeps it: the status, and the named mistake after a colon, so the
-    class view can count misconceptions over time."""
-    text = f"{answer.verdict}:{answer.mistake_id}" if answer.mistake_id else answer.verdict
-    return text[:VERDICT_LENGTH]
 
 
 def record_answers(args: argparse.Namespace, bank_path: str | None,
@@ -117,7 +108,7 @@ def _record(db: Database, answers: list[Answer], moment: datetime) -> tuple[int,
     """Log `answers` for `db`'s learner at `moment`. An answer already logged for that learner
     with the same question, seed and text is skipped: recording a sheet twice adds nothing."""
     from quiz.store.actions import apply_review
-    from quiz.store.log import history
+    from quiz.store.log import history, logged_verdict
     from quiz.store.scheduling import Grade, make_scheduler
 
     scheduler: Scheduler = make_scheduler()
@@ -130,7 +121,8 @@ def _record(db: Database, answers: list[Answer], moment: datetime) -> tuple[int,
             continue
         apply_review(db, scheduler, answer.question_id, Grade(answer.rating), moment,
                      duration_ms=answer.duration_ms, seed=answer.seed,
-                     answer_text=answer.answer_text, verdict=logged_verdict(answer))
+                     answer_text=answer.answer_text,
+                     verdict=logged_verdict(answer.verdict, answer.mistake_id))
         earlier.add(key)
         recorded += 1
     return recorded, skipped

@@ -11,6 +11,24 @@ from quiz.store.counts import counted
 from quiz.store.db import Database
 from quiz.store.models import ReviewRow
 
+VERDICT_LENGTH = 40  # the review log's verdict column
+
+
+def logged_verdict(status: str | None, mistake_id: str | None = None) -> str | None:
+    """A grading verdict as the log keeps it: the status, and the misconception the engine
+    named after a colon (`wrong:hw-swapped`), so the class view can count misconceptions."""
+    if status is None:
+        return None
+    return (f"{status}:{mistake_id}" if mistake_id else status)[:VERDICT_LENGTH]
+
+
+def verdict_parts(verdict: str | None) -> tuple[str | None, str | None]:
+    """(status, mistake id) of a logged verdict."""
+    if not verdict:
+        return None, None
+    status, _, mistake = verdict.partition(":")
+    return status, mistake or None
+
 
 @dataclass(frozen=True)
 class ReviewEntry:

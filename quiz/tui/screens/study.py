@@ -26,6 +26,7 @@ from quiz.store.actions import (
 from quiz.store.counts import Mode, QueueCounts, StudyScope, queue_counts, unseen_count
 from quiz.store.db import Database, error_message
 from quiz.store.items import StudyItem
+from quiz.store.log import logged_verdict
 from quiz.store.queue import get_item, next_due, next_study_item
 from quiz.store.scheduling import Grade, preview_intervals
 from quiz.tui.context import StudyContext
@@ -418,8 +419,9 @@ class StudyScreen(QuizScreen[None]):
             return
         self.busy = True
         duration_ms = int((time.monotonic() - self.shown_at) * 1000)
-        verdict = "gave_up" if self.gave_up else (self.verdict.status.value if self.verdict
-                                                   else None)
+        verdict = "gave_up" if self.gave_up else (
+            logged_verdict(self.verdict.status.value, self.verdict.mistake_id)
+            if self.verdict else None)
         note = AnswerSubmittedNote(
             seed=self.instance.seed if self.instance else None,
             answer_text=self.answer_text, verdict=verdict,
