@@ -108,7 +108,8 @@ def read_roster(path: str) -> list[RosterEntry]:
     without a key the key is the name. `#` starts a comment line. A key given twice is refused
     (file:line): two students would share one history."""
     try:
-        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+        # split at newlines only: a name may hold any other character (U+2028 too)
+        lines = Path(path).read_text(encoding="utf-8-sig").replace("\r\n", "\n").split("\n")
     except (OSError, UnicodeDecodeError) as error:
         raise SheetCommandError(f"cannot read the roster {path}: {error}") from None
     entries: list[RosterEntry] = []
