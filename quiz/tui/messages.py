@@ -27,6 +27,7 @@ class DecksLoaded(Message):
     counts: Counts
     decks: list[DeckCounts]
     damaged: str | None = None  # a card left out of the counts because its row is damaged
+    learner_id: int = 0         # whose figures: a count of a learner switched away from is dropped
 
 
 @dataclass

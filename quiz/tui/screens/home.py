@@ -119,8 +119,9 @@ class HomeScreen(QuizScreen[None]):
         from quiz.store.damage import undatable_due
 
         context = self.context
-        figures = home_figures(context.db, context.clock(), context.settings)
-        return DecksLoaded(figures.counts, figures.decks, undatable_due(context.db))
+        db = context.db
+        figures = home_figures(db, context.clock(), context.settings)
+        return DecksLoaded(figures.counts, figures.decks, undatable_due(db), db.learner_id)
 
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
     def load_counts(self) -> None:
@@ -131,6 +132,8 @@ class HomeScreen(QuizScreen[None]):
         # Here, not at load: quiz.render brings pylatexenc, which the first frame does not need.
         from quiz.render.safe import safe_text
 
+        if message.learner_id != self.context.db.learner_id:
+            return  # counted for the learner studied before a switch: a newer count follows
         if message.damaged is not None and message.damaged != self._damage_told:
             self._damage_told = message.damaged
             self.notify(safe_text(message.damaged), title="数据库有损坏的行 damaged row",
