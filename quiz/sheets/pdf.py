@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from quiz.render.math import render_markdown_math
@@ -303,8 +302,3 @@ def render_png_pages(kind: str, sheets: Sequence[Sheet], *, ppi: float = 72,
     pages = _typeset(kind, sheets, duplex, format="png", ppi=ppi)
     # typst gives a single page as bytes and several as a list
     return [pages] if isinstance(pages, bytes) else list(pages) if isinstance(pages, list) else []
-
-
-def write_pdf(kind: str, sheets: Sequence[Sheet], path: Path, *, duplex: bool = True) -> Path:
-    path.write_bytes(render_pdf(kind, sheets, duplex=duplex))
-    return path

@@ -329,3 +329,13 @@ def test_bank_text_with_typst_markup_is_printed_as_text_duplex_or_not() -> None:
         assert len(texts) == pages
         assert all(prompt in text and "标题 #set page(width: 1cm)" in text
                    for text in texts if text != BLANK)
+
+
+@needs_pdf
+def test_png_pages_are_the_pdf_pages_for_looking_at() -> None:
+    pypdf = pytest.importorskip("pypdf")
+    sheets = _one_item_sheets("题目", 2)
+    pdf = pypdf.PdfReader(io.BytesIO(sheet_pdf.render_pdf("sheets", sheets)))
+    pngs = sheet_pdf.render_png_pages("sheets", sheets, ppi=20)
+    assert len(pngs) == len(pdf.pages) == 3
+    assert all(png.startswith(b"\x89PNG") for png in pngs)
