@@ -111,7 +111,7 @@ def meta_to_json(meta: SheetMeta) -> dict[str, Any]:
         "title": meta.title,
         "student": {"n": meta.student_number, "of": meta.class_size, "key": meta.student_key,
                     "name": meta.student_name},
-        "items": [_item_json(item) for item in meta.items],
+        "count": meta.item_count, "items": [_item_json(item) for item in meta.items],
     }
 
 
@@ -157,6 +157,9 @@ def meta_from_json(data: Any, where: str) -> SheetMeta:
     items_data = fields.value("items", list)
     items = tuple(_item_from_json(entry, f"{where}: items[{index}]")
                   for index, entry in enumerate(items_data))
+    if fields.integer("count") != len(items):
+        raise MetaError(f"{where}: count: {fields.integer('count')} items, but {len(items)} "
+                        "are listed")
     numbers = [item.number for item in items]
     ids = [item.question_id for item in items]
     if len(set(numbers)) != len(numbers) or len(set(ids)) != len(ids):
