@@ -26,6 +26,8 @@ MAX_BITS = 256
 MAX_LENGTH = 500
 MAX_DEPTH = 40
 KEYWORDS = {"and", "or", "not"}
+# what a typed answer may use when written as arithmetic (`1/128 + 1/9`, `2**(10)`)
+ARITHMETIC_OPS = frozenset({"+", "-", "*", "/", "**"})
 
 
 class ExprError(ValueError):
@@ -47,6 +49,28 @@ def parse_expr(text: str) -> Node:
     if parser.pos != len(tokens):
         raise ExprError(f"unexpected {tokens[parser.pos][1]!r} in {text!r}")
     return node
+
+
+def evaluate_arithmetic(text: str) -> Fraction:
+    """A number written as arithmetic, as a learner types it: numbers, `+ - * / **`, parentheses
+    and unary minus only. Names, calls, comparisons, `//` and `%` are refused (ExprError), so an
+    answer can never reach a template's functions; the result is exact."""
+    node = parse_expr(text)
+    _require_arithmetic(node)
+    return Fraction(evaluate(node, {}))
+
+
+def _require_arithmetic(node: Node) -> None:
+    if node.op == "num":
+        return
+    if node.op == "neg":
+        _require_arithmetic(node.args[0])
+        return
+    if node.op == "bin" and node.args[0] in ARITHMETIC_OPS:
+        _require_arithmetic(node.args[1])
+        _require_arithmetic(node.args[2])
+        return
+    raise ExprError("only numbers, + - * / ** and parentheses are allowed")
 
 
 def names_in(node: Node) -> set[str]:
