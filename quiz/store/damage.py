@@ -6,7 +6,8 @@ reads is checked with `typeof`, `json_valid`, date round trips and range tests i
 the offending primary key and raw value are fetched, so no bad row can stop the scan.
 
 `describe_damage(db)` is what the CLI and the TUI call when reading the store failed: the first
-damaged row, as `table cards, row 'conv-1x1', field due: 'garbage' is not a date and time`.
+damaged row, as `table cards, row 'conv-1x1' of learner 1, field due: 'garbage' is not a date and
+time` (a card is one learner's: its row is named by its question and its learner).
 """
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ CARD_DUE_NOW = "card-due-now"
 CARD_DEFAULT = "card-default"    # the column's default (0 / NULL)
 QUESTION_REFRESH = "question-refresh"  # a safe value now; the next import rewrites the row
 DROP_SETTING = "drop-setting"    # back to the default setting
+LEARNER_FIELD = "learner-field"  # a learner's display name or creation time: a safe value
 
+# The row a finding names: the table's primary key. A card's is its learner and its question;
+# a database from before learners (schema 2, not yet upgraded) keys its cards by question alone.
 PRIMARY_KEYS = {"questions": "id", "cards": "question_id", "reviews": "id",
-                "settings": "key", "schema_info": "version"}
+                "settings": "key", "schema_info": "version", "learners": "id"}
+LEARNER_KEY = "learner_id"
 
 
 @dataclass(frozen=True)
@@ -43,24 +48,29 @@ class Finding:
     field: str | None
     problem: str
     repair: str | None = None
+    # The learner of a card (with `row`, its question, the card's primary key), or the learner
+    # a question lacks a card for; None for the other tables' rows.
+    learner: int | str | None = None
 
     @property
     def key(self) -> tuple[object, ...]:
-        return (self.check, self.table, self.row, self.field)
+        return (self.check, self.table, self.learner, self.row, self.field)
 
     def describe(self) -> str:
         where = []
         if self.table:
             where.append(f"table {self.table}")
         if self.row is not None:
-            where.append(f"row {self.row!r}")
+            card = self.table == "cards" and self.learner is not None
+            where.append(f"row {self.row!r}" + (f" of learner {self.learner!r}" if card else ""))
         if self.field:
             where.append(f"field {self.field}")
         return f"{', '.join(where)}: {self.problem}" if where else self.problem
 
     def to_json(self) -> dict[str, object]:
-        return {"check": self.check, "table": self.table, "row": self.row, "field": self.field,
-                "problem": self.problem, "repair": self.repair}
+        return {"check": self.check, "table": self.table, "row": self.row,
+                "learner": self.learner, "field": self.field, "problem": self.problem,
+                "repair": self.repair}
 
 
 def shown(value: object, limit: int = 60) -> str:
@@ -221,6 +231,10 @@ RULES: tuple[Rule, ...] = (
     _choice("reviews", "kind", ("review", "cram", "undo"), None),
     _json("reviews", "card_before", "object", True, None),
     _json("settings", "value", "any", False, DROP_SETTING),
+    # learners: the name is how the learner is found (`--learner NAME`), so it is reported only.
+    _text("learners", "name", False, None),
+    _text("learners", "display_name", False, LEARNER_FIELD),
+    _date("learners", "created_at", False, LEARNER_FIELD),
 )
 
 # Card states whose every field is readable but which fsrs cannot schedule: it asserts a review
@@ -247,6 +261,13 @@ def _rule_columns_ok(rule: Rule, present: dict[str, set[str]]) -> bool:
     return rule.column in table_columns and PRIMARY_KEYS[rule.table] in table_columns
 
 
+def learner_column(table: str, present: dict[str, set[str]]) -> str:
+    """SQL for the learner of each row of `table` (a card's): its column, or NULL where the
+    table has none (not a card, or a database from before learners)."""
+    has = table == "cards" and LEARNER_KEY in present.get(table, set())
+    return f'"{LEARNER_KEY}"' if has else "NULL"
+
+
 def _card_fields_ok() -> str:
     """SQL: the card's scheduling fields all pass their column rules (so UNLOADABLE only
     reports what the column rules do not already)."""
@@ -264,22 +285,23 @@ def _table_rules(present: dict[str, set[str]]) -> dict[str, list[Rule]]:
     return grouped
 
 
-def _scan_table(connection: sqlite3.Connection, table: str,
-                rules: list[Rule]) -> Iterator[Finding]:
+def _scan_table(connection: sqlite3.Connection, table: str, rules: list[Rule],
+                present: dict[str, set[str]]) -> Iterator[Finding]:
     """One pass over the table: each row's raw values and which rules it breaks, fetched only
     for the rows that break one."""
     conditions = [rule.bad.format(c=f'"{rule.column}"') for rule in rules]
     values = ", ".join(f'"{rule.column}"' for rule in rules)
     flags = ", ".join(f"({condition})" for condition in conditions)
-    query = (f'SELECT "{PRIMARY_KEYS[table]}", {values}, {flags} FROM "{table}" '
+    query = (f'SELECT "{PRIMARY_KEYS[table]}", {learner_column(table, present)}, {values}, '
+             f'{flags} FROM "{table}" '
              f"WHERE {' OR '.join(f'({condition})' for condition in conditions)}")
     count = len(rules)
     for row in connection.execute(query):
-        key, raw, broken = row[0], row[1:1 + count], row[1 + count:]
+        key, learner, raw, broken = row[0], row[1], row[2:2 + count], row[2 + count:]
         for rule, value, bad in zip(rules, raw, broken, strict=True):
             if bad:
                 yield Finding("damaged", table, key, rule.column, rule.explain(value),
-                              rule.repair)
+                              rule.repair, learner)
 
 
 def scan_rows(connection: sqlite3.Connection,
@@ -289,7 +311,7 @@ def scan_rows(connection: sqlite3.Connection,
     present = columns(connection) if present is None else present
     for table, rules in _table_rules(present).items():
         try:
-            yield from _scan_table(connection, table, rules)
+            yield from _scan_table(connection, table, rules, present)
         except sqlite3.DatabaseError as error:
             yield Finding("unreadable", table, None, None, f"cannot be scanned: {error}")
         if table == "cards":
@@ -301,12 +323,14 @@ def _unloadable(connection: sqlite3.Connection,
     if not {"question_id", "state", "step", "stability", "difficulty", "last_review"} \
             <= present.get("cards", set()):
         return
+    learner = learner_column("cards", present)
     for field, condition, problem in UNLOADABLE:
-        query = f"SELECT question_id FROM cards WHERE ({condition}) AND {_card_fields_ok()}"
+        query = (f"SELECT question_id, {learner} FROM cards "
+                 f"WHERE ({condition}) AND {_card_fields_ok()}")
         try:
-            for (key,) in connection.execute(query):
+            for key, learner_id in connection.execute(query):
                 yield Finding("unloadable", "cards", key, field,
-                              f"fsrs cannot load this card: {problem}", RESET_CARD)
+                              f"fsrs cannot load this card: {problem}", RESET_CARD, learner_id)
         except sqlite3.DatabaseError as error:
             yield Finding("unreadable", "cards", None, field, f"cannot be scanned: {error}")
 
@@ -350,25 +374,30 @@ def describe_damage(db: Database | str) -> str | None:
 # A stored due date is text starting with a four-digit year. A value sorting below '0000-'
 # (a number, empty or space-led text) or from ':' up (letters, CJK) cannot be one, and every due
 # range skips it: the card silently drops out of what is due. Two ranges of the due index find
-# it without a scan, so `quiz due` and the home screen can ask on every count.
-UNDATABLE_DUE = "SELECT question_id, due FROM cards WHERE due < '0000-' OR due >= ':' LIMIT 1"
+# it without a scan, so `quiz due` and the home screen can ask on every count. Only the cards of
+# the learner studying (whose counts would miss one); the unary + keeps SQLite from reading the
+# learner's every card through the primary key instead of the two ranges.
+UNDATABLE_DUE = ("SELECT question_id, due, learner_id FROM cards "
+                 "WHERE (due < '0000-' OR due >= ':') AND +learner_id = ? LIMIT 1")
 
 
 def undatable_due(db: Database) -> str | None:
-    """A card whose due date is no date (named by table, row and field), or None. SQLite only:
-    other databases store a real timestamp type that cannot hold text."""
+    """A card of the learner studying whose due date is no date (named by table, row, learner
+    and field), or None. SQLite only: other databases store a real timestamp type that cannot
+    hold text."""
     if db.engine.dialect.name != "sqlite":
         return None
     with db.engine.connect() as connection:
-        row = connection.exec_driver_sql(UNDATABLE_DUE).first()
+        row = connection.exec_driver_sql(UNDATABLE_DUE, (db.learner_id,)).first()
     return None if row is None else describe_undatable_due(tuple(row))
 
 
 def describe_undatable_due(row: tuple[object, ...]) -> str:
-    """The warning for a row UNDATABLE_DUE found: (question_id, due)."""
+    """The warning for a row UNDATABLE_DUE found: (question_id, due, learner_id)."""
+    learner = row[2] if isinstance(row[2], (int, str)) else None
     finding = Finding("damaged", "cards", str(row[0]), "due",
                       f"{shown(row[1])} is not a date and time, so the card is left out of what "
-                      "is due; `quiz doctor --fix` repairs it", CARD_DUE_NOW)
+                      "is due; `quiz doctor --fix` repairs it", CARD_DUE_NOW, learner)
     return finding.describe()
 
 

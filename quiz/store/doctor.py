@@ -1,17 +1,22 @@
 """`quiz doctor`: check a database the way Anki's Check Database does, and repair what is safe.
 
 Checks: SQLite's integrity and foreign-key checks, missing tables and columns, orphans (cards
-without a question, reviews of an unknown question, questions without a card, undo entries of
-an unknown review), damaged fields and card states fsrs cannot load (quiz.store.damage).
+without a question or without a learner, reviews of an unknown question or by an unknown
+learner, a question without a card for some learner, undo entries of an unknown review), a
+missing default learner, damaged fields and card states fsrs cannot load (quiz.store.damage).
+
+A card is one learner's: every check and repair names it by its learner and its question (the
+primary key), so repairing one learner's card never touches another's.
 
 Repairs (`fix=True`, always after a backup copy): a card whose scheduling cannot be trusted
 becomes a new card (its reviews are kept); a damaged due date becomes now; a damaged flag or
 counter its default; a damaged question field a safe value, with the row marked changed so the
 next `quiz import` rewrites it from the bank; an unreadable setting goes back to its default; a
-question without a card gets a new card; a card whose question is gone and that has no reviews
-is deleted (nothing is lost). Everything else — above all the append-only review log — is
-reported, never changed. The file is read and repaired with plain sqlite3, never through the ORM,
-so a damaged row cannot stop the doctor itself.
+learner's damaged display name or creation time a safe value; a question without a card for a
+learner gets a new card for that learner; a card whose question or learner is gone and that
+has no reviews is deleted (nothing is lost). Everything else — above all the append-only review
+log — is reported, never changed. The file is read and repaired with plain sqlite3, never
+through the ORM, so a damaged row cannot stop the doctor itself.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from quiz.store.damage import (
     CARD_DEFAULT,
     CARD_DUE_NOW,
     DROP_SETTING,
+    LEARNER_FIELD,
+    LEARNER_KEY,
     QUESTION_REFRESH,
     RESET_CARD,
     Finding,
@@ -35,7 +42,9 @@ from quiz.store.damage import (
 )
 from quiz.store.sqlite_files import BackupError, connect_existing, sqlite_path
 
-QUIZ_TABLES = ("questions", "cards", "reviews", "settings", "schema_info")
+QUIZ_TABLES = ("questions", "learners", "cards", "reviews", "settings", "schema_info")
+# Tables of schema 3 on: an older file lacks them until quiz upgrades it.
+LATER_TABLES = {"learners": 3}
 DELETE_ORPHAN_CARD = "delete-orphan-card"
 ADD_CARD = "add-card"
 
@@ -45,6 +54,7 @@ REPAIRS = {
     CARD_DEFAULT: "set to its default",
     QUESTION_REFRESH: "set to a safe value; the next quiz import rewrites the question",
     DROP_SETTING: "removed (back to the default setting)",
+    LEARNER_FIELD: "set to a safe value (no display name; created now)",
     DELETE_ORPHAN_CARD: "deleted (it has no reviews, so nothing is lost)",
     ADD_CARD: "given a new card",
 }
@@ -116,14 +126,16 @@ def _structure(connection: sqlite3.Connection) -> list[Finding]:
     from quiz.store.tables import METADATA
 
     present = columns(connection)
+    version = _schema_version(connection, present)
     findings = []
     for table in QUIZ_TABLES:
         if table not in present:
-            findings.append(Finding("missing", table, None, None, "the table is missing"))
+            if version >= LATER_TABLES.get(table, 0):
+                findings.append(Finding("missing", table, None, None, "the table is missing"))
             continue
         # An older schema lacks columns until quiz migrates it; report only a current one's.
         expected = {column.name for column in METADATA.tables[table].columns}
-        if _schema_version(connection, present) < _current_version():
+        if version < _current_version():
             continue
         for column in sorted(expected - present[table]):
             findings.append(Finding("missing", table, None, column, "the column is missing"))
@@ -158,23 +170,15 @@ def _integrity(connection: sqlite3.Connection) -> list[Finding]:
 def _orphans(connection: sqlite3.Connection, present: dict[str, set[str]]) -> list[Finding]:
     if not {"questions", "cards", "reviews"} <= present.keys():
         return []
-    findings = []
-    reviewed = ("EXISTS (SELECT 1 FROM reviews r WHERE r.question_id = cards.question_id)")
-    query = (f"SELECT question_id, {reviewed} FROM cards "
-             "WHERE question_id NOT IN (SELECT id FROM questions)")
-    for key, has_reviews in connection.execute(query):
-        findings.append(Finding(
-            "orphan", "cards", key, "question_id", f"the card's question {key!r} does not exist",
-            None if has_reviews else DELETE_ORPHAN_CARD))
+    if _has_learners(present):
+        findings = _card_orphans(connection) + _learner_orphans(connection)
+    else:  # a database from before learners: one card per question
+        findings = _card_orphans_before_learners(connection)
     query = ("SELECT id, question_id FROM reviews "
              "WHERE question_id NOT IN (SELECT id FROM questions)")
     for key, question in connection.execute(query):
         findings.append(Finding("orphan", "reviews", key, "question_id",
                                 f"reviews question {question!r}, which does not exist"))
-    query = "SELECT id FROM questions WHERE id NOT IN (SELECT question_id FROM cards)"
-    for (key,) in connection.execute(query):
-        findings.append(Finding("orphan", "questions", key, None, "the question has no card",
-                                ADD_CARD))
     if "undoes" in present["reviews"]:
         query = ("SELECT id, undoes FROM reviews WHERE undoes IS NOT NULL "
                  "AND undoes NOT IN (SELECT id FROM reviews)")
@@ -184,9 +188,82 @@ def _orphans(connection: sqlite3.Connection, present: dict[str, set[str]]) -> li
     return findings
 
 
+def _has_learners(present: dict[str, set[str]]) -> bool:
+    return ("learners" in present and LEARNER_KEY in present["cards"]
+            and LEARNER_KEY in present["reviews"])
+
+
+# Whether the card's own learner rated it: such a card's history must stay.
+_CARD_REVIEWED = ("EXISTS (SELECT 1 FROM reviews r WHERE r.learner_id = cards.learner_id "
+                  "AND r.question_id = cards.question_id)")
+
+
+def _card_orphans(connection: sqlite3.Connection) -> list[Finding]:
+    """Cards without a question, and (learner, question) pairs without a card."""
+    findings = []
+    query = (f"SELECT learner_id, question_id, {_CARD_REVIEWED} FROM cards "
+             "WHERE question_id NOT IN (SELECT id FROM questions)")
+    for learner, key, has_reviews in connection.execute(query):
+        findings.append(Finding(
+            "orphan", "cards", key, "question_id", f"the card's question {key!r} does not exist",
+            None if has_reviews else DELETE_ORPHAN_CARD, learner))
+    # One probe of the cards' primary key per learner and question.
+    query = ("SELECT l.id, q.id FROM learners l CROSS JOIN questions q WHERE NOT EXISTS "
+             "(SELECT 1 FROM cards c WHERE c.learner_id = l.id AND c.question_id = q.id) "
+             "ORDER BY l.id, q.id")
+    for learner, key in connection.execute(query):
+        findings.append(Finding("orphan", "questions", key, None,
+                                f"the question has no card for learner {learner!r}", ADD_CARD,
+                                learner))
+    return findings
+
+
+def _learner_orphans(connection: sqlite3.Connection) -> list[Finding]:
+    """Cards and reviews of a learner that does not exist, and a missing default learner (every
+    database has it: a handle studies as it unless told otherwise, so its cards are not
+    orphans — the learner row is what is missing)."""
+    from quiz.store.tables import DEFAULT_LEARNER_ID
+
+    findings = []
+    unknown = "NOT EXISTS (SELECT 1 FROM learners l WHERE l.id = {table}.learner_id)"
+    if connection.execute("SELECT 1 FROM learners WHERE id = ?",
+                          (DEFAULT_LEARNER_ID,)).fetchone() is None:
+        findings.append(Finding("missing", "learners", DEFAULT_LEARNER_ID, None,
+                                "the default learner is missing (restore a backup)"))
+    query = (f"SELECT learner_id, question_id, {_CARD_REVIEWED} FROM cards "
+             f"WHERE {unknown.format(table='cards')} AND learner_id IS NOT ?")
+    for learner, key, has_reviews in connection.execute(query, (DEFAULT_LEARNER_ID,)):
+        findings.append(Finding(
+            "orphan", "cards", key, "learner_id", f"the card's learner {learner!r} does not exist",
+            None if has_reviews else DELETE_ORPHAN_CARD, learner))
+    query = (f"SELECT id, learner_id FROM reviews WHERE {unknown.format(table='reviews')} "
+             "AND learner_id IS NOT ?")
+    for key, learner in connection.execute(query, (DEFAULT_LEARNER_ID,)):
+        findings.append(Finding("orphan", "reviews", key, "learner_id",
+                                f"by learner {learner!r}, who does not exist"))
+    return findings
+
+
+def _card_orphans_before_learners(connection: sqlite3.Connection) -> list[Finding]:
+    findings = []
+    reviewed = "EXISTS (SELECT 1 FROM reviews r WHERE r.question_id = cards.question_id)"
+    query = (f"SELECT question_id, {reviewed} FROM cards "
+             "WHERE question_id NOT IN (SELECT id FROM questions)")
+    for key, has_reviews in connection.execute(query):
+        findings.append(Finding(
+            "orphan", "cards", key, "question_id", f"the card's question {key!r} does not exist",
+            None if has_reviews else DELETE_ORPHAN_CARD))
+    query = "SELECT id FROM questions WHERE id NOT IN (SELECT question_id FROM cards)"
+    for (key,) in connection.execute(query):
+        findings.append(Finding("orphan", "questions", key, None, "the question has no card",
+                                ADD_CARD))
+    return findings
+
+
 def _foreign_keys(connection: sqlite3.Connection) -> list[Finding]:
     """What SQLite's foreign-key check finds beyond the orphans reported above."""
-    covered = {("cards", "questions"), ("reviews", "questions")}
+    covered = {("cards", "questions"), ("reviews", "questions"), ("cards", "learners"),
+               ("reviews", "learners")}
     findings = []
     for table, rowid, parent, _fkid in connection.execute("PRAGMA foreign_key_check"):
         if (table, parent) not in covered:
@@ -279,33 +356,59 @@ def _apply(connection: sqlite3.Connection, finding: Finding, now: datetime,
     stamp = _stored_now(now)
     key = finding.row
     if finding.repair == RESET_CARD:
-        values = {**_NEW_CARD, "due": stamp}
-        _update(connection, "cards", "question_id", key, values)
+        _update(connection, "cards", _card_key(finding), {**_NEW_CARD, "due": stamp})
     elif finding.repair == CARD_DUE_NOW:
-        _update(connection, "cards", "question_id", key, {"due": stamp})
+        _update(connection, "cards", _card_key(finding), {"due": stamp})
     elif finding.repair == CARD_DEFAULT and finding.field:
-        _update(connection, "cards", "question_id", key,
+        _update(connection, "cards", _card_key(finding),
                 {finding.field: _CARD_DEFAULTS[finding.field]})
     elif finding.repair == QUESTION_REFRESH and finding.field:
         _refresh_question(connection, key, finding.field, stamp)
+    elif finding.repair == LEARNER_FIELD and finding.field:
+        value = stamp if finding.field == "created_at" else ""
+        _update(connection, "learners", {"id": key}, {finding.field: value})
     elif finding.repair == DROP_SETTING:
         connection.execute("DELETE FROM settings WHERE key = ?", (key,))
     elif finding.repair == DELETE_ORPHAN_CARD:
-        connection.execute("DELETE FROM cards WHERE question_id = ? AND NOT EXISTS "
-                           "(SELECT 1 FROM reviews WHERE question_id = ?)", (key, key))
+        _delete_unreviewed_card(connection, _card_key(finding))
     elif finding.repair == ADD_CARD:
-        card = {"question_id": key, **_NEW_CARD, "due": stamp, **_CARD_DEFAULTS}
+        card = {**_card_key(finding), **_NEW_CARD, "due": stamp, **_CARD_DEFAULTS,
+                "new_rank": _new_rank(connection, key)}
         card = {name: value for name, value in card.items() if name in present["cards"]}
         names = ", ".join(f'"{name}"' for name in card)
         marks = ", ".join("?" for _ in card)
         connection.execute(f"INSERT INTO cards ({names}) VALUES ({marks})", tuple(card.values()))
 
 
-def _update(connection: sqlite3.Connection, table: str, pk: str, key: object,
+def _new_rank(connection: sqlite3.Connection, question: object) -> int:
+    """The question's place in the new-card order, as the other learners' cards have it."""
+    found = connection.execute("SELECT min(new_rank) FROM cards WHERE question_id = ? "
+                               "AND typeof(new_rank) = 'integer'", (question,)).fetchone()
+    return int(found[0]) if found and found[0] is not None else 0
+
+
+def _card_key(finding: Finding) -> dict[str, object]:
+    """The card's primary key: its learner and its question (its question alone in a database
+    from before learners, whose findings name no learner)."""
+    if finding.learner is None:
+        return {"question_id": finding.row}
+    return {LEARNER_KEY: finding.learner, "question_id": finding.row}
+
+
+def _delete_unreviewed_card(connection: sqlite3.Connection, key: Mapping[str, object]) -> None:
+    """Delete the card unless its learner has rated it (checked again inside the repair)."""
+    where = " AND ".join(f'"{name}" = ?' for name in key)
+    mine = " AND ".join(f'r."{name}" = cards."{name}"' for name in key)
+    connection.execute(f"DELETE FROM cards WHERE {where} AND NOT EXISTS "
+                       f"(SELECT 1 FROM reviews r WHERE {mine})", tuple(key.values()))
+
+
+def _update(connection: sqlite3.Connection, table: str, key: Mapping[str, object],
             values: Mapping[str, object]) -> None:
     assignments = ", ".join(f'"{name}" = ?' for name in values)
-    connection.execute(f'UPDATE "{table}" SET {assignments} WHERE "{pk}" = ?',
-                       (*values.values(), key))
+    where = " AND ".join(f'"{name}" = ?' for name in key)
+    connection.execute(f'UPDATE "{table}" SET {assignments} WHERE {where}',
+                       (*values.values(), *key.values()))
 
 
 def _refresh_question(connection: sqlite3.Connection, key: object, column: str,

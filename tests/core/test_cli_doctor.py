@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import sql_dump
+from quiz.store.db import open_database
+from quiz.store.learners import add_learner
+from tests.conftest import FIXED_NOW, sql_dump
 from tests.core.test_cli import run_quiz
 
 # Damage written into SQLite files with raw SQL (text where a date belongs, …): PostgreSQL's
@@ -45,11 +47,12 @@ def test_doctor_clean_then_damaged_then_fixed(db_url: str, bank_dir: Path) -> No
     connection.close()
     found = run_quiz("doctor", db_url=db_url)
     assert found.returncode == 1, found.stderr
-    assert "table cards, row 'conv-1x1', field due: 'garbage' is not a date" in found.stdout
+    assert ("table cards, row 'conv-1x1' of learner 1, field due: 'garbage' is not a date"
+            in found.stdout)
     assert "table questions, row 'rf-basics', field tags:" in found.stdout
     as_json = json.loads(run_quiz("doctor", "--json", db_url=db_url).stdout)
-    assert {(f["table"], f["row"], f["field"]) for f in as_json["findings"]} == {
-        ("cards", "conv-1x1", "due"), ("questions", "rf-basics", "tags")}
+    assert {(f["table"], f["row"], f["learner"], f["field"]) for f in as_json["findings"]} == {
+        ("cards", "conv-1x1", 1, "due"), ("questions", "rf-basics", None, "tags")}
 
     fixed = run_quiz("doctor", "--fix", db_url=db_url)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
@@ -72,13 +75,14 @@ def test_doctor_cannot_open_is_exit_2_and_creates_nothing(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(("command", "damage", "named"), [
     ("due", "UPDATE cards SET last_review = 'zzz' WHERE question_id = 'conv-1x1'",
-     "table cards, row 'conv-1x1', field last_review: 'zzz' is not a date"),
+     "table cards, row 'conv-1x1' of learner 1, field last_review: 'zzz' is not a date"),
     ("due", "UPDATE questions SET tags = 'not json' WHERE id = 'rf-basics'",
      "table questions, row 'rf-basics', field tags: 'not json'"),
     ("import", "UPDATE questions SET retired_at = 'last week' WHERE id = 'rf-basics'",
      "table questions, row 'rf-basics', field retired_at: 'last week' is not a date"),
     ("due", "UPDATE cards SET due = '2026-02-30 10:00:00' WHERE question_id = 'pool-role'",
-     "table cards, row 'pool-role', field due: '2026-02-30 10:00:00' is not a date"),
+     "table cards, row 'pool-role' of learner 1, field due: '2026-02-30 10:00:00' is not a "
+     "date"),
 ])
 def test_a_damaged_row_is_named_not_a_traceback(
     db_url: str, bank_dir: Path, command: str, damage: str, named: str,
@@ -166,8 +170,32 @@ def test_a_card_left_out_of_due_for_a_damaged_date_is_named(
     result = run_quiz("due", db_url=db_url)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stdout.startswith("due 2 ·")  # the two readable cards
-    assert ("quiz: warning: table cards, row 'rf-basics', field due: " in result.stderr
+    assert ("quiz: warning: table cards, row 'rf-basics' of learner 1, field due: "
+            in result.stderr
             and "quiz doctor --fix" in result.stderr)
+
+
+def test_a_damaged_due_date_is_named_to_its_own_learner_only(
+    db_url: str, bank_dir: Path,
+) -> None:
+    """A second learner's damaged card leaves the default learner's counts whole: only that
+    learner's `quiz due` names it (with the learner) and exits 1."""
+    path = _imported(db_url, bank_dir)
+    db = open_database(db_url)
+    try:
+        learner = add_learner(db, "alice", FIXED_NOW).id
+    finally:
+        db.close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE cards SET due = 'garbage' WHERE learner_id = ? "
+                           "AND question_id = 'rf-basics'", (learner,))
+    connection.close()
+    default = run_quiz("due", db_url=db_url)
+    assert default.returncode == 0 and default.stderr == "", default.stderr
+    alice = run_quiz("due", "--learner", "alice", db_url=db_url)
+    assert alice.returncode == 1 and "Traceback" not in alice.stderr
+    assert (f"quiz: warning: table cards, row 'rf-basics' of learner {learner}, field due: "
+            in alice.stderr)
 
 
 @pytest.mark.parametrize("value", ["5", "-1.5", "''", "' 2026-01-05'"])
@@ -179,7 +207,7 @@ def test_a_damaged_date_sorting_first_is_named_as_an_error(
     _imported(db_url, bank_dir, f"UPDATE cards SET due = {value} WHERE question_id = 'rf-basics'")
     result = run_quiz("due", db_url=db_url)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "table cards, row 'rf-basics', field due" in result.stderr
+    assert "table cards, row 'rf-basics' of learner 1, field due" in result.stderr
 
 
 def test_readable_due_dates_raise_no_warning(db_url: str, bank_dir: Path) -> None:
@@ -196,6 +224,6 @@ def test_the_damaged_due_probe_reads_two_index_ranges(db_url: str, bank_dir: Pat
 
     with sqlite3.connect(path) as connection:
         plan = " ".join(row[3] for row in connection.execute(
-            "EXPLAIN QUERY PLAN " + damage.UNDATABLE_DUE))
+            "EXPLAIN QUERY PLAN " + damage.UNDATABLE_DUE, (1,)))
     connection.close()
     assert "ix_cards_due" in plan and "SCAN" not in plan

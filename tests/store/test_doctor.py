@@ -1,5 +1,7 @@
 """quiz doctor's checks and repairs (quiz.store.doctor, quiz.store.damage), on databases built
-by the real sync and then damaged with raw SQL, the way a crash, a bad tool or a hand edit would."""
+by the real sync and then damaged with raw SQL, the way a crash, a bad tool or a hand edit would.
+A card is one learner's: damage to a second learner's card is named with that learner and
+repaired without touching the first learner's rows."""
 
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from quiz.store.actions import apply_review, undo_review
 from quiz.store.damage import describe_damage, first_damage, raised_reading_store
 from quiz.store.db import open_database
 from quiz.store.doctor import DoctorError, check, repair
+from quiz.store.learners import add_learner, find_learner
 from quiz.store.scheduling import CardState, Grade, make_scheduler, review
 from quiz.store.sync import sync_bank
+from quiz.store.tables import DEFAULT_LEARNER_ID
 from tests.conftest import FIXED_NOW
 
 # `quiz doctor` reads and repairs SQLite files (on PostgreSQL it says so in one line).
@@ -51,23 +55,54 @@ def _one(path: Path, query: str, params: tuple[object, ...] = ()) -> object:
     return row[0] if row else None
 
 
-def _where(findings: list, table: str, row: object, field: str | None) -> list:
-    return [f for f in findings if (f.table, f.row, f.field) == (table, row, field)]
+def _rows(path: Path, query: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute(query, params).fetchall()
+    connection.close()
+    return rows
+
+
+SECOND = 2  # the id of the learner `_with_second_learner` adds
+
+
+def _with_second_learner(db_url: str, bank_dir: Path) -> Path:
+    """A database of two learners, each with ratings: the default learner's of conv-1x1 (from
+    `_build`), and the second learner's of conv-1x1 and rf-basics."""
+    path = _build(db_url, bank_dir)
+    db = open_database(db_url)
+    try:
+        learner = add_learner(db, "alice", FIXED_NOW)
+        assert learner.id == SECOND
+        alice = db.as_learner(learner.id, learner.name)
+        for question in ("conv-1x1", "rf-basics"):
+            apply_review(alice, make_scheduler(fuzz=False), question, Grade.GOOD, FIXED_NOW)
+    finally:
+        db.close()
+    return path
+
+
+def _cards_of(path: Path, learner: int) -> list[tuple[object, ...]]:
+    return _rows(path, "SELECT * FROM cards WHERE learner_id = ? ORDER BY question_id",
+                 (learner,))
 
 
 def test_a_used_database_has_no_findings(db_url: str, bank_dir: Path) -> None:
-    path = _build(db_url, bank_dir)
+    path = _with_second_learner(db_url, bank_dir)
     db = open_database(db_url)
-    try:  # every kind of log entry: a rating, a cram rating, an undo
-        apply_review(db, make_scheduler(fuzz=False), "rf-basics", Grade.AGAIN, FIXED_NOW)
-        apply_review(db, make_scheduler(fuzz=False), "pool-role", Grade.EASY, FIXED_NOW,
-                     reschedule=False)
-        undo_review(db, int(_one(path, "SELECT max(id) FROM reviews WHERE kind = 'review'")),
-                    FIXED_NOW + timedelta(minutes=1))
+    try:  # every kind of log entry: a rating, a cram rating, an undo — of both learners
+        for learner in (db, db.as_learner(SECOND, "alice")):
+            apply_review(learner, make_scheduler(fuzz=False), "rf-basics", Grade.AGAIN,
+                         FIXED_NOW)
+            apply_review(learner, make_scheduler(fuzz=False), "pool-role", Grade.EASY,
+                         FIXED_NOW, reschedule=False)
+            latest = _one(path, "SELECT max(id) FROM reviews WHERE kind = 'review' "
+                                "AND learner_id = ?", (learner.learner_id,))
+            undo_review(learner, int(str(latest)), FIXED_NOW + timedelta(minutes=1))
     finally:
         db.close()
-    kinds = str(_one(path, "SELECT group_concat(DISTINCT kind) FROM reviews"))
-    assert set(kinds.split(",")) == {"review", "cram", "undo"}
+    kinds = _rows(path, "SELECT DISTINCT learner_id, kind FROM reviews")
+    assert set(kinds) == {(learner, kind) for learner in (DEFAULT_LEARNER_ID, SECOND)
+                          for kind in ("review", "cram", "undo")}
     assert check(db_url).findings == []
     assert describe_damage(db_url) is None
 
@@ -122,8 +157,12 @@ def test_each_damaged_field_is_named_and_repaired(
     findings = check(db_url).findings
     assert [(f.table, f.row, f.field) for f in findings] == [(table, row, field)], findings
     assert fragment in findings[0].problem and findings[0].repair == fix
+    # A card's row is named by its question and its learner (the only one here).
+    learner = DEFAULT_LEARNER_ID if table == "cards" else None
+    assert findings[0].learner == learner
     line = describe_damage(db_url)
-    assert line is not None and line.startswith(f"table {table}, row {row!r}, field {field}: ")
+    named = f"row {row!r} of learner {learner}" if table == "cards" else f"row {row!r}"
+    assert line is not None and line.startswith(f"table {table}, {named}, field {field}: ")
 
     reviews_before = _one(path, "SELECT count(*) FROM reviews")
     report = repair(db_url, FIXED_NOW)
@@ -173,8 +212,8 @@ def test_a_refreshed_question_is_rewritten_by_the_next_import(
 
 def test_damaged_reviews_are_reported_never_changed(db_url: str, bank_dir: Path) -> None:
     path = _build(db_url, bank_dir)
-    _sql(path, "INSERT INTO reviews (question_id, reviewed_at, rating, content_hash, "
-               "state_after, due_after, kind) VALUES ('rf-basics', 'never', 9, 'h', 2, "
+    _sql(path, "INSERT INTO reviews (learner_id, question_id, reviewed_at, rating, content_hash, "
+               "state_after, due_after, kind) VALUES (1, 'rf-basics', 'never', 9, 'h', 2, "
                f"'{STAMP}', 'review')")
     bad_id = _one(path, "SELECT max(id) FROM reviews")
     findings = check(db_url).findings
@@ -189,23 +228,24 @@ def test_orphans(db_url: str, bank_dir: Path) -> None:
     path = _build(db_url, bank_dir)
     _sql(path,
          # a card whose question is gone and that was never reviewed: safe to delete
-         "INSERT INTO cards (question_id, state, step, due, lapses, leech, suspended, flagged, "
-         f"new_rank) VALUES ('ghost', 1, 0, '{STAMP}', 0, 0, 0, 0, 0)",
+         "INSERT INTO cards (learner_id, question_id, state, step, due, lapses, leech, "
+         f"suspended, flagged, new_rank) VALUES (1, 'ghost', 1, 0, '{STAMP}', 0, 0, 0, 0, 0)",
          # a card and a review of another vanished question: the history must stay
-         "INSERT INTO cards (question_id, state, step, due, lapses, leech, suspended, flagged, "
-         f"new_rank) VALUES ('gone', 1, 0, '{STAMP}', 0, 0, 0, 0, 0)",
-         "INSERT INTO reviews (question_id, reviewed_at, rating, content_hash, state_after, "
-         f"due_after, kind) VALUES ('gone', '{STAMP}', 3, 'h', 2, '{STAMP}', 'review')",
+         "INSERT INTO cards (learner_id, question_id, state, step, due, lapses, leech, "
+         f"suspended, flagged, new_rank) VALUES (1, 'gone', 1, 0, '{STAMP}', 0, 0, 0, 0, 0)",
+         "INSERT INTO reviews (learner_id, question_id, reviewed_at, rating, content_hash, "
+         f"state_after, due_after, kind) VALUES (1, 'gone', '{STAMP}', 3, 'h', 2, '{STAMP}', "
+         "'review')",
          # a question whose card was lost
          "DELETE FROM cards WHERE question_id = 'pool-role'")
     review_id = _one(path, "SELECT id FROM reviews WHERE question_id = 'gone'")
     findings = check(db_url).findings
-    found = {(f.check, f.table, f.row, f.repair) for f in findings}
+    found = {(f.check, f.table, f.row, f.learner, f.repair) for f in findings}
     assert found == {
-        ("orphan", "cards", "ghost", "delete-orphan-card"),
-        ("orphan", "cards", "gone", None),
-        ("orphan", "reviews", review_id, None),
-        ("orphan", "questions", "pool-role", "add-card"),
+        ("orphan", "cards", "ghost", 1, "delete-orphan-card"),
+        ("orphan", "cards", "gone", 1, None),
+        ("orphan", "reviews", review_id, None, None),
+        ("orphan", "questions", "pool-role", 1, "add-card"),
     }
     report = repair(db_url, FIXED_NOW)
     assert {(f.table, f.row) for f in report.remaining} == {("cards", "gone"),
@@ -213,6 +253,155 @@ def test_orphans(db_url: str, bank_dir: Path) -> None:
     assert _one(path, "SELECT count(*) FROM cards WHERE question_id = 'ghost'") == 0
     assert _one(path, "SELECT count(*) FROM cards WHERE question_id = 'gone'") == 1
     assert _one(path, "SELECT state FROM cards WHERE question_id = 'pool-role'") == 1
+
+
+# --- a second learner ------------------------------------------------------------------------
+
+CARD_DAMAGE = [entry for entry in DAMAGE if entry[0] == "cards"]
+
+
+@pytest.mark.parametrize(("table", "pk", "row", "field", "value", "fragment", "fix"),
+                         CARD_DAMAGE)
+def test_a_damaged_card_of_a_second_learner_is_repaired_alone(
+    db_url: str, bank_dir: Path, table: str, pk: str, row: str, field: str, value: object,
+    fragment: str, fix: str,
+) -> None:
+    """The same question's card of the default learner holds good values throughout: the
+    finding names the second learner's card, and the repair leaves every other card as it
+    was, byte for byte."""
+    path = _with_second_learner(db_url, bank_dir)
+    _sql(path, f'UPDATE cards SET "{field}" = ? WHERE learner_id = ? AND question_id = ?',
+         params=(value, SECOND, row))
+    first_before = _cards_of(path, DEFAULT_LEARNER_ID)
+    second_before = {card[1]: card for card in _cards_of(path, SECOND)}
+    findings = check(db_url).findings
+    assert [(f.table, f.row, f.learner, f.field) for f in findings] == [
+        ("cards", row, SECOND, field)], findings
+    assert fragment in findings[0].problem and findings[0].repair == fix
+    assert describe_damage(db_url) == (
+        f"table cards, row {row!r} of learner {SECOND}, field {field}: {findings[0].problem}")
+
+    report = repair(db_url, FIXED_NOW)
+    assert [f.key for f in report.fixed] == [findings[0].key]
+    assert check(db_url).findings == []
+    assert _cards_of(path, DEFAULT_LEARNER_ID) == first_before
+    second_after = {card[1]: card for card in _cards_of(path, SECOND)}
+    assert {qid: card for qid, card in second_after.items() if qid != row} == {
+        qid: card for qid, card in second_before.items() if qid != row}
+    assert second_after[row] != second_before[row]
+    assert _rows(path, "SELECT count(*) FROM reviews GROUP BY learner_id ORDER BY learner_id") \
+        == [(1,), (2,)]
+
+
+def test_an_unloadable_card_of_a_second_learner_is_reset_alone(
+    db_url: str, bank_dir: Path,
+) -> None:
+    """Both learners rated conv-1x1; only the second one's card becomes a review card without a
+    stability (each field readable, the state one fsrs cannot schedule)."""
+    path = _with_second_learner(db_url, bank_dir)
+    _sql(path, "UPDATE cards SET state = 2, step = NULL, stability = NULL "
+               "WHERE learner_id = 2 AND question_id = 'conv-1x1'")
+    first_before = _cards_of(path, DEFAULT_LEARNER_ID)
+    findings = check(db_url).findings
+    assert [(f.check, f.row, f.learner, f.field) for f in findings] == [
+        ("unloadable", "conv-1x1", SECOND, "stability")]
+    repair(db_url, FIXED_NOW)
+    assert _cards_of(path, DEFAULT_LEARNER_ID) == first_before
+    assert _rows(path, "SELECT state, stability, last_review FROM cards WHERE learner_id = 2 "
+                       "AND question_id = 'conv-1x1'") == [(1, None, None)]
+    assert _one(path, "SELECT count(*) FROM reviews WHERE learner_id = 2 "
+                      "AND question_id = 'conv-1x1'") == 1
+    assert check(db_url).findings == []
+
+
+def test_orphans_of_a_second_learner(db_url: str, bank_dir: Path) -> None:
+    """A lost card is given back to its learner alone (at the question's place in the new-card
+    order); a card of a vanished question is deleted for the learner who never rated it and
+    kept for the one who did; cards and reviews of a learner that does not exist are orphans."""
+    path = _with_second_learner(db_url, bank_dir)
+    card = ("INSERT INTO cards (learner_id, question_id, state, step, due, lapses, leech, "
+            f"suspended, flagged, new_rank) VALUES (?, ?, 1, 0, '{STAMP}', 0, 0, 0, 0, 0)")
+    rating = ("INSERT INTO reviews (learner_id, question_id, reviewed_at, rating, content_hash, "
+              f"state_after, due_after, kind) VALUES (?, ?, '{STAMP}', 3, 'h', 2, '{STAMP}', "
+              "'review')")
+    rank = _one(path, "SELECT new_rank FROM cards WHERE learner_id = 1 "
+                      "AND question_id = 'pool-role'")
+    _sql(path, "DELETE FROM cards WHERE learner_id = 2 AND question_id = 'pool-role'")
+    for learner, question in ((1, "gone"), (2, "gone"), (7, "conv-1x1"), (7, "rf-basics")):
+        _sql(path, card, params=(learner, question))
+    for learner, question in ((2, "gone"), (7, "rf-basics")):
+        _sql(path, rating, params=(learner, question))
+    stranger = _one(path, "SELECT id FROM reviews WHERE learner_id = 7")
+    by_gone = _one(path, "SELECT id FROM reviews WHERE question_id = 'gone'")
+    findings = check(db_url).findings
+    assert {(f.check, f.table, f.row, f.learner, f.field, f.repair) for f in findings} == {
+        ("orphan", "questions", "pool-role", SECOND, None, "add-card"),
+        ("orphan", "cards", "gone", 1, "question_id", "delete-orphan-card"),
+        ("orphan", "cards", "gone", SECOND, "question_id", None),
+        ("orphan", "reviews", by_gone, None, "question_id", None),
+        ("orphan", "cards", "conv-1x1", 7, "learner_id", "delete-orphan-card"),
+        ("orphan", "cards", "rf-basics", 7, "learner_id", None),
+        ("orphan", "reviews", stranger, None, "learner_id", None),
+    }
+    first_before = [c for c in _cards_of(path, DEFAULT_LEARNER_ID) if c[1] != "gone"]
+    report = repair(db_url, FIXED_NOW)
+    assert {(f.table, f.row, f.learner) for f in report.remaining} == {
+        ("cards", "gone", SECOND), ("reviews", by_gone, None), ("cards", "rf-basics", 7),
+        ("reviews", stranger, None)}
+    assert _rows(path, "SELECT learner_id, question_id FROM cards "
+                       "WHERE question_id = 'gone' OR learner_id = 7") == [
+        (SECOND, "gone"), (7, "rf-basics")]
+    assert _rows(path, "SELECT state, last_review, new_rank FROM cards WHERE learner_id = 2 "
+                       "AND question_id = 'pool-role'") == [(1, None, rank)]
+    assert _cards_of(path, DEFAULT_LEARNER_ID) == first_before
+
+
+def test_a_missing_default_learner_is_reported_and_its_cards_kept(
+    db_url: str, bank_dir: Path,
+) -> None:
+    path = _with_second_learner(db_url, bank_dir)
+    _sql(path, "DELETE FROM learners WHERE id = 1")  # foreign keys are off in plain sqlite3
+    cards = _cards_of(path, DEFAULT_LEARNER_ID)
+    findings = check(db_url).findings
+    assert [(f.check, f.table, f.row, f.repair) for f in findings] == [
+        ("missing", "learners", DEFAULT_LEARNER_ID, None)]
+    report = repair(db_url, FIXED_NOW)
+    assert report.backup is None and len(report.remaining) == 1
+    assert _cards_of(path, DEFAULT_LEARNER_ID) == cards
+
+
+@pytest.mark.parametrize(("field", "value", "repaired"), [
+    ("created_at", "yesterday", FIXED_NOW.strftime("%Y-%m-%d %H:%M:%S.%f")),
+    ("display_name", b"\x00", ""),
+])
+def test_a_damaged_learner_field_is_named_and_repaired(
+    db_url: str, bank_dir: Path, field: str, value: object, repaired: str,
+) -> None:
+    path = _with_second_learner(db_url, bank_dir)
+    _sql(path, f'UPDATE learners SET "{field}" = ? WHERE id = 2', params=(value,))
+    line = describe_damage(db_url)
+    assert line is not None and line.startswith(f"table learners, row 2, field {field}: ")
+    report = repair(db_url, FIXED_NOW)
+    assert [(f.table, f.row, f.field) for f in report.fixed] == [("learners", SECOND, field)]
+    assert _one(path, f'SELECT "{field}" FROM learners WHERE id = 2') == repaired
+    db = open_database(db_url)
+    try:  # read through the ORM's types again
+        found = find_learner(db, "alice")
+        assert found is not None and found.id == SECOND
+    finally:
+        db.close()
+
+
+def test_a_damaged_learner_name_is_reported_never_changed(
+    db_url: str, bank_dir: Path,
+) -> None:
+    path = _with_second_learner(db_url, bank_dir)
+    _sql(path, "UPDATE learners SET name = ? WHERE id = 2", params=(b"\xff",))
+    findings = check(db_url).findings
+    assert [(f.table, f.row, f.field, f.repair) for f in findings] == [
+        ("learners", SECOND, "name", None)]
+    assert repair(db_url, FIXED_NOW).backup is None
+    assert _one(path, "SELECT name FROM learners WHERE id = 2") == b"\xff"
 
 
 def test_an_index_that_disagrees_with_its_table_fails_the_integrity_check(
@@ -280,9 +469,9 @@ def test_unloadable_card_states_are_exactly_those_fsrs_refuses(
                 "origin, difficulty, topic, deck, blocks, file, line, content_hash, created_at, "
                 "updated_at, retired_at FROM questions WHERE id = 'conv-1x1'", (key,))
             connection.execute(
-                "INSERT INTO cards (question_id, state, step, stability, difficulty, due, "
-                "last_review, lapses, leech, suspended, flagged, new_rank) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
+                "INSERT INTO cards (learner_id, question_id, state, step, stability, "
+                "difficulty, due, last_review, lapses, leech, suspended, flagged, new_rank) "
+                "VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)",
                 (key, state, step, stability, difficulty, STAMP,
                  last.strftime("%Y-%m-%d %H:%M:%S.%f")))
     connection.close()
@@ -344,8 +533,8 @@ def test_the_damage_lookup_gives_up_after_its_budget(db_url: str, bank_dir: Path
     path = _build(db_url, bank_dir)
     with sqlite3.connect(path) as connection:
         connection.executemany(
-            "INSERT INTO reviews (question_id, reviewed_at, rating, content_hash, state_after, "
-            "due_after, kind) VALUES ('rf-basics', ?, 3, 'h', 2, ?, 'review')",
+            "INSERT INTO reviews (learner_id, question_id, reviewed_at, rating, content_hash, "
+            "state_after, due_after, kind) VALUES (1, 'rf-basics', ?, 3, 'h', 2, ?, 'review')",
             [(STAMP, STAMP)] * 20_000 + [("garbage", STAMP)])
     connection.close()
     assert first_damage(db_url, budget=0.0) is None  # interrupted: no answer, not a long wait
