@@ -8,17 +8,20 @@ from fractions import Fraction
 from typing import Any
 
 from quiz.measure.measurement import read
-from quiz.numeric.answer import ParsedAnswer, parse_answer
+from quiz.measure.quantities import Form, form_of
+from quiz.numeric.answer import AnswerForm, ParsedAnswer, parse_answer
 from quiz.numeric.core import Instance, Solution, solve
-from quiz.numeric.expr import Node, parse_expr
+from quiz.numeric.expr import Node, calls_in, parse_expr
 from quiz.numeric.families import FAMILIES
 from quiz.numeric.feedback import format_value, worked_solution
-from quiz.numeric.units import Reading, asked_dimension, bytes_per_element, read_in
+from quiz.numeric.units import Reading, asked_dimension, bytes_per_element, is_ratio, read_in
 
 # fsrs Rating values (fsrs.Rating.Again/Good/Easy); kept as ints so that grading does not
 # import fsrs.
 AGAIN, GOOD, EASY = 1, 3, 4
 DEFAULT_QUICK_SECONDS = 30.0
+SWAPPED_HW = ("swapped-hw", "把高和宽写反了",
+              "题目问的是高×宽：先写高（行数），再写宽（列数）；H ≠ W 时两者不能互换。")
 
 
 class Status(str, Enum):
@@ -87,11 +90,20 @@ def _full_shape(ask: Node, solution: Solution | None) -> tuple[int, ...] | None:
     return value if isinstance(value, tuple) else None
 
 
+def answer_form(instance: Instance) -> AnswerForm:
+    """What the question asks for, from its ask alone (no engine run): the parser reads `55, 55`
+    as a shape only on a shape question, and `0.1189x` only on a ratio question."""
+    ask = parse_expr(instance.ask)
+    if any(form_of(name) is Form.SHAPE for name in calls_in(ask)):
+        return "shape"
+    return "ratio" if is_ratio(ask) else "number"
+
+
 def grade(
     instance: Instance, answer_text: str, solution: Solution | None = None,
     elapsed_s: float | None = None,
 ) -> Verdict:
-    parsed = parse_answer(answer_text)
+    parsed = parse_answer(answer_text, answer_form(instance))
     if not parsed.ok:
         return Verdict(Status.UNPARSEABLE, parsed.error or "", None, "", 0, answer=parsed)
     solution = solution if solution is not None else solve(instance, eager=False)
@@ -113,6 +125,12 @@ def grade(
                        f"正确答案：{format_value(solution.expected, instance)}")
             return Verdict(Status.WRONG, message, recipe.name, worked, AGAIN, solution.expected,
                            recipe.id, parsed)
+    if _swapped_height_width(solution.expected, parsed, where):
+        mistake_id, name, why = SWAPPED_HW
+        message = (f"不对。看起来你{name}。{why}\n\n"
+                   f"正确答案：{format_value(solution.expected, instance)}")
+        return Verdict(Status.WRONG, message, name, worked, AGAIN, solution.expected, mistake_id,
+                       parsed)
     return Verdict(Status.WRONG, _wrong_message(solution.expected, parsed, where, instance),
                    None, worked, AGAIN, solution.expected, answer=parsed)
 
@@ -222,6 +240,21 @@ def _compare_shape(expected: tuple[int, ...], parsed: ParsedAnswer,
     if given == expected:
         return Match()
     return _shape_layout(expected, given, full)
+
+
+def _swapped_height_width(expected: Any, parsed: ParsedAnswer, where: Context) -> bool:
+    """`22x64` for 64×22 (also `W=64, H=22` and the longer layouts with H and W exchanged)."""
+    if not isinstance(expected, tuple) or len(expected) < 2 or parsed.shape is None:
+        return False
+    height, width = expected[-2:]
+    if height == width:
+        return False
+    swapped = (*expected[:-2], width, height)
+    return _compare_shape(swapped, parsed, _swapped_full(where.full_shape)) is not None
+
+
+def _swapped_full(full: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    return None if full is None or len(full) < 2 else (*full[:-2], full[-1], full[-2])
 
 
 def _layouts(shape: tuple[int, ...]) -> dict[tuple[int, ...], str]:
