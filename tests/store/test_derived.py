@@ -6,6 +6,10 @@ recount after random ratings, crams and undos, equal to a rebuild, rebuilt when 
 refilled by the reviews of an imported history; the day's ratings right when the day starts off
 the hour; and a review log that refuses any change to its rows.
 
+Every total is one learner's: the databases here have two learners, the random writes and
+ratings go to either (or to both at once), and each learner's totals are held to a recount of
+that learner's rows alone.
+
 Every recount is computed here in Python from raw rows read with plain SQL, never by the code
 under test."""
 
@@ -28,16 +32,19 @@ from quiz.store.counts import due_counts
 from quiz.store.days import start_of_day
 from quiz.store.db import Database, open_database
 from quiz.store.history import export_history, import_history
+from quiz.store.learners import add_learner
 from quiz.store.models import CardRow, QuestionRow, ReviewRow
 from quiz.store.settings import Settings
 from quiz.store.sync import sync_bank
-from quiz.store.tables import UTCDateTime
+from quiz.store.tables import DEFAULT_LEARNER_ID, UTCDateTime
 from tests.conftest import FIXED_NOW, numbered_bank
 
 QUESTIONS = 30
 DECKS = 4
-Totals = dict[tuple[str, str], tuple[int, int, int]]
-Copies = dict[str, tuple[str, int]]
+SECOND = 2  # the second learner's id (the first one added after the default learner)
+LEARNER_IDS = (DEFAULT_LEARNER_ID, SECOND)
+Totals = dict[tuple[int, str, str], tuple[int, int, int]]  # (learner, deck, kind)
+Copies = dict[tuple[int, str], tuple[str, int]]  # (learner, question)
 
 QUESTIONS_TABLE = QuestionRow.__table__
 CARDS_TABLE = CardRow.__table__
@@ -51,42 +58,57 @@ def _moment_param(name: str) -> BindParameter[datetime]:
 # --- deck totals and the cards' copies -------------------------------------------------------
 
 def _recount_decks(connection: Connection) -> tuple[Totals, Copies]:
-    """(deck, kind): live questions, their cards, their unseen unsuspended cards; and each
-    card's expected (deck, live) — from the raw rows, without the code under test."""
+    """(learner, deck, kind): live questions, that learner's cards of them, its unseen
+    unsuspended ones; and each card's expected (deck, live) — from the raw rows, without the
+    code under test. Every learner counts every live question, with a card or without."""
     questions = {qid: (deck, kind, retired is None) for qid, deck, kind, retired in
                  connection.execute(text("SELECT id, deck, kind, retired_at FROM questions"))}
-    cards = {qid: (last is None, bool(suspended)) for qid, last, suspended in
-             connection.execute(text("SELECT question_id, last_review, suspended FROM cards"))}
-    totals: dict[tuple[str, str], list[int]] = {}
-    for qid, (deck, kind, live) in questions.items():
-        if not live:
-            continue
-        entry = totals.setdefault((deck, kind), [0, 0, 0])
-        entry[0] += 1
-        if qid in cards:
-            unseen, suspended = cards[qid]
-            entry[1] += 1
-            entry[2] += unseen and not suspended
-    copies = {qid: (questions[qid][0], int(questions[qid][2])) if qid in questions else
-              ("", 0) for qid in cards}
+    learners = [learner for (learner,) in connection.execute(text("SELECT id FROM learners"))]
+    cards = {(learner, qid): (last is None, bool(suspended))
+             for learner, qid, last, suspended in connection.execute(text(
+                 "SELECT learner_id, question_id, last_review, suspended FROM cards"))}
+    totals: dict[tuple[int, str, str], list[int]] = {}
+    for learner in learners:
+        for qid, (deck, kind, live) in questions.items():
+            if not live:
+                continue
+            entry = totals.setdefault((learner, deck, kind), [0, 0, 0])
+            entry[0] += 1
+            if (learner, qid) in cards:
+                unseen, suspended = cards[learner, qid]
+                entry[1] += 1
+                entry[2] += unseen and not suspended
+    copies = {key: (questions[key[1]][0], int(questions[key[1]][2])) if key[1] in questions
+              else ("", 0) for key in cards}
     return {key: (a, b, c) for key, (a, b, c) in totals.items()}, copies
 
 
 def _stored_decks(connection: Connection) -> tuple[Totals, Copies]:
-    totals = {(deck, kind): (int(questions), int(cards), int(unseen))
-              for deck, kind, questions, cards, unseen in connection.execute(text(
-                  "SELECT deck, kind, questions, cards, unseen FROM deck_totals"))
+    totals = {(learner, deck, kind): (int(questions), int(cards), int(unseen))
+              for learner, deck, kind, questions, cards, unseen in connection.execute(text(
+                  "SELECT learner_id, deck, kind, questions, cards, unseen FROM deck_totals"))
               if (questions, cards, unseen) != (0, 0, 0)}
-    copies = {qid: (deck, int(live)) for qid, deck, live in
-              connection.execute(text("SELECT question_id, deck, live FROM cards"))}
+    copies = {(learner, qid): (deck, int(live)) for learner, qid, deck, live in
+              connection.execute(text("SELECT learner_id, question_id, deck, live FROM cards"))}
     return totals, copies
 
 
-def _card_values(qid: str, moment: datetime, last_review: datetime | None) -> dict[str, object]:
+def _card_values(learner: int, qid: str, moment: datetime,
+                 last_review: datetime | None) -> dict[str, object]:
     """A card row as the ORM inserts it: without the copy of its question's deck (the models'
     defaults, '' and live), which the triggers must set."""
-    return {"question_id": qid, "state": 1, "due": moment, "last_review": last_review,
-            "suspended": False, "lapses": 0, "leech": False, "flagged": False, "new_rank": 0}
+    return {"learner_id": learner, "question_id": qid, "state": 1, "due": moment,
+            "last_review": last_review, "suspended": False, "lapses": 0, "leech": False,
+            "flagged": False, "new_rank": 0}
+
+
+def _whose(rng: random.Random) -> tuple[str, dict[str, object]]:
+    """The cards a card write touches: one learner's card of the question, or every learner's
+    at once (one statement changing several rows) — as a condition and its parameters."""
+    learner = rng.choice((*LEARNER_IDS, None))
+    if learner is None:
+        return "question_id = :id", {}
+    return "learner_id = :learner AND question_id = :id", {"learner": learner}
 
 
 def _random_write(connection: Connection, rng: random.Random, step: int) -> None:
@@ -95,6 +117,7 @@ def _random_write(connection: Connection, rng: random.Random, step: int) -> None
     qid = rng.choice(ids)
     moment = FIXED_NOW - timedelta(hours=rng.uniform(0, 48))
     choice = rng.randrange(10)
+    cards, learner = _whose(rng)
     if choice == 0:
         connection.execute(text("UPDATE questions SET deck = :deck WHERE id = :id"),
                            {"deck": f"主题{rng.randrange(DECKS + 1)}", "id": qid})
@@ -106,18 +129,20 @@ def _random_write(connection: Connection, rng: random.Random, step: int) -> None
                            .bindparams(_moment_param("at")),
                            {"at": rng.choice((None, moment)), "id": qid})
     elif choice == 3:
-        connection.execute(text("UPDATE cards SET last_review = :at WHERE question_id = :id")
+        connection.execute(text(f"UPDATE cards SET last_review = :at WHERE {cards}")
                            .bindparams(_moment_param("at")),
-                           {"at": rng.choice((None, moment)), "id": qid})
+                           {"at": rng.choice((None, moment)), "id": qid, **learner})
     elif choice == 4:
-        connection.execute(text("UPDATE cards SET suspended = :suspended WHERE question_id = :id"),
-                           {"suspended": rng.random() < 0.5, "id": qid})
-    elif choice == 5:  # a card deleted and put back (doctor: orphan card, missing card)
-        connection.execute(text("DELETE FROM cards WHERE question_id = :id"), {"id": qid})
+        connection.execute(text(f"UPDATE cards SET suspended = :suspended WHERE {cards}"),
+                           {"suspended": rng.random() < 0.5, "id": qid, **learner})
+    elif choice == 5:  # a learner's card deleted and put back (doctor: orphan, missing card)
+        owner = rng.choice(LEARNER_IDS)
+        connection.execute(text("DELETE FROM cards WHERE learner_id = :learner "
+                                "AND question_id = :id"), {"learner": owner, "id": qid})
         if rng.random() < 0.5:
             connection.execute(insert(CARDS_TABLE),
-                               _card_values(qid, moment, rng.choice((None, moment))))
-    elif choice == 6:  # a new question, its card inserted as the ORM does (no copy)
+                               _card_values(owner, qid, moment, rng.choice((None, moment))))
+    elif choice == 6:  # a new question, its cards inserted as the ORM does (no copy)
         new = f"n{step}"
         connection.execute(insert(QUESTIONS_TABLE), {
             "id": new, "bank": "b", "title": "t", "answer": "a", "sources": [], "tags": [],
@@ -125,9 +150,11 @@ def _random_write(connection: Connection, rng: random.Random, step: int) -> None
             "topic": "t", "deck": f"主题{rng.randrange(DECKS)}", "blocks": [], "file": "f",
             "line": 1, "content_hash": "h", "created_at": moment, "updated_at": moment,
             "retired_at": rng.choice((None, None, moment))})
-        if rng.random() < 0.8:
-            connection.execute(insert(CARDS_TABLE), _card_values(new, moment, None))
-    elif choice == 7:  # a question without reviews deleted, its card first
+        owners = [owner for owner in LEARNER_IDS if rng.random() < 0.8]
+        if owners:  # one statement for both learners' cards, as sync inserts them
+            connection.execute(insert(CARDS_TABLE),
+                               [_card_values(owner, new, moment, None) for owner in owners])
+    elif choice == 7:  # a question without reviews deleted, its cards first
         if connection.execute(text("SELECT 1 FROM reviews WHERE question_id = :id"),
                               {"id": qid}).first() is None:
             connection.execute(text("DELETE FROM cards WHERE question_id = :id"), {"id": qid})
@@ -136,18 +163,25 @@ def _random_write(connection: Connection, rng: random.Random, step: int) -> None
         connection.execute(text("UPDATE questions SET deck = deck, kind = kind, "
                                 "retired_at = retired_at WHERE id = :id"), {"id": qid})
     else:
-        connection.execute(text("UPDATE cards SET buried_until = :at, state = :state, due = :at "
-                                "WHERE question_id = :id").bindparams(_moment_param("at")),
-                           {"at": moment, "state": rng.randint(1, 3), "id": qid})
+        connection.execute(text(f"UPDATE cards SET buried_until = :at, state = :state, "
+                                f"due = :at WHERE {cards}").bindparams(_moment_param("at")),
+                           {"at": moment, "state": rng.randint(1, 3), "id": qid, **learner})
 
 
 @pytest.fixture
 def synced(db_url: str) -> Iterator[Database]:
+    """The bank synced for the default learner, then a second learner (its deck rows seeded by
+    the learner trigger, its cards inserted after)."""
     db = open_database(db_url)
     sync_bank(db, parse_text(numbered_bank(QUESTIONS, DECKS, id_digits=2), "bank.md"), "b",
               FIXED_NOW)
+    assert add_learner(db, "second", FIXED_NOW).id == SECOND
     yield db
     db.close()
+
+
+def _per_learner(totals: Totals, learner: int) -> dict[tuple[str, str], tuple[int, int, int]]:
+    return {(deck, kind): row for (owner, deck, kind), row in totals.items() if owner == learner}
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -159,6 +193,9 @@ def test_triggers_keep_the_deck_totals_equal_to_a_recount(synced: Database, seed
             _random_write(connection, rng, step)
             connection.commit()
             assert _stored_decks(connection) == _recount_decks(connection), f"after step {step}"
+        # The learners' totals went apart: each is its own learner's, not a shared count.
+        stored = _stored_decks(connection)[0]
+        assert _per_learner(stored, DEFAULT_LEARNER_ID) != _per_learner(stored, SECOND)
 
 
 # The trigger that keeps the unseen cards when a card's last review or suspension changes.
@@ -171,7 +208,7 @@ def test_a_missing_trigger_makes_the_next_open_rebuild_the_totals(
     with synced.engine.begin() as connection:
         connection.execute(text(_CARD_UPDATE_TRIGGER[db_backend]))
         connection.execute(text("UPDATE cards SET last_review = :at "
-                                "WHERE question_id IN ('q00', 'q05')")
+                                "WHERE question_id IN ('q00', 'q05') AND learner_id = 2")
                            .bindparams(_moment_param("at")), {"at": FIXED_NOW})
     with synced.engine.connect() as connection:
         # The drift the trigger prevents.
@@ -221,6 +258,8 @@ def test_a_bulk_sync_rebuilds_what_triggers_would_have_kept(
     the same totals, equal to a recount, and every trigger in place."""
     monkeypatch.setattr(sync_module, "INSERT_CHUNK", chunk)
     db = open_database(db_url)
+    # A second learner from the start: every sync inserts each new question's card for both.
+    assert add_learner(db, "second", FIXED_NOW).id == SECOND
     spy = _SuspendSpy(monkeypatch)
     dumps = []
     try:
@@ -238,15 +277,18 @@ def test_a_bulk_sync_rebuilds_what_triggers_would_have_kept(
     # the deck triggers and rebuilding them when it ended), or none did.
     assert spy.calls == ([] if chunk > QUESTIONS else ["suspend", "rebuild"] * 2)
     live = Counter(f"主题{n % 2}" for n in range(8))
-    assert {deck: questions for (deck, _kind), (questions, _c, _u) in dumps[-1][0].items()} \
-        == live
+    for learner in LEARNER_IDS:
+        assert {deck: (questions, cards) for (owner, deck, _kind), (questions, cards, _u)
+                in dumps[-1][0].items() if owner == learner} \
+            == {deck: (count, count) for deck, count in live.items()}
 
 
 # --- the review log's per-card and hourly totals ---------------------------------------------
 
 LOG_QUESTIONS = 8
-CardTotals = dict[str, tuple[int, int, int, int, datetime | None, datetime | None, str]]
-HourTotals = dict[str, int]
+CardTotals = dict[tuple[int, str],
+                  tuple[int, int, int, int, datetime | None, datetime | None, str]]
+HourTotals = dict[tuple[int, str], int]  # (learner, UTC hour): counted ratings
 
 
 def _log_bank() -> str:
@@ -256,24 +298,27 @@ def _log_bank() -> str:
 
 
 def _log(rng: random.Random) -> list[dict[str, object]]:
-    """Ratings and crams (some with no state before), undos of some — one twice, one naming an
-    undo row, one naming no row — in id order."""
+    """Ratings and crams of both learners (some with no state before), often of the same
+    question in the same hour; undos of some — one twice, one naming an undo row, one naming no
+    row — each by the learner of the rating it takes back; in id order."""
     rows: list[dict[str, object]] = []
     for _ in range(rng.randint(1, 60)):
         moment = FIXED_NOW - timedelta(hours=rng.uniform(0, 500))
-        rows.append({"question_id": f"q{rng.randrange(LOG_QUESTIONS)}", "reviewed_at": moment,
+        rows.append({"learner_id": rng.choice(LEARNER_IDS),
+                     "question_id": f"q{rng.randrange(LOG_QUESTIONS)}", "reviewed_at": moment,
                      "rating": rng.randint(1, 4), "content_hash": "h", "state_after": 2,
                      "due_after": moment, "kind": rng.choice(("review", "review", "cram")),
                      "state_before": rng.choice((None, 0, 1, 2, 2, 3))})
         if rng.random() < 0.25:
             target = rng.randint(1, len(rows))
             for _twice in range(rng.choice((1, 1, 2))):
-                rows.append({"question_id": "q0", "reviewed_at": moment, "rating": 0,
-                             "content_hash": "h", "state_after": 2, "due_after": moment,
-                             "kind": "undo", "undoes": target})
-    rows.append({"question_id": "q1", "reviewed_at": FIXED_NOW, "rating": 0,
-                 "content_hash": "h", "state_after": 2, "due_after": FIXED_NOW,
-                 "kind": "undo", "undoes": 10_000})
+                rows.append({"learner_id": rows[target - 1]["learner_id"], "question_id": "q0",
+                             "reviewed_at": moment, "rating": 0, "content_hash": "h",
+                             "state_after": 2, "due_after": moment, "kind": "undo",
+                             "undoes": target})
+    rows.append({"learner_id": DEFAULT_LEARNER_ID, "question_id": "q1",
+                 "reviewed_at": FIXED_NOW, "rating": 0, "content_hash": "h", "state_after": 2,
+                 "due_after": FIXED_NOW, "kind": "undo", "undoes": 10_000})
     for number, row in enumerate(rows, start=1):
         row["id"] = number
     return rows
@@ -287,26 +332,27 @@ def _raw_log(db: Database) -> tuple[list[dict[str, object]], dict[str, str]]:
     """The review log and each question's deck, as the database holds them."""
     with db.engine.connect() as connection:
         rows = [dict(row._mapping) for row in connection.execute(
-            text("SELECT id, question_id, reviewed_at, rating, kind, undoes, state_before "
-                 "FROM reviews ORDER BY id").columns(reviewed_at=UTCDateTime()))]
+            text("SELECT id, learner_id, question_id, reviewed_at, rating, kind, undoes, "
+                 "state_before FROM reviews ORDER BY id").columns(reviewed_at=UTCDateTime()))]
         decks = dict(connection.execute(text("SELECT id, deck FROM questions")).all())
     return rows, decks
 
 
 def _recount_log(rows: list[dict[str, object]],
                  decks: dict[str, str]) -> tuple[CardTotals, HourTotals]:
-    """Per card: counted ratings, recalled, graded, graded recalled, first counted review,
-    latest counted rating, the question's deck; and counted ratings per UTC hour."""
+    """Per learner and card: counted ratings, recalled, graded, graded recalled, first counted
+    review, latest counted rating, the question's deck; and counted ratings per learner and UTC
+    hour."""
     undone = {row["undoes"] for row in rows if row["kind"] == "undo"}
-    totals: dict[str, list[int]] = {}
-    first: dict[str, datetime] = {}
-    last: dict[str, datetime] = {}
-    hours: Counter[str] = Counter()
+    totals: dict[tuple[int, str], list[int]] = {}
+    first: dict[tuple[int, str], datetime] = {}
+    last: dict[tuple[int, str], datetime] = {}
+    hours: Counter[tuple[int, str]] = Counter()
     for row in rows:
         if row["kind"] not in ("review", "cram") or row["id"] in undone:
             continue
-        qid = str(row["question_id"])
-        entry = totals.setdefault(qid, [0, 0, 0, 0])
+        card = (int(str(row["learner_id"])), str(row["question_id"]))
+        entry = totals.setdefault(card, [0, 0, 0, 0])
         recalled = int(str(row["rating"])) > 1
         graded = row["kind"] == "review" and row["state_before"] == 2
         entry[0] += 1
@@ -316,34 +362,40 @@ def _recount_log(rows: list[dict[str, object]],
         moment = row["reviewed_at"]
         assert isinstance(moment, datetime)
         if row["kind"] == "review":
-            first[qid] = min(first.get(qid, moment), moment)
-        last[qid] = max(last.get(qid, moment), moment)
-        hours[_hour(moment)] += 1
-    cards = {qid: (n, ok, graded, graded_ok, first.get(qid), last.get(qid), decks.get(qid, ""))
-             for qid, (n, ok, graded, graded_ok) in totals.items() if n}
+            first[card] = min(first.get(card, moment), moment)
+        last[card] = max(last.get(card, moment), moment)
+        hours[card[0], _hour(moment)] += 1
+    cards = {card: (n, ok, graded, graded_ok, first.get(card), last.get(card),
+                    decks.get(card[1], ""))
+             for card, (n, ok, graded, graded_ok) in totals.items() if n}
     return cards, dict(hours)
 
 
 def _stored_log(db: Database) -> tuple[CardTotals, HourTotals]:
     with db.engine.connect() as connection:
-        cards = {qid: (int(n), int(ok), int(graded), int(graded_ok), first, last, deck)
-                 for qid, n, ok, graded, graded_ok, first, last, deck in connection.execute(
-                     text("SELECT question_id, ratings, recalled, graded, graded_recalled, "
-                          "first_review, last_rating, deck FROM card_review_totals")
+        cards = {(learner, qid): (int(n), int(ok), int(graded), int(graded_ok), first, last,
+                                  deck)
+                 for learner, qid, n, ok, graded, graded_ok, first, last, deck
+                 in connection.execute(
+                     text("SELECT learner_id, question_id, ratings, recalled, graded, "
+                          "graded_recalled, first_review, last_rating, deck "
+                          "FROM card_review_totals")
                      .columns(first_review=UTCDateTime(), last_rating=UTCDateTime()))
                  if n}
-        hours = {hour: int(n) for hour, n in connection.execute(
-            text("SELECT hour, ratings FROM rating_hours")) if n}
+        hours = {(learner, hour): int(n) for learner, hour, n in connection.execute(
+            text("SELECT learner_id, hour, ratings FROM rating_hours")) if n}
     return cards, hours
 
 
 @pytest.fixture
 def log_database(db_backend: str,
                  make_db_url: Callable[..., str]) -> Callable[[], Database]:
-    """A new database of the test's backend with the questions q0…q7 of three decks."""
+    """A new database of the test's backend with the questions q0…q7 of three decks and two
+    learners."""
     def make() -> Database:
         db = open_database(make_db_url())
         sync_bank(db, parse_text(_log_bank(), "bank.md"), "b", FIXED_NOW)
+        assert add_learner(db, "second", FIXED_NOW).id == SECOND
         return db
     return make
 
@@ -372,6 +424,21 @@ def test_the_triggers_keep_the_log_totals_a_rebuild_and_a_recount_give(
         assert _stored_log(db) == expected
     finally:
         db.close()
+
+
+def test_the_random_logs_rate_the_same_cards_as_both_learners() -> None:
+    """What the test above covers: logs where both learners rated, and rated the same card in
+    the same hour (totals kept per card or per hour but not per learner would differ)."""
+    both = same_card = same_hour = 0
+    for seed in range(10):
+        rows = _log(random.Random(seed))
+        cards, hours = _recount_log(rows, {})
+        both += {learner for learner, _question in cards} == set(LEARNER_IDS)
+        same_card += any((SECOND, qid) in cards for learner, qid in cards
+                         if learner == DEFAULT_LEARNER_ID)
+        same_hour += any((SECOND, hour) in hours for learner, hour in hours
+                         if learner == DEFAULT_LEARNER_ID)
+    assert both >= 5 and same_card >= 5 and same_hour >= 1
 
 
 # The undo trigger, and the one trigger of the review log on PostgreSQL.
@@ -439,12 +506,13 @@ def test_the_review_log_refuses_to_change_a_row(
 
 # --- the day's ratings -----------------------------------------------------------------------
 
-def _rate(db: Database, moments: list[tuple[str, datetime]]) -> None:
+def _rate(db: Database, moments: list[tuple[int, str, datetime]]) -> None:
     with db.sessions.begin() as session:
         session.execute(insert(ReviewRow), [
-            {"question_id": qid, "reviewed_at": moment, "rating": 3, "content_hash": "h",
-             "state_after": 2, "due_after": moment, "kind": "review", "state_before": 2}
-            for qid, moment in moments])
+            {"learner_id": learner, "question_id": qid, "reviewed_at": moment, "rating": 3,
+             "content_hash": "h", "state_after": 2, "due_after": moment, "kind": "review",
+             "state_before": 2}
+            for learner, qid, moment in moments])
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/St_Johns", "Asia/Kathmandu"])
@@ -452,21 +520,27 @@ def test_ratings_of_the_day_when_it_starts_off_the_hour(
         db_url: str, monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
     """A day starting at 4:00 local time in a :30 or :45 time zone starts off the UTC hour: the
     ratings between its start and the next whole hour are counted from the log, the rest from
-    the hourly totals — together exactly the ratings since the day started."""
+    the hourly totals — together exactly the ratings since the day started, of the learner
+    asking (a second learner rates in the same hours)."""
     monkeypatch.setenv("TZ", zone)
     time.tzset()
     try:
         db = open_database(db_url)
         sync_bank(db, parse_text(numbered_bank(6, 2), "bank.md"), "b", FIXED_NOW)
+        second = db.as_learner(add_learner(db, "second", FIXED_NOW).id, "second")
         settings = Settings(day_starts_at=4)
         now = FIXED_NOW + timedelta(hours=30)
         day_start = start_of_day(now, settings.day_starts_at)
-        offsets = [-3600, -61, -1, 0, 1, 59 * 60, 61 * 60, 3 * 3600, 7 * 3600]
-        _rate(db, [(f"q{n % 6}", day_start + timedelta(seconds=offset))
-                   for n, offset in enumerate(offsets)])
-        expected = sum(1 for offset in offsets
-                       if day_start + timedelta(seconds=offset) <= now and offset >= 0)
-        assert due_counts(db, now, settings).reviews_today == expected
+        offsets = {DEFAULT_LEARNER_ID: [-3600, -61, -1, 0, 1, 59 * 60, 61 * 60, 3 * 3600,
+                                        7 * 3600],
+                   second.learner_id: [-60, 0, 2, 30, 58 * 60, 3 * 3600]}
+        _rate(db, [(learner, f"q{n % 6}", day_start + timedelta(seconds=offset))
+                   for learner, seconds in offsets.items()
+                   for n, offset in enumerate(seconds)])
+        for learner in (db, second):
+            expected = sum(1 for offset in offsets[learner.learner_id]
+                           if day_start + timedelta(seconds=offset) <= now and offset >= 0)
+            assert due_counts(learner, now, settings).reviews_today == expected
         db.close()
     finally:
         monkeypatch.undo()
