@@ -1,5 +1,8 @@
 """What the scale work must not change: the SQL statistics equal the Python computation, a sync
-that changes nothing writes nothing, and the queries the home screen runs stay indexed."""
+that changes nothing writes nothing, and the queries the home screen runs stay indexed.
+
+The random histories are two learners': each learner's statistics are held to a Python
+computation over that learner's rows alone."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from sqlalchemy.orm import Session
 from quiz.bank.parser import load_bank, parse_text
 from quiz.store.counts import new_cards_today, reviews_today
 from quiz.store.db import Database, open_database
+from quiz.store.learners import add_learner
 from quiz.store.models import CardRow, QuestionRow, ReviewRow
 from quiz.store.stats import (
     REVIEW_STATE,
@@ -25,23 +29,34 @@ from quiz.store.stats import (
     study_stats,
 )
 from quiz.store.sync import sync_bank
+from quiz.store.tables import DEFAULT_LEARNER_ID
 from tests.conftest import FIXED_NOW, numbered_bank
 
 QUESTIONS = 12
+LEARNERS = (DEFAULT_LEARNER_ID, 2)  # the default learner and the one `_synced` adds
 
 
-def _activity_python(session: Session, window: _Window) -> _Activity:
-    """The oracle: the window's counted ratings and due dates read into Python and bucketed
-    here, the undo check made per rating."""
+def _synced(db_url: str, questions: int = QUESTIONS) -> Database:
+    """The numbered bank synced, and a second learner with its cards."""
+    db = open_database(db_url)
+    sync_bank(db, parse_text(numbered_bank(questions), "bank.md"), "b", FIXED_NOW)
+    assert add_learner(db, "second", FIXED_NOW).id == LEARNERS[1]
+    return db
+
+
+def _activity_python(session: Session, window: _Window, learner: int) -> _Activity:
+    """The oracle: the learner's counted ratings and due dates in the window read into Python
+    and bucketed here, the undo check made per rating."""
     log = session.execute(select(ReviewRow.id, ReviewRow.reviewed_at, ReviewRow.kind,
-                                 ReviewRow.state_before, ReviewRow.rating,
-                                 ReviewRow.undoes)).all()
+                                 ReviewRow.state_before, ReviewRow.rating, ReviewRow.undoes)
+                          .where(ReviewRow.learner_id == learner)).all()
     undone = {row.undoes for row in log if row.kind == "undo"}
     recent = [row for row in log if row.kind in ("review", "cram") and row.id not in undone
               and row.reviewed_at >= window.history_start]
     due_moments = session.scalars(
         select(CardRow.due).join(QuestionRow, QuestionRow.id == CardRow.question_id)
-        .where(QuestionRow.retired_at.is_(None), CardRow.last_review.is_not(None),
+        .where(CardRow.learner_id == learner,
+               QuestionRow.retired_at.is_(None), CardRow.last_review.is_not(None),
                CardRow.suspended.is_(False), CardRow.state.in_((1, 2, 3)),
                CardRow.due < window.today + timedelta(days=window.days))).all()
     per_day = [0] * window.days
@@ -68,8 +83,9 @@ def _stamp(moment: datetime) -> datetime:
 
 
 def _random_history(db: Database, rng: random.Random, today: datetime) -> None:
-    """Reviews over ~400 days (some days skipped, some on exact day boundaries), cram ratings,
-    undo rows taking back ratings, and card due dates on both sides of today."""
+    """Reviews of both learners over ~400 days (some days skipped, some on exact day
+    boundaries), cram ratings, undo rows taking back ratings (by the rating's learner), and
+    each learner's card due dates on both sides of today."""
     gap = rng.choice((0.0, 0.05, 0.3, 0.8))  # chance that a day has no review at all
     rows: list[dict[str, object]] = []
     next_id = 1
@@ -80,7 +96,8 @@ def _random_history(db: Database, rng: random.Random, today: datetime) -> None:
             offset = rng.choice((0.0, rng.random() * 86400, 86400 - 1e-6, 1e-6))
             moment = today - timedelta(days=back) + timedelta(seconds=offset)
             rows.append({
-                "id": next_id, "question_id": f"q{rng.randrange(QUESTIONS)}",
+                "id": next_id, "learner_id": rng.choice(LEARNERS),
+                "question_id": f"q{rng.randrange(QUESTIONS)}",
                 "reviewed_at": _stamp(moment), "rating": rng.randint(1, 4),
                 "content_hash": "h", "state_after": rng.choice((1, 2, 3)),
                 "due_after": _stamp(moment), "kind": rng.choice(("review",) * 8 + ("cram",)),
@@ -90,28 +107,31 @@ def _random_history(db: Database, rng: random.Random, today: datetime) -> None:
     targets = rng.sample(range(1, next_id), k=min(20, next_id - 1))
     for target in targets + targets[:2]:  # two ratings undone twice (a damaged log)
         rows.append({
-            "id": next_id, "question_id": "q0", "reviewed_at": rows[target - 1]["reviewed_at"],
+            "id": next_id, "learner_id": rows[target - 1]["learner_id"], "question_id": "q0",
+            "reviewed_at": rows[target - 1]["reviewed_at"],
             "rating": 0, "content_hash": "h", "state_after": 2,
             "due_after": rows[target - 1]["reviewed_at"], "kind": "undo", "undoes": target,
         })
         next_id += 1
     with db.sessions.begin() as session:
         session.execute(insert(ReviewRow), rows)
-        for n in range(QUESTIONS):
-            due = today + timedelta(days=rng.uniform(-5, 40))
-            if rng.random() < 0.2:
-                due = today + timedelta(days=rng.randint(-3, 35))  # on a day boundary
-            session.execute(
-                CardRow.__table__.update().where(CardRow.question_id == f"q{n}").values(
-                    due=_stamp(due), last_review=_stamp(today) if rng.random() < 0.8 else None,
-                    suspended=rng.random() < 0.1))
+        for learner in LEARNERS:
+            for n in range(QUESTIONS):
+                due = today + timedelta(days=rng.uniform(-5, 40))
+                if rng.random() < 0.2:
+                    due = today + timedelta(days=rng.randint(-3, 35))  # on a day boundary
+                session.execute(
+                    CardRow.__table__.update()
+                    .where(CardRow.learner_id == learner, CardRow.question_id == f"q{n}")
+                    .values(due=_stamp(due),
+                            last_review=_stamp(today) if rng.random() < 0.8 else None,
+                            suspended=rng.random() < 0.1))
 
 
 @pytest.mark.parametrize("seed", range(12))
 def test_sql_statistics_equal_the_python_computation(db_url: str, seed: int) -> None:
     rng = random.Random(seed)
-    db = open_database(db_url)
-    sync_bank(db, parse_text(numbered_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
+    db = _synced(db_url)
     # A learner's day starting at an odd local hour and minute: buckets are 24 h from it.
     today = FIXED_NOW.replace(hour=rng.randint(0, 23), minute=rng.choice((0, 30)), second=0,
                               microsecond=0)
@@ -119,26 +139,34 @@ def test_sql_statistics_equal_the_python_computation(db_url: str, seed: int) -> 
     for days, weeks in ((30, 12), (7, 4), (1, 1), (90, 20)):
         window = _Window(today, days, weeks)
         with db.sessions.begin() as session:
-            in_sql = _activity(session, window)
-            in_python = _activity_python(session, window)
-        assert in_sql == in_python, (seed, days, weeks)
+            per_learner = [(_activity(session, window, learner),
+                            _activity_python(session, window, learner))
+                           for learner in LEARNERS]
+        for learner, (in_sql, in_python) in zip(LEARNERS, per_learner, strict=True):
+            assert in_sql == in_python, (seed, learner, days, weeks)
+        if days >= 30:  # two histories, not one shared (a day or a week may look alike)
+            assert per_learner[0][0] != per_learner[1][0]
     db.close()
 
 
 def test_a_long_streak_is_counted_past_the_window(db_url: str) -> None:
-    db = open_database(db_url)
-    sync_bank(db, parse_text(numbered_bank(1), "bank.md"), "b", FIXED_NOW)
+    """The default learner studied 45 days in a row, the second one the last 10 and the 20
+    before a gap: each streak is the learner's own, past the window or not."""
+    db = _synced(db_url, questions=1)
     today = FIXED_NOW.replace(hour=4, minute=0, second=0, microsecond=0)
+    days = {LEARNERS[0]: range(45),  # days -44 … 0; day -45 has nothing
+            LEARNERS[1]: [*range(10), *range(11, 31)]}  # day -10 has nothing
     with db.sessions.begin() as session:
         session.execute(insert(ReviewRow), [
-            {"question_id": "q0", "reviewed_at": today - timedelta(days=back, hours=-1),
-             "rating": 3, "content_hash": "h", "state_after": 2, "due_after": today,
-             "kind": "review", "state_before": 2}
-            for back in range(45)  # days -44 … 0; day -45 has nothing
-        ])
-        sql = _activity(session, _Window(today, 30, 12))
-        python = _activity_python(session, _Window(today, 30, 12))
-    assert sql.streak == python.streak == 45
+            {"learner_id": learner, "question_id": "q0",
+             "reviewed_at": today - timedelta(days=back, hours=-1), "rating": 3,
+             "content_hash": "h", "state_after": 2, "due_after": today, "kind": "review",
+             "state_before": 2}
+            for learner, backs in days.items() for back in backs])
+        window = _Window(today, 30, 12)
+        streaks = [(_activity(session, window, learner).streak,
+                    _activity_python(session, window, learner).streak) for learner in LEARNERS]
+    assert streaks == [(45, 45), (10, 10)]
     db.close()
 
 
@@ -197,8 +225,8 @@ def test_todays_counts_use_the_reviewed_at_index(db_url: str) -> None:
         captured.append(statement)
 
     with db.sessions.begin() as session:
-        new_cards_today(session, FIXED_NOW)
-        reviews_today(session, FIXED_NOW, 200)
+        new_cards_today(session.connection(), DEFAULT_LEARNER_ID, FIXED_NOW)
+        reviews_today(session.connection(), DEFAULT_LEARNER_ID, FIXED_NOW, 200)
         driver = session.connection().connection.driver_connection
         assert driver is not None
         for statement in [s for s in captured if s.lstrip().upper().startswith("SELECT")]:
@@ -213,47 +241,49 @@ def test_todays_counts_use_the_reviewed_at_index(db_url: str) -> None:
 @pytest.mark.parametrize("seed", range(6))
 def test_new_today_counts_cards_first_reviewed_today(db_url: str, seed: int) -> None:
     rng = random.Random(100 + seed)
-    db = open_database(db_url)
-    sync_bank(db, parse_text(numbered_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
+    db = _synced(db_url)
     today = FIXED_NOW.replace(hour=4, minute=0, second=0, microsecond=0)
     _random_history(db, rng, today)
     with db.sessions.begin() as session:
-        log = session.execute(select(ReviewRow.id, ReviewRow.question_id, ReviewRow.reviewed_at,
-                                     ReviewRow.kind, ReviewRow.undoes)).all()
-        for day_start in (today, today - timedelta(days=3), today + timedelta(hours=13)):
-            undone = {row.undoes for row in log if row.kind == "undo"}
+        log = session.execute(select(ReviewRow.id, ReviewRow.learner_id, ReviewRow.question_id,
+                                     ReviewRow.reviewed_at, ReviewRow.kind,
+                                     ReviewRow.undoes)).all()
+        undone = {row.undoes for row in log if row.kind == "undo"}
+        for learner in LEARNERS:
             first: dict[str, datetime] = {}
             for row in log:
-                if row.kind == "review" and row.id not in undone:
+                if row.learner_id == learner and row.kind == "review" and row.id not in undone:
                     first[row.question_id] = min(first.get(row.question_id, row.reviewed_at),
                                                  row.reviewed_at)
-            expected = sum(moment >= day_start for moment in first.values())
-            assert new_cards_today(session, day_start) == expected
+            for day_start in (today, today - timedelta(days=3), today + timedelta(hours=13)):
+                expected = sum(moment >= day_start for moment in first.values())
+                assert new_cards_today(session.connection(), learner, day_start) == expected
     db.close()
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_totals_retention_and_decks_leave_out_undone_ratings(db_url: str, seed: int) -> None:
     rng = random.Random(200 + seed)
-    db = open_database(db_url)
-    sync_bank(db, parse_text(numbered_bank(QUESTIONS), "bank.md"), "b", FIXED_NOW)
+    db = _synced(db_url)
     _random_history(db, rng, FIXED_NOW.replace(hour=4, minute=0))
     with db.sessions.begin() as session:
-        log = session.execute(select(ReviewRow.id, ReviewRow.question_id, ReviewRow.kind,
-                                     ReviewRow.undoes, ReviewRow.rating,
+        log = session.execute(select(ReviewRow.id, ReviewRow.learner_id, ReviewRow.question_id,
+                                     ReviewRow.kind, ReviewRow.undoes, ReviewRow.rating,
                                      ReviewRow.state_before)).all()
     undone = {row.undoes for row in log if row.kind == "undo"}
-    counted = [row for row in log if row.kind in ("review", "cram") and row.id not in undone]
-    graded = [row for row in counted if row.kind == "review" and row.state_before == 2]
-    decks: dict[str, list[int]] = {}
-    for row in counted:
-        entry = decks.setdefault(f"主题{int(row.question_id[1:]) % 3}", [0, 0])
-        entry[0] += 1
-        entry[1] += row.rating > 1
-    stats = study_stats(db, FIXED_NOW)
-    assert stats.total_reviews == len(counted)
-    assert stats.true_retention == pytest.approx(
-        sum(row.rating > 1 for row in graded) / len(graded))
-    assert [(d.deck, d.reviews, d.recalled) for d in stats.decks] == \
-        [(deck, n, ok) for deck, (n, ok) in sorted(decks.items())]
+    for learner in LEARNERS:
+        counted = [row for row in log if row.learner_id == learner
+                   and row.kind in ("review", "cram") and row.id not in undone]
+        graded = [row for row in counted if row.kind == "review" and row.state_before == 2]
+        decks: dict[str, list[int]] = {}
+        for row in counted:
+            entry = decks.setdefault(f"主题{int(row.question_id[1:]) % 3}", [0, 0])
+            entry[0] += 1
+            entry[1] += row.rating > 1
+        stats = study_stats(db.as_learner(learner, f"learner {learner}"), FIXED_NOW)
+        assert stats.total_reviews == len(counted)
+        assert stats.true_retention == pytest.approx(
+            sum(row.rating > 1 for row in graded) / len(graded))
+        assert [(d.deck, d.reviews, d.recalled) for d in stats.decks] == \
+            [(deck, n, ok) for deck, (n, ok) in sorted(decks.items())]
     db.close()
