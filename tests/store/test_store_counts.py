@@ -1,6 +1,9 @@
 """The indexed counts (quiz due, the home screen, the study queue, cards by state) against a
 plain Python recount over the raw rows of random databases, and the statements they run against
-SQLite's query plans: no count reads every review or every card."""
+SQLite's query plans: no count reads every review or every card.
+
+The random databases have two learners, each with random cards and ratings: every figure is
+held to a recount of the learner's own rows."""
 
 from __future__ import annotations
 
@@ -26,15 +29,18 @@ from quiz.store.counts import (
 )
 from quiz.store.days import start_of_day
 from quiz.store.db import ANALYZE_MIN_ROWS, Database, open_database
+from quiz.store.learners import add_learner
 from quiz.store.models import CardRow, QuestionRow, ReviewRow
 from quiz.store.queue import add_extra_new
 from quiz.store.settings import Settings
 from quiz.store.stats import study_stats
 from quiz.store.sync import sync_bank
+from quiz.store.tables import DEFAULT_LEARNER_ID
 from tests.conftest import FIXED_NOW, numbered_bank
 
 QUESTIONS = 40
 DECKS = 4
+LEARNERS = (DEFAULT_LEARNER_ID, 2)  # the default learner and the one `random_db` adds
 
 
 def _moment(now: datetime, rng: random.Random, days: float) -> datetime:
@@ -42,17 +48,20 @@ def _moment(now: datetime, rng: random.Random, days: float) -> datetime:
 
 
 def _fill(db: Database, rng: random.Random, now: datetime) -> None:
-    """Random cards (states, due dates on both sides of now, unseen, suspended, buried), a few
-    retired and numeric questions, and a log of recent ratings, crams and undos (one twice)."""
+    """Random cards of each learner (states, due dates on both sides of now, unseen,
+    suspended, buried), a few retired and numeric questions, and a log of recent ratings, crams
+    and undos (one twice) of both learners, each undo by the learner it takes a rating from."""
     with db.sessions.begin() as session:
         for n in range(QUESTIONS):
             qid = f"q{n:02d}"
-            seen = rng.random() < 0.6
-            buried = rng.choice((None, None, None, _moment(now, rng, 1)))
-            session.execute(update(CardRow).where(CardRow.question_id == qid).values(
-                state=rng.choice((1, 2, 2, 3)) if seen else 1,
-                due=_moment(now, rng, 2), last_review=_moment(now, rng, 3) if seen else None,
-                suspended=rng.random() < 0.1, buried_until=buried))
+            for learner in LEARNERS:
+                seen = rng.random() < 0.6
+                buried = rng.choice((None, None, None, _moment(now, rng, 1)))
+                session.execute(update(CardRow).where(CardRow.learner_id == learner,
+                                                      CardRow.question_id == qid).values(
+                    state=rng.choice((1, 2, 2, 3)) if seen else 1,
+                    due=_moment(now, rng, 2), last_review=_moment(now, rng, 3) if seen else None,
+                    suspended=rng.random() < 0.1, buried_until=buried))
             values: dict[str, object] = {}
             if rng.random() < 0.1:
                 values["retired_at"] = now - timedelta(days=1)
@@ -64,7 +73,8 @@ def _fill(db: Database, rng: random.Random, now: datetime) -> None:
         for review_id in range(1, rng.randint(5, 80)):
             moment = now - timedelta(hours=rng.uniform(0, 72))
             rows.append({
-                "id": review_id, "question_id": f"q{rng.randrange(QUESTIONS):02d}",
+                "id": review_id, "learner_id": rng.choice(LEARNERS),
+                "question_id": f"q{rng.randrange(QUESTIONS):02d}",
                 "reviewed_at": moment, "rating": rng.randint(1, 4), "content_hash": "h",
                 "state_after": 2, "due_after": moment,
                 "kind": rng.choice(("review",) * 6 + ("cram",)),
@@ -74,7 +84,8 @@ def _fill(db: Database, rng: random.Random, now: datetime) -> None:
         for target in [*targets, *targets[:1]]:
             undone = rows[int(str(target)) - 1]
             rows.append({
-                "id": len(rows) + 1, "question_id": undone["question_id"],
+                "id": len(rows) + 1, "learner_id": undone["learner_id"],
+                "question_id": undone["question_id"],
                 "reviewed_at": undone["reviewed_at"], "rating": 0, "content_hash": "h",
                 "state_after": 2, "due_after": undone["reviewed_at"], "kind": "undo",
                 "undoes": target,
@@ -84,7 +95,7 @@ def _fill(db: Database, rng: random.Random, now: datetime) -> None:
 
 @dataclass
 class _Raw:
-    """The rows, read without any of the code under test."""
+    """One learner's rows (and every question), read without any of the code under test."""
 
     questions: dict[str, QuestionRow]
     cards: dict[str, CardRow]
@@ -92,10 +103,13 @@ class _Raw:
 
     @classmethod
     def read(cls, db: Database) -> _Raw:
+        """The rows of the learner `db` studies as."""
         with db.sessions.begin() as session:
             questions = {q.id: q for q in session.scalars(select(QuestionRow))}
-            cards = {c.question_id: c for c in session.scalars(select(CardRow))}
-            reviews = list(session.scalars(select(ReviewRow)))
+            cards = {c.question_id: c for c in session.scalars(
+                select(CardRow).where(CardRow.learner_id == db.learner_id))}
+            reviews = list(session.scalars(
+                select(ReviewRow).where(ReviewRow.learner_id == db.learner_id)))
             session.expunge_all()
         return cls(questions, cards, reviews)
 
@@ -145,14 +159,23 @@ def random_db(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Database,
     db = open_database(f"sqlite:///{tmp_path / 'counts.db'}")
     bank = parse_text(numbered_bank(QUESTIONS, DECKS, id_digits=2), "bank.md")
     sync_bank(db, bank, "b", FIXED_NOW - timedelta(days=9))
+    assert add_learner(db, "second", FIXED_NOW - timedelta(days=9)).id == LEARNERS[1]
     _fill(db, rng, FIXED_NOW)
     yield db, rng
     db.close()
 
 
+def _each_learner(db: Database) -> list[Database]:
+    """The database as the default learner and as the second one."""
+    return [db, db.as_learner(LEARNERS[1], "second")]
+
+
 @pytest.mark.parametrize("random_db", range(16), indirect=True)
-def test_counts_equal_a_python_recount(random_db: tuple[Database, random.Random]) -> None:
+@pytest.mark.parametrize("learner", range(len(LEARNERS)))
+def test_counts_equal_a_python_recount(random_db: tuple[Database, random.Random],
+                                       learner: int) -> None:
     db, rng = random_db
+    db = _each_learner(db)[learner]
     raw = _Raw.read(db)
     for now in (FIXED_NOW, FIXED_NOW + timedelta(hours=rng.uniform(1, 30))):
         settings = _settings(rng)
@@ -185,20 +208,26 @@ def test_counts_equal_a_python_recount(random_db: tuple[Database, random.Random]
 @pytest.mark.parametrize("random_db", range(8), indirect=True)
 def test_extra_new_cards_raise_the_capped_new_count(
         random_db: tuple[Database, random.Random]) -> None:
+    """Extra new cards are the learner's who asked for them: the other learner's count stays."""
     db, _rng = random_db
-    raw = _Raw.read(db)
+    first, second = _each_learner(db)
     settings = Settings(new_per_day=0)
-    assert due_counts(db, FIXED_NOW, settings).new == 0
-    add_extra_new(db, FIXED_NOW, settings, 3)
+    for learner in (first, second):
+        assert due_counts(learner, FIXED_NOW, settings).new == 0
+    add_extra_new(second, FIXED_NOW, settings, 3)
+    raw = _Raw.read(second)
     new_seen = raw.new_today(start_of_day(FIXED_NOW, settings.day_starts_at))
-    assert due_counts(db, FIXED_NOW, settings).new == \
+    assert due_counts(second, FIXED_NOW, settings).new == \
         min(raw.unseen(FIXED_NOW), max(3 - new_seen, 0))
+    assert due_counts(first, FIXED_NOW, settings).new == 0
 
 
 @pytest.mark.parametrize("random_db", range(12), indirect=True)
+@pytest.mark.parametrize("learner", range(len(LEARNERS)))
 def test_deck_counts_and_cards_by_state_equal_a_python_recount(
-        random_db: tuple[Database, random.Random]) -> None:
+        random_db: tuple[Database, random.Random], learner: int) -> None:
     db, rng = random_db
+    db = _each_learner(db)[learner]
     raw = _Raw.read(db)
     now = FIXED_NOW + timedelta(hours=rng.uniform(0, 20))
     settings = _settings(rng)
@@ -277,12 +306,14 @@ def test_due_and_home_counts_read_no_table_whole(
     with db.sessions.begin() as session:
         session.connection().exec_driver_sql("ANALYZE")
     settings = Settings()
-    plans = _plans(db, [lambda: due_counts(db, FIXED_NOW, settings),
-                        lambda: due_cards(db, FIXED_NOW, limit=20),
-                        lambda: home_figures(db, FIXED_NOW, settings).decks])
-    # quiz due: the day and queue in one statement, its list in one; home: the day in one,
-    # the decks in two.
-    assert len(plans) == 5
+    calls = [call for learner in _each_learner(db) for call in (
+        lambda learner=learner: due_counts(learner, FIXED_NOW, settings),
+        lambda learner=learner: due_cards(learner, FIXED_NOW, limit=20),
+        lambda learner=learner: home_figures(learner, FIXED_NOW, settings).decks)]
+    plans = _plans(db, calls)
+    # Per learner — quiz due: the day and queue in one statement, its list in one; home: the
+    # day in one, the decks in two.
+    assert len(plans) == 5 * len(LEARNERS)
     for plan in plans:
         for table in ("reviews", "cards", "questions"):
             assert f"SCAN {table}" not in plan, plan
@@ -316,7 +347,8 @@ def test_statistics_are_gathered_once_a_table_is_large_and_again_when_it_doubles
         db = open_database(f"sqlite:///{path}")
         with db.sessions.begin() as session:
             session.execute(insert(ReviewRow), [
-                {"question_id": "q00", "reviewed_at": FIXED_NOW, "rating": 3,
+                {"learner_id": DEFAULT_LEARNER_ID, "question_id": "q00",
+                 "reviewed_at": FIXED_NOW, "rating": 3,
                  "content_hash": "h", "state_after": 2, "due_after": FIXED_NOW,
                  "kind": "review", "state_before": 2} for _ in range(count)])
         db.close()
