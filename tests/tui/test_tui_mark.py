@@ -415,6 +415,20 @@ def test_a_second_sheet_of_a_student_is_left_out(class_dir: Path) -> None:
     assert len(marking.answers) == 9
 
 
+def test_a_question_changed_since_printing_is_noted(tmp_path: Path, bank_dir: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "class"
+    assert main(["sheet", "--students", "2", "--count", "3", "--seed", "2", "--path",
+                 str(bank_dir), "-o", str(folder)]) == 0
+    bank_file = bank_dir / "conv.md"
+    bank_file.write_text(bank_file.read_text(encoding="utf-8").replace(
+        "降采样，扩大感受野。", "降采样，扩大感受野，减少计算。"), encoding="utf-8")
+    marking = make_mark_app(folder=folder, bank_path=str(bank_dir)).marking
+    notes = {item.question_id: "印出后改过" in item.reference for item in marking.items}
+    assert notes == {"conv-1x1": False, "rf-basics": False, "pool-role": True}
+    assert len(marking.answers) == 6
+
+
 def test_mark_snapshot(snap_compare, class_dir: Path) -> None:
     async def mark_first(pilot) -> None:
         await settle(pilot)

@@ -1,6 +1,10 @@
-"""Read a folder of filled sheets into a `ClassToMark`: `quiz.sheets.grading` grades each sheet
-as printed (so a sheet `quiz check` refuses is refused here too, with its file:line), the bank
-gives each question's text, and marks.json the marks already made.
+"""Read a folder of filled sheets into a `ClassToMark`: each sheet as printed (its metadata line,
+else the manifest beside it, through `quiz.sheets.grading.printed_sheet`, which refuses a changed
+sheet with file:line as `quiz check` does), its concept answers whole with any `评：` mark, the
+bank's question and reference answer, and the marks already in marks.json.
+
+Numeric items are not graded here: marking needs none of them, and rebuilding each printed
+instance runs the engine (3 of the 3.6 s a class of 40 x 20 items took through `grade_sheet`).
 
 Called before the terminal is taken, so a folder with nothing to mark is a plain message and a
 non-zero exit, not an empty screen.
@@ -12,15 +16,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from quiz.sheets.marks import MARKS_FILE, Mark, Marks, MarksError, load_marks
+from quiz.sheets.marks import MARKS_FILE, Mark, MarksError, load_marks, parse_mark
+from quiz.sheets.meta import item_digest
 from quiz.sheets.model import CONCEPT
+from quiz.sheets.text import without_machine_blocks
 from quiz.tui.mark.model import ClassToMark, ConceptItem, Refused, StudentAnswer
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.bank.model import Question
-    from quiz.numeric import Template
-    from quiz.sheets.grading import ItemResult, SheetResult
-    from quiz.sheets.meta import Manifest
+    from quiz.sheets.meta import ItemMeta, Manifest, SheetMeta
+    from quiz.sheets.reader import FilledSheet
 
 GONE = "（题库中已没有这道题）"
 
@@ -47,32 +52,29 @@ def load_class(folder: Path, bank_path: str | None = None) -> ClassToMark:
     except MarksError as error:
         raise MarkSetupError(f"{error} (fix or move {MARKS_FILE}; it is not overwritten)") \
             from None
-    questions, templates = _bank(bank_path)
-    results, refused = _grade_sheets(files, questions, templates, _manifest(folder))
-    if not results:
+    questions = _bank(bank_path)
+    read, refused = _read_sheets(files, _manifest(folder))
+    if not read:
         raise MarkSetupError("no sheet can be read:\n" + "\n".join(r.reason for r in refused))
     by_id = {question.id: question for question in questions}
-    items = _concept_items(results, by_id)
+    items = _concept_items(read, by_id)
     if not items:
         raise MarkSetupError(f"{folder}: the sheets have no concept items to mark "
                              "(numeric items are graded by `quiz check`)")
-    answers = tuple(answer for item in items
-                    for answer in _answers_to(item.question_id, results))
-    return ClassToMark(folder=folder, items=items, answers=answers, students=len(results),
+    answers = tuple(answer for item in items for answer in _answers_to(item.question_id, read))
+    return ClassToMark(folder=folder, items=items, answers=answers, students=len(read),
                        refused=tuple(refused), marks=marks)
 
 
-def _bank(bank_path: str | None) -> tuple[list[Question], dict[str, Template]]:
+def _bank(bank_path: str | None) -> list[Question]:
     from quiz.bank.errors import BankError
     from quiz.bank.parser import load_bank
     from quiz.commands.numeric import bank_dir
-    from quiz.numeric import load_templates
 
     try:
-        questions = load_bank(bank_dir(bank_path))
+        return load_bank(bank_dir(bank_path))
     except BankError as error:
         raise MarkSetupError(str(error)) from None
-    return questions, load_templates(questions)
 
 
 def _manifest(folder: Path) -> Manifest | None:
@@ -84,82 +86,80 @@ def _manifest(folder: Path) -> Manifest | None:
         raise MarkSetupError(str(error)) from None
 
 
-def _grade_sheets(files: Sequence[Path], questions: list[Question],
-                  templates: dict[str, Template], manifest: Manifest | None,
-                  ) -> tuple[list[SheetResult], list[Refused]]:
-    """Every sheet `quiz check` can grade, in student order; the others with their reason.
+def _read_sheets(files: Sequence[Path], manifest: Manifest | None,
+                 ) -> tuple[list[tuple[FilledSheet, SheetMeta]], list[Refused]]:
+    """Every sheet with what was printed on it, in student order; the others with their reason.
 
-    Graded without marks.json, so each concept result carries the sheet's own `评：` mark
-    only. A sheet with no student key is refused (`quiz check` files marks under that key and
-    would never read them), and so is a second sheet of the same student (its marks would be
+    A sheet with no student key is refused (marks are filed under it, and `quiz check` would
+    never read them back), and so is a second sheet of the same student (its marks would be
     the first's)."""
-    from quiz.sheets.grading import grade_sheet
+    from quiz.sheets.grading import printed_sheet
     from quiz.sheets.reader import SheetFormatError, read_sheet
 
-    results: list[SheetResult] = []
+    read: list[tuple[FilledSheet, SheetMeta]] = []
     refused: list[Refused] = []
     owners: dict[str, Path] = {}
     for path in files:
         try:
-            result = grade_sheet(read_sheet(path), questions, templates, manifest=manifest,
-                                 marks=Marks())
+            sheet = read_sheet(path)
+            meta = printed_sheet(sheet, manifest).meta
         except SheetFormatError as error:
             refused.append(Refused(path, str(error)))
             continue
-        key = result.student_key
-        if not key:
-            refused.append(Refused(path, f"{path}: no student key (the sheet's metadata line "
-                                         "is missing): its marks could not be read back — "
-                                         "make the sheets again with `quiz sheet`"))
-        elif key in owners:
-            refused.append(Refused(path, f"{path}: the same student ({key}) as "
-                                         f"{owners[key].name}; left out"))
+        if meta is None or not meta.student_key:
+            refused.append(Refused(path, f"{path}:1: no metadata line naming the student (a "
+                                         "sheet made before student keys): marks could not "
+                                         "be filed for it — make the sheets again"))
+        elif meta.student_key in owners:
+            refused.append(Refused(path, f"{path}: the same student ({meta.student_key}) as "
+                                         f"{owners[meta.student_key].name}; left out"))
         else:
-            owners[key] = path
-            results.append(result)
-    results.sort(key=lambda result: (result.student_number, result.path))
-    return results, refused
+            owners[meta.student_key] = path
+            read.append((sheet, meta))
+    read.sort(key=lambda pair: (pair[1].student_number, str(pair[0].path)))
+    return read, refused
 
 
-def _concept_items(results: list[SheetResult],
+def _concept_items(read: list[tuple[FilledSheet, SheetMeta]],
                    by_id: dict[str, Question]) -> tuple[ConceptItem, ...]:
-    """The concept items of every sheet, once each, in sheet order."""
+    """The printed concept items of every sheet, once each, in sheet order."""
     found: dict[str, ConceptItem] = {}
-    for result in results:
-        for item in result.items:
-            if item.kind == CONCEPT and item.question_id not in found:
-                question = by_id.get(item.question_id)
-                found[item.question_id] = ConceptItem(
-                    question_id=item.question_id, number=item.number,
-                    prompt=question.title if question is not None else GONE,
-                    reference=_reference(item))
+    for _sheet, meta in read:
+        for printed in meta.items:
+            if printed.kind == CONCEPT and printed.question_id not in found:
+                found[printed.question_id] = _concept_item(printed, by_id)
     return tuple(sorted(found.values(), key=lambda item: item.number))
 
 
-def _reference(item: ItemResult) -> str:
-    """The reference answer, with what the grader noted about it (a bank changed since
-    printing) as a quoted line under it."""
-    notes = "\n\n".join(f"> 注：{note}" for note in item.notes)
-    return "\n\n".join(part for part in (item.expected, notes) if part)
+def _concept_item(printed: ItemMeta, by_id: dict[str, Question]) -> ConceptItem:
+    """The question and today's reference answer, with a note under it when the bank changed
+    the question since printing (the same check, and words, as `quiz check`)."""
+    question = by_id.get(printed.question_id)
+    if question is None:
+        return ConceptItem(printed.question_id, printed.number, GONE,
+                           "> 注：题库中已没有这道题（印出后删去）：没有参考答案")
+    reference = without_machine_blocks(question.answer)
+    if printed.digest and printed.digest != item_digest(question.id, CONCEPT, question.title,
+                                                        reference):
+        reference += "\n\n> 注：题库中这道题的题目或参考答案在印出后改过：参考答案是今天的"
+    return ConceptItem(printed.question_id, printed.number, question.title, reference)
 
 
-def _answers_to(question_id: str, results: list[SheetResult]) -> list[StudentAnswer]:
-    """Each student's answer to the question, in student order; an item deleted from a sheet
-    has no answer to mark (`quiz check` counts it as missing)."""
-    from quiz.sheets.grading import MARKS_FROM_SHEET, MISSING
-
+def _answers_to(question_id: str,
+                read: list[tuple[FilledSheet, SheetMeta]]) -> list[StudentAnswer]:
+    """Each student's answer to the question, in student order. An item deleted from a sheet
+    has no answer to mark (`quiz check` counts it as missing); a `评：` line that is no mark
+    is left for the teacher (check says it cannot read it)."""
     answers = []
-    for result in results:
-        for item in result.items:
-            if item.question_id != question_id or item.status == MISSING:
-                continue
-            sheet_mark = (Mark(result.student_key, question_id, item.score)
-                          if item.mark_source == MARKS_FROM_SHEET and item.score is not None
-                          else None)
-            answers.append(StudentAnswer(
-                student_key=result.student_key,
-                student=result.student or f"{result.student_number} 号",
-                student_number=result.student_number, sheet=Path(result.path),
-                line=item.line, question_id=question_id, answer=item.answer,
-                sheet_mark=sheet_mark))
+    for sheet, meta in read:
+        filled = next((item for item in sheet.items if item.question_id == question_id), None)
+        if filled is None:
+            continue
+        score = parse_mark(filled.mark) if filled.mark is not None else None
+        answers.append(StudentAnswer(
+            student_key=meta.student_key,
+            student=meta.student_name or f"{meta.student_number} 号",
+            student_number=meta.student_number, sheet=sheet.path, line=filled.line,
+            question_id=question_id, answer=filled.answer,
+            sheet_mark=None if score is None else Mark(meta.student_key, question_id, score)))
     return answers
