@@ -60,14 +60,16 @@ def phase_sheets(options: argparse.Namespace, out: Path, fmt: str) -> dict[str, 
 
 
 def fill_with_keys(out: Path) -> None:
-    """Numeric items get their key's answer; concept items stay blank (self-marked)."""
+    """Numeric items get their key's answer; concept items an answer the teacher marked right
+    (`评：对`), so that every item counts and the class scores 100%."""
     for sheet in sorted(out.glob("sheet-*.md")):
         key = (out / "keys" / sheet.name.replace("sheet-", "key-")).read_text(encoding="utf-8")
         answers = iter(re.findall(r"^\*\*答案\*\*：(.*)$", key, re.MULTILINE))
         text = sheet.read_text(encoding="utf-8")
         blocks = text.split("\n## ")
         blocks = [b.replace("\n答：\n", f"\n答：{next(answers)}\n") if " · seed " in
-                  b.split("\n", 1)[0] else b for b in blocks]
+                  b.split("\n", 1)[0] else b.replace("\n答：\n", "\n答：理解\n评：对\n")
+                  for b in blocks]
         sheet.write_text("\n## ".join(blocks), encoding="utf-8")
 
 
@@ -83,7 +85,7 @@ def phase_check(options: argparse.Namespace, out: Path) -> dict[str, float]:
         code = check_sheets(args)
     seconds = time.perf_counter() - start
     summary = json.loads(captured.getvalue())["summary"]["students"]
-    if code != 0 or any(row["right"] != row["graded"] for row in summary):
+    if code != 0 or any(row["right"] != row["total"] for row in summary):
         raise SystemExit("bench: a sheet filled with its key did not score 100%")
     return {"seconds": seconds, "sheets": len(summary)}
 

@@ -77,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
     from quiz.sheets.select import SelectionError
 
     try:
+        if not args.force:  # before the engine runs for every student, not after
+            _refuse_occupied(Path(args.output))
         sheets = make_sheets(args)
         written = write_sheets(sheets, args.format, args.key, Path(args.output),
                                force=args.force)
@@ -209,6 +211,8 @@ def write_sheets(sheets: list[Sheet], fmt: str, key: bool, folder: Path, *,
 def _refuse_occupied(folder: Path) -> None:
     from quiz.sheets.meta import MANIFEST_FILE
 
+    if not folder.is_dir():
+        return
     found = sorted(path.name for pattern in (MANIFEST_FILE, "sheet-*.md", "sheets.html",
                                              "sheets.pdf", "keys")
                    for path in folder.glob(pattern))
