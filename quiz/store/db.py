@@ -209,12 +209,14 @@ def _migrate_2_to_3(connection: Connection) -> None:
             connection.exec_driver_sql(f"ALTER TABLE {table} ALTER COLUMN learner_id DROP DEFAULT")
         connection.exec_driver_sql("ALTER TABLE cards DROP CONSTRAINT cards_pkey")
         connection.exec_driver_sql("ALTER TABLE cards ADD PRIMARY KEY (learner_id, question_id)")
-    # Today's extra new cards (custom study) are the learner's, as the counts now key them.
-    connection.execute(
-        text("UPDATE settings SET key = :prefix || substr(key, 11) "
-             "WHERE key LIKE :one AND key NOT LIKE :two"),
-        {"prefix": f"extra_new:{DEFAULT_LEARNER_ID}:", "one": "extra_new:%",
-         "two": "extra_new:%:%"})
+    # Today's extra new cards (custom study) are the learner's, as the counts now key them. (A
+    # database of schema 1, upgraded through 2 in the same open, has no settings table yet.)
+    if inspect(connection).has_table("settings"):
+        connection.execute(
+            text("UPDATE settings SET key = :prefix || substr(key, 11) "
+                 "WHERE key LIKE :one AND key NOT LIKE :two"),
+            {"prefix": f"extra_new:{DEFAULT_LEARNER_ID}:", "one": "extra_new:%",
+             "two": "extra_new:%:%"})
 
 
 def _rebuild_with_learner(connection: Connection, name: str) -> None:
