@@ -57,7 +57,7 @@ def small(db_url: str, bank_dir: Path) -> Database:
 
 def _card_row(db: Database, question_id: str) -> dict[str, object]:
     with db.sessions.begin() as session:
-        card = session.get(CardRow, question_id)
+        card = session.get(CardRow, (db.learner_id, question_id))
         assert card is not None
         return {c.name: getattr(card, c.name) for c in CardRow.__table__.columns}
 
@@ -285,8 +285,35 @@ def test_migrating_a_version_1_database_keeps_history_and_backs_it_up(tmp_path: 
     assert "卷积变种" in tags  # stored readable, so LIKE finds it
 
 
+# Schema 1's cards and reviews: one card per question, no learners, none of schema 2's columns.
+_V1_TABLES = """
+    CREATE TABLE cards_v1 (
+        question_id VARCHAR(120) NOT NULL, state INTEGER NOT NULL, step INTEGER,
+        stability FLOAT, difficulty FLOAT, due DATETIME NOT NULL, last_review DATETIME,
+        PRIMARY KEY (question_id), FOREIGN KEY(question_id) REFERENCES questions (id));
+    INSERT INTO cards_v1 SELECT question_id, state, step, stability, difficulty, due,
+        last_review FROM cards WHERE learner_id = 1;
+    DROP TABLE cards; ALTER TABLE cards_v1 RENAME TO cards;
+    CREATE INDEX ix_cards_due ON cards (due);
+    CREATE TABLE reviews_v1 (
+        id INTEGER NOT NULL, question_id VARCHAR(120) NOT NULL, reviewed_at DATETIME NOT NULL,
+        rating INTEGER NOT NULL, duration_ms INTEGER, content_hash VARCHAR(64) NOT NULL,
+        state_after INTEGER NOT NULL, stability_after FLOAT, difficulty_after FLOAT,
+        due_after DATETIME NOT NULL, seed INTEGER, answer_text TEXT, verdict VARCHAR(40),
+        PRIMARY KEY (id), FOREIGN KEY(question_id) REFERENCES questions (id));
+    INSERT INTO reviews_v1 SELECT id, question_id, reviewed_at, rating, duration_ms,
+        content_hash, state_after, stability_after, difficulty_after, due_after, seed,
+        answer_text, verdict FROM reviews WHERE learner_id = 1;
+    DROP TABLE reviews; ALTER TABLE reviews_v1 RENAME TO reviews;
+    CREATE INDEX ix_reviews_question_id ON reviews (question_id);
+    CREATE INDEX ix_reviews_reviewed_at ON reviews (reviewed_at);
+    DROP TABLE learners;
+"""
+
+
 def _downgrade_to_version_1(path: Path) -> None:
-    """Rebuild the tables as schema 1 had them (no v2 columns, ASCII-escaped JSON)."""
+    """Rebuild the tables as schema 1 had them (no learners, no v2 columns, ASCII-escaped
+    JSON)."""
     import json
     import sqlite3
 
@@ -295,26 +322,16 @@ def _downgrade_to_version_1(path: Path) -> None:
         DROP TRIGGER IF EXISTS reviews_no_update; DROP TRIGGER IF EXISTS reviews_no_delete;
         DROP TRIGGER card_review_totals_rating; DROP TRIGGER card_review_totals_undo;
         DROP TABLE card_review_totals; DROP TABLE rating_hours;
+        DROP TRIGGER deck_totals_learner_insert;
         DROP TRIGGER deck_totals_question_insert; DROP TRIGGER deck_totals_question_delete;
         DROP TRIGGER deck_totals_question_update; DROP TRIGGER deck_totals_card_copy;
         DROP TRIGGER deck_totals_card_insert; DROP TRIGGER deck_totals_card_delete;
         DROP TRIGGER deck_totals_card_update; DROP TABLE deck_totals;
-        DROP INDEX ix_cards_deck_due;
         DROP TABLE settings;
-        DROP INDEX ix_questions_deck; DROP INDEX ix_cards_suspended; DROP INDEX ix_cards_new_rank;
-        DROP INDEX ix_reviews_undoes; DROP INDEX ix_reviews_when; DROP INDEX ix_reviews_kind;
-        DROP INDEX ix_reviews_card; DROP INDEX ix_questions_live;
-        DROP INDEX ix_questions_card; DROP INDEX ix_reviews_undo; DROP INDEX ix_cards_studied;
-        DROP INDEX ix_cards_unseen; DROP INDEX ix_cards_buried;
-        ALTER TABLE cards DROP COLUMN deck; ALTER TABLE cards DROP COLUMN live;
+        DROP INDEX ix_questions_deck; DROP INDEX ix_questions_live; DROP INDEX ix_questions_card;
         ALTER TABLE questions DROP COLUMN deck;
-        ALTER TABLE cards DROP COLUMN lapses; ALTER TABLE cards DROP COLUMN leech;
-        ALTER TABLE cards DROP COLUMN suspended; ALTER TABLE cards DROP COLUMN buried_until;
-        ALTER TABLE cards DROP COLUMN flagged; ALTER TABLE cards DROP COLUMN new_rank;
-        ALTER TABLE reviews DROP COLUMN kind; ALTER TABLE reviews DROP COLUMN undoes;
-        ALTER TABLE reviews DROP COLUMN state_before; ALTER TABLE reviews DROP COLUMN card_before;
         UPDATE schema_info SET version = 1;
-    """)
+    """ + _V1_TABLES)
     for qid, tags in connection.execute("SELECT id, tags FROM questions").fetchall():
         connection.execute("UPDATE questions SET tags=? WHERE id=?",
                            (json.dumps(json.loads(tags)), qid))
