@@ -170,6 +170,7 @@ async def test_undo_takes_marks_back_in_order(class_dir: Path) -> None:
         await settle(pilot)
         assert set(saved(class_dir)) == {(students[0], ids[0]), (students[1], ids[0])}
         assert screen.answer.student_key == students[2]  # back on the answer undone
+        assert "已撤销" in plain(app, "#mark-status")
         await pilot.press("ctrl+z")
         await settle(pilot)
         assert saved(class_dir) == {(students[0], ids[0]): (1.0, "")}

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -45,6 +46,7 @@ from quiz.tui.widgets.quiz_footer import QuizFooter
 WIDE = 120  # columns from which the student's answer and the reference stand side by side
 EXIT_SAVED, EXIT_UNSAVED = 0, 1
 SCORE_HINT = "对 / 半对 / 错，或 7/10、0.8、80%（0 到 1 之间）· Enter 确定 · Esc 取消"
+UNDONE = "↶ 已撤销 undone · "
 NOTE_HINT = "给这份答案的备注（空 = 删除备注）· Enter 保存 · Esc 取消"
 NOTE_HINT_UNMARKED = "这份还没评分：备注在评分时一起保存 · Enter 确定 · Esc 取消"
 
@@ -151,12 +153,15 @@ class MarkScreen(QuizScreen[None]):
             reference.show(item.reference)
         self.show_mark()
 
-    def show_mark(self) -> None:
+    def show_mark(self, prefix: str = "") -> None:
         answer = self.answer
         mark, from_sheet = self.effective_mark(answer)
-        self.query_one("#mark-status", Static).update(mark_text(
-            mark, from_sheet=from_sheet,
-            pending_note=self.journal.pending_note(answer.student_key, answer.question_id)))
+        text = mark_text(mark, from_sheet=from_sheet,
+                         pending_note=self.journal.pending_note(answer.student_key,
+                                                                answer.question_id))
+        if prefix:
+            text = Text(prefix, style="bold") + text
+        self.query_one("#mark-status", Static).update(text)
 
     def watch_position(self) -> None:
         self.show_answer()
@@ -262,8 +267,8 @@ class MarkScreen(QuizScreen[None]):
             return
         self.record(change)
         self.position = self.index_of(change.student_key, change.question_id, self.position)
-        self.show_answer()
-        self.notify(f"已撤销 undone · {self.answer.student}", timeout=2)
+        # Said on the status line, not in a toast: undoing twenty marks would stack twenty.
+        self.show_mark(prefix=UNDONE)
 
     def index_of(self, student_key: str, question_id: str, default: int) -> int:
         for index, answer in enumerate(self.marking.answers):
