@@ -6,11 +6,14 @@ would leave)."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from quiz.bank.parser import load_bank
@@ -18,12 +21,14 @@ from quiz.cli import main
 from quiz.paths import bundled_bank_dir
 from quiz.sheets.marks import MARKS_FILE
 from quiz.sheets.text import without_machine_blocks
+from quiz.tui.keys import display_keys
 from quiz.tui.mark import writer
 from quiz.tui.mark.answer_panel import AnswerPanel
 from quiz.tui.mark.app import MarkApp, make_mark_app
+from quiz.tui.mark.help import MarkHelpScreen, key_table
 from quiz.tui.mark.loading import MarkSetupError
 from quiz.tui.mark.prompt import PromptScreen
-from quiz.tui.mark.screen import EXIT_SAVED, EXIT_UNSAVED
+from quiz.tui.mark.screen import EXIT_SAVED, EXIT_UNSAVED, MarkScreen
 from quiz.tui.mark.texts import FAILED, SAVED
 from tests.conftest import FIXED_NOW
 
@@ -308,6 +313,24 @@ async def test_side_by_side_on_a_wide_terminal(class_dir: Path) -> None:
         student = app.mark_screen.query_one("#mark-student")
         reference = app.mark_screen.query_one("#mark-reference")
         assert student.region.y == reference.region.y and student.region.x < reference.region.x
+
+
+async def test_help_lists_every_key(class_dir: Path) -> None:
+    app = app_for(class_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, MarkHelpScreen)
+        console = Console(width=200, record=True, file=io.StringIO())
+        console.print(key_table(app.screen.bindings))
+        shown = console.export_text()
+        for binding in [*MarkScreen.BINDINGS, *MarkApp.BINDINGS]:
+            assert isinstance(binding, Binding)
+            assert f"{display_keys(binding.key)} " in shown and binding.tooltip in shown
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is app.mark_screen
 
 
 async def test_a_failed_save_is_shown_kept_and_retried(class_dir: Path,

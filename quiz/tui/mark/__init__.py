@@ -8,6 +8,7 @@
     app.py          `MarkApp` and its factory `make_mark_app`
     screen.py       `MarkScreen`: one answer at a time, keys to mark, undo, note
     prompt.py       `PromptScreen`: the one-line input for a typed score or a note
+    help.py         `MarkHelpScreen` (?): every key, from the bindings' tooltips
     answer_panel.py `AnswerPanel`: a titled, scrollable box of Markdown (answer, reference)
     texts.py        the progress and mark lines as Rich text (pure functions, tested alone)
 """

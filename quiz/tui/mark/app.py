@@ -23,7 +23,8 @@ class MarkApp(App[int]):
     CSS_PATH = "mark.tcss"
     TITLE = "quiz mark"
     SUB_TITLE = "评阅"
-    BINDINGS = [Binding("q", "quit", "退出")]
+    BINDINGS = [Binding("q", "quit", "退出", tooltip="退出（评分都已保存）quit, marks saved"),
+                Binding("question_mark", "help", "按键", tooltip="按键帮助 every key")]
 
     def __init__(self, marking: ClassToMark, clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__()
@@ -39,6 +40,13 @@ class MarkApp(App[int]):
             self.mark_screen.request_quit()
         else:
             self.exit(EXIT_SAVED, return_code=EXIT_SAVED)
+
+
+    def action_help(self) -> None:
+        from quiz.tui.mark.help import MarkHelpScreen
+
+        if not isinstance(self.screen, MarkHelpScreen):
+            self.push_screen(MarkHelpScreen([*MarkScreen.BINDINGS, *self.BINDINGS]))
 
 
 def make_mark_app(*, folder: Path, bank_path: str | None = None,

@@ -62,18 +62,23 @@ def score_problem(text: str) -> str | None:
 
 
 class MarkScreen(QuizScreen[None]):
+    # The tooltip is the help screen's (?) description of each key.
     BINDINGS = [
-        Binding("1,y", "mark(1.0)", "对"),
-        Binding("2,h", "mark(0.5)", "半对"),
-        Binding("3,n", "mark(0.0)", "错"),
-        Binding("s", "ask_score", "分数"),
-        Binding("N", "ask_note", "备注"),
-        Binding("u,ctrl+z", "undo", "撤销"),
+        Binding("1,y", "mark(1.0)", "对", tooltip="对 right (1)，并到下一份"),
+        Binding("2,h", "mark(0.5)", "半对", tooltip="半对 half right (0.5)，并到下一份"),
+        Binding("3,n", "mark(0.0)", "错", tooltip="错 wrong (0)，并到下一份"),
+        Binding("s", "ask_score", "分数", tooltip="输入分数 type a score: 7/10、0.8、80%"),
+        Binding("N", "ask_note", "备注", tooltip="写 / 改备注 add or edit a note"),
+        Binding("u,ctrl+z", "undo", "撤销",
+                tooltip="撤销上一次评分或备注（可连续）undo the last change (repeatable)"),
         # Priority: the focused answer box would otherwise take ←/→ to scroll sideways.
-        Binding("left,k", "move(-1)", "上一个", priority=True),
-        Binding("right,j", "move(1)", "下一个", priority=True),
-        Binding("r", "retry_save", "重试保存"),
-        Binding("e", "toggle_errata", "勘误", show=False),
+        Binding("left,k", "move(-1)", "上一个", priority=True,
+                tooltip="上一份答案 previous answer"),
+        Binding("right,j", "move(1)", "下一个", priority=True,
+                tooltip="下一份答案 next answer"),
+        Binding("r", "retry_save", "重试保存", tooltip="保存失败后重试 retry a failed save"),
+        Binding("e", "toggle_errata", "勘误", show=False,
+                tooltip="展开 / 收起参考答案的来源勘误 show / fold the source notes"),
     ]
 
     position: reactive[int] = reactive(0, init=False, bindings=True)
