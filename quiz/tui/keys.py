@@ -41,6 +41,7 @@ GROUPS: dict[str, str] = {
     "QuestionScreen": "题目详情 question",
     "StatsScreen": "统计 stats",
     "SettingsScreen": "设置 settings",
+    "LearnersScreen": "学习者 learners",
     "HelpScreen": "帮助 help",
 }
 
@@ -60,6 +61,7 @@ KEYS: list[KeyHelp] = [
     KeyHelp("HomeScreen", "slash", "搜索 search"),
     KeyHelp("HomeScreen", "t", "统计 statistics"),
     KeyHelp("HomeScreen", "o", "设置 settings"),
+    KeyHelp("HomeScreen", "L", "切换学习者（或新建）switch learner (or make one)"),
     KeyHelp("StudyScreen", "space", "显示答案 reveal the answer"),
     KeyHelp("StudyScreen", "1,2,3,4", "评分 Again / Hard / Good / Easy rate"),
     KeyHelp("StudyScreen", "enter", "数值题：接受建议评分 numeric: accept the suggested grade"),
@@ -90,6 +92,9 @@ KEYS: list[KeyHelp] = [
     KeyHelp("StatsScreen", "escape", "返回 back"),
     KeyHelp("SettingsScreen", "ctrl+s", "保存 save"),
     KeyHelp("SettingsScreen", "escape", "返回（有未保存的更改时按两次）back (twice to discard)"),
+    KeyHelp("LearnersScreen", "enter", "以选中的学习者学习；输入新名字回车则新建 study as the "
+            "chosen learner; a new name and enter makes one", bound=False),
+    KeyHelp("LearnersScreen", "escape", "取消 cancel"),
     KeyHelp("HelpScreen", "escape,question_mark,f1", "关闭帮助 close the help"),
 ]
 
