@@ -155,13 +155,21 @@ def _refused(path: Path, reason: str, context: _Context) -> Refused:
 def _refuse_mixed(folder: Path, report: ClassResults, manifest: Manifest | None) -> None:
     """One folder, one class: sheets of other seeds or commands (an older class, a second
     run of `quiz sheet`) would mix two tables into one."""
+    from quiz.sheets.grading import FROM_SEED
+
     classes: dict[str, list[str]] = {}
     if manifest is not None:
         classes.setdefault(f"{manifest.class_id} (seed {manifest.seed})", []).append(
             "manifest.json")
-    for result in report.results:
+    known = [result for result in report.results if result.metadata != FROM_SEED]
+    for result in known:
         classes.setdefault(f"{result.class_id} (seed {result.seed})", []).append(
             Path(result.path).name)
+    # a sheet without metadata is known by its seed alone: of the class with that seed
+    seeds = {result.seed for result in known} | ({manifest.seed} if manifest else set())
+    for result in report.results:
+        if result.metadata == FROM_SEED and result.seed not in seeds:
+            classes.setdefault(f"of seed {result.seed}", []).append(Path(result.path).name)
     if len(classes) > 1:
         listed = "; ".join(f"class {name}: {', '.join(files[:3])}"
                            + (f" and {len(files) - 3} more" if len(files) > 3 else "")

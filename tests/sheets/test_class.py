@@ -158,8 +158,18 @@ def test_check_refuses_to_mix_classes_unless_mixed(
     assert code == 2 and out == ""
     assert f"{folder} mixes 2 classes" in err and "(seed 41)" in err and "(seed 42)" in err
     assert "sheet-99.md" in err and "--mixed" in err
+    # without metadata and manifest a sheet is known by its seed: the same class if it matches
+    (folder / "sheet-99.md").unlink()
+    (folder / "manifest.json").unlink()
+    _without_meta_line(folder / "sheet-01.md")
+    assert quiz(capsys, "check", str(folder))[0] == 1  # all blank, but one class
+    shutil.copy(other / "sheet-02.md", folder / "sheet-99.md")
+    _without_meta_line(folder / "sheet-99.md")
+    code, _, err = quiz(capsys, "check", str(folder))
+    assert code == 2 and "of seed 42: sheet-99.md" in err
+    shutil.copy(other / "sheet-02.md", folder / "sheet-99.md")
     code, report, _ = check_json(capsys, folder, "--mixed")
-    assert code == 1 and len(report["summary"]["classes"]) == 2
+    assert code == 1 and len(report["summary"]["classes"]) == 3  # one known by its seed only
     assert len(report["summary"]["students"]) == 7
     # sheet-99 is O'Brien of the other class: a second sheet of the same student key
     assert [d["student_key"] for d in report["summary"]["duplicates"]] == ["S02"]
