@@ -264,7 +264,8 @@ def class_text(report: ClassResults | Sequence[SheetResult]) -> str:
 
 
 def _students_text(summary: dict[str, Any]) -> list[str]:
-    lines = [f"{'No':>3} {_pad('学生', 20)} {'得分':>10}  {_pad('缺题', 10)} {'未评':>4}  文件"]
+    # `得分` and `未评` are two cells wide each: padded by hand to the columns below them
+    lines = [f"{'No':>3} {_pad('学生', 20)} {'':>7}得分  {_pad('缺题', 10)} 未评  文件"]
     for row in summary["students"]:
         name = one_line(row["student"]) or f"#{row['student_number']}"
         score = f"{_points(row['points'])}/{row['total']}"
