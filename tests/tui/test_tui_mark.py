@@ -30,6 +30,7 @@ from quiz.tui.mark.loading import MarkSetupError
 from quiz.tui.mark.prompt import PromptScreen
 from quiz.tui.mark.screen import EXIT_SAVED, EXIT_UNSAVED, MarkScreen
 from quiz.tui.mark.texts import FAILED, SAVED
+from quiz.tui.widgets.bank_text import BankText
 from tests.conftest import FIXED_NOW
 
 ITEM_HEADER = re.compile(r"^## (\d+) · ([a-z0-9-]+)", re.MULTILINE)
@@ -204,15 +205,17 @@ async def test_notes_on_a_marked_answer_and_before_the_mark(class_dir: Path) -> 
     app = app_for(class_dir)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("1", "left", "N", *"漏了残差", "enter")
+        # typed into the note, q, j, u and 1 are letters, not keys of the screen
+        await pilot.press("1", "left", "N", *"漏了残差 qju1", "enter")
         await settle(pilot)
-        assert saved(class_dir) == {(students[0], ids[0]): (1.0, "漏了残差")}
-        assert "漏了残差" in plain(app, "#mark-status")
+        assert app.is_running
+        assert saved(class_dir) == {(students[0], ids[0]): (1.0, "漏了残差 qju1")}
+        assert "漏了残差 qju1" in plain(app, "#mark-status")
         # the note prompt opens with the note; emptied, the note is removed
         await pilot.press("N")
         await settle(pilot)
-        assert app.screen.query_one(Input).value == "漏了残差"
-        await pilot.press(*["backspace"] * 4, "enter")
+        assert app.screen.query_one(Input).value == "漏了残差 qju1"
+        await pilot.press(*["backspace"] * 9, "enter")
         await settle(pilot)
         assert saved(class_dir) == {(students[0], ids[0]): (1.0, "")}
         # a note before the mark waits for it, then is saved with it
@@ -302,6 +305,21 @@ async def test_answer_whole_beside_the_reference(class_dir: Path) -> None:
         assert "sheet-02 第1题" in student.markdown and "第二行 $x^2$" in student.markdown
         assert reference[ids[0]] in screen.query_one("#mark-reference", AnswerPanel).markdown
         assert not screen.query_one("#mark-answers").has_class("-wide")  # stacked at 80
+
+
+async def test_an_answer_is_shown_as_text_never_as_markup(class_dir: Path) -> None:
+    sheet = class_dir / "sheet-01.md"
+    text = sheet.read_text(encoding="utf-8")
+    sheet.write_text(text.replace("sheet-01 第1题", "[red]红[/red] \x1b[2J清屏", 1),
+                     encoding="utf-8")
+    app = app_for(class_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        panel = app.mark_screen.query_one("#mark-student", AnswerPanel)
+        console = Console(width=76, record=True, file=io.StringIO())
+        console.print(panel.query_one(BankText).document)
+        shown = console.export_text()
+        assert "[red]红[/red] 清屏" in shown and "\x1b" not in shown
 
 
 async def test_side_by_side_on_a_wide_terminal(class_dir: Path) -> None:
