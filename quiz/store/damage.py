@@ -173,6 +173,10 @@ def _json(table: str, column: str, shape: str, nullable: bool, repair: str | Non
         valid += " AND json_type({c}) = 'array'"
     elif shape == "object":
         valid += " AND json_type({c}) = 'object'"
+    else:
+        # A JSON column has NUMERIC affinity: SQLite stores the JSON text '30' as the integer
+        # 30, which the ORM reads back as the number it was.
+        valid = f"typeof({{c}}) IN ('integer', 'real') OR ({valid})"
     condition = f"NOT ({valid})"
     if shape == "text-list":
         # json_each only once the value is known to be a JSON array (CASE is evaluated lazily).

@@ -20,6 +20,7 @@ from quiz.store.db import open_database
 from quiz.store.doctor import DoctorError, check, repair
 from quiz.store.learners import add_learner, find_learner
 from quiz.store.scheduling import CardState, Grade, make_scheduler, review
+from quiz.store.settings import save_settings
 from quiz.store.sync import sync_bank
 from quiz.store.tables import DEFAULT_LEARNER_ID
 from tests.conftest import FIXED_NOW
@@ -90,6 +91,9 @@ def test_a_used_database_has_no_findings(db_url: str, bank_dir: Path) -> None:
     path = _with_second_learner(db_url, bank_dir)
     db = open_database(db_url)
     try:  # every kind of log entry: a rating, a cram rating, an undo — of both learners
+        # Settings of each JSON type; SQLite stores the numbers as numbers (NUMERIC affinity).
+        save_settings(db, {"new_per_day": "30", "desired_retention": "0.85",
+                           "learning_steps": "1 10", "new_order": "bank"})
         for learner in (db, db.as_learner(SECOND, "alice")):
             apply_review(learner, make_scheduler(fuzz=False), "rf-basics", Grade.AGAIN,
                          FIXED_NOW)
@@ -103,6 +107,8 @@ def test_a_used_database_has_no_findings(db_url: str, bank_dir: Path) -> None:
     kinds = _rows(path, "SELECT DISTINCT learner_id, kind FROM reviews")
     assert set(kinds) == {(learner, kind) for learner in (DEFAULT_LEARNER_ID, SECOND)
                           for kind in ("review", "cram", "undo")}
+    stored = _rows(path, "SELECT DISTINCT typeof(value) FROM settings")
+    assert {kind for (kind,) in stored} >= {"integer", "real", "text"}
     assert check(db_url).findings == []
     assert describe_damage(db_url) is None
 
