@@ -147,6 +147,12 @@ def _refused(path: Path, reason: str, context: _Context) -> Refused:
         meta = printed_sheet(read_sheet(path), context.manifest, context.manifest_path).meta
     except SheetFormatError:
         meta = None
+    if meta is None and context.manifest is not None:
+        # A sheet whose metadata cannot be trusted (edited) is still the one the manifest made
+        # under this file name: its student handed it in, and is not listed as absent.
+        entry = next((sheet for sheet in context.manifest.sheets if sheet.file == path.name),
+                     None)
+        meta = entry.meta if entry is not None else None
     if meta is None:
         return Refused(str(path), reason)
     return Refused(str(path), reason, meta.student_number, meta.student_key, meta.student_name)

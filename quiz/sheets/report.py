@@ -166,8 +166,10 @@ def class_summary(report: ClassResults | Sequence[SheetResult]) -> dict[str, Any
                     for r in report.refused],
         "duplicates": duplicates,
         "absent": absent,
-        "items": _item_rows(results),
-        "misconceptions": _misconceptions(results),
+        # A student who handed in two sheets counts once in the item and misconception
+        # tables (their first sheet); the duplicates are listed above for the teacher.
+        "items": _item_rows([sheets[0] for sheets in groups.values()]),
+        "misconceptions": _misconceptions([sheets[0] for sheets in groups.values()]),
     }
 
 
