@@ -170,8 +170,12 @@ def _integrity(connection: sqlite3.Connection) -> list[Finding]:
 def _orphans(connection: sqlite3.Connection, present: dict[str, set[str]]) -> list[Finding]:
     if not {"questions", "cards", "reviews"} <= present.keys():
         return []
-    if _has_learners(present):
-        findings = _card_orphans(connection) + _learner_orphans(connection)
+    if _keyed_by_learner(present):
+        # Without the learners table (reported missing) the default learner is the one known.
+        learners = "learners" if "learners" in present else f"(SELECT {_default_id()} AS id)"
+        findings = _card_orphans(connection, learners)
+        if "learners" in present:
+            findings += _learner_orphans(connection)
     else:  # a database from before learners: one card per question
         findings = _card_orphans_before_learners(connection)
     query = ("SELECT id, question_id FROM reviews "
@@ -188,9 +192,14 @@ def _orphans(connection: sqlite3.Connection, present: dict[str, set[str]]) -> li
     return findings
 
 
-def _has_learners(present: dict[str, set[str]]) -> bool:
-    return ("learners" in present and LEARNER_KEY in present["cards"]
-            and LEARNER_KEY in present["reviews"])
+def _keyed_by_learner(present: dict[str, set[str]]) -> bool:
+    return LEARNER_KEY in present["cards"] and LEARNER_KEY in present["reviews"]
+
+
+def _default_id() -> int:
+    from quiz.store.tables import DEFAULT_LEARNER_ID
+
+    return DEFAULT_LEARNER_ID
 
 
 # Whether the card's own learner rated it: such a card's history must stay.
@@ -198,8 +207,9 @@ _CARD_REVIEWED = ("EXISTS (SELECT 1 FROM reviews r WHERE r.learner_id = cards.le
                   "AND r.question_id = cards.question_id)")
 
 
-def _card_orphans(connection: sqlite3.Connection) -> list[Finding]:
-    """Cards without a question, and (learner, question) pairs without a card."""
+def _card_orphans(connection: sqlite3.Connection, learners: str) -> list[Finding]:
+    """Cards without a question, and (learner, question) pairs without a card (`learners`: the
+    table, or a query, the learners' ids come from)."""
     findings = []
     query = (f"SELECT learner_id, question_id, {_CARD_REVIEWED} FROM cards "
              "WHERE question_id NOT IN (SELECT id FROM questions)")
@@ -208,7 +218,7 @@ def _card_orphans(connection: sqlite3.Connection) -> list[Finding]:
             "orphan", "cards", key, "question_id", f"the card's question {key!r} does not exist",
             None if has_reviews else DELETE_ORPHAN_CARD, learner))
     # One probe of the cards' primary key per learner and question.
-    query = ("SELECT l.id, q.id FROM learners l CROSS JOIN questions q WHERE NOT EXISTS "
+    query = (f"SELECT l.id, q.id FROM {learners} l CROSS JOIN questions q WHERE NOT EXISTS "
              "(SELECT 1 FROM cards c WHERE c.learner_id = l.id AND c.question_id = q.id) "
              "ORDER BY l.id, q.id")
     for learner, key in connection.execute(query):
@@ -222,23 +232,21 @@ def _learner_orphans(connection: sqlite3.Connection) -> list[Finding]:
     """Cards and reviews of a learner that does not exist, and a missing default learner (every
     database has it: a handle studies as it unless told otherwise, so its cards are not
     orphans — the learner row is what is missing)."""
-    from quiz.store.tables import DEFAULT_LEARNER_ID
-
     findings = []
     unknown = "NOT EXISTS (SELECT 1 FROM learners l WHERE l.id = {table}.learner_id)"
     if connection.execute("SELECT 1 FROM learners WHERE id = ?",
-                          (DEFAULT_LEARNER_ID,)).fetchone() is None:
-        findings.append(Finding("missing", "learners", DEFAULT_LEARNER_ID, None,
+                          (_default_id(),)).fetchone() is None:
+        findings.append(Finding("missing", "learners", _default_id(), None,
                                 "the default learner is missing (restore a backup)"))
     query = (f"SELECT learner_id, question_id, {_CARD_REVIEWED} FROM cards "
              f"WHERE {unknown.format(table='cards')} AND learner_id IS NOT ?")
-    for learner, key, has_reviews in connection.execute(query, (DEFAULT_LEARNER_ID,)):
+    for learner, key, has_reviews in connection.execute(query, (_default_id(),)):
         findings.append(Finding(
             "orphan", "cards", key, "learner_id", f"the card's learner {learner!r} does not exist",
             None if has_reviews else DELETE_ORPHAN_CARD, learner))
     query = (f"SELECT id, learner_id FROM reviews WHERE {unknown.format(table='reviews')} "
              "AND learner_id IS NOT ?")
-    for key, learner in connection.execute(query, (DEFAULT_LEARNER_ID,)):
+    for key, learner in connection.execute(query, (_default_id(),)):
         findings.append(Finding("orphan", "reviews", key, "learner_id",
                                 f"by learner {learner!r}, who does not exist"))
     return findings

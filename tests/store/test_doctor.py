@@ -6,6 +6,7 @@ repaired without touching the first learner's rows."""
 from __future__ import annotations
 
 import random
+import shutil
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from itertools import product
@@ -374,6 +375,43 @@ def test_a_missing_default_learner_is_reported_and_its_cards_kept(
     report = repair(db_url, FIXED_NOW)
     assert report.backup is None and len(report.remaining) == 1
     assert _cards_of(path, DEFAULT_LEARNER_ID) == cards
+
+
+def test_a_missing_learners_table_is_reported_and_the_cards_still_checked(
+    db_url: str, bank_dir: Path,
+) -> None:
+    """The cards still name their learner: a lost card of the default learner is found and
+    given back, as when the table is there."""
+    path = _build(db_url, bank_dir)
+    _sql(path, "DROP TABLE learners", "DELETE FROM cards WHERE question_id = 'pool-role'")
+    findings = check(db_url).findings
+    assert {(f.check, f.table, f.row, f.learner, f.repair) for f in findings} == {
+        ("missing", "learners", None, None, None),
+        ("orphan", "questions", "pool-role", DEFAULT_LEARNER_ID, "add-card")}
+    report = repair(db_url, FIXED_NOW)
+    assert [(f.table, f.row) for f in report.remaining] == [("learners", None)]
+    assert _rows(path, "SELECT learner_id, state FROM cards WHERE question_id = 'pool-role'") \
+        == [(DEFAULT_LEARNER_ID, 1)]
+
+
+def test_a_database_from_before_learners_is_checked_by_question(tmp_path: Path) -> None:
+    """A schema 2 file (made by quiz before learners, not yet upgraded): no learners table is
+    asked for, its cards are named and repaired by their question alone."""
+    path = tmp_path / "schema2.db"
+    shutil.copyfile(Path(__file__).with_name("data") / "schema2.db", path)
+    url = f"sqlite:///{path}"
+    assert check(url).findings == []
+    question = str(_one(path, "SELECT question_id FROM cards ORDER BY question_id"))
+    _sql(path, "UPDATE cards SET due = 'garbage' WHERE question_id = ?", params=(question,))
+    findings = check(url).findings
+    assert [(f.table, f.row, f.learner, f.field) for f in findings] == [
+        ("cards", question, None, "due")]
+    assert describe_damage(url) == f"table cards, row {question!r}, field due: " \
+        + findings[0].problem
+    report = repair(url, FIXED_NOW)
+    assert report.remaining == [] and check(url).findings == []
+    assert _one(path, "SELECT due FROM cards WHERE question_id = ?", (question,)) \
+        == FIXED_NOW.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 @pytest.mark.parametrize(("field", "value", "repaired"), [
