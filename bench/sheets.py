@@ -4,8 +4,11 @@
 
 Baseline: instantiating and solving the same numeric instances (same questions, same per-student
 seeds) with the engine and nothing else. Measured: `quiz sheet` making the sheets and keys as
-Markdown and as HTML (and PDF with --pdf), and `quiz check` grading the whole class filled in
-with the keys' answers. Each phase runs in a fresh interpreter, so that no phase profits from the
+Markdown and as HTML (and PDF with --pdf), `quiz check` grading the whole class filled in
+with the keys' answers; marking data (what `quiz mark` loads, and one save of marks.json per
+mark, as the screen saves after each); `quiz check --record` of the class into each student's
+learner (a fresh SQLite file); and `quiz class` over those learners. Each phase runs in a
+fresh interpreter, so that no phase profits from the
 engine runs another one cached; the times exclude interpreter start and imports.
 """
 
@@ -24,8 +27,12 @@ from pathlib import Path
 def _sheet_args(options: argparse.Namespace, out: Path, fmt: str) -> argparse.Namespace:
     from quiz.cli import build_parser
 
-    argv = ["sheet", "--seed", str(options.seed), "--count", str(options.count), "--students",
-            str(options.students), "--key", "--format", fmt, "-o", str(out), "--date",
+    # A roster (keys S01…, Chinese names), so that --record has a learner per student.
+    roster = out.parent / f"roster-{fmt}.txt"
+    roster.write_text("".join(f"S{n:02d}\t学生{n:02d}\n" for n in range(1, options.students + 1)),
+                      encoding="utf-8")
+    argv = ["sheet", "--seed", str(options.seed), "--count", str(options.count), "--roster",
+            str(roster), "--key", "--format", fmt, "-o", str(out), "--date",
             "2026-03-02"] + (["--numeric"] if options.numeric else [])
     return build_parser().parse_args(argv)
 
@@ -90,6 +97,55 @@ def phase_check(options: argparse.Namespace, out: Path) -> dict[str, float]:
     return {"seconds": seconds, "sheets": len(summary)}
 
 
+def phase_mark(options: argparse.Namespace, out: Path) -> dict[str, float]:
+    """What `quiz mark` loads, then every concept answer marked with a save after each."""
+    from quiz.sheets.marks import Mark, Marks, save_marks
+    from quiz.tui.mark.loading import load_class
+
+    start = time.perf_counter()
+    loaded = load_class(out)
+    load_seconds = time.perf_counter() - start
+    marks = Marks()
+    start = time.perf_counter()
+    for answer in loaded.answers:
+        marks = marks.with_mark(Mark(answer.student_key, answer.question_id, 1.0))
+        save_marks(out, marks)
+    save_seconds = time.perf_counter() - start
+    (out / "marks.json").unlink()
+    return {"seconds": load_seconds + save_seconds, "load": load_seconds, "saves": save_seconds,
+            "answers": len(loaded.answers)}
+
+
+def phase_record(options: argparse.Namespace, out: Path) -> dict[str, float]:
+    import contextlib
+    import io
+
+    from quiz.cli import main as quiz_main
+
+    start = time.perf_counter()
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        code = quiz_main(["check", str(out), "--record", "--add-learners", "--db",
+                          f"sqlite:///{out / 'class.db'}"])
+    if code != 0:
+        raise SystemExit(f"bench: quiz check --record exited {code}")
+    return {"seconds": time.perf_counter() - start}
+
+
+def phase_class(options: argparse.Namespace, out: Path) -> dict[str, float]:
+    import contextlib
+    import io
+
+    from quiz.cli import main as quiz_main
+
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()) as captured:
+        code = quiz_main(["class", "--db", f"sqlite:///{out / 'class.db'}"])
+    seconds = time.perf_counter() - start
+    if code != 0 or f"{options.students + 1} learners" not in captured.getvalue():
+        raise SystemExit("bench: quiz class did not list the class")
+    return {"seconds": seconds}
+
+
 def run_phase(name: str, options: argparse.Namespace, out: Path) -> dict[str, float]:
     argv = [sys.executable, __file__, "--phase", name, "--students", str(options.students),
             "--count", str(options.count), "--seed", str(options.seed), "--out", str(out)]
@@ -117,7 +173,10 @@ def main() -> int:
                   "md": lambda: phase_sheets(options, out, "md"),
                   "html": lambda: phase_sheets(options, out, "html"),
                   "pdf": lambda: phase_sheets(options, out, "pdf"),
-                  "check": lambda: phase_check(options, out)}
+                  "check": lambda: phase_check(options, out),
+                  "mark": lambda: phase_mark(options, out),
+                  "record": lambda: phase_record(options, out),
+                  "class": lambda: phase_class(options, out)}
         print(json.dumps(phases[options.phase]()))
         return 0
     with tempfile.TemporaryDirectory() as folder:
@@ -131,11 +190,15 @@ def report(options: argparse.Namespace, root: Path) -> int:
           f"({int(baseline['numeric_items'])} numeric), seed {options.seed}")
     print(f"baseline: instantiate + solve {options.students * int(baseline['numeric_items'])} "
           f"instances: {base:.2f} s")
-    names = ["md", "html", *(["pdf"] if options.pdf else []), "check"]
+    names = ["md", "html", *(["pdf"] if options.pdf else []), "check", "mark", "record",
+             "class"]
     labels = {"md": "sheets + keys, Markdown", "html": "sheets + keys, HTML",
-              "pdf": "sheets + keys, PDF", "check": "quiz check of the class (100%)"}
+              "pdf": "sheets + keys, PDF", "check": "quiz check of the class (100%)",
+              "mark": "marking data: load + a save per mark",
+              "record": "check --record into learners",
+              "class": "quiz class over the learners"}
     for name in names:
-        out = root / ("md" if name == "check" else name)
+        out = root / (name if name in ("md", "html", "pdf") else "md")
         if name == "check":
             fill_with_keys(out)  # the Markdown phase wrote this class set
         seconds = run_phase(name, options, out)["seconds"]

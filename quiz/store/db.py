@@ -303,6 +303,11 @@ INDEXES = {
                         "(learner_id, state, due, suspended, buried_until, live, last_review, "
                         "question_id) "
                         "WHERE last_review IS NOT NULL",
+    # The cards' primary key starts with the learner: a question's cards across the learners
+    # (a rank written per question, a question's deck copied to its cards, a new learner's
+    # rank lookup) need their own index.
+    "ix_cards_question": "CREATE INDEX IF NOT EXISTS ix_cards_question "
+                         "ON cards (question_id, learner_id)",
     "ix_cards_buried": "CREATE INDEX IF NOT EXISTS ix_cards_buried "
                        "ON cards (learner_id, buried_until, suspended) "
                        "WHERE buried_until IS NOT NULL",
