@@ -64,6 +64,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-o", "--output", default="sheets", metavar="DIR",
                         help="output folder (default ./sheets); one that holds sheets is "
                              "refused unless --force")
+    parser.add_argument("--simplex", action="store_true",
+                        help="PDF for one-sided printing: no blank backs (default: duplex, each "
+                             "student starts on an odd page)")
     parser.add_argument("--force", action="store_true",
                         help="write into a folder that already holds sheets, replacing them")
     parser.add_argument("--title", default=DEFAULT_TITLE, help="title on every sheet")
@@ -81,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             _refuse_occupied(Path(args.output))
         sheets = make_sheets(args)
         written = write_sheets(sheets, args.format, args.key, Path(args.output),
-                               force=args.force)
+                               force=args.force, duplex=not args.simplex)
     except (SelectionError, SheetCommandError) as error:
         print(f"quiz sheet: error: {error}", file=sys.stderr)
         return 2
@@ -192,7 +195,7 @@ def make_sheets(args: argparse.Namespace) -> list[Sheet]:
 
 
 def write_sheets(sheets: list[Sheet], fmt: str, key: bool, folder: Path, *,
-                 force: bool = False) -> list[Path]:
+                 force: bool = False, duplex: bool = True) -> list[Path]:
     """Markdown: one file per student (keys under keys/); HTML and PDF: one file of sheets and
     one of keys, each student starting on a new page; and manifest.json, the class as printed.
 
@@ -202,7 +205,7 @@ def write_sheets(sheets: list[Sheet], fmt: str, key: bool, folder: Path, *,
     folder.mkdir(parents=True, exist_ok=True)
     if not force:
         _refuse_occupied(folder)
-    documents = _documents(sheets, fmt, key)
+    documents = _documents(sheets, fmt, key, duplex)
     written = [_write_document(folder, name, content) for name, content in documents]
     written.append(_write_manifest(sheets, fmt, folder, documents))
     return written
@@ -226,7 +229,7 @@ def _refuse_occupied(folder: Path) -> None:
 Document = tuple[str, "str | bytes"]
 
 
-def _documents(sheets: list[Sheet], fmt: str, key: bool) -> list[Document]:
+def _documents(sheets: list[Sheet], fmt: str, key: bool, duplex: bool = True) -> list[Document]:
     kinds = ["sheets", "keys"] if key else ["sheets"]
     if fmt == "md":
         return _markdown_documents(sheets, key)
@@ -238,7 +241,7 @@ def _documents(sheets: list[Sheet], fmt: str, key: bool) -> list[Document]:
     from quiz.sheets.pdf import PdfUnavailable, render_pdf
 
     try:
-        return [(f"{kind}.pdf", render_pdf(kind, sheets)) for kind in kinds]
+        return [(f"{kind}.pdf", render_pdf(kind, sheets, duplex=duplex)) for kind in kinds]
     except PdfUnavailable as error:
         raise SheetCommandError(str(error)) from None
 

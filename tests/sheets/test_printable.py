@@ -339,3 +339,19 @@ def test_png_pages_are_the_pdf_pages_for_looking_at() -> None:
     pngs = sheet_pdf.render_png_pages("sheets", sheets, ppi=20)
     assert len(pngs) == len(pdf.pages) == 3
     assert all(png.startswith(b"\x89PNG") for png in pngs)
+
+
+@needs_pdf
+def test_simplex_on_the_command_line_prints_no_blank_backs(tmp_path: Path) -> None:
+    pypdf = pytest.importorskip("pypdf")
+
+    def pages(*extra: str) -> list[str]:
+        folder = tmp_path / ("simplex" if extra else "duplex")
+        run_quiz("sheet", "--count", "3", "--students", "3", "--seed", "5", "--date",
+                 "2024-05-06", "--format", "pdf", "-o", str(folder), *extra)
+        return [page.extract_text() for page in pypdf.PdfReader(str(folder / "sheets.pdf")).pages]
+
+    duplex, simplex = pages(), pages("--simplex")
+    assert not any(BLANK in text for text in simplex)
+    assert [text for text in duplex if BLANK not in text] == simplex
+    assert len(duplex) > len(simplex)  # a one-page sheet each: a blank back after each
