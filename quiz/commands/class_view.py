@@ -106,16 +106,14 @@ def _progress(summary: LearnerSummary, total: int) -> str:
 def class_text(summaries: list[LearnerSummary], total: int, found: list[Misconception],
                weeks: int) -> str:
     from quiz.cli import _pad
+    from quiz.commands.learners import last_active_text, retention_text
     from quiz.render.safe import safe_text
 
     lines = [f"{len(summaries)} learners · {total} cards each", "",
              f"{_pad('learner', 24)} {'studied':>9} {'reviews':>8} {'due':>5} "
              f"{'retention':>14}  last active"]
     for summary in summaries:
-        retention = ("—" if summary.retention is None
-                     else f"{summary.retention:.0%} of {summary.graded}")
-        last = ("—" if summary.last_active is None
-                else summary.last_active.astimezone().strftime("%Y-%m-%d"))
+        retention, last = retention_text(summary), last_active_text(summary, "%Y-%m-%d")
         lines.append(f"{_pad(safe_text(summary.learner.shown), 24)} "
                      f"{_progress(summary, total):>9} {summary.reviews:>8} {summary.due:>5} "
                      f"{retention:>14}  {last}")

@@ -84,13 +84,23 @@ def learners_table(summaries: list[LearnerSummary]) -> str:
     lines = [f"{pad('learner', 24)} {'reviews':>8} {'studied':>8} {'due':>6} "
              f"{'retention':>14}  last active"]
     for summary in summaries:
-        retention = ("—" if summary.retention is None
-                     else f"{summary.retention:.0%} of {summary.graded}")
-        last = ("—" if summary.last_active is None
-                else summary.last_active.astimezone().strftime("%Y-%m-%d %H:%M"))
+        retention, last = retention_text(summary), last_active_text(summary, "%Y-%m-%d %H:%M")
         name = _shown(summary.learner.shown)
         if summary.learner.display_name and summary.learner.display_name != summary.learner.name:
             name += f" ({_shown(summary.learner.name)})"
         lines.append(f"{pad(name, 24)} {summary.reviews:>8} {summary.studied:>8} "
                      f"{summary.due:>6} {retention:>14}  {last}")
     return "\n".join(lines)
+
+
+def retention_text(summary: LearnerSummary) -> str:
+    """Retention with the reviews it is drawn from ("93% of 41"), or — without any."""
+    if summary.retention is None:
+        return "—"
+    return f"{summary.retention:.0%} of {summary.graded}"
+
+
+def last_active_text(summary: LearnerSummary, shape: str) -> str:
+    if summary.last_active is None:
+        return "—"
+    return summary.last_active.astimezone().strftime(shape)

@@ -40,3 +40,14 @@ def fill(path: Path, answer: Callable[[str, int | None], str]) -> None:
             line = "答：" + answer(*current)
         out.append(line)
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def pdf_ready() -> bool:
+    """typst and a CJK font are installed (PDF tests skip without them)."""
+    from quiz.sheets import pdf as sheet_pdf
+
+    try:
+        sheet_pdf.cjk_font()
+    except sheet_pdf.PdfUnavailable:
+        return False
+    return True

@@ -21,7 +21,7 @@ from quiz.cli import main
 from quiz.sheets import pdf as sheet_pdf
 from quiz.sheets.markdown import INSTRUCTIONS
 from quiz.sheets.model import CONCEPT, Sheet, SheetItem
-from tests.sheets.sheet_helpers import items, key_answers
+from tests.sheets.sheet_helpers import items, key_answers, pdf_ready
 
 SEED = 11
 DATE = "2025-03-01"
@@ -37,15 +37,9 @@ FOOTER = re.compile(r"^(?P<name>.+)第(?P<k>\d+)/(?P<n>\d+)页$")
 BLANK = "（此页空白）"
 
 
-def _pdf_ready() -> bool:
-    try:
-        sheet_pdf.cjk_font()
-    except sheet_pdf.PdfUnavailable:
-        return False
-    return True
 
 
-needs_pdf = pytest.mark.skipif(not _pdf_ready(), reason="typst or a CJK font is not installed")
+needs_pdf = pytest.mark.skipif(not pdf_ready(), reason="typst or a CJK font is not installed")
 
 
 def run_quiz(*argv: str) -> None:
@@ -90,7 +84,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> ClassFiles:
               "--date", DATE, "--key")
     run_quiz(*common, "-o", str(root / "md"))
     run_quiz(*common, "--format", "html", "-o", str(root / "html"))
-    if _pdf_ready():
+    if pdf_ready():
         run_quiz(*common, "--format", "pdf", "-o", str(root / "pdf"))
     return ClassFiles(md=root / "md", pdf=root / "pdf", html=root / "html", ids=ids,
                       numeric=tuple(numeric), concept=tuple(concept))

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from quiz.sheets import pdf as sheet_pdf
-from tests.sheets.sheet_helpers import fill, quiz
+from tests.sheets.sheet_helpers import fill, pdf_ready, quiz
 
 EVIL_BANK = """\
 # 测试
@@ -63,12 +62,6 @@ def test_bank_text_is_inert_in_html_markdown_and_terminal(
     assert "\x1b" not in text and "\x07" not in text and "[red]清屏[/red]" in text
 
 
-def _pdf_ready() -> bool:
-    try:
-        sheet_pdf.cjk_font()
-    except sheet_pdf.PdfUnavailable:
-        return False
-    return True
 
 
 def _pdf_text(path: Path) -> tuple[int, list[str]]:
@@ -77,7 +70,7 @@ def _pdf_text(path: Path) -> tuple[int, list[str]]:
     return len(reader.pages), [re.sub(r"\s+", "", page.extract_text()) for page in reader.pages]
 
 
-@pytest.mark.skipif(not _pdf_ready(), reason="typst or a CJK font is not installed")
+@pytest.mark.skipif(not pdf_ready(), reason="typst or a CJK font is not installed")
 def test_pdf_pages_and_chinese_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ids = ("num-conv-out-square", "conv-translation-invariance")
     code, _, err = quiz(capsys, "sheet", "--ids", *ids, "--students", "3", "--seed", "5",
