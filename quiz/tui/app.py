@@ -47,10 +47,10 @@ class QuizApp(App[int]):
             self.notify(f"题库已同步 bank synced: {self.sync_report.summary()}", timeout=4)
 
     def show_learner(self) -> None:
-        """The header names who is studying."""
+        """The header names who is studying, on every screen (screens set only the sub-title)."""
         from quiz.render.safe import safe_text
 
-        self.sub_title = f"{self.SUB_TITLE} · {safe_text(self.context.db.learner_name)}"
+        self.title = f"{self.TITLE} · {safe_text(self.context.db.learner_name)}"
 
     def switch_learner(self, name: str | None) -> None:
         """Study as `name` from now on (made when new); home counts again for them."""

@@ -50,7 +50,7 @@ async def test_the_header_names_the_learner_and_l_switches(db_url: str, bank_dir
         db.close()
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot)
-        assert app.sub_title.endswith("alice")
+        assert app.title.endswith("alice")
         assert isinstance(app.screen, HomeScreen)
         assert _done_today(app.screen) == "1"
         await pilot.press("L")
@@ -62,7 +62,7 @@ async def test_the_header_names_the_learner_and_l_switches(db_url: str, bank_dir
         await pilot.press("down", "down", "enter")  # bob
         await _settle(pilot)
         assert isinstance(app.screen, HomeScreen)
-        assert app.context.db.learner_name == "bob" and app.sub_title.endswith("bob")
+        assert app.context.db.learner_name == "bob" and app.title.endswith("bob")
         assert _done_today(app.screen) == "0"
         await pilot.press("L")
         await _settle(pilot)
