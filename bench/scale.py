@@ -157,6 +157,7 @@ def fill_reviews(url: str, reviews: int, seed: int = 2) -> None:
 
     from quiz.store import derived
     from quiz.store.models import CardRow, ReviewRow
+    from quiz.store.tables import DEFAULT_LEARNER_ID
 
     rng = random.Random(seed)
     engine = create_engine(url)
@@ -215,7 +216,8 @@ def fill_reviews(url: str, reviews: int, seed: int = 2) -> None:
                 connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}{on}")
         for start in range(0, len(rows), 50_000):
             connection.execute(insert(ReviewRow.__table__), [
-                dict(zip(REVIEW_COLUMNS, row, strict=True)) for row in rows[start:start + 50_000]])
+                {**dict(zip(REVIEW_COLUMNS, row, strict=True)), "learner_id": DEFAULT_LEARNER_ID}
+                for row in rows[start:start + 50_000]])
         table = CardRow.__table__
         connection.execute(
             update(table).where(table.c.question_id == bindparam("card_id"))
