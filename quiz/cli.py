@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 PLUGIN_COMMANDS = (
     "quiz.commands.learners",
     "quiz.commands.class_view",
+    "quiz.commands.mistakes",
     "quiz.commands.calc",
     "quiz.commands.numeric",
     "quiz.commands.practice",

@@ -43,6 +43,15 @@ class Misconception:
     learners: Counter[str] = field(default_factory=Counter)
     questions: Counter[str] = field(default_factory=Counter)
     per_week: list[int] = field(default_factory=list)
+    last_seen: datetime | None = None
+
+    @property
+    def fading(self) -> bool:
+        """Made less in the later half of the weeks shown than in the earlier half (and not in
+        the latest week): the misconception is going away."""
+        half = len(self.per_week) // 2
+        earlier, later = sum(self.per_week[:half]), sum(self.per_week[half:])
+        return later < earlier and (not self.per_week or self.per_week[-1] == 0)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,6 +99,7 @@ def misconceptions(mistakes: list[LoggedMistake], names: dict[int, str],
             mistake.mistake_id, recipe.name if recipe else mistake.mistake_id,
             per_week=[0] * len(weeks)))
         entry.count += 1
+        entry.last_seen = mistake.reviewed_at  # oldest first: the latest is the last one
         entry.learners[names.get(mistake.learner_id, str(mistake.learner_id))] += 1
         entry.questions[mistake.question_id] += 1
         for index in range(len(weeks) - 1, -1, -1):

@@ -98,7 +98,7 @@ class _Score:
         if verdict is not None:
             self.graded.append(Answer(instance.template_id, instance.seed, answer,
                                       verdict.status.value, verdict.suggested_rating,
-                                      int(seconds * 1000)))
+                                      int(seconds * 1000), mistake_id=verdict.mistake_id))
 
     def to_json(self) -> dict[str, Any]:
         return {"asked": self.asked, "right": self.right, "wrong": self.wrong,

@@ -193,9 +193,11 @@ class LoggedMistake:
     reviewed_at: datetime
 
 
-def logged_mistakes(db: Database, since: datetime | None = None) -> list[LoggedMistake]:
-    """Every learner's logged misconceptions (verdicts `wrong:<id>`, undone ratings left out),
-    oldest first: the class view counts them per misconception, learner, question and week."""
+def logged_mistakes(db: Database, since: datetime | None = None,
+                    learner_id: int | None = None) -> list[LoggedMistake]:
+    """Logged misconceptions (verdicts `wrong:<id>`, undone ratings left out), oldest first, of
+    every learner or of one: the class view and `quiz mistakes` count them per misconception,
+    learner, question and week."""
     from quiz.store.counts import counted, reviews
     from quiz.store.log import verdict_parts
 
@@ -205,6 +207,8 @@ def logged_mistakes(db: Database, since: datetime | None = None) -> list[LoggedM
                  .order_by(reviews.c.reviewed_at, reviews.c.id))
     if since is not None:
         statement = statement.where(reviews.c.reviewed_at >= require_utc(since))
+    if learner_id is not None:
+        statement = statement.where(reviews.c.learner_id == learner_id)
     with db.read() as connection:
         rows = connection.execute(statement).all()
     found = []

@@ -73,3 +73,31 @@ def test_check_record_logs_numeric_items_once(tmp_path: Path, db_url: str,
     code, _, err = quiz(capsys, "--db", db_url, "check", str(tmp_path / "sheet-01.md"),
                         "--record")
     assert "已记录 0 条复习，2 条此前已记录" in err and len(reviews(db_url)) == 2
+
+
+def test_practice_records_the_named_mistake_and_quiz_mistakes_shows_it(
+        db_url: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong answer the engine names is logged with its mistake; `quiz mistakes` counts it for
+    that learner only (another learner has none)."""
+    drill = ("practice", "--family", "conv-output", "--count", "1", "--seed", "5", "--json")
+    _, asked = practice(capsys, monkeypatch, "1\n", *drill)
+    item = asked["items"][0]
+    templates = load_templates(load_bank(bundled_bank_dir()))
+    solution = solve(instantiate(templates[item["template"]], item["seed"]), eager=True)
+    slip = solution.alternatives[0]
+    code, done = practice(capsys, monkeypatch, answer_text(slip.value) + "\n", "--db", db_url,
+                          "--learner", "ming", *drill, "--record")
+    assert code == 1 and done["items"][0]["mistake_id"] == slip.recipe.id
+    (logged,) = reviews(db_url)
+    assert logged[3] == f"wrong:{slip.recipe.id}"
+    code, out, _ = quiz(capsys, "--db", db_url, "--learner", "ming", "mistakes", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["learner"] == "ming"
+    [mistake] = report["mistakes"]
+    assert (mistake["id"], mistake["count"], mistake["templates"]) == (
+        slip.recipe.id, 1, {item["template"]: 1})
+    assert mistake["per_week"][-1] == 1 and not mistake["fading"]
+    code, out, _ = quiz(capsys, "--db", db_url, "learners", "add", "li")
+    code, out, _ = quiz(capsys, "--db", db_url, "--learner", "li", "mistakes", "--json")
+    assert json.loads(out)["mistakes"] == []
