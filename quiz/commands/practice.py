@@ -42,6 +42,10 @@ def register(subparsers: Any) -> None:
                         help="print a JSON summary (the drill goes to stderr)")
     parser.add_argument("--record", action="store_true",
                         help="log the graded answers as reviews of their templates")
+    parser.add_argument("--mistakes", action="store_true",
+                        help="drill your own mistakes: questions for the misconceptions you "
+                             "make most (logged with --record, in the TUI, by check --record), "
+                             "each drawn so that the mistake would show")
     parser.set_defaults(handler=run)
 
 
@@ -61,9 +65,17 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
         return 2
     drill = random.Random(args.seed)
     score = _Score()
-    for number in range(1, max(args.count, 0) + 1):
-        template = drill.choice(pool)
-        if not _ask_one(template, drill.randrange(2**31), number, args.count, stdin, out, score):
+    if getattr(args, "mistakes", False):
+        questions = _mistake_questions(args, {t.id: t for t in pool}, drill)
+        if not questions:
+            print("quiz practice: error: no named mistakes logged for this learner yet (they are "
+                  "logged with --record, in the TUI and by quiz check --record)", file=sys.stderr)
+            return 2
+    else:
+        questions = [(drill.choice(pool), drill.randrange(2**31))
+                     for _ in range(max(args.count, 0))]
+    for number, (template, seed) in enumerate(questions, start=1):
+        if not _ask_one(template, seed, number, len(questions), stdin, out, score):
             break
     print(f"\n完成 {score.asked} 题：答对 {score.right}，答错 {score.wrong}，"
           f"跳过 {score.skipped}。",
@@ -103,6 +115,25 @@ class _Score:
     def to_json(self) -> dict[str, Any]:
         return {"asked": self.asked, "right": self.right, "wrong": self.wrong,
                 "skipped": self.skipped, "items": self.items}
+
+
+def _mistake_questions(args: argparse.Namespace, templates: dict[str, Template],
+                       rng: random.Random) -> list[tuple[Template, int]]:
+    """The learner's logged mistakes, most frequent first, as questions where each would show."""
+    from collections import Counter
+
+    from quiz.cli import _open_db
+    from quiz.numeric.drill import drill
+    from quiz.store.learners import logged_mistakes
+
+    if not hasattr(args, "db"):
+        args.db = None
+    db = _open_db(args)
+    try:
+        made = Counter(m.mistake_id for m in logged_mistakes(db, learner_id=db.learner_id))
+    finally:
+        db.close()
+    return [(item.template, item.seed) for item in drill(made, templates, max(args.count, 0), rng)]
 
 
 def _pool(templates: dict[str, Template], family: str | None) -> list[Template]:

@@ -101,3 +101,29 @@ def test_practice_records_the_named_mistake_and_quiz_mistakes_shows_it(
     code, out, _ = quiz(capsys, "--db", db_url, "learners", "add", "li")
     code, out, _ = quiz(capsys, "--db", db_url, "--learner", "li", "mistakes", "--json")
     assert json.loads(out)["mistakes"] == []
+
+
+def test_practice_mistakes_drills_the_learners_own_misconceptions(
+        db_url: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`quiz practice --mistakes` asks for the learner's logged misconception, on instances where
+    the mistaken answer differs from the right one; with none logged it says so (exit 2)."""
+    drill = ("practice", "--family", "conv-output", "--count", "1", "--seed", "5", "--json")
+    _, asked = practice(capsys, monkeypatch, "1\n", *drill)
+    item = asked["items"][0]
+    templates = load_templates(load_bank(bundled_bank_dir()))
+    slip = solve(instantiate(templates[item["template"]], item["seed"]), eager=True) \
+        .alternatives[0]
+    practice(capsys, monkeypatch, answer_text(slip.value) + "\n", "--db", db_url, *drill,
+             "--record")
+    _, drilled = practice(capsys, monkeypatch, "\n\n\n", "--db", db_url, "practice",
+                          "--mistakes", "--count", "3", "--seed", "9", "--json")
+    assert drilled["asked"] == 3
+    quiz(capsys, "--db", db_url, "learners", "add", "li")
+    code, _, err = quiz(capsys, "--db", db_url, "--learner", "li", "practice", "--mistakes")
+    assert code == 2 and "no named mistakes" in err
+    for question in drilled["items"]:
+        solution = solve(instantiate(templates[question["template"]], question["seed"]),
+                         eager=True)
+        values = {alt.recipe.id: alt.value for alt in solution.alternatives}
+        assert slip.recipe.id in values and values[slip.recipe.id] != solution.expected

@@ -1,0 +1,79 @@
+"""Drill your own mistakes: numeric questions for the misconceptions a learner makes most, each
+drawn so that the mistake shows — an instance where the mistaken answer differs from the right one
+(p > 0 for "ignored padding", d > 1 for "ignored dilation", H ≠ W for "swapped H/W"), checked by
+running the engine on the instance, not guessed from its parameters."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from quiz.numeric.mistakes import recipes_for
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from quiz.numeric.core import Instance
+    from quiz.numeric.template import Template
+
+SWAPPED_HW = "swapped-hw"  # named by the grader, not a recipe: shows when H ≠ W
+DRAWS = 40                 # instances tried per question before a template is given up
+
+
+@dataclass(frozen=True)
+class DrillItem:
+    template: Template
+    seed: int
+    mistake_id: str
+
+
+def templates_for(mistake_id: str, templates: dict[str, Template]) -> list[Template]:
+    """The templates whose grading can name this mistake."""
+    if mistake_id == SWAPPED_HW:
+        return [t for t in templates.values() if t.family.endswith("output")]
+    return [t for t in templates.values()
+            if any(recipe.id == mistake_id for recipe in recipes_for(t.family, t.mistakes))]
+
+
+def shows(mistake_id: str, instance: Instance) -> bool:
+    """The mistake gives another answer than the right one on this instance (engine-checked)."""
+    from quiz.numeric import solve
+
+    solution = solve(instance, eager=mistake_id != SWAPPED_HW)
+    if mistake_id == SWAPPED_HW:
+        expected: Any = solution.expected
+        return isinstance(expected, tuple) and len(expected) >= 2 and expected[-1] != expected[-2]
+    return any(alternative.recipe.id == mistake_id for alternative in solution.alternatives)
+
+
+def drill(mistakes: Counter[str], templates: dict[str, Template], count: int,
+          rng: random.Random) -> list[DrillItem]:
+    """`count` questions over the learner's mistakes, the more frequent ones more often."""
+    from quiz.numeric import instantiate
+
+    usable = {mistake: found for mistake in mistakes
+              if (found := templates_for(mistake, templates))}
+    if not usable:
+        return []
+    names = sorted(usable)
+    weights = [mistakes[name] for name in names]
+    items: list[DrillItem] = []
+    for _ in range(count):
+        mistake = rng.choices(names, weights=weights)[0]
+        choices = list(usable[mistake])
+        rng.shuffle(choices)
+        for template in choices:
+            item = _instance_showing(template, mistake, rng, instantiate)
+            if item is not None:
+                items.append(item)
+                break
+    return items
+
+
+def _instance_showing(template: Template, mistake: str, rng: random.Random,
+                      instantiate: Any) -> DrillItem | None:
+    for _ in range(DRAWS):
+        seed = rng.randrange(2**31)
+        if shows(mistake, instantiate(template, seed)):
+            return DrillItem(template, seed, mistake)
+    return None
