@@ -31,6 +31,7 @@ SUBSCRIPTS = dict(zip("0123456789+-−=()aehijklmnoprstuvxβγρφϕχ",
 # Already-scripted characters (from `^\top` → ᵀ, or a nested script) stay as they are.
 SUPERSCRIPTS |= {char: char for char in set(SUPERSCRIPTS.values())}
 SUBSCRIPTS |= {char: char for char in set(SUBSCRIPTS.values())}
+SUPERSCRIPT_CHARS = frozenset(SUPERSCRIPTS.values())
 ON_THE_LINE = frozenset({"*", "∗", "′", "'", "″"})
 SCRIPT_FALLBACK = {"^": ("⁽", "⁾"), "_": ("₍", "₎")}
 # Macros whose arguments belong to a script they follow: `_\mathcal{B}`, `^\frac{1}{2}`.
@@ -54,7 +55,18 @@ MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$(?!\d)", 
 FENCE = re.compile(r"^\s*(```|~~~)")
 LEFTOVER = re.compile(r"\\[A-Za-z]+")
 SYMBOL_MACRO = re.compile(r"\\([A-Za-z]+|[,;!])( *)")
-SIMPLE_OPERAND = re.compile(r"^[\w.·′'∂\ue010\ue011]+$")
+# One operand (see `_is_single_operand`); scripts are still placeholders when it is checked.
+_ONE_SCRIPT = "\ue010\\d+\ue011"
+SINGLE_OPERAND = re.compile(
+    f"−?\\d+(?:\\.\\d+)?(?:{_ONE_SCRIPT})*"
+    f"|∂?(?:[A-Za-zα-ωΑ-Ωϵϕ𝔼ℝ∇][\u0300-\u036f\u20d7]*)?(?:{_ONE_SCRIPT}|[′'″*ᵀ])*")
+SCRIPTS_ONLY = re.compile(f"(?:{_ONE_SCRIPT}|[′'″])*")
+FRACTION_OPEN, FRACTION_CLOSE = "\ue020", "\ue021"
+FRACTION_MARKS = FRACTION_OPEN + FRACTION_CLOSE
+INNERMOST_FRACTION = re.compile(f"{FRACTION_OPEN}([^{FRACTION_MARKS}]*){FRACTION_CLOSE}")
+# What starts a factor written right after a fraction (juxtaposition multiplies).
+FACTOR_START = re.compile(r"[A-Za-z0-9α-ωΑ-Ωϵϕ(√∂⌊⌈𝔼∇]")
+BIG_OPERATORS = frozenset("ΣΠ∫")
 
 SYMBOLS = {
     "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "cdot": "·", "times": "×",
@@ -85,16 +97,57 @@ COMBINING = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "vec": "\u20d7
 
 
 def _wrap(text: str) -> str:
+    """`text` as one operand of `/` or `√`: parenthesised unless it is a single symbol, so that
+    `1/(HW)`, `(Cᵢₙ k²)/g` and `√(hwB)` keep their meaning (extra parentheses never change it)."""
     text = text.strip()
-    # A root binds like a single symbol: √dₖ, √(σ²+ϵ) need no more parentheses.
-    simple = SIMPLE_OPERAND.match(text.removeprefix("√")) or (
-        text.startswith("√(") and text.count("(") == 1 and text.endswith(")"))
-    return text if simple else f"({text})"
+    return text if _is_single_operand(text) else f"({text})"
+
+
+def _is_single_operand(text: str) -> bool:
+    """One number, one (scripted, primed, accented) letter, `∂x`, `√x`, or one bracketed group
+    with its scripts: `12`, `Cᵢₙ`, `x̂ᵢ²`, `∂L`, `√dₖ`, `(a+b)`, `√(σ²+ϵ)`."""
+    body = text.removeprefix("√")
+    if body.startswith("("):
+        after = _closing_paren(body) + 1
+        return after > 0 and SCRIPTS_ONLY.fullmatch(body[after:]) is not None
+    return SINGLE_OPERAND.fullmatch(body) is not None
+
+
+def _closing_paren(text: str) -> int:
+    """Index of the `)` matching the `(` that opens `text` (−1 when unmatched)."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return index
+    return -1
 
 
 def _frac(node, l2tobj) -> str:
     numerator, denominator = (l2tobj.nodelist_to_text([arg]) for arg in node.nodeargd.argnlist)
-    return f"{_wrap(numerator)}/{_wrap(denominator)}"
+    # Marked, so that once the whole expression is known a fraction that a factor follows can be
+    # set off: `\frac{C}{g}k^2` is (C/g)·k², not C/gk² (see `_resolve_fractions`).
+    return f"{FRACTION_OPEN}{_wrap(numerator)}/{_wrap(denominator)}{FRACTION_CLOSE}"
+
+
+def _resolve_fractions(text: str) -> str:
+    """Drop the fraction marks, parenthesising a fraction that a factor or a superscript follows
+    (`(C/g)·k²`, `(1/N) Σ`, `(a/b)²`) or that follows a `/` (`a/(b/c)`)."""
+    while True:
+        match = INNERMOST_FRACTION.search(text)
+        if match is None:
+            return text
+        body, before, after = match.group(1), text[:match.start()], text[match.end():]
+        following = after.lstrip(" ")
+        if following[:1] in SUPERSCRIPT_CHARS:
+            body = f"({body})"
+        elif following[:1] in BIG_OPERATORS:
+            body = f"({body}) "  # `(1/N) Σᵢ xᵢ`: the operator's own spacing
+        elif following[:1] and (FACTOR_START.match(following) or following[0] in FRACTION_MARKS):
+            body = f"({body})" + ("" if following != after else "·")
+        elif before.rstrip(" ").endswith(("/", "÷")):
+            body = f"({body})"
+        text = before + body + after
 
 
 def _sqrt(node, l2tobj) -> str:
@@ -284,6 +337,7 @@ def latex_to_unicode(latex: str) -> str:
         except (LatexWalkerError, IndexError, AttributeError):
             text = source
     text = PLACEHOLDER.sub(lambda m: scripts[int(m.group(1))], text)
+    text = _resolve_fractions(text)
     # An unknown command would otherwise vanish or show raw: keep its name, drop the backslash.
     text = LEFTOVER.sub(lambda m: m.group(0)[1:], text).replace("\ue012", "_")
     text = _space_operators(text)
