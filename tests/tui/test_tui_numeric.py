@@ -122,7 +122,7 @@ async def test_question_mark_gives_up_too(db_url: str, numeric_bank: Path) -> No
     app = _app(db_url, numeric_bank)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _start(pilot)
-        await pilot.press("question_mark", "enter")
+        await pilot.press("question_mark")  # gives up at once, no Enter needed
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen.revealed and screen.gave_up

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Header, Static
+from textual.widgets import Header, Input, Static
 
 from quiz.numeric import Instance, Solution, Status, Verdict, give_up, grade
 from quiz.render.safe import safe_text
@@ -75,6 +75,11 @@ class SessionLog:
 class StudyScreen(QuizScreen[None]):
     BINDINGS = [
         Binding("space", "reveal", "显示答案"),
+        # After a reveal, space and Enter rate Good as in Anki (a numeric card: the suggested
+        # grade, which is Good for a right answer). Tried in order: the first enabled one runs.
+        Binding("space", "good", "记得 Good", show=False),
+        Binding("space", "accept", "接受建议", show=False),
+        Binding("enter", "good", "记得 Good"),
         Binding("1", "rate(1)", "Again", show=False),
         Binding("2", "rate(2)", "Hard", show=False),
         Binding("3", "rate(3)", "Good", show=False),
@@ -118,6 +123,7 @@ class StudyScreen(QuizScreen[None]):
         self.errata_expanded = False
         self.pending: tuple[str, Grade, int, AnswerSubmittedNote] | None = None
         self.summary: SessionSummary | None = None
+        self.answer_before = ""  # the numeric answer before its latest change
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -336,6 +342,19 @@ class StudyScreen(QuizScreen[None]):
         gave_up = message.text.strip() in GIVE_UP_WORDS
         self.grade_in_background(self.instance, message.text, self.solution, elapsed, gave_up)
 
+    @on(Input.Changed, "#numeric-answer")
+    def give_up_on_question_mark(self, event: Input.Changed) -> None:
+        """`?` typed into an empty answer gives up at once, as an empty Enter does. The Input
+        takes printable keys before any binding of the screen, so its change is watched."""
+        typed_into_empty = not self.answer_before.strip()
+        self.answer_before = event.value
+        if (typed_into_empty and event.value.strip() in GIVE_UP_WORDS - {""}
+                and self.instance is not None and not self.revealed):
+            event.input.value = self.answer_before = ""
+            elapsed = time.monotonic() - self.shown_at
+            self.grade_in_background(self.instance, event.value.strip(), self.solution,
+                                     elapsed, True)
+
     @work(thread=True, group="grading", exit_on_error=False)
     def grade_in_background(self, instance: Instance, text: str, solution: Solution | None,
                             elapsed: float, gave_up: bool) -> None:
@@ -381,6 +400,8 @@ class StudyScreen(QuizScreen[None]):
             return on_card and not numeric and not self.revealed
         if action == "accept":
             return on_card and numeric and self.revealed
+        if action == "good":
+            return on_card and not numeric and self.revealed
         if action == "undo":
             return self.can_undo
         if action == "toggle_errata":
@@ -405,6 +426,10 @@ class StudyScreen(QuizScreen[None]):
     def action_accept(self) -> None:
         if self.verdict is not None and self.revealed:
             self.action_rate(self.verdict.suggested_rating)
+
+    def action_good(self) -> None:
+        self.action_rate(int(Grade.GOOD))
+
 
     def action_rate(self, value: int) -> None:
         if self.item is None or not self.revealed or self.busy:
