@@ -399,6 +399,19 @@ def _due_counts(connection: Connection, now: datetime, settings: Settings,
     return _counts(_day_of(row, settings), row.review, row.learning, int(row.unseen))
 
 
+def next_learning_due(db: Database, now: datetime) -> datetime | None:
+    """When the learner's next learning card falls due after `now`: home counts again then
+    (review cards fall due by the day, and home counts whenever it is shown). One range of the
+    studied cards' index per learning state."""
+    now = require_utc(now)
+    statement = (select(func.min(cards.c.due))
+                 .where(live(), available(now), _studied(), cards.c.state.in_(LEARNING_STATES),
+                        cards.c.due > now))
+    with db.read() as connection:
+        moment: datetime | None = connection.scalar(statement, params(db))
+    return moment
+
+
 def is_empty(db: Database) -> bool:
     """No question has ever been imported (a first run)."""
     with db.read() as connection:

@@ -28,6 +28,7 @@ class DecksLoaded(Message):
     decks: list[DeckCounts]
     damaged: str | None = None  # a card left out of the counts because its row is damaged
     learner_id: int = 0         # whose figures: a count of a learner switched away from is dropped
+    next_due: datetime | None = None  # the next learning card falls due then: count again
 
 
 @dataclass

@@ -100,3 +100,33 @@ def test_quiz_learner_on_the_command_line(db_url: str, bank_dir: Path) -> None:
     listed = subprocess.run([*run, "learners", "--json"], capture_output=True, text=True,
                             check=True, env={"QUIZ_LEARNER": "dora", "PATH": ""})
     assert '"name": "dora"' in listed.stdout and '"reviews": 1' in listed.stdout
+
+
+async def test_home_rows_use_the_capped_figures_and_count_again_when_a_card_falls_due(
+        db_url: str, bank_dir: Path) -> None:
+    """Home's rows and header show the same figures, capped by today's limits (as Anki's deck
+    list); a learning card falling due while home is shown makes home count again."""
+    db = open_database(db_url)
+    try:
+        from quiz.store.sync import import_bank
+
+        import_bank(db, bank_dir, "b", FIXED_NOW)
+        apply_review(db, make_scheduler(fuzz=False), "conv-1x1", Grade.AGAIN, FIXED_NOW)
+    finally:
+        db.close()
+    clock = {"now": FIXED_NOW + timedelta(seconds=59)}  # Again: due again one minute later
+    app = make_app(db_url=db_url, bank_dir=bank_dir, clock=lambda: clock["now"], fuzz=False,
+                   new_per_day=2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HomeScreen)
+        table = screen.query_one(DataTable)
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        # the day's limit is 2 and one new card was studied: one new card is left today
+        assert rows[0][4] == "1" and all(row[4] in ("0", "1") for row in rows[1:])
+        assert rows[0][3] == "0"  # the learning card is not due yet
+        clock["now"] = FIXED_NOW + timedelta(seconds=62)
+        await pilot.pause(2.0)
+        await _settle(pilot)
+        assert str(table.get_row_at(0)[3]) == "1"  # counted again as it fell due

@@ -25,10 +25,15 @@ from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.quiz_footer import QuizFooter
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from textual.timer import Timer
+
     from quiz.store.counts import StudyScope
     from quiz.tui.context import StudyContext
 
 ALL_DECKS = "\x00all"  # the row key of "every deck" (no deck can be named so)
+MAX_WAIT_S = 6 * 3600  # a timer for a learning card due later than this is not worth keeping
 
 
 class HomeScreen(QuizScreen[None]):
@@ -68,6 +73,7 @@ class HomeScreen(QuizScreen[None]):
         self.marked: set[str] = set()
         self._damage_told: str | None = None  # said once, not at every recount
         self._counted_at_mount = False  # the first resume has nothing new to count
+        self._due_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -115,13 +121,15 @@ class HomeScreen(QuizScreen[None]):
         self.load_counts()
 
     def _count(self) -> DecksLoaded:
-        from quiz.store.counts import home_figures
+        from quiz.store.counts import home_figures, next_learning_due
         from quiz.store.damage import undatable_due
 
         context = self.context
         db = context.db
-        figures = home_figures(db, context.clock(), context.settings)
-        return DecksLoaded(figures.counts, figures.decks, undatable_due(db), db.learner_id)
+        now = context.clock()
+        figures = home_figures(db, now, context.settings)
+        return DecksLoaded(figures.counts, figures.decks, undatable_due(db), db.learner_id,
+                           next_learning_due(db, now))
 
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
     def load_counts(self) -> None:
@@ -138,6 +146,7 @@ class HomeScreen(QuizScreen[None]):
             self._damage_told = message.damaged
             self.notify(safe_text(message.damaged), title="数据库有损坏的行 damaged row",
                         severity="warning", timeout=10)
+        self._count_again_at(message.next_due)
         summary = message.counts
         text = Text(" ")
         text.append(f"{summary.due}", style="bold red")
@@ -153,10 +162,12 @@ class HomeScreen(QuizScreen[None]):
         cursor = table.cursor_row
         table.clear()
         decks = message.decks
+        # As Anki's deck list: what today's limits let through, the same figures as the header
+        # (every row capped by what is left of the day's new cards and reviews).
+        new_cap, review_cap = summary.new, summary.due - summary.learning
         table.add_row(
             "", Text("全部 all", style="bold"), *self._cells(
-                sum(d.review for d in decks), sum(d.learning for d in decks),
-                sum(d.new for d in decks), sum(d.done_today for d in decks),
+                review_cap, summary.learning, new_cap, sum(d.done_today for d in decks),
                 sum(d.total for d in decks)),
             key=ALL_DECKS,
         )
@@ -165,11 +176,29 @@ class HomeScreen(QuizScreen[None]):
             label = Text(safe_text(deck.deck))
             if deck.numeric:
                 label.append(" #", style="dim")
-            table.add_row(mark, label, *self._cells(deck.review, deck.learning, deck.new,
-                                                    deck.done_today, deck.total),
+            table.add_row(mark, label, *self._cells(min(deck.review, review_cap), deck.learning,
+                                                    min(deck.new, new_cap), deck.done_today,
+                                                    deck.total),
                           key=deck.deck)
         if cursor < table.row_count:
             table.move_cursor(row=cursor)
+
+    def _count_again_at(self, moment: datetime | None) -> None:
+        """A learning card falls due at `moment`: count again then, if home is still shown
+        (its due figure would otherwise stay 0 while `quiz due` says 1)."""
+        if self._due_timer is not None:
+            self._due_timer.stop()
+            self._due_timer = None
+        if moment is None:
+            return
+        delay = (moment - self.context.clock()).total_seconds()
+        if 0 < delay <= MAX_WAIT_S:
+            self._due_timer = self.set_timer(delay + 0.5, self._count_if_shown)
+
+    def _count_if_shown(self) -> None:
+        self._due_timer = None
+        if self.is_current:
+            self.load_counts()
 
     @staticmethod
     def _cells(review: int, learning: int, new: int, done: int, total: int) -> list[Text]:
