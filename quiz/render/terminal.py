@@ -336,6 +336,8 @@ class _Builder:
         for node in inline_nodes:
             self.inline(node.children if node.type == "inline" else [node], text, atoms,
                         Style())
+        if text.plain.endswith("\n"):  # the line break after a closing display formula
+            text.right_crop(1)
         return _Flow(text, tuple(atoms), first, rest)
 
     def inline(self, nodes: list[SyntaxTreeNode], text: Text, atoms: list[tuple[int, int]],
@@ -347,6 +349,8 @@ class _Builder:
             elif kind == "softbreak":
                 following = _first_char(nodes[index + 1:])
                 previous = text.plain[-1:]
+                if previous == "\n":
+                    continue
                 joined = previous and following and (_wide(previous) or _wide(following))
                 if not joined:
                     text.append(" ", style)
@@ -369,12 +373,34 @@ class _Builder:
         for match in PLACEHOLDER.finditer(content):
             text.append(content[position:match.start()], style)
             formula = self.formulas[int(match.group(1))]
+            if formula.display:
+                _end_line(text)
             start = len(text.plain)
             text.append(formula.text, style + DISPLAY_MATH if formula.display else style)
             if formula.text:
                 atoms.append((start, len(text.plain)))
             position = match.end()
+            if formula.display:
+                # A display formula stands on its own line: what follows starts a new one
+                # (written beside it in a list item it would run into the next sentence).
+                text.append("\n")
+                position = _skip_blanks(content, position)
         text.append(content[position:], style)
+
+
+def _end_line(text: Text) -> None:
+    """End the line `text` is on, unless it is empty (a formula opens the paragraph)."""
+    stripped = text.plain.rstrip(" ")
+    if stripped and not stripped.endswith("\n"):
+        if len(stripped) < len(text.plain):
+            text.right_crop(len(text.plain) - len(stripped))
+        text.append("\n")
+
+
+def _skip_blanks(content: str, position: int) -> int:
+    while position < len(content) and content[position] == " ":
+        position += 1
+    return position
 
 
 def _prefix_style(prefix: Text) -> Style:

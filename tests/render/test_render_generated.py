@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from quiz.render.math import latex_to_unicode
+from quiz.render.terminal import BankMarkdown
 
 
 @pytest.mark.parametrize(("latex", "expected"), [
@@ -38,3 +39,18 @@ def test_fractions_and_roots_keep_their_meaning(latex: str, expected: str) -> No
 ])
 def test_simple_fractions_stay_bare(latex: str, expected: str) -> None:
     assert latex_to_unicode(latex) == expected
+
+
+@pytest.mark.parametrize("markdown", [
+    "- 卷积层：共 $C_{out}$ 个核：\n$$P = C_{out} \\cdot (C_{in} + 1)$$\n分组卷积时",
+    "前文 $$P = C_{out} + 1$$ 分组卷积时",
+])
+def test_display_math_stands_on_its_own_line(markdown: str) -> None:
+    lines = [line.plain.strip() for line in BankMarkdown(markdown).lines(60)]
+    formula = lines.index("P = Cₒᵤₜ · (Cᵢₙ + 1)" if "(" in markdown else "P = Cₒᵤₜ + 1")
+    assert 0 < formula < len(lines) - 1
+    assert lines[formula + 1].startswith("分组卷积时")
+
+
+def test_a_display_formula_alone_adds_no_blank_line() -> None:
+    assert [line.plain for line in BankMarkdown("$$x+1$$").lines(40)] == ["  x+1"]
