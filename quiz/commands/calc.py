@@ -75,6 +75,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--show-rf", action="store_true",
                         help="draw the receptive-field support of one output unit")
+    parser.add_argument("--draw", action="store_true",
+                        help="draw the geometry: the padded input, the kernel at its first "
+                             "positions, the output grid")
 
 
 def _add_convolution_args(p: argparse.ArgumentParser, padding: Callable[[str], Any],
@@ -175,6 +178,8 @@ def _run_layer(args: argparse.Namespace, out: TextIO) -> int:
 
     from quiz.engine import coverage, draw_support, receptive_field
 
+    if args.draw and args.json:
+        raise ValueError("--draw prints a picture: leave out --json")
     layer = _make_layer(args)
     # refuse a layer over the engine's limits from its shapes, before the input exists
     layer.check(args.input, np.dtype(args.dtype).itemsize)
@@ -192,7 +197,27 @@ def _run_layer(args: argparse.Namespace, out: TextIO) -> int:
         _print_layer(report, rf, elapsed, out)
     if args.show_rf and rf is not None and not args.json:
         print(draw_support(coverage([layer], hw)), file=out)
+    if args.draw:
+        print("", file=out)
+        _print_geometry(layer, hw, out)
     return 0
+
+
+def _print_geometry(layer: Any, hw: tuple[int, int], out: TextIO) -> None:
+    """The layer's geometry figure: coloured on a terminal, plain characters otherwise."""
+    import shutil
+
+    from quiz.engine.picture import layer_picture
+    from quiz.render.geometry import draw_geometry, geometry_text
+
+    picture = layer_picture(layer, hw)
+    if not out.isatty():
+        print(geometry_text(picture), file=out)
+        return
+    from rich.console import Console
+
+    width = min(80, shutil.get_terminal_size().columns)
+    Console(file=out, highlight=False, width=width).print(draw_geometry(picture, width))
 
 
 def _rf_dict(rf: RFInfo | None) -> dict[str, object] | None:

@@ -1,0 +1,200 @@
+"""Draw a layer's geometry (`quiz.engine.picture.LayerPicture`) as text: the padded input with
+the kernel at its first positions, beside the output grid with the cell it computes.
+
+`draw_geometry` returns a Rich `Text` (coloured, for a terminal or the TUI); `geometry_text`
+its plain characters (files, pipes, tests). Each cell is one character and a space, so that a
+square grid looks roughly square in a terminal. Everything fits in ``width`` columns: a canvas
+too large is cropped to its top-left corner (where the first windows are), and scaled down
+(one character for a block of cells) when even the first windows do not fit; a note says so.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+
+from quiz.engine.picture import Cell, LayerPicture, Placement
+
+__all__ = ["GLYPHS", "draw_geometry", "geometry_text"]
+
+GLYPHS = {
+    "input": "□", "pad": "·", "hole": "○", "kernel": "■", "kernel_zero": "▣",
+    "output": "□", "current": "■",
+}
+STYLES = {
+    "input": Style(color="blue"), "pad": Style(dim=True), "hole": Style(dim=True),
+    "kernel": Style(color="yellow", bold=True), "kernel_zero": Style(color="yellow"),
+    "output": Style(color="green"), "current": Style(color="yellow", bold=True),
+}
+GAP = 4  # spaces between the input canvas and the output grid
+MAX_OUTPUT_COLS = 8  # the output grid needs only its first cells to show the placements
+MIN_WIDTH = 40
+
+
+@dataclass(frozen=True)
+class _View:
+    """The part of the canvas and of the output drawn, and how many cells one glyph stands for."""
+
+    rows: int  # canvas rows shown (from the top)
+    cols: int
+    scale: int
+    out_rows: int
+    out_cols: int
+
+
+def _extent(placements: Iterable[Placement]) -> tuple[int, int]:
+    """Rows and columns of the canvas that the placements reach, counted from the top-left."""
+    rows = cols = 1
+    for placement in placements:
+        for r, c in placement.taps:
+            rows, cols = max(rows, r + 1), max(cols, c + 1)
+    return rows, cols
+
+
+def _view(picture: LayerPicture, width: int, max_rows: int) -> _View:
+    out_rows = min(picture.output_hw[0], max_rows)
+    out_cols = min(picture.output_hw[1], MAX_OUTPUT_COLS)
+    row_budget = max_rows
+    col_budget = max(4, (width - GAP - (2 * out_cols - 1) + 1) // 2)
+    canvas_rows, canvas_cols = picture.rows.size, picture.cols.size
+    if canvas_rows <= row_budget and canvas_cols <= col_budget:
+        return _View(canvas_rows, canvas_cols, 1, out_rows, out_cols)
+    need_rows, need_cols = _extent(picture.placements)
+    scale = max(1, math.ceil(need_rows / row_budget), math.ceil(need_cols / col_budget))
+    return _View(min(canvas_rows, row_budget * scale), min(canvas_cols, col_budget * scale),
+                 scale, out_rows, out_cols)
+
+
+def _block_kind(picture: LayerPicture, view: _View, row: int, col: int,
+                taps: set[tuple[int, int]]) -> str:
+    """The glyph for the block of canvas cells at glyph (row, col): the kernel shows first,
+    then any input pixel, then inserted zeros, then padding."""
+    cells = [(r, c) for r in range(row * view.scale, min(view.rows, (row + 1) * view.scale))
+             for c in range(col * view.scale, min(view.cols, (col + 1) * view.scale))]
+    kinds = {picture.cell(r, c) for r, c in cells}
+    tapped = {picture.cell(r, c) for r, c in cells if (r, c) in taps}
+    if tapped:
+        return "kernel" if Cell.INPUT in tapped else "kernel_zero"
+    if Cell.INPUT in kinds:
+        return "input"
+    return "hole" if Cell.HOLE in kinds else "pad"
+
+
+def _grid_line(kinds: list[str], colour: bool) -> Text:
+    line = Text()
+    for index, kind in enumerate(kinds):
+        if index:
+            line.append(" ")
+        line.append(GLYPHS[kind], STYLES[kind] if colour else None)
+    return line
+
+
+def _panel(picture: LayerPicture, view: _View, placement: Placement | None,
+           colour: bool) -> list[Text]:
+    taps = set(placement.taps) if placement else set()
+    glyph_rows = math.ceil(view.rows / view.scale)
+    glyph_cols = math.ceil(view.cols / view.scale)
+    input_width = 2 * glyph_cols - 1
+    lines = []
+    for row in range(max(glyph_rows, view.out_rows)):
+        line = Text()
+        if row < glyph_rows:
+            line.append_text(_grid_line(
+                [_block_kind(picture, view, row, col, taps) for col in range(glyph_cols)],
+                colour))
+        if row < view.out_rows:
+            line.append(" " * (input_width - line.cell_len + GAP))
+            current = placement.output if placement else None
+            line.append_text(_grid_line(
+                ["current" if (row, col) == current else "output"
+                 for col in range(view.out_cols)], colour))
+        lines.append(line)
+    return lines
+
+
+def _caption(picture: LayerPicture, number: int, placement: Placement) -> str:
+    counts = {Cell.INPUT: 0, Cell.PAD: 0, Cell.HOLE: 0}
+    for r, c in placement.taps:
+        counts[picture.cell(r, c)] += 1
+    parts = [f"{counts[Cell.INPUT]} input pixel{'s' if counts[Cell.INPUT] != 1 else ''}"]
+    if counts[Cell.PAD]:
+        parts.append(f"{counts[Cell.PAD]} padding")
+    if counts[Cell.HOLE]:
+        parts.append(f"{counts[Cell.HOLE]} inserted zero{'s' if counts[Cell.HOLE] != 1 else ''}")
+    row, col = placement.output
+    return f"{number}. output ({row}, {col}) reads " + " + ".join(parts)
+
+
+def _legend(picture: LayerPicture) -> str:
+    items = [f"{GLYPHS['input']} input", f"{GLYPHS['pad']} padding"]
+    if any(cell is Cell.HOLE for axis in (picture.rows, picture.cols) for cell in axis.cells):
+        items.append(f"{GLYPHS['hole']} inserted zero")
+    items += [f"{GLYPHS['kernel']} kernel on input",
+              f"{GLYPHS['kernel_zero']} kernel on padding/zero"]
+    return "  ".join(items)
+
+
+def _notes(picture: LayerPicture, view: _View) -> list[str]:
+    notes = []
+    canvas = f"{picture.rows.size}x{picture.cols.size}"
+    if (view.rows, view.cols) != (picture.rows.size, picture.cols.size):
+        notes.append(f"cropped: the top-left {view.rows}x{view.cols} of the {canvas} canvas")
+    cropped = [picture.input_hw[i] - sum(cell is Cell.INPUT for cell in axis.cells)
+               for i, axis in enumerate((picture.rows, picture.cols))]
+    if any(cropped):
+        notes.append(f"the padding crops {cropped[0]} input row(s) and {cropped[1]} "
+                     "column(s) that no output reads")
+    if view.scale > 1:
+        notes.append(f"scaled: 1 cell drawn = {view.scale}x{view.scale} cells")
+    if (view.out_rows, view.out_cols) != picture.output_hw:
+        notes.append(f"output: the top-left {view.out_rows}x{view.out_cols} of "
+                     f"{picture.output_hw[0]}x{picture.output_hw[1]}")
+    return notes
+
+
+def _header(picture: LayerPicture) -> list[str]:
+    (h, w), (oh, ow) = picture.input_hw, picture.output_hw
+    lines = [picture.title, f"input {h}x{w} -> output {oh}x{ow}"]
+    if picture.kind == "convT":
+        lines.append("drawn as its equivalent convolution: stride-1 kernel over the input "
+                     "with zeros inserted between pixels and padded")
+    return lines
+
+
+def draw_geometry(picture: LayerPicture, width: int = 80, max_rows: int = 14,
+                  colour: bool = True) -> Text:
+    """The whole figure as Rich Text of at most ``width`` columns (``colour=False``: no
+    styles). One panel per placement of ``picture`` (one bare panel when it has none)."""
+    width = max(MIN_WIDTH, width)
+    view = _view(picture, width, max_rows)
+    out = Text()
+
+    def text_line(text: str, style: Style | None = None) -> None:
+        for part in textwrap.wrap(text, width) or [""]:
+            out.append(part + "\n", style if colour else None)
+
+    for line in _header(picture):
+        text_line(line, Style(bold=True) if line is picture.title else None)
+    text_line(_legend(picture), Style(dim=True))
+    for note in _notes(picture, view):
+        text_line(note, Style(italic=True))
+    panels: list[Placement | None] = list(picture.placements) or [None]
+    for number, placement in enumerate(panels, start=1):
+        out.append("\n")
+        if placement is not None:
+            text_line(_caption(picture, number, placement))
+        for row in _panel(picture, view, placement, colour):
+            out.append_text(row)
+            out.append("\n")
+    out.rstrip()
+    return out
+
+
+def geometry_text(picture: LayerPicture, width: int = 80, max_rows: int = 14) -> str:
+    """The figure as plain characters."""
+    return draw_geometry(picture, width, max_rows, colour=False).plain
