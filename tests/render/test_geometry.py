@@ -8,7 +8,9 @@ holding any is input row (column) n, so the test does not reuse the picture's ow
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ import numpy as np
 import pytest
 from rich.cells import cell_len
 
+from quiz.commands.calc import _print_geometry
 from quiz.engine import layers as L
 from quiz.engine.picture import Cell, LayerPicture, layer_picture
 from quiz.render.geometry import GAP, GLYPHS, draw_geometry, geometry_text
@@ -264,3 +267,22 @@ def test_picture_is_plain_data() -> None:
     assert isinstance(picture, LayerPicture)
     assert picture.rows.size == 7 and picture.cols.size == 7
     assert all(isinstance(v, int | None) for v in picture.rows.source)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_calc_draw_on_a_terminal_is_coloured_and_fits_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = _Terminal()
+    _print_geometry(L.Conv2d(3, 64, 7, 2, 3), (224, 224), out)
+    text = out.getvalue()
+    assert "\x1b[" in text
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    assert "conv 7x7, stride 2, padding 3" in plain and "cropped" in plain
+    assert max(cell_len(line) for line in plain.splitlines()) <= 60
