@@ -26,7 +26,7 @@ from enum import Enum
 
 from quiz.engine import ops
 from quiz.engine.geometry import Hw, out_hw
-from quiz.engine.layers import AvgPool2d, Conv2d, ConvTranspose2d, Layer, MaxPool2d
+from quiz.engine.layers import TF_SAME, AvgPool2d, Conv2d, ConvTranspose2d, Layer, MaxPool2d
 
 __all__ = ["Cell", "LayerPicture", "Placement", "first_positions", "layer_picture"]
 
@@ -147,15 +147,24 @@ def _pair_text(name: str, pair: Hw, default: int | None = None) -> str:
 
 def _conv_picture(layer: Conv2d, hw: Hw) -> tuple[str, Axis, Axis, Hw, Hw, Hw, Hw]:
     (top, bottom), (left, right) = layer.applied_padding(hw)
-    pads = ", padding " + (f"{top}" if len({top, bottom, left, right}) == 1
-                           else f"{top}/{bottom} x {left}/{right}")
+    pads = ", padding " + (f"{top}" if len({top, bottom, left, right}) == 1 else
+                           f"(top, bottom, left, right) = ({top}, {bottom}, {left}, {right})")
     if isinstance(layer.padding, str):
-        pads += f" ({layer.padding})"
+        pads += " (TF SAME)" if layer.padding == TF_SAME else f" ({layer.padding})"
     title = (f"conv {layer.kernel_size[0]}x{layer.kernel_size[1]}"
              f"{_pair_text('stride', layer.stride)}{pads}"
              f"{_pair_text('dilation', layer.dilation, 1)}")
     rows, cols = _direct_axis(hw[0], top, bottom), _direct_axis(hw[1], left, right)
     return title, rows, cols, layer.kernel_size, layer.stride, layer.dilation, out_hw(layer, hw)
+
+
+def _ceil_text(geometry: ops._PoolGeometry) -> str:
+    """Ceil mode keeps a last window that runs past the input and its padding: say by how much."""
+    over = [after - before for before, after in zip(geometry.padding, geometry.pad_after,
+                                                    strict=True)]
+    if not any(over):
+        return ", ceil mode"
+    return f", ceil mode (last window +{over[0]}x{over[1]} past the edge)"
 
 
 def _pool_picture(layer: MaxPool2d | AvgPool2d,
@@ -168,7 +177,7 @@ def _pool_picture(layer: MaxPool2d | AvgPool2d,
     title = (f"{name} {layer.kernel_size[0]}x{layer.kernel_size[1]}"
              f"{_pair_text('stride', layer.stride)}{_pair_text('padding', layer.padding)}"
              f"{_pair_text('dilation', dilation, 1)}"
-             f"{', ceil mode' if layer.ceil_mode else ''}")
+             f"{_ceil_text(geometry) if layer.ceil_mode else ''}")
     rows = _direct_axis(hw[0], geometry.padding[0], geometry.pad_after[0])
     cols = _direct_axis(hw[1], geometry.padding[1], geometry.pad_after[1])
     return (title, rows, cols, layer.kernel_size, layer.stride, dilation,

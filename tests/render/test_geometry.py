@@ -251,7 +251,7 @@ def test_calc_draw_prints_the_figure(capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0 and "inserted zero" in out and "input 3x3 -> output 7x7" in out
     code, out, _ = run_calc(["pool", "-i", "1x6x6", "-k", "3", "-s", "2", "-p", "1", "--ceil",
                              "--draw"], capsys)
-    assert code == 0 and "max pool 3x3, stride 2, padding 1, ceil mode" in out
+    assert code == 0 and "max pool 3x3, stride 2, padding 1, ceil mode (last window +1x1" in out
 
 
 def test_calc_draw_refuses_json_and_bad_layers(capsys: pytest.CaptureFixture[str]) -> None:
