@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from quiz.store.learners import LearnerSummary, LoggedMistake
+    from quiz.store.learners import LearnerSummary
+    from quiz.store.mistakes import Misconception
 
 __all__ = ["register", "run"]
 
@@ -35,29 +34,12 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-@dataclass
-class Misconception:
-    mistake_id: str
-    name: str
-    count: int = 0
-    learners: Counter[str] = field(default_factory=Counter)
-    questions: Counter[str] = field(default_factory=Counter)
-    per_week: list[int] = field(default_factory=list)
-    last_seen: datetime | None = None
-
-    @property
-    def fading(self) -> bool:
-        """Made less in the later half of the weeks shown than in the earlier half (and not in
-        the latest week): the misconception is going away."""
-        half = len(self.per_week) // 2
-        earlier, later = sum(self.per_week[:half]), sum(self.per_week[half:])
-        return later < earlier and (not self.per_week or self.per_week[-1] == 0)
-
-
 def run(args: argparse.Namespace) -> int:
     from quiz.cli import CommandError, _open_db
+    from quiz.numeric.drill import mistake_names
     from quiz.store.counts import live_cards
-    from quiz.store.learners import learner_summaries, logged_mistakes
+    from quiz.store.learners import learner_summaries
+    from quiz.store.mistakes import logged_mistakes, misconceptions, week_starts
 
     if args.weeks < 1:
         raise CommandError("--weeks must be at least 1")
@@ -71,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         db.close()
     names = {summary.learner.id: summary.learner.shown for summary in summaries}
-    found = misconceptions(mistakes, names, week_starts(now, args.weeks))
+    found = misconceptions(mistakes, names, week_starts(now, args.weeks), mistake_names())
     if args.json:
         print(json.dumps(class_json(summaries, total, found, args.weeks, now),
                          ensure_ascii=False, indent=1))
@@ -80,33 +62,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def week_starts(now: datetime, weeks: int) -> list[datetime]:
-    """The Mondays (UTC) of the last `weeks` weeks, oldest first."""
-    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0,
-                                                           microsecond=0)
-    return [monday - timedelta(weeks=weeks - 1 - index) for index in range(weeks)]
-
-
-def misconceptions(mistakes: list[LoggedMistake], names: dict[int, str],
-                   weeks: list[datetime]) -> list[Misconception]:
-    """Per misconception: count, who (learner: count), where (question: count), per week."""
-    from quiz.numeric.mistakes import RECIPES
-
-    found: dict[str, Misconception] = {}
-    for mistake in mistakes:
-        recipe = RECIPES.get(mistake.mistake_id)
-        entry = found.setdefault(mistake.mistake_id, Misconception(
-            mistake.mistake_id, recipe.name if recipe else mistake.mistake_id,
-            per_week=[0] * len(weeks)))
-        entry.count += 1
-        entry.last_seen = mistake.reviewed_at  # oldest first: the latest is the last one
-        entry.learners[names.get(mistake.learner_id, str(mistake.learner_id))] += 1
-        entry.questions[mistake.question_id] += 1
-        for index in range(len(weeks) - 1, -1, -1):
-            if mistake.reviewed_at >= weeks[index]:
-                entry.per_week[index] += 1
-                break
-    return sorted(found.values(), key=lambda entry: (-entry.count, entry.mistake_id))
 
 
 def _progress(summary: LearnerSummary, total: int) -> str:
@@ -147,6 +102,7 @@ def class_text(summaries: list[LearnerSummary], total: int, found: list[Misconce
 def class_json(summaries: list[LearnerSummary], total: int, found: list[Misconception],
                weeks: int, now: datetime) -> dict[str, Any]:
     from quiz.commands.learners import summary_json
+    from quiz.store.mistakes import week_starts
 
     return {
         "cards": total,

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from quiz.commands.class_view import Misconception
+    from quiz.store.mistakes import Misconception
 
 __all__ = ["register", "run"]
 
@@ -31,8 +31,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from quiz.cli import CommandError, _open_db
-    from quiz.commands.class_view import misconceptions, week_starts
-    from quiz.store.learners import logged_mistakes
+    from quiz.numeric.drill import mistake_names
+    from quiz.store.mistakes import logged_mistakes, misconceptions, week_starts
 
     if args.weeks < 1:
         raise CommandError("--weeks must be at least 1")
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         db.close()
     weeks = week_starts(now, args.weeks)
-    found = misconceptions(mine, {}, weeks)
+    found = misconceptions(mine, {}, weeks, mistake_names())
     if args.json:
         print(json.dumps({"learner": learner, "weeks": [w.date().isoformat() for w in weeks],
                           "mistakes": [mistake_json(entry) for entry in found]},

@@ -124,7 +124,7 @@ def _mistake_questions(args: argparse.Namespace, templates: dict[str, Template],
 
     from quiz.cli import _open_db
     from quiz.numeric.drill import drill
-    from quiz.store.learners import logged_mistakes
+    from quiz.store.mistakes import logged_mistakes
 
     if not hasattr(args, "db"):
         args.db = None

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from quiz.numeric.mistakes import recipes_for
+from quiz.numeric.mistakes import RECIPES, recipes_for
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.numeric.core import Instance
@@ -77,3 +77,10 @@ def _instance_showing(template: Template, mistake: str, rng: random.Random,
         if shows(mistake, instantiate(template, seed)):
             return DrillItem(template, seed, mistake)
     return None
+
+
+def mistake_names() -> dict[str, str]:
+    """Every named mistake's id and name: the recipes', and the grader's own (H/W swapped)."""
+    from quiz.numeric.grading import SWAPPED_HW as SWAPPED
+
+    return {**{recipe.id: recipe.name for recipe in RECIPES.values()}, SWAPPED[0]: SWAPPED[1]}

@@ -182,38 +182,3 @@ def learner_summaries(db: Database, now: datetime) -> list[LearnerSummary]:
                                         int(recalled or 0), last))
     return summaries
 
-
-@dataclass(frozen=True)
-class LoggedMistake:
-    """A counted rating whose answer the engine graded wrong with a named misconception."""
-
-    learner_id: int
-    question_id: str
-    mistake_id: str
-    reviewed_at: datetime
-
-
-def logged_mistakes(db: Database, since: datetime | None = None,
-                    learner_id: int | None = None) -> list[LoggedMistake]:
-    """Logged misconceptions (verdicts `wrong:<id>`, undone ratings left out), oldest first, of
-    every learner or of one: the class view and `quiz mistakes` count them per misconception,
-    learner, question and week."""
-    from quiz.store.counts import counted, reviews
-    from quiz.store.log import verdict_parts
-
-    statement = (select(reviews.c.learner_id, reviews.c.question_id, reviews.c.verdict,
-                        reviews.c.reviewed_at)
-                 .where(reviews.c.verdict.like("wrong:%"), counted())
-                 .order_by(reviews.c.reviewed_at, reviews.c.id))
-    if since is not None:
-        statement = statement.where(reviews.c.reviewed_at >= require_utc(since))
-    if learner_id is not None:
-        statement = statement.where(reviews.c.learner_id == learner_id)
-    with db.read() as connection:
-        rows = connection.execute(statement).all()
-    found = []
-    for learner_id, question_id, verdict, moment in rows:
-        _, mistake = verdict_parts(verdict)
-        if mistake:
-            found.append(LoggedMistake(learner_id, question_id, mistake, moment))
-    return found
