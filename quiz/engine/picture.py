@@ -26,9 +26,12 @@ from enum import Enum
 
 from quiz.engine import ops
 from quiz.engine.geometry import Hw, out_hw
+from quiz.engine.kinds import build_layer
 from quiz.engine.layers import TF_SAME, AvgPool2d, Conv2d, ConvTranspose2d, Layer, MaxPool2d
+from quiz.engine.spec import LayerSpec
 
-__all__ = ["Cell", "LayerPicture", "Placement", "first_positions", "layer_picture"]
+__all__ = ["Cell", "LayerPicture", "Placement", "first_positions", "layer_picture",
+           "spec_picture"]
 
 
 class Cell(Enum):
@@ -230,3 +233,15 @@ def layer_picture(layer: Layer, input_hw: Sequence[int],
     placements = tuple(picture.placement(p) for p in wanted)
     return LayerPicture(kind, title, hw, output, kernel, stride, dilation, rows, cols,
                         placements)
+
+
+def spec_picture(spec: LayerSpec, input_shape: Sequence[int],
+                 positions: Sequence[tuple[int, int]] | None = None) -> LayerPicture:
+    """The picture of a layer line (``conv 64 k3 s2 p1``, a numeric card's layer) on an input
+    of ``input_shape`` ((N,) C, H, W): the layer the engine builds from it, drawn."""
+    shape = tuple(int(v) for v in input_shape)
+    if len(shape) == 3:
+        shape = (1, *shape)
+    if len(shape) != 4:
+        raise ValueError(f"input shape {shape} is not (N,) C, H, W")
+    return layer_picture(build_layer(spec, shape), shape[2:], positions)

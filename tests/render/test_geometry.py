@@ -21,7 +21,8 @@ from rich.cells import cell_len
 
 from quiz.commands.calc import _print_geometry
 from quiz.engine import layers as L
-from quiz.engine.picture import Cell, LayerPicture, layer_picture
+from quiz.engine.netspec import parse_layer
+from quiz.engine.picture import Cell, LayerPicture, layer_picture, spec_picture
 from quiz.render.geometry import GAP, GLYPHS, draw_geometry, geometry_text
 from tests.engine.test_engine_calc import run_calc
 
@@ -286,3 +287,16 @@ def test_calc_draw_on_a_terminal_is_coloured_and_fits_it(
     plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
     assert "conv 7x7, stride 2, padding 3" in plain and "cropped" in plain
     assert max(cell_len(line) for line in plain.splitlines()) <= 60
+
+
+@pytest.mark.parametrize(("line", "layer"), [
+    ("conv 8 k3 s2 p1", L.Conv2d(4, 8, 3, 2, 1)),
+    ("convT 8 k3 s2 p1 op1", L.ConvTranspose2d(4, 8, 3, 2, 1, 1)),
+    ("maxpool k3 s2 p1 ceil", L.MaxPool2d(3, 2, 1, ceil_mode=True)),
+    ("conv 8 k3 d2", L.Conv2d(4, 8, 3, dilation=2)),
+])
+def test_a_layer_line_draws_as_the_layer_it_builds(line: str, layer: L.Layer) -> None:
+    """What a numeric card holds (a layer line and an input shape) draws like the layer."""
+    assert spec_picture(parse_layer(line), (4, 9, 11)) == layer_picture(layer, (9, 11))
+    with pytest.raises(ValueError, match="not"):
+        spec_picture(parse_layer(line), (9, 11))
