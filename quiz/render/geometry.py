@@ -130,13 +130,26 @@ def _caption(picture: LayerPicture, number: int, placement: Placement) -> str:
     return f"{number}. output ({row}, {col}) reads " + " + ".join(parts)
 
 
-def _legend(picture: LayerPicture) -> str:
-    items = [f"{GLYPHS['input']} input", f"{GLYPHS['pad']} padding"]
+def _legend(picture: LayerPicture, width: int, colour: bool) -> Text:
+    """Each glyph in its own colour and what it stands for, folded at ``width``."""
+    items = [("input", "input"), ("pad", "padding")]
     if any(cell is Cell.HOLE for axis in (picture.rows, picture.cols) for cell in axis.cells):
-        items.append(f"{GLYPHS['hole']} inserted zero")
-    items += [f"{GLYPHS['kernel']} kernel on input",
-              f"{GLYPHS['kernel_zero']} kernel on padding/zero"]
-    return "  ".join(items)
+        items.append(("hole", "inserted zero"))
+    items += [("kernel", "kernel on input"), ("kernel_zero", "kernel on padding/zero")]
+    legend = Text()
+    used = 0
+    for kind, label in items:
+        size = len(label) + 2
+        if used and used + 2 + size > width:
+            legend.append("\n")
+            used = 0
+        elif used:
+            legend.append("  ")
+            used += 2
+        legend.append(GLYPHS[kind], STYLES[kind] if colour else None)
+        legend.append(" " + label, Style(dim=True) if colour else None)
+        used += size
+    return legend
 
 
 def _notes(picture: LayerPicture, view: _View) -> list[str]:
@@ -180,7 +193,8 @@ def draw_geometry(picture: LayerPicture, width: int = 80, max_rows: int = 14,
 
     for line in _header(picture):
         text_line(line, Style(bold=True) if line is picture.title else None)
-    text_line(_legend(picture), Style(dim=True))
+    out.append_text(_legend(picture, width, colour))
+    out.append("\n")
     for note in _notes(picture, view):
         text_line(note, Style(italic=True))
     panels: list[Placement | None] = list(picture.placements) or [None]
