@@ -70,19 +70,39 @@ def _view(picture: LayerPicture, width: int, max_rows: int) -> _View:
                  scale, out_rows, out_cols)
 
 
-def _block_kind(picture: LayerPicture, view: _View, row: int, col: int,
-                taps: set[tuple[int, int]]) -> str:
-    """The glyph for the block of canvas cells at glyph (row, col): the kernel shows first,
-    then any input pixel, then inserted zeros, then padding."""
-    cells = [(r, c) for r in range(row * view.scale, min(view.rows, (row + 1) * view.scale))
-             for c in range(col * view.scale, min(view.cols, (col + 1) * view.scale))]
-    kinds = {picture.cell(r, c) for r, c in cells}
-    tapped = {picture.cell(r, c) for r, c in cells if (r, c) in taps}
-    if tapped:
-        return "kernel" if Cell.INPUT in tapped else "kernel_zero"
-    if Cell.INPUT in kinds:
-        return "input"
-    return "hole" if Cell.HOLE in kinds else "pad"
+def _block_cells(cells: tuple[Cell, ...], shown: int, scale: int) -> list[set[Cell]]:
+    """Along one axis: the kinds of canvas cell in each block of ``scale`` (of ``shown``)."""
+    return [set(cells[start:min(shown, start + scale)]) for start in range(0, shown, scale)]
+
+
+def _glyph_kinds(picture: LayerPicture, view: _View,
+                 placement: Placement | None) -> list[list[str]]:
+    """The glyph of every block of canvas cells drawn: the kernel shows first, then any input
+    pixel, then inserted zeros, then padding. Worked out per axis (a block holds an input
+    pixel when its rows and its columns both do), so a scaled view costs no more than the
+    glyphs and the taps."""
+    rows = _block_cells(picture.rows.cells, view.rows, view.scale)
+    cols = _block_cells(picture.cols.cells, view.cols, view.scale)
+    not_pad = {Cell.INPUT, Cell.HOLE}
+    grid = []
+    for row_kinds in rows:
+        line = []
+        for col_kinds in cols:
+            if Cell.INPUT in row_kinds and Cell.INPUT in col_kinds:
+                line.append("input")
+            elif ((Cell.HOLE in row_kinds and col_kinds & not_pad)
+                  or (Cell.HOLE in col_kinds and row_kinds & not_pad)):
+                line.append("hole")
+            else:
+                line.append("pad")
+        grid.append(line)
+    for r, c in placement.taps if placement else ():
+        if r < view.rows and c < view.cols:
+            glyph = grid[r // view.scale]
+            on_input = picture.cell(r, c) is Cell.INPUT
+            if on_input or glyph[c // view.scale] != "kernel":
+                glyph[c // view.scale] = "kernel" if on_input else "kernel_zero"
+    return grid
 
 
 def _grid_line(kinds: list[str], colour: bool) -> Text:
@@ -96,20 +116,14 @@ def _grid_line(kinds: list[str], colour: bool) -> Text:
 
 def _panel(picture: LayerPicture, view: _View, placement: Placement | None,
            colour: bool) -> list[Text]:
-    taps = set(placement.taps) if placement else set()
-    glyph_rows = math.ceil(view.rows / view.scale)
-    glyph_cols = math.ceil(view.cols / view.scale)
-    input_width = 2 * glyph_cols - 1
+    grid = _glyph_kinds(picture, view, placement)
+    input_width = 2 * len(grid[0]) - 1
+    current = placement.output if placement else None
     lines = []
-    for row in range(max(glyph_rows, view.out_rows)):
-        line = Text()
-        if row < glyph_rows:
-            line.append_text(_grid_line(
-                [_block_kind(picture, view, row, col, taps) for col in range(glyph_cols)],
-                colour))
+    for row in range(max(len(grid), view.out_rows)):
+        line = _grid_line(grid[row], colour) if row < len(grid) else Text()
         if row < view.out_rows:
             line.append(" " * (input_width - line.cell_len + GAP))
-            current = placement.output if placement else None
             line.append_text(_grid_line(
                 ["current" if (row, col) == current else "output"
                  for col in range(view.out_cols)], colour))
