@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import IntEnum
 
@@ -11,6 +11,7 @@ from fsrs import Card, Rating, Scheduler, State
 from quiz.store.days import require_utc
 
 DEFAULT_RETENTION = 0.9
+ONE_DAY = timedelta(days=1)
 
 
 class Grade(IntEnum):
@@ -77,10 +78,42 @@ def _from_fsrs(card: Card) -> CardState:
     )
 
 
-def review(scheduler: Scheduler, card: CardState, grade: Grade, now: datetime) -> CardState:
-    """The card's state after rating it `grade` at `now`."""
-    updated, _log = scheduler.review_card(_to_fsrs(card), Rating(int(grade)), require_utc(now))
+def _fsrs_review(scheduler: Scheduler, card: CardState, grade: Grade,
+                 now: datetime) -> CardState:
+    updated, _log = scheduler.review_card(_to_fsrs(card), Rating(int(grade)), now)
     return _from_fsrs(updated)
+
+
+def _longer_than(lower: CardState, upper: CardState, now: datetime) -> CardState:
+    """`upper` due at least a day after `lower` when both are review-state intervals of a day or
+    more. FSRS rounds to whole days, so a young card can get Hard 1d, Good 1d, Easy 1d; Anki
+    keeps the buttons strictly increasing (the due date moves, the memory state does not)."""
+    in_days = lower.state == State.Review and upper.state == State.Review
+    if not in_days or lower.due - now < ONE_DAY or upper.due >= lower.due + ONE_DAY:
+        return upper
+    return replace(upper, due=lower.due + ONE_DAY)
+
+
+def next_states(
+    scheduler: Scheduler, card: CardState, now: datetime, up_to: Grade = Grade.EASY,
+) -> dict[Grade, CardState]:
+    """The card's state after each grade from Again to `up_to`, intervals kept increasing."""
+    now = require_utc(now)
+    states: dict[Grade, CardState] = {}
+    lower: CardState | None = None
+    for grade in Grade:
+        if grade > up_to:
+            break
+        state = _fsrs_review(scheduler, card, grade, now)
+        if lower is not None:
+            state = _longer_than(lower, state, now)
+        states[grade] = lower = state
+    return states
+
+
+def review(scheduler: Scheduler, card: CardState, grade: Grade, now: datetime) -> CardState:
+    """The card's state after rating it `grade` at `now` (what `preview_intervals` shows)."""
+    return next_states(scheduler, card, now, up_to=grade)[grade]
 
 
 def preview_intervals(
@@ -88,7 +121,7 @@ def preview_intervals(
 ) -> dict[Grade, timedelta]:
     """How long until the card is due again for each possible grade."""
     now = require_utc(now)
-    return {grade: review(scheduler, card, grade, now).due - now for grade in Grade}
+    return {grade: state.due - now for grade, state in next_states(scheduler, card, now).items()}
 
 
 def format_interval(delta: timedelta) -> str:

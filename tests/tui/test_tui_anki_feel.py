@@ -6,20 +6,27 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import shutil
+from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from fsrs import Rating
 from rich.console import Console
 from textual.widgets import Input
 from textual.worker import WorkerFailed
 
 from quiz.paths import bundled_bank_dir
+from quiz.store import scheduling
 from quiz.store.log import history
-from quiz.store.scheduling import Grade
+from quiz.store.models import CardRow
+from quiz.store.scheduling import CardState, Grade, make_scheduler, preview_intervals, review
 from quiz.tui.app import QuizApp, make_app
 from quiz.tui.screens.study import StudyScreen
 from quiz.tui.widgets.numeric_panel import NumericPanel
+from quiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import FIXED_NOW
 
 
@@ -129,3 +136,65 @@ async def test_enter_after_a_numeric_verdict_accepts_the_suggestion(
         await pilot.press("space")
         await _settle(pilot)
         assert [rating for _, rating in _ratings(app)] == [suggested]
+
+
+# 2. Intervals strictly increase ------------------------------------------------------------
+
+def _make_young_review(app: QuizApp, question_id: str, stability: float = 0.05,
+                       difficulty: float = 10.0) -> None:
+    """A review card whose FSRS intervals round to Hard 1d │ Good 1d │ Easy 1d, due now."""
+    with app.context.db.write() as session:
+        card = session.get(CardRow, (app.context.db.learner_id, question_id))
+        assert card is not None
+        card.state, card.step = 2, None
+        card.stability, card.difficulty = stability, difficulty
+        card.last_review = FIXED_NOW - timedelta(days=1)
+        card.due = FIXED_NOW - timedelta(hours=1)
+
+
+def test_fsrs_alone_would_tie_the_buttons() -> None:
+    """The case the rule exists for: raw FSRS gives equal day intervals for this card."""
+    scheduler = make_scheduler(fuzz=False)
+    card = CardState(2, None, 0.05, 10.0, FIXED_NOW, FIXED_NOW - timedelta(days=1))
+    raw = [scheduler.review_card(scheduling._to_fsrs(card), Rating(int(grade)), FIXED_NOW)[0]
+           .due - FIXED_NOW for grade in (Grade.HARD, Grade.GOOD, Grade.EASY)]
+    assert raw[0] == raw[1] == raw[2] == timedelta(days=1)
+    shown = preview_intervals(scheduler, card, FIXED_NOW)
+    assert shown[Grade.HARD] == timedelta(days=1)
+    assert shown[Grade.GOOD] == timedelta(days=2) and shown[Grade.EASY] == timedelta(days=3)
+    for grade in Grade:  # what is saved is what is shown
+        assert review(scheduler, card, grade, FIXED_NOW).due - FIXED_NOW == shown[grade]
+
+
+@pytest.mark.parametrize("stability", [0.05, 0.5, 3.0, 40.0])
+@pytest.mark.parametrize("difficulty", [1.0, 5.0, 10.0])
+@pytest.mark.parametrize("elapsed_days", [0, 1, 7, 90])
+def test_day_intervals_strictly_increase(stability: float, difficulty: float,
+                                         elapsed_days: int) -> None:
+    scheduler = make_scheduler(fuzz=False)
+    card = CardState(2, None, stability, difficulty, FIXED_NOW,
+                     FIXED_NOW - timedelta(days=elapsed_days))
+    shown = preview_intervals(scheduler, card, FIXED_NOW)
+    days = [shown[grade] for grade in Grade if shown[grade] >= timedelta(days=1)]
+    assert all(later - earlier >= timedelta(days=1) for earlier, later in pairwise(days))
+    assert shown[Grade.AGAIN] < shown[Grade.HARD] < shown[Grade.GOOD] < shown[Grade.EASY]
+
+
+async def test_rating_bar_shows_increasing_intervals_and_saves_them(db_url: str,
+                                                                   bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await _settle(pilot)
+        _make_young_review(app, "pool-role")
+        screen = await _study(pilot)
+        assert screen.item is not None and screen.item.id == "pool-role"
+        await pilot.press("space")
+        await pilot.pause()
+        bar = _text(screen.query_one(RatingBar))
+        shown = dict(re.findall(r"(Again|Hard|Good|Easy) (\d+[mhd])", bar))
+        assert shown == {"Again": "10m", "Hard": "1d", "Good": "2d", "Easy": "3d"}, bar
+        await pilot.press("4")
+        await _settle(pilot)
+        (entry,) = history(app.context.db)
+        assert entry.rating == int(Grade.EASY)
+        assert entry.due_after == FIXED_NOW + timedelta(days=3)
