@@ -42,6 +42,7 @@ GROUPS: dict[str, str] = {
     "StatsScreen": "统计 stats",
     "SettingsScreen": "设置 settings",
     "LearnersScreen": "学习者 learners",
+    "MistakesScreen": "我的错因 my mistakes",
     "HelpScreen": "帮助 help",
 }
 
@@ -62,6 +63,7 @@ KEYS: list[KeyHelp] = [
     KeyHelp("HomeScreen", "t", "统计 statistics"),
     KeyHelp("HomeScreen", "o", "设置 settings"),
     KeyHelp("HomeScreen", "L", "切换学习者（或新建）switch learner (or make one)"),
+    KeyHelp("HomeScreen", "m", "我的错因：常犯的错、趋势 my mistakes: how often, trend"),
     KeyHelp("StudyScreen", "space", "显示答案 reveal the answer"),
     KeyHelp("StudyScreen", "1,2,3,4", "评分 Again / Hard / Good / Easy rate"),
     KeyHelp("StudyScreen", "enter", "数值题：接受建议评分 numeric: accept the suggested grade"),
@@ -95,6 +97,7 @@ KEYS: list[KeyHelp] = [
     KeyHelp("LearnersScreen", "enter", "以选中的学习者学习；输入新名字回车则新建 study as the "
             "chosen learner; a new name and enter makes one", bound=False),
     KeyHelp("LearnersScreen", "escape", "取消 cancel"),
+    KeyHelp("MistakesScreen", "escape", "返回 back"),
     KeyHelp("HelpScreen", "escape,question_mark,f1", "关闭帮助 close the help"),
 ]
 

@@ -130,3 +130,38 @@ async def test_home_rows_use_the_capped_figures_and_count_again_when_a_card_fall
         await pilot.pause(2.0)
         await _settle(pilot)
         assert str(table.get_row_at(0)[3]) == "1"  # counted again as it fell due
+
+
+async def test_m_on_home_shows_the_learners_own_mistakes(db_url: str, bank_dir: Path) -> None:
+    """The mistakes screen lists the learner's logged misconceptions (count, weeks, trend), and
+    another learner's are not among them."""
+    from quiz.store.actions import apply_review as rate
+    from quiz.tui.screens.mistakes import MistakesScreen, sparkline
+
+    app = _app(db_url, bank_dir, learner="alice")
+    db = open_database(db_url)
+    try:
+        alice = resolve_learner(db, "alice", FIXED_NOW)
+        bob = resolve_learner(db, "bob", FIXED_NOW, create=True)
+        scheduler = make_scheduler(fuzz=False)
+        for minutes, who, verdict in ((0, alice, "wrong:no-plus-one"),
+                                      (5, alice, "wrong:no-plus-one"),
+                                      (9, bob, "wrong:forgot-bias")):
+            rate(who, scheduler, "conv-1x1", Grade.AGAIN, FIXED_NOW + timedelta(minutes=minutes),
+                 verdict=verdict)
+    finally:
+        db.close()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("m")
+        await _settle(pilot)
+        assert isinstance(app.screen, MistakesScreen)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 1
+        name, count, weeks, _, trend, where = (str(cell) for cell in table.get_row_at(0))
+        assert "+1" in name and count == "2" and weeks.endswith("█")
+        assert "仍犯" in trend and "conv-1x1 ×2" in where
+        await pilot.press("escape")
+        await _settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+    assert sparkline((0, 1, 0, 4)) == " ▂ █" and sparkline((0, 0)) == "  "

@@ -63,6 +63,7 @@ class HomeScreen(QuizScreen[None]):
         Binding("t", "stats", "统计"),
         Binding("o", "settings", "设置"),
         Binding("L", "learners", "学习者", show=False),
+        Binding("m", "mistakes", "错因", show=False),
     ]
 
     marked_count: reactive[int] = reactive(0)
@@ -227,6 +228,11 @@ class HomeScreen(QuizScreen[None]):
             return frozenset(self.marked)
         deck = self._cursor_deck()
         return frozenset({deck}) if deck else frozenset()
+
+    def action_mistakes(self) -> None:
+        from quiz.tui.screens.mistakes import MistakesScreen
+
+        self.app.push_screen(MistakesScreen(self.context))
 
     def action_learners(self) -> None:
         from quiz.tui.screens.learners import LearnersScreen
