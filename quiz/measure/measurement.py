@@ -141,7 +141,14 @@ MISCONCEPTION_FIGURES: dict[str, Callable[[Measurement], Value]] = {
     "io_elems": lambda m: m.total("input_elems") + m.total("output_elems"),
     "working_set_bytes": lambda m: sum(
         int(r.working_set_elems) * int(r.bytes_per_elem) for r in m.reports),
+    "params_bytes": lambda m: sum(int(r.params) * int(r.bytes_per_elem) for r in m.reports),
+    "buffers_bytes": lambda m: sum(2 * int(r.output_shape[1]) * int(r.bytes_per_elem)
+                                   for r in m.reports if "batch_norm" in r.kind),
+    "activation_elems": lambda m: m.total("output_elems"),
+    "batch_activation_elems": lambda m: m.total("output_elems"),
 }
+# figures `read` scales to the template's batch (the engine runs one sample)
+PER_BATCH = frozenset({"batch_activation_bytes", "batch_activation_elems"})
 
 
 def read(m: Measurement, name: str, batch: int | None = None) -> Value:
@@ -149,12 +156,13 @@ def read(m: Measurement, name: str, batch: int | None = None) -> Value:
     `batch_activation_bytes` (templates show a batch size; the engine runs batch 1 — the batch
     only passes through)."""
     if name in MISCONCEPTION_FIGURES:
-        return MISCONCEPTION_FIGURES[name](m)
-    quantity(name)  # unknown names raise UnknownQuantity with the known ones
-    value = READERS[name](m)
+        value = MISCONCEPTION_FIGURES[name](m)
+    else:
+        quantity(name)  # unknown names raise UnknownQuantity with the known ones
+        value = READERS[name](m)
     if name == "batch_output_shape" and batch is not None and isinstance(value, tuple):
         return (batch, *value[1:])
-    if name == "batch_activation_bytes" and batch is not None and isinstance(value, int):
+    if name in PER_BATCH and batch is not None and isinstance(value, int):
         # every layer here works per sample: the batch's outputs are `batch` copies of one's
         return value * batch // int(m.input_shape[0])
     return value

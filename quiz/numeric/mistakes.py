@@ -6,7 +6,9 @@ A recipe is one of
   from its reports exactly as for the right answer;
 - a swap of the measured quantity (FLOPs read where MACs are asked, bias adds counted, BN running
   statistics counted as parameters, ...): same runs, another figure of the same reports;
-- for "forgot the +1" only, a shift of the measured size (no layer configuration computes it).
+- a shift of the right value where no layer configuration computes the mistake: "forgot the
+  +1", an inverted ratio, and the unit slips (a k/M/G/T prefix one step off: exactly ×/÷ 1000;
+  万 and 亿 exchanged: exactly ×/÷ 10⁴).
 When a learner's wrong answer equals a recipe's value, the feedback names that mistake.
 """
 
@@ -28,6 +30,11 @@ Rewrite = Callable[["NetSpec", list[int]], "NetSpec | None"]
 SPATIAL = frozenset({"conv", "dwconv", "convT", "maxpool", "avgpool"})
 POOLS = frozenset({"maxpool", "avgpool"})
 WEIGHTED = frozenset({"conv", "dwconv", "convT", "fc"})
+NORMS = frozenset({"bn", "gn", "ln"})
+# A unit slip is only named on a count large enough to be written with the prefix in question:
+# 1000 or more for k/M/G/T (one step is ×1000), 10⁴ or more for 万/亿 (one step is ×10⁴).
+PREFIX_STEP, PREFIX_FROM = 1000, 1000
+WAN_YI_STEP, WAN_YI_FROM = 10_000, 10_000
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,36 @@ def _input_size_for_output(net: NetSpec, _: list[int]) -> NetSpec | None:
                     if spec.kind == "conv" and spec.pair("s", 1) != (1, 1) else spec)
 
 
+def _without_depthwise(net: NetSpec, _: list[int]) -> NetSpec | None:
+    """The depthwise part of a separable block left out: each depthwise conv becomes a max pool
+    of the same window, which keeps the feature map's size for the layers after it (the
+    pointwise 1×1 is still counted on the right map) but has no weights and no MACs."""
+    if not any(spec.kind in WEIGHTED - {"dwconv"} for spec in net.layers()):
+        return None  # a lone depthwise conv is not a separable total
+    # (a pool's stride defaults to its kernel size: the conv's stride is written out)
+    return _changed(net, lambda spec: spec.with_kind("maxpool", nobias=None,
+                                                     s=spec.pair("s", 1))
+                    if spec.kind == "dwconv" else spec)
+
+
+def _without_gap(net: NetSpec, _: list[int]) -> NetSpec | None:
+    """Global average pooling left out before a fully connected layer: the FC is then counted
+    on the flattened C×H×W map instead of the C pooled values."""
+    layers = list(net.layers())
+    before_fc = [spec for index, spec in enumerate(layers) if spec.kind == "gap"
+                 and any(later.kind == "fc" for later in layers[index + 1:])]
+    if not before_fc or not net.is_sequential():
+        return None
+    return _changed(net, lambda spec: None if any(spec is gap for gap in before_fc) else spec)
+
+
+def _norm_without_affine(net: NetSpec, _: list[int]) -> NetSpec | None:
+    """BN's learnable γ and β forgotten: every normalisation layer counted as affine=False
+    (its running mean and variance stay: they are buffers either way)."""
+    return _changed(net, lambda spec: spec.with_options(noaffine=True)
+                    if spec.kind in NORMS and not spec.flag("noaffine") else spec)
+
+
 def _inverted(value: Any) -> Any:
     """Gave the ratio the other way round (standard / separable instead of separable / standard)."""
     if isinstance(value, (int, Fraction)) and value != 0:
@@ -216,6 +253,19 @@ def _minus_one(value: Any) -> Any:
     if isinstance(value, (int, Fraction)):
         return value - 1
     return None
+
+
+def _scaled(factor: Fraction, smallest: int) -> Callable[[Any], Any]:
+    """The right count multiplied by `factor`: a unit slip. Only for a whole count of at least
+    `smallest` (a shape, a size, a ratio or a small count is never written with that unit).
+    Recognised by value, however the answer is spelled: for 2.4G, `2.4T`, `2400G` and the
+    digits of 2.4 × 10¹² are the same slip (the grader compares values, not spellings)."""
+    def shift(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) < smallest:
+            return None
+        scaled = value * factor
+        return int(scaled) if scaled.denominator == 1 else scaled
+    return shift
 
 
 RECIPES: dict[str, Recipe] = {r.id: r for r in (
@@ -295,6 +345,34 @@ RECIPES: dict[str, Recipe] = {r.id: r for r in (
     Recipe("working-set-bytes", "给出的是字节数，题目问的是元素个数",
            "float32 每个元素 4 字节；本题以元素个数计。",
            metric={"working_set": "working_set_bytes"}),
+    Recipe("bytes-for-elements", "给出的是字节数，题目问的是元素个数",
+           "题目问的是元素（浮点数）个数：不要再乘每元素的字节数（float32 为 4）。",
+           metric={"buffers": "buffers_bytes", "params": "params_bytes"}),
+    Recipe("elements-for-bytes", "给出的是元素个数，题目问的是字节数",
+           "字节数 = 元素个数 × 每元素字节数（float32 为 4）。",
+           metric={"activation_bytes": "activation_elems",
+                   "batch_activation_bytes": "batch_activation_elems"}),
+    Recipe("ignore-depthwise", "漏算了深度可分离卷积中的深度卷积 (depthwise) 部分",
+           "深度可分离卷积 = 深度卷积（每个输入通道一个 k×k 核：C·k² 个参数）+ 1×1 逐点卷积，"
+           "两部分都要算。", rewrite=_without_depthwise),
+    Recipe("ignore-gap", "漏掉了全连接层前的全局平均池化 (GAP)",
+           "GAP 把 C×H×W 的特征图变成 C 个数，全连接层的输入是 C 而不是 C·H·W。",
+           rewrite=_without_gap),
+    Recipe("bn-affine-forgotten", "漏算了 BN 的 γ 和 β",
+           "BN（affine=True，默认）每个通道有可学习的 γ 和 β 两个参数，"
+           "另有 running 均值和方差两个缓冲区。", rewrite=_norm_without_affine),
+    Recipe("prefix-one-up", "数量级单位大了一档（如把 M 写成了 G）",
+           "k、M、G、T 相邻两档差 1000 倍：1k = 10³，1M = 10⁶，1G = 10⁹，1T = 10¹²。",
+           shift=_scaled(Fraction(PREFIX_STEP), PREFIX_FROM)),
+    Recipe("prefix-one-down", "数量级单位小了一档（如把 G 写成了 M）",
+           "k、M、G、T 相邻两档差 1000 倍：1k = 10³，1M = 10⁶，1G = 10⁹，1T = 10¹²。",
+           shift=_scaled(Fraction(1, PREFIX_STEP), PREFIX_FROM)),
+    Recipe("wan-as-yi", "把“万”当成了“亿”（大了 10⁴ 倍）",
+           "1万 = 10⁴，1亿 = 10⁸，两者差 10⁴ 倍；1M = 100万，1G = 10亿。",
+           shift=_scaled(Fraction(WAN_YI_STEP), WAN_YI_FROM)),
+    Recipe("yi-as-wan", "把“亿”当成了“万”（小了 10⁴ 倍）",
+           "1万 = 10⁴，1亿 = 10⁸，两者差 10⁴ 倍；1M = 100万，1G = 10亿。",
+           shift=_scaled(Fraction(1, WAN_YI_STEP), WAN_YI_FROM)),
 )}
 
 # which recipes each family looks for: quiz.numeric.families is the one list
