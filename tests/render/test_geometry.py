@@ -77,8 +77,8 @@ def panels(text: str) -> list[list[str]]:
     for line in text.splitlines():
         if line[:1].isdigit() and ". output (" in line:
             found.append([])
-        elif found and line:
-            found[-1].append(line)
+        elif found and line and (line[0] == " " or line[0] in GLYPHS.values()):
+            found[-1].append(line)  # a grid line, not the fold of a long caption
     return found
 
 
@@ -300,3 +300,42 @@ def test_a_layer_line_draws_as_the_layer_it_builds(line: str, layer: L.Layer) ->
     assert spec_picture(parse_layer(line), (4, 9, 11)) == layer_picture(layer, (9, 11))
     with pytest.raises(ValueError, match="not"):
         spec_picture(parse_layer(line), (9, 11))
+
+
+def brute_force_glyphs(picture: LayerPicture, scale: int, rows: int, cols: int,
+                       taps: set[tuple[int, int]]) -> list[str]:
+    """Each glyph from every canvas cell of its block: kernel, then input, hole, padding."""
+    lines = []
+    for top in range(0, rows, scale):
+        glyphs = []
+        for left in range(0, cols, scale):
+            block = [(r, c) for r in range(top, min(rows, top + scale))
+                     for c in range(left, min(cols, left + scale))]
+            kinds = {picture.cell(r, c) for r, c in block}
+            tapped = {picture.cell(r, c) for r, c in block if (r, c) in taps}
+            kind = ("kernel" if Cell.INPUT in tapped else "kernel_zero" if tapped else
+                    "input" if Cell.INPUT in kinds else "hole" if Cell.HOLE in kinds else "pad")
+            glyphs.append(GLYPHS[kind])
+        lines.append(" ".join(glyphs))
+    return lines
+
+
+@pytest.mark.parametrize(("layer", "hw"), [
+    (L.ConvTranspose2d(1, 1, 3, 3, 1), (9, 9)),
+    (L.ConvTranspose2d(1, 1, 4, 2, 0, dilation=3), (8, 12)),
+    (L.Conv2d(1, 1, 3, 2, 2, 4), (30, 30)),
+])
+def test_scaled_glyphs_stand_for_every_cell_of_their_block(layer: L.Layer,
+                                                           hw: tuple[int, int]) -> None:
+    picture = layer_picture(layer, hw)
+    text = geometry_text(picture, width=40, max_rows=2)
+    scaled = re.search(r"1 cell drawn = (\d+)x\1 cells", text)
+    assert scaled is not None, text
+    scale = int(scaled.group(1))
+    crop = re.search(r"top-left (\d+)x(\d+) of the", text)
+    rows, cols = ((int(crop.group(1)), int(crop.group(2))) if crop
+                  else (picture.rows.size, picture.cols.size))
+    for placement, lines in zip(picture.placements, panels(text), strict=True):
+        expected = brute_force_glyphs(picture, scale, rows, cols, set(placement.taps))
+        drawn = [line[:len(expected[0])] for line in lines[:len(expected)]]
+        assert drawn == expected
