@@ -221,3 +221,35 @@ def test_settings_snapshot(snap_compare, db_url: str, bank_dir: Path) -> None:
 
     assert snap_compare(synced_app(db_url, bank_dir), terminal_size=(80, 24),
                         run_before=run_before)
+
+
+@pytest.mark.sqlite_only
+async def test_doctor_is_clean_after_every_setting_is_saved_from_the_screen(
+        db_url: str, bank_dir: Path) -> None:
+    """Every setting saved through the settings screen is what `quiz doctor` expects: no finding,
+    exit 0 (it once reported the app's own saved numbers as damage, and --fix deleted them)."""
+    import json
+    import subprocess
+
+    from tests.conftest import quiz_command
+
+    changed = {"desired_retention": "0.85", "new_per_day": "30", "max_reviews_per_day": "150",
+               "learning_steps": "2 15", "relearning_steps": "5", "day_starts_at": "6",
+               "leech_threshold": "5"}
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        for name, value in changed.items():
+            screen.query_one(f"#setting-{name}", Input).value = value
+        screen.query_one("#setting-new_order", Select).value = "bank"
+        screen.query_one("#setting-leech_action", Select).value = "suspend"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        saved = app.context.settings
+    assert (saved.new_per_day, saved.learning_steps, saved.new_order) == (30, (2, 15),
+                                                                          NewOrder.BANK)
+    assert {field.name for field in fields(Settings)} == {*changed, "new_order", "leech_action"}
+    doctor = subprocess.run([*quiz_command(), "--db", db_url, "doctor", "--json"],
+                            capture_output=True, text=True)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert json.loads(doctor.stdout)["findings"] == []
