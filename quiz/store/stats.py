@@ -35,6 +35,16 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 
+# A rate drawn from fewer reviews than this is left out (shown as "—" with its sample size): one
+# forgotten card is "retention 0%", which says nothing about the schedule.
+MIN_SAMPLE = 10
+
+
+def enough(n: int) -> bool:
+    """Whether a rate over `n` reviews is worth showing."""
+    return n >= MIN_SAMPLE
+
+
 @dataclass(frozen=True)
 class DeckAccuracy:
     deck: str
@@ -56,6 +66,7 @@ class StudyStats:
     streak: int                                  # days in a row with a review, up to today
     total_reviews: int
     true_retention: float | None                 # over every review of a review-state card
+    graded_reviews: int = 0                      # how many: the sample true_retention is from
 
 
 def _day_index(moment: datetime, first_day: datetime) -> int:
@@ -316,4 +327,5 @@ def study_stats(db: Database, now: datetime, settings: Settings | None = None,
         streak=activity.streak,
         total_reviews=log.reviews,
         true_retention=log.recalled / log.graded if log.graded else None,
+        graded_reviews=log.graded,
     )

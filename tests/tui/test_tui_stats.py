@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from quiz.store.actions import apply_review, set_suspended, undo_review
 from quiz.store.scheduling import Grade
+from quiz.store.stats import MIN_SAMPLE, DeckAccuracy, StudyStats
 from quiz.tui.app import QuizApp
 from quiz.tui.screens import stats as stats_screen
 from quiz.tui.screens.stats import StatsScreen
@@ -54,7 +55,8 @@ async def test_stats_show_the_learners_numbers(db_url: str, bank_dir: Path) -> N
         screen = await _open(pilot)
         summary = _plain(screen.query_one("#stats-summary", Static))
         assert "复习 reviews 5" in summary
-        assert "记住率 retention 50%" in summary  # 1 of the 2 reviews of review cards
+        # 1 of the 2 reviews of review cards recalled: too few for a rate, the sample is shown
+        assert "记住率 retention —（n=2）" in summary
         assert "连续 streak 3" in summary
         states = _plain(screen.query_one("#chart-states", Static)).splitlines()
         suspended = next(line for line in states if "暂停" in line)
@@ -64,9 +66,9 @@ async def test_stats_show_the_learners_numbers(db_url: str, bank_dir: Path) -> N
         decks = _plain(screen.query_one("#stats-decks", Static))
         lines = {line.split()[0]: line.split()[1:] for line in decks.splitlines()
                  if line.strip() and line.split()[0] in ("卷积变种", "感受野", "池化")}
-        assert lines["卷积变种"][:2] == ["2", "100%"]
-        assert lines["感受野"][:2] == ["2", "50%"]
-        assert lines["池化"][:2] == ["1", "100%"]
+        assert lines["卷积变种"][:2] == ["2", "—"]  # 2 reviews: no rate
+        assert lines["感受野"][:2] == ["2", "—"]
+        assert lines["池化"][:2] == ["1", "—"]
         reviews = _plain(screen.query_one("#chart-reviews", Static)).splitlines()
         plot = [line.split("┤" if "┤" in line else "│", 1)[1] for line in reviews[1:6]]
 
@@ -121,6 +123,34 @@ async def test_a_failing_query_is_reported_and_the_app_keeps_running(
         await pilot.press("escape")
         await pilot.pause()
         assert app.is_running and not isinstance(app.screen, StatsScreen)
+
+
+def _stats(graded: int, weeks: list[tuple[str, float | None, int]],
+           decks: list[DeckAccuracy]) -> StudyStats:
+    return StudyStats(reviews_per_day=[], forecast=[], retention_per_week=weeks,
+                      cards_by_state={}, decks=decks, streak=0, total_reviews=50,
+                      true_retention=0.0 if graded < MIN_SAMPLE else 0.9, graded_reviews=graded)
+
+
+def test_a_rate_from_too_few_reviews_is_left_out_and_every_rate_shows_its_sample() -> None:
+    few, enough = MIN_SAMPLE - 1, MIN_SAMPLE
+    assert f"记住率 retention —（n={few}）" in stats_screen.summary(_stats(few, [], [])).plain
+    assert f"记住率 retention 90%（n={enough}）" in stats_screen.summary(
+        _stats(enough, [], [])).plain
+    weeks = [("11-01", 0.8, 20), ("11-08", 0.0, 1)]  # the latest week: one forgotten card
+    chart = stats_screen.retention_chart(_stats(enough, weeks, [])).plain.split("\n")
+    assert "最近 80%（n=20）" in chart[0]  # not "0%" from the one review
+    plot = [row.split("┤" if "┤" in row else "│", 1)[1] for row in chart[1:-1]]
+    assert plot[-1][0] == "█" and plot[-1][2] == "·"  # the thin week is drawn as no data
+    only_thin = stats_screen.retention_chart(_stats(enough, [("11-08", 0.0, 3)], [])).plain
+    assert "最近 —（n=3）" in only_thin
+    table = stats_screen.decks_table(_stats(enough, [], [
+        DeckAccuracy("卷积", enough, enough - 1), DeckAccuracy("池化", few, 0)]))
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(table)
+    rows = {line.split()[0]: line.split()[1:3] for line in console.export_text().splitlines()
+            if line.split() and line.split()[0] in ("卷积", "池化")}
+    assert rows == {"卷积": [str(enough), "90%"], "池化": [str(few), "—"]}
 
 
 def test_column_chart_levels_axis_and_missing_data() -> None:

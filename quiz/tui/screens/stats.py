@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import Header, Static
 
 from quiz.render.safe import safe_text
-from quiz.store.stats import StudyStats, study_stats
+from quiz.store.stats import StudyStats, enough, study_stats
 from quiz.tui.context import StudyContext
 from quiz.tui.screens.base import QuizScreen
 from quiz.tui.widgets.charts import bar, column_chart, nice_ceiling
@@ -48,11 +48,17 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
+def _rate(value: float | None, n: int) -> str:
+    """A rate with its sample size; left out ("—") when drawn from too few reviews."""
+    return f"{_percent(value if enough(n) else None)}（n={n}）"
+
+
 def summary(stats: StudyStats) -> Text:
     text = Text()
     text.append(f"复习 reviews {stats.total_reviews}", style="bold")
     text.append(" · ")
-    text.append(f"记住率 retention {_percent(stats.true_retention)}", style="bold green")
+    text.append(f"记住率 retention {_rate(stats.true_retention, stats.graded_reviews)}",
+                style="bold green")
     text.append(" · ")
     days = "天 day" if stats.streak == 1 else "天 days"
     text.append(f"连续 streak {stats.streak} {days}", style="bold yellow")
@@ -92,13 +98,17 @@ def forecast_chart(stats: StudyStats) -> Text:
 def retention_chart(stats: StudyStats) -> Text:
     weeks = stats.retention_per_week
     chart = column_chart(
-        [share for _week, share, _n in weeks], height=CHART_HEIGHT, low=RETENTION_FLOOR,
+        [share if enough(n) else None for _week, share, n in weeks], height=CHART_HEIGHT,
+        low=RETENTION_FLOOR,
         high=1.0, top_label="100%", bottom_label=f"{RETENTION_FLOOR:.0%}",
         first_label=weeks[0][0] if weeks else "", last_label="本周" if weeks else "",
         column_width=1, gap=1, style="green",
     )
-    latest = next((share for _week, share, n in reversed(weeks) if n), None)
-    return _titled(f"每周记住率 retention/week · 最近 {_percent(latest)}", chart)
+    # the latest week with enough reviews, else the latest with any (shown as "—" with its n)
+    latest = next((week for week in reversed(weeks) if enough(week[2])), None) or next(
+        (week for week in reversed(weeks) if week[2]), None)
+    shown = _rate(latest[1], latest[2]) if latest else "—"
+    return _titled(f"每周记住率 retention · 最近 {shown}", chart)
 
 
 def states_chart(stats: StudyStats, width: int = 14) -> Text:
@@ -122,8 +132,10 @@ def decks_table(stats: StudyStats, width: int = 20) -> Table:
     table.add_column("正确率", justify="right")
     table.add_column("", no_wrap=True, width=width)
     for deck in stats.decks:
-        table.add_row(Text(safe_text(deck.deck)), str(deck.reviews), _percent(deck.accuracy),
-                      Text(bar(deck.accuracy or 0, 1.0, width), style="green"))
+        # the sample size is the 复习 column: a rate from fewer reviews is left out
+        accuracy = deck.accuracy if enough(deck.reviews) else None
+        table.add_row(Text(safe_text(deck.deck)), str(deck.reviews), _percent(accuracy),
+                      Text(bar(accuracy or 0, 1.0, width), style="green"))
     if not stats.decks:
         table.add_row(Text("还没有复习记录 no reviews yet", style="dim"), "", "", "")
     return table
