@@ -167,3 +167,45 @@ def set_flagged(db: Database, question_id: str, flagged: bool) -> None:
     with db.write() as session:
         card, _question = _lock_card(session, db.learner_id, question_id)
         card.flagged = flagged
+
+
+@dataclass(frozen=True)
+class SavedFlags:
+    """A card's bury / suspend / flag columns before a study action, so that it can be undone."""
+
+    buried_until: datetime | None
+    suspended: bool
+    flagged: bool
+
+
+def _saved_flags(card: CardRow) -> SavedFlags:
+    return SavedFlags(buried_until=card.buried_until, suspended=bool(card.suspended),
+                      flagged=bool(card.flagged))
+
+
+def change_flags(
+    db: Database, question_id: str, action: str, now: datetime, settings: Settings | None = None,
+) -> SavedFlags:
+    """Bury, suspend, flag or unflag a card (`action`) in one transaction; returns its flags
+    from before, for the study screen's undo."""
+    if action not in ("bury", "suspend", "flag", "unflag"):
+        raise ActionError(f"unknown card action {action!r}")
+    settings = settings or Settings()
+    with db.write() as session:
+        card, _question = _lock_card(session, db.learner_id, question_id)
+        before = _saved_flags(card)
+        if action == "bury":
+            card.buried_until = start_of_next_day(require_utc(now), settings.day_starts_at)
+        elif action == "suspend":
+            card.suspended = True
+        else:
+            card.flagged = action == "flag"
+    return before
+
+
+def restore_flags(db: Database, question_id: str, flags: SavedFlags) -> None:
+    """Put back a card's bury / suspend / flag columns as `change_flags` found them."""
+    with db.write() as session:
+        card, _question = _lock_card(session, db.learner_id, question_id)
+        card.buried_until, card.suspended = flags.buried_until, flags.suspended
+        card.flagged = flags.flagged

@@ -198,3 +198,90 @@ async def test_rating_bar_shows_increasing_intervals_and_saves_them(db_url: str,
         (entry,) = history(app.context.db)
         assert entry.rating == int(Grade.EASY)
         assert entry.due_after == FIXED_NOW + timedelta(days=3)
+
+
+# 3. Undo any study action, in order --------------------------------------------------------
+
+def _card(app: QuizApp, question_id: str) -> CardRow:
+    with app.context.db.write() as session:
+        card = session.get(CardRow, (app.context.db.learner_id, question_id))
+        assert card is not None
+        session.expunge(card)
+        return card
+
+
+async def test_undo_takes_back_bury_flag_and_rating_in_order(db_url: str,
+                                                             bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = await _study(pilot)
+        first = screen.item.id  # type: ignore[union-attr]
+        await pilot.press("space", "3")  # rate the first card Good
+        await _settle(pilot)
+        second = screen.item.id  # type: ignore[union-attr]
+        assert second != first
+        await pilot.press("f")  # flag the second card, then bury it
+        await _settle(pilot)
+        await pilot.press("minus")
+        await _settle(pilot)
+        assert screen.item is not None and screen.item.id not in (first, second)
+        assert _card(app, second).flagged and _card(app, second).buried_until is not None
+
+        await pilot.press("u")  # the bury: the second card is back, still flagged
+        await _settle(pilot)
+        assert screen.item is not None and screen.item.id == second
+        assert _card(app, second).buried_until is None and _card(app, second).flagged
+        assert "⚑" in _text(screen.query_one("#card-meta"))
+
+        await pilot.press("ctrl+z")  # the flag
+        await _settle(pilot)
+        assert screen.item is not None and screen.item.id == second
+        assert not _card(app, second).flagged
+        assert "⚑" not in _text(screen.query_one("#card-meta"))
+
+        await pilot.press("u")  # the rating
+        await _settle(pilot)
+        assert screen.item is not None and screen.item.id == first and not screen.revealed
+        assert history(app.context.db) == [] and _card(app, first).last_review is None
+        assert not screen.check_action("undo", ())
+
+
+async def test_undo_a_suspend_brings_the_card_back(db_url: str, bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _study(pilot)
+        first = screen.item.id  # type: ignore[union-attr]
+        await pilot.press("exclamation_mark")
+        await _settle(pilot)
+        assert _card(app, first).suspended and screen.item.id != first  # type: ignore[union-attr]
+        await pilot.press("u")
+        await _settle(pilot)
+        assert not _card(app, first).suspended
+        assert screen.item is not None and screen.item.id == first
+
+
+@pytest.mark.parametrize(("keys", "undo"),
+                         [(("9", "enter", "1"), "u"), (("9", "enter", "minus"), "ctrl+z")],
+                         ids=["rating-u", "bury-ctrl+z"])
+async def test_undo_deals_the_same_numeric_instance_with_an_empty_input(
+        db_url: str, numeric_bank: Path, keys: tuple[str, ...], undo: str) -> None:
+    """The next card is numeric too, its empty answer focused: `u` and ctrl+z still undo."""
+    app = _app(db_url, numeric_bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _start_numeric(pilot)
+        assert screen.item is not None and screen.instance is not None
+        first, seed, prompt = screen.item.id, screen.instance.seed, screen.instance.prompt
+        for key in keys:
+            await pilot.press(key)
+            await _settle(pilot)
+        assert screen.item is not None and screen.item.id != first
+        await pilot.press(undo)
+        await _settle(pilot)
+        assert screen.item is not None and screen.item.id == first
+        assert screen.instance is not None and screen.instance.seed == seed
+        assert screen.instance.prompt == prompt
+        answer = screen.query_one(NumericPanel).query_one(Input)
+        assert answer.value == "" and not answer.disabled and not screen.revealed
+        await pilot.press("question_mark")  # the same numbers can be answered again
+        await _settle(pilot)
+        assert screen.revealed and screen.gave_up

@@ -16,11 +16,10 @@ from textual.widgets import Header, Input, Static
 from quiz.numeric import Instance, Solution, Status, Verdict, give_up, grade
 from quiz.render.safe import safe_text
 from quiz.store.actions import (
-    ActionError,
+    SavedFlags,
     apply_review,
-    bury,
-    set_flagged,
-    set_suspended,
+    change_flags,
+    restore_flags,
     undo_review,
 )
 from quiz.store.counts import Mode, QueueCounts, StudyScope, queue_counts, unseen_count
@@ -53,8 +52,21 @@ HINT_RATE = "回忆得怎样？按 1–4 评分 · rate your recall"
 HINT_TYPE = "输入答案后回车；空回车或 ? 看答案 · Enter answers, empty Enter or ? shows it"
 HINT_ACCEPT = "回车接受建议评分，或按 1–4 · Enter accepts the suggested grade, 1–4 overrides"
 GIVE_UP_WORDS = frozenset({"", "?", "？"})
+UNDO_WORDS = frozenset({"u", "U"})  # typed into an empty numeric answer: undo, as `u` elsewhere
 PROGRESS_WIDTH = 16
 LOCK_RETRIES = 3  # each after SQLite's own busy wait (BUSY_TIMEOUT_MS)
+
+
+@dataclass(frozen=True)
+class UndoStep:
+    """One study action that `u` takes back: a rating (its review row) or a bury, suspend,
+    flag or unflag (the card's flags before it)."""
+
+    action: str  # "rating", "bury", "suspend", "flag" or "unflag"
+    item: StudyItem
+    seed: int | None  # the numeric instance on screen, dealt again when the card comes back
+    review_id: int | None = None
+    flags_before: SavedFlags | None = None
 
 
 @dataclass
@@ -64,6 +76,7 @@ class SessionLog:
     started: float = field(default_factory=time.monotonic)
     ratings: list[tuple[int, StudyItem, Grade]] = field(default_factory=list)  # review id, item
     seen: set[str] = field(default_factory=set)
+    undo: list[UndoStep] = field(default_factory=list)  # every study action, oldest first
 
     @property
     def accuracy(self) -> float | None:
@@ -100,7 +113,6 @@ class StudyScreen(QuizScreen[None]):
     # (`refresh_bindings` below), which keeps a rating → next card within a frame or two.
     revealed = False
     finished = False
-    can_undo = False
     has_errata = False
     save_failed = False
 
@@ -124,6 +136,7 @@ class StudyScreen(QuizScreen[None]):
         self.pending: tuple[str, Grade, int, AnswerSubmittedNote] | None = None
         self.summary: SessionSummary | None = None
         self.answer_before = ""  # the numeric answer before its latest change
+        self.replay: tuple[str, int] | None = None  # a card brought back by undo, and its seed
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -205,11 +218,16 @@ class StudyScreen(QuizScreen[None]):
         if item.kind == "numeric":
             self.busy = True  # until the instance is drawn
             self._hint("生成题目中… drawing fresh numbers")
-            self.prepare_numeric(item)
+            self.prepare_numeric(item, self._replayed_seed(item.id))
         else:
             card.focus()
             self._hint(HINT_REVEAL)
         self.refresh_bindings()
+
+    def _replayed_seed(self, question_id: str) -> int | None:
+        """The seed of the instance to deal again when undo brings this card back."""
+        replay, self.replay = self.replay, None
+        return replay[1] if replay is not None and replay[0] == question_id else None
 
     def _meta(self, item: StudyItem) -> Text:
         text = Text()
@@ -293,8 +311,8 @@ class StudyScreen(QuizScreen[None]):
             options.append(f"c  自定义学习：再学新卡（还有 {message.unseen} 张）custom study")
         elif message.forgotten_today or message.due_ahead:
             options.append("c  自定义学习 custom study (forgotten today / review ahead)")
-        if self.session.ratings:
-            options.append("u  撤销上一个评分 undo the last rating")
+        if self.session.undo:
+            options.append("u  撤销上一步 undo the last action")
         options.append("esc 返回 back")
         text.append("\n")
         for option in options:
@@ -304,12 +322,13 @@ class StudyScreen(QuizScreen[None]):
     # Numeric questions -------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="numeric", exit_on_error=False)
-    def prepare_numeric(self, item: StudyItem) -> None:
-        """Draw a fresh instance, show it, then run the engine while the learner thinks."""
+    def prepare_numeric(self, item: StudyItem, seed: int | None = None) -> None:
+        """Draw an instance (a fresh one, or `seed`'s again), show it, then run the engine while
+        the learner thinks."""
         from quiz.tui.numeric import fresh_seed, new_instance, precompute
 
         try:
-            instance = new_instance(item, fresh_seed())
+            instance = new_instance(item, fresh_seed() if seed is None else seed)
         except ValueError as error:  # a template the sampler cannot satisfy
             self.post_message(InstanceReady(item.id, None, str(error)))
             return
@@ -343,17 +362,22 @@ class StudyScreen(QuizScreen[None]):
         self.grade_in_background(self.instance, message.text, self.solution, elapsed, gave_up)
 
     @on(Input.Changed, "#numeric-answer")
-    def give_up_on_question_mark(self, event: Input.Changed) -> None:
-        """`?` typed into an empty answer gives up at once, as an empty Enter does. The Input
-        takes printable keys before any binding of the screen, so its change is watched."""
+    def keys_in_an_empty_answer(self, event: Input.Changed) -> None:
+        """`?` typed into an empty answer gives up at once, as an empty Enter does, and `u`
+        undoes (no answer starts with either). The Input takes printable keys before any
+        binding of the screen, so its change is watched."""
         typed_into_empty = not self.answer_before.strip()
         self.answer_before = event.value
-        if (typed_into_empty and event.value.strip() in GIVE_UP_WORDS - {""}
-                and self.instance is not None and not self.revealed):
+        typed = event.value.strip()
+        if not typed_into_empty or self.instance is None or self.revealed:
+            return
+        if typed in GIVE_UP_WORDS - {""}:
             event.input.value = self.answer_before = ""
             elapsed = time.monotonic() - self.shown_at
-            self.grade_in_background(self.instance, event.value.strip(), self.solution,
-                                     elapsed, True)
+            self.grade_in_background(self.instance, typed, self.solution, elapsed, True)
+        elif typed in UNDO_WORDS:
+            event.input.value = self.answer_before = ""
+            self.action_undo()
 
     @work(thread=True, group="grading", exit_on_error=False)
     def grade_in_background(self, instance: Instance, text: str, solution: Solution | None,
@@ -403,7 +427,7 @@ class StudyScreen(QuizScreen[None]):
         if action == "good":
             return on_card and not numeric and self.revealed
         if action == "undo":
-            return self.can_undo
+            return bool(self.session.undo)
         if action == "toggle_errata":
             return on_card and self.revealed and self.has_errata
         if action in ("bury", "suspend", "flag"):
@@ -504,12 +528,13 @@ class StudyScreen(QuizScreen[None]):
 
     @on(ReviewRecorded)
     def advance(self, message: ReviewRecorded) -> None:
+        seed = self.pending[3].seed if self.pending is not None else None
         self.pending, self.save_failed = None, False
         outcome = message.outcome
         if outcome is not None and message.item is not None:
             self.session.ratings.append((outcome.review_id, message.item, message.grade))
+            self.session.undo.append(UndoStep("rating", message.item, seed, outcome.review_id))
             self.session.seen.add(message.question_id)
-            self.can_undo = True
             if outcome.became_leech:
                 extra = "，已暂停 suspended" if outcome.suspended else ""
                 self.notify(f"{message.question_id} 忘了 {self.context.settings.leech_threshold} "
@@ -520,16 +545,29 @@ class StudyScreen(QuizScreen[None]):
     # Undo, bury, suspend, flag ---------------------------------------------------------------
 
     def action_undo(self) -> None:
-        if not self.session.ratings:
-            self.notify("没有可撤销的评分 nothing to undo", timeout=2, markup=False)
+        """Take back the last study action of any kind, in order: a rating, bury or suspend
+        brings its card back (a numeric one with the same numbers); a flag is put back."""
+        if self.busy and self.pending is not None:
+            return  # a rating is being saved: its own undo step comes with it
+        if not self.session.undo:
+            self.notify("没有可撤销的操作 nothing to undo", timeout=2, markup=False)
             return
-        review_id, item, _grade = self.session.ratings.pop()
-        self.can_undo = bool(self.session.ratings)
+        step = self.session.undo.pop()
         self.refresh_bindings()
-        self.session.seen.discard(item.id)
+        if step.action in ("flag", "unflag"):
+            self.undo_flags_in_background(step, None)
+            return
+        if step.action == "rating":
+            self.session.ratings.pop()  # ratings are undone last-first, like the steps
+        self.session.seen.discard(step.item.id)
+        if step.seed is not None:
+            self.replay = (step.item.id, step.seed)
         self.request += 1  # whatever was loading is no longer wanted
         self.busy = True
-        self.undo_in_background(review_id, item.id, self.request)
+        if step.review_id is not None:
+            self.undo_in_background(step.review_id, step.item.id, self.request)
+        else:
+            self.undo_flags_in_background(step, self.request)
 
     @work(thread=True, exclusive=True, group="save", exit_on_error=False)
     def undo_in_background(self, review_id: int, question_id: str, request: int) -> None:
@@ -541,49 +579,77 @@ class StudyScreen(QuizScreen[None]):
         self.post_message(ReviewUndone(question_id, card))
         self._load_item(request, question_id)
 
+    @work(thread=True, exclusive=True, group="save", exit_on_error=False)
+    def undo_flags_in_background(self, step: UndoStep, request: int | None) -> None:
+        """Restore the card's flags; `request`: show the card again (after a bury or suspend)."""
+        if step.flags_before is None:
+            return  # only card actions are undone here; they always keep their flags
+        try:
+            restore_flags(self.context.db, step.item.id, step.flags_before)
+        except Exception as error:
+            self.post_message(StoreFailed("undo", _reason(error)))
+            return
+        self.app.call_from_thread(self._after_flags_undone, step)
+        if request is not None:
+            self._load_item(request, step.item.id)
+
+    def _after_flags_undone(self, step: UndoStep) -> None:
+        names = {"bury": "搁置 bury", "suspend": "暂停 suspend", "flag": "标记 flag",
+                 "unflag": "取消标记 unflag"}
+        self.notify(f"已撤销 undone: {step.item.id} {names[step.action]}", timeout=2,
+                    markup=False)
+        if step.flags_before is not None and step.action in ("flag", "unflag"):
+            self._show_flagged(step.item.id, step.flags_before.flagged)
+
     @on(ReviewUndone)
     def announce_undo(self, message: ReviewUndone) -> None:
         self.notify(f"已撤销 undone: {message.question_id}", timeout=2, markup=False)
 
     def action_bury(self) -> None:
-        if self.item is not None and not self.finished:
-            self._card_action("bury", self.item.id)
+        self._card_action("bury")
 
     def action_suspend(self) -> None:
-        if self.item is not None and not self.finished:
-            self._card_action("suspend", self.item.id)
+        self._card_action("suspend")
 
     def action_flag(self) -> None:
-        if self.item is not None and not self.finished:
-            self._card_action("unflag" if self.item.flags.flagged else "flag", self.item.id)
+        if self.item is not None:
+            self._card_action("unflag" if self.item.flags.flagged else "flag")
+
+    def _card_action(self, action: str) -> None:
+        if self.item is None or self.finished:
+            return
+        seed = self.instance.seed if self.instance is not None else None
+        self._card_action_in_background(action, self.item, seed)
 
     @work(thread=True, group="card-action", exit_on_error=False)
-    def _card_action(self, action: str, question_id: str) -> None:
+    def _card_action_in_background(self, action: str, item: StudyItem, seed: int | None) -> None:
         context = self.context
         try:
-            if action == "bury":
-                bury(context.db, question_id, context.clock(), context.settings)
-            elif action == "suspend":
-                set_suspended(context.db, question_id, True)
-            else:
-                set_flagged(context.db, question_id, action == "flag")
-        except (ActionError, Exception) as error:
+            before = change_flags(context.db, item.id, action, context.clock(), context.settings)
+        except Exception as error:
             self.post_message(StoreFailed(action, _reason(error)))
             return
-        self.app.call_from_thread(self._after_card_action, action, question_id)
+        step = UndoStep(action, item, seed, flags_before=before)
+        self.app.call_from_thread(self._after_card_action, step)
 
-    def _after_card_action(self, action: str, question_id: str) -> None:
+    def _after_card_action(self, step: UndoStep) -> None:
         notes = {"bury": "已搁置到明天 buried until tomorrow", "suspend": "已暂停 suspended",
                  "flag": "已标记 flagged", "unflag": "已取消标记 unflagged"}
-        self.notify(f"{question_id}: {notes[action]}", timeout=2, markup=False)
-        if action in ("bury", "suspend"):
+        question_id = step.item.id
+        self.notify(f"{question_id}: {notes[step.action]}", timeout=2, markup=False)
+        self.session.undo.append(step)
+        self.refresh_bindings()
+        if step.action in ("bury", "suspend"):
             self.session.seen.add(question_id)
             self.load_next()
-        elif self.item is not None and self.item.id == question_id:
+        else:
+            self._show_flagged(question_id, step.action == "flag")
+
+    def _show_flagged(self, question_id: str, flagged: bool) -> None:
+        if self.item is not None and self.item.id == question_id:
             from dataclasses import replace
 
-            self.item = replace(self.item, flags=replace(self.item.flags,
-                                                         flagged=action == "flag"))
+            self.item = replace(self.item, flags=replace(self.item.flags, flagged=flagged))
             self.query_one("#card-meta", Static).update(self._meta(self.item))
 
     def action_toggle_errata(self) -> None:
