@@ -17,6 +17,7 @@ from quiz.commands._args import positive_int
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.engine import LayerReport, NetRun, RFInfo
+    from quiz.engine.erf import EffectiveField
 
 __all__ = ["register", "run"]
 
@@ -132,6 +133,10 @@ def _add_net(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--show-rf", action="store_true",
                    help="draw the support of a central unit of the last spatial layer")
+    p.add_argument("--draw-rf", metavar="LAYER", default=None,
+                   help="draw the effective receptive field (gradient magnitude, Luo et al. "
+                        "2016) of LAYER's centre unit inside its theoretical field; LAYER is "
+                        "a row number from the table or a unique layer name")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -295,6 +300,8 @@ def _run_net(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from quiz.engine import coverage, draw_support, load_net, net_receptive_fields, run_net
     from quiz.engine.network import count_layers
 
+    if args.draw_rf is not None and args.json:
+        raise ValueError("--draw-rf prints a picture: leave out --json")
     spec = load_net(args.file)
     shape = args.input if args.input is not None else spec.input_shape
     if shape is None:
@@ -314,10 +321,36 @@ def _run_net(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         data["seconds"] = round(elapsed, 6)
         print(json.dumps(data, indent=2), file=out)
         return 0
+    # a LAYER without a field is refused before anything is printed
+    field = None if args.draw_rf is None else _effective_field(result, rfs, args.draw_rf)
     _print_net(result, rfs, elapsed, out)
     if args.show_rf:
         _print_net_support(result, rfs, out, coverage, draw_support)
+    if field is not None:
+        print("", file=out)
+        _print_effective_field(field, out)
     return 0
+
+
+def _effective_field(result: NetRun, rfs: Sequence[RFInfo | None], layer: str) -> EffectiveField:
+    from quiz.engine.erf import net_effective_field, select_row
+
+    return net_effective_field(result, select_row(result, layer), rfs)
+
+
+def _print_effective_field(field: EffectiveField, out: TextIO) -> None:
+    """The effective field of a unit: coloured on a terminal, plain characters otherwise."""
+    import shutil
+
+    from quiz.render.rf_picture import draw_effective_field, effective_field_text
+
+    if not out.isatty():
+        print(effective_field_text(field), file=out)
+        return
+    from rich.console import Console
+
+    width = min(80, shutil.get_terminal_size().columns)
+    Console(file=out, highlight=False, width=width).print(draw_effective_field(field, width))
 
 
 def _print_net(result: NetRun, rfs: Sequence[RFInfo | None], elapsed: float,
