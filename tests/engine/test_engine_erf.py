@@ -201,7 +201,7 @@ def test_select_row_by_number_and_unique_name() -> None:
 @pytest.mark.parametrize(("text", "row", "message"), [
     ("input 1x16x16\nconv 4 k3\nflatten\nfc 10 name=head", "head", "'head' has no receptive"),
     ("input 1x16x16\nconv 4 k3 s2\nconvT 4 k4 s2 p1 name=up", "up", "'up' has no receptive"),
-    ("input 1x16x16\nconv 4 k3\nupsample 2\nconv 4 k3 name=after", "after",
+    ("input 1x16x16\nconv 4 k3\nupsample x2\nconv 4 k3 name=after", "after",
      "'after' has no receptive"),
 ])
 def test_layers_without_a_field_are_refused(text: str, row: str, message: str) -> None:
