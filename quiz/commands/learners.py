@@ -66,11 +66,15 @@ def _shown(text: str) -> str:
 
 
 def summary_json(summary: LearnerSummary) -> dict[str, Any]:
+    """One learner as JSON; a retention from too few reviews is null (its sample size is given)."""
+    from quiz.store.stats import enough
+
     learner = summary.learner
     return {
         "name": learner.name, "display_name": learner.display_name,
         "reviews": summary.reviews, "studied": summary.studied, "due": summary.due,
-        "retention": None if summary.retention is None else round(summary.retention, 4),
+        "retention": (round(summary.retention, 4)
+                      if summary.retention is not None and enough(summary.graded) else None),
         "retention_reviews": summary.graded,
         "last_active": (None if summary.last_active is None
                         else summary.last_active.isoformat(timespec="seconds")),
@@ -94,9 +98,12 @@ def learners_table(summaries: list[LearnerSummary]) -> str:
 
 
 def retention_text(summary: LearnerSummary) -> str:
-    """Retention with the reviews it is drawn from ("93% of 41"), or — without any."""
-    if summary.retention is None:
-        return "—"
+    """Retention with the reviews it is drawn from ("93% of 41"); from too few reviews to mean
+    anything (the statistics' own minimum), only their number ("— of 3")."""
+    from quiz.store.stats import enough
+
+    if summary.retention is None or not enough(summary.graded):
+        return f"— of {summary.graded}" if summary.graded else "—"
     return f"{summary.retention:.0%} of {summary.graded}"
 
 
