@@ -285,3 +285,55 @@ async def test_undo_deals_the_same_numeric_instance_with_an_empty_input(
         await pilot.press("question_mark")  # the same numbers can be answered again
         await _settle(pilot)
         assert screen.revealed and screen.gave_up
+
+
+# 4. Counters as in Anki --------------------------------------------------------------------
+
+def _counters(screen: StudyScreen) -> tuple[list[int], tuple[int, int]]:
+    """new · learning · review, and the progress bar's done/total."""
+    line = _text(screen.query_one("#queue-line"))
+    match = re.search(r"(\d+) · (\d+) · (\d+)\s.*?(\d+)/(\d+)", line)
+    assert match is not None, line
+    new, learning, review_left, done, total = (int(group) for group in match.groups())
+    return [new, learning, review_left], (done, total)
+
+
+async def test_learning_cards_still_to_come_are_counted(db_url: str, bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = await _study(pilot)
+        assert _counters(screen) == ([3, 0, 0], (0, 3))
+        first = screen.item.id  # type: ignore[union-attr]
+        await pilot.press("space", "3")  # Good: learning again in 10 minutes, this session
+        await _settle(pilot)
+        assert _counters(screen) == ([2, 1, 0], (1, 4))
+        await pilot.press("space", "3", "space", "3")
+        await _settle(pilot)
+        # Only learning cards are left, the first one on screen before it is due: counted.
+        assert screen.item is not None and screen.item.id == first
+        assert screen.item.card.due > FIXED_NOW
+        assert _counters(screen) == ([0, 3, 0], (3, 6))
+        assert "学习 learning" in _text(screen.query_one("#card-meta"))
+        assert "复习" not in _text(screen.query_one("#card-meta"))
+
+
+async def test_a_lapsed_card_is_labelled_relearning(db_url: str, bank_dir: Path) -> None:
+    app = _app(db_url, bank_dir)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await _settle(pilot)
+        _make_young_review(app, "pool-role")
+        screen = await _study(pilot)
+        assert screen.item is not None and screen.item.id == "pool-role"
+        assert "复习 review" in _text(screen.query_one("#card-meta"))
+        assert _counters(screen) == ([2, 0, 1], (0, 3))
+        await pilot.press("space", "1")  # Again: relearning in 10 minutes
+        await _settle(pilot)
+        assert _counters(screen) == ([2, 1, 0], (1, 4))
+        await pilot.press("space", "4", "space", "4")  # Easy: the new cards leave for days
+        await _settle(pilot)
+        assert screen.item is not None and screen.item.id == "pool-role"
+        assert "重学 relearning" in _text(screen.query_one("#card-meta"))
+        assert _counters(screen) == ([0, 1, 0], (3, 4))
+        await pilot.press("space", "3")
+        await _settle(pilot)
+        assert screen.finished and _counters(screen) == ([0, 0, 0], (4, 4))

@@ -5,7 +5,8 @@ is committed at once and can be taken back with `u`. A counter shows what is lef
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from rich.text import Text
 from textual import on, work
@@ -22,12 +23,24 @@ from quiz.store.actions import (
     restore_flags,
     undo_review,
 )
-from quiz.store.counts import Mode, QueueCounts, StudyScope, queue_counts, unseen_count
+from quiz.store.counts import (
+    LEARNING_STATES,
+    Mode,
+    QueueCounts,
+    StudyScope,
+    available,
+    cards,
+    in_scope,
+    live_cards,
+    queue_counts,
+    unseen_count,
+)
 from quiz.store.db import Database, error_message
 from quiz.store.items import StudyItem
 from quiz.store.log import logged_verdict
-from quiz.store.queue import get_item, next_due, next_study_item
+from quiz.store.queue import LEARN_AHEAD, get_item, next_due, next_study_item
 from quiz.store.scheduling import Grade, preview_intervals
+from quiz.store.settings import Settings
 from quiz.tui.context import StudyContext
 from quiz.tui.messages import (
     AnswerSubmittedNote,
@@ -173,7 +186,7 @@ class StudyScreen(QuizScreen[None]):
         now = context.clock()
         item = next_study_item(context.db, now, context.settings, self.scope, exclude=exclude,
                                avoid_sources=avoid)
-        left = queue_counts(context.db, now, context.settings, self.scope, exclude=exclude)
+        left = session_left(context.db, now, context.settings, self.scope, exclude, item)
         intervals = (preview_intervals(context.scheduler, item.card, now)
                      if item and self.scope.reschedules else {})
         self.post_message(ItemLoaded(item, intervals, left, request))
@@ -185,7 +198,7 @@ class StudyScreen(QuizScreen[None]):
         now = context.clock()
         item = get_item(context.db, question_id, now)
         exclude = frozenset(self._exclude() - {question_id})
-        left = queue_counts(context.db, now, context.settings, self.scope, exclude=exclude)
+        left = session_left(context.db, now, context.settings, self.scope, exclude, item)
         intervals = (preview_intervals(context.scheduler, item.card, now)
                      if item and self.scope.reschedules else {})
         self.post_message(ItemLoaded(item, intervals, left, request))
@@ -234,10 +247,9 @@ class StudyScreen(QuizScreen[None]):
         text.append(f" {safe_text(item.deck or item.topic)} ", style="bold reverse")
         if self.scope.mode is Mode.CRAM:
             text.append("  突击 cram", style="bold magenta")
-        elif item.card.is_new:
-            text.append("  新卡 new", style="bold blue")
         else:
-            text.append("  复习 review", style="bold green")
+            label, style = _card_label(item)
+            text.append(f"  {label}", style=style)
         if item.flags.flagged:
             text.append("  ⚑", style="bold red")
         if item.flags.leech:
@@ -647,8 +659,6 @@ class StudyScreen(QuizScreen[None]):
 
     def _show_flagged(self, question_id: str, flagged: bool) -> None:
         if self.item is not None and self.item.id == question_id:
-            from dataclasses import replace
-
             self.item = replace(self.item, flags=replace(self.item.flags, flagged=flagged))
             self.query_one("#card-meta", Static).update(self._meta(self.item))
 
@@ -676,6 +686,39 @@ class StudyScreen(QuizScreen[None]):
 
         self.app.push_screen(CustomStudyScreen(self.context, self.scope.decks,
                                                self.scope.numeric_only), start)
+
+
+def _card_label(item: StudyItem) -> tuple[str, str]:
+    """What kind of card is on screen, as Anki names them, in the colour of its counter."""
+    if item.card.is_new:
+        return "新卡 new", "bold blue"
+    if item.card.state == LEARNING_STATES[0]:
+        return "学习 learning", "bold red"
+    if item.card.state == LEARNING_STATES[1]:
+        return "重学 relearning", "bold red"
+    return "复习 review", "bold green"
+
+
+def session_left(db: Database, now: datetime, settings: Settings, scope: StudyScope,
+                 exclude: frozenset[str], on_screen: StudyItem | None) -> QueueCounts:
+    """New · learning · review left in this session, as Anki counts them: learning cards due
+    within the learn-ahead limit come in this session (the queue shows them last), so they
+    count; and the card on screen, still to be rated, is always counted."""
+    left = queue_counts(db, now, settings, scope, exclude=exclude)
+    if scope.mode is Mode.NORMAL:
+        with db.read() as connection:
+            learning = live_cards(
+                connection, db.learner_id, *in_scope(scope, exclude), available(now),
+                cards.c.last_review.is_not(None), cards.c.state.in_(LEARNING_STATES),
+                cards.c.due <= now + LEARN_AHEAD)
+        left = replace(left, learning=max(left.learning, learning))
+    if on_screen is None or left.total:
+        return left
+    if on_screen.card.is_new:
+        return replace(left, new=1)
+    if on_screen.card.state in LEARNING_STATES:
+        return replace(left, learning=1)
+    return replace(left, review=1)
 
 
 def _reason(error: BaseException, db: Database | None = None) -> str:
