@@ -24,6 +24,7 @@ from quiz.sheets.class_key import (
     column_legend,
     numeric_items,
 )
+from quiz.sheets.figures import figure_svg, item_figure, svg_style
 from quiz.sheets.model import NUMERIC, Sheet, SheetItem
 from quiz.sheets.text import one_line, safe_text
 
@@ -56,6 +57,7 @@ table.class-key thead { display: table-header-group; }
 .legends { columns: 2; font-size: 8pt; color: #444; margin-top: 4pt; }
 .legend { margin: 0; }
 .key { background: #f4f4f4; padding: 4pt 8pt; }
+.figure { margin-top: 6pt; } .figure svg { max-width: 100%; height: auto; }
 .sources { color: #555; font-size: 9pt; }
 pre, code { font-family: "Noto Sans Mono CJK SC", monospace; font-size: 9.5pt; }
 pre { white-space: pre-wrap; }
@@ -82,7 +84,8 @@ def _document(title: str, sections: Sequence[str]) -> str:
         "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
         "style-src 'unsafe-inline'\">\n"
-        f"<title>{html.escape(one_line(title))}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<title>{html.escape(one_line(title))}</title>\n<style>{STYLE}{svg_style()}</style>\n"
+        "</head>\n<body>\n"
         + "\n".join(sections) + "\n</body>\n</html>\n"
     )
 
@@ -122,10 +125,16 @@ def _sheet_section(sheet: Sheet) -> str:
     return "\n".join(parts)
 
 
+def _figure(item: SheetItem) -> str:
+    """The layer's geometry as inline SVG (no script: the page's CSP allows it)."""
+    figure = item_figure(item)
+    return f'<div class="figure">{figure_svg(figure)}</div>' if figure is not None else ""
+
+
 def _key_item(item: SheetItem) -> str:
     if item.kind == NUMERIC:
         body = (f"<p><strong>答案</strong>：{html.escape(one_line(item.answer))}</p>"
-                f"{markdown_html(item.worked)}")
+                f"{markdown_html(item.worked)}{_figure(item)}")
     else:
         body = f"<p><strong>参考答案</strong>：</p>{markdown_html(item.answer)}"
     sources = html.escape(", ".join(item.sources)) or "—"

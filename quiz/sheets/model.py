@@ -24,6 +24,8 @@ class SheetItem:
     # numeric: the instance's parameters as drawn, so that `quiz check` grades this very instance
     # even after the bank's template changed (quiz.sheets.meta)
     params: tuple[tuple[str, int | str], ...] = ()
+    # numeric: the (name, net text) pairs the engine ran, so a key can draw the layer's geometry
+    nets: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

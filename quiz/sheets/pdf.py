@@ -27,6 +27,7 @@ from quiz.sheets.class_key import (
     column_legend,
     numeric_items,
 )
+from quiz.sheets.figures import figure_typst, item_figure
 from quiz.sheets.model import NUMERIC, Sheet, SheetItem
 from quiz.sheets.text import one_line, safe_text
 
@@ -103,6 +104,32 @@ TEMPLATE = r"""
   }
 }
 
+// A layer's geometry (quiz.sheets.figures): every cell a rectangle filled by its kind; every
+// text shown as text.
+#let cell-grid(cells, size, fills) = box(
+  width: cells.at(0).len() * size, height: cells.len() * size,
+  for (r, row) in cells.enumerate() {
+    for (c, kind) in row.enumerate() {
+      place(dx: c * size, dy: r * size,
+            rect(width: size, height: size, fill: rgb(fills.at(kind)), stroke: 0.3pt + luma(140)))
+    }
+  })
+#let geometry-figure(figure) = block(breakable: false, above: 8pt, width: 100%, {
+  let size = figure.cell * 1pt
+  set text(size: 8pt)
+  par(text(size: 9pt, weight: "bold", figure.title) + h(1em) + figure.sizes)
+  // an entry never breaks between its swatch and its label
+  par(figure.legend.map(entry => box(box(rect(width: 7pt, height: 7pt, fill: rgb(
+    figure.fills.at(entry.kind)), stroke: 0.3pt + luma(140))) + " " + entry.label)).join(
+    h(1.2em)))
+  for note in figure.notes { par(text(fill: muted, note)) }
+  grid(columns: figure.panels.len(), column-gutter: 14pt,
+       ..figure.panels.map(panel => stack(dir: ttb, spacing: 4pt, panel.label,
+         cell-grid(panel.canvas, size, figure.fills), v(size),
+         cell-grid(panel.output, size, figure.fills))))
+  for panel in figure.panels { par(panel.caption) }
+})
+
 #let key-items(section) = {
   title-block(section)
   line(length: 100%, stroke: rule)
@@ -113,6 +140,7 @@ TEMPLATE = r"""
       #block(fill: luma(244), inset: 6pt, width: 100%)[
         #text(weight: "bold", item.answer_label)#item.answer_first
         #lines(item.answer)
+        #if item.at("figure", default: none) != none { geometry-figure(item.figure) }
       ]
       #text(size: 8.5pt, fill: muted, "来源：" + item.sources)
     ]
@@ -208,7 +236,13 @@ def _key_item(item: SheetItem) -> dict[str, Any]:
             "answer_label": "答案：" if numeric else "参考答案：",
             "answer_first": one_line(item.answer) if numeric else "",
             "answer": plain_lines(item.worked if numeric else item.answer),
-            "sources": ", ".join(item.sources) or "—"}
+            "sources": ", ".join(item.sources) or "—", "figure": _figure(item)}
+
+
+def _figure(item: SheetItem) -> dict[str, Any] | None:
+    """The layer's geometry as data the template draws (quiz.sheets.figures), or None."""
+    figure = item_figure(item)
+    return figure_typst(figure) if figure is not None else None
 
 
 def _student_meta(sheet: Sheet) -> list[str]:

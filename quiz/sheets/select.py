@@ -108,7 +108,8 @@ def numeric_item(number: int, question: Question, template: Template, seed: int)
     return SheetItem(number=number, question_id=question.id, kind=NUMERIC, prompt=instance.prompt,
                      answer=shown, sources=tuple(question.sources),
                      topic=question.tags[0] if question.tags else question.topic, seed=seed,
-                     answer_plain=plain, worked=worked, params=tuple(instance.params.items()))
+                     answer_plain=plain, worked=worked, params=tuple(instance.params.items()),
+                     nets=instance.nets)
 
 
 def expected_answer(instance: Instance, solution: Solution) -> tuple[str, str]:
