@@ -115,10 +115,10 @@ def _on_input(items: Sequence[Item], unit: tuple[int, int], input_hw: Hw) -> np.
 
 
 def effective_field(items: Sequence[Item], input_hw: Sequence[int], name: str = "output",
-                    rf: RFInfo | None = None) -> EffectiveField:
+                    traced: tuple[RFInfo | None] | None = None) -> EffectiveField:
     """The effective field of the centre unit of the output of ``items`` (layers and blocks
-    from the input on) on an input of ``input_hw``. ``rf``: that output's theoretical field
-    when already traced (default: traced here).
+    from the input on) on an input of ``input_hw``. ``traced``: that output's theoretical
+    field (None inside when it has none) when already traced; default: traced here.
 
     Raises ValueError when the output has no spatial window over the input (after flatten or
     a fully connected layer, a transposed conv or an upsampling).
@@ -132,7 +132,9 @@ def effective_field(items: Sequence[Item], input_hw: Sequence[int], name: str = 
         values = _on_input(items, unit, hw)
     except NotSpatialError as error:
         raise ValueError(f"'{name}' has no receptive field on the input ({error})") from None
-    if rf is None:
+    if traced is not None:
+        rf = traced[0]
+    else:
         rf = receptive_field(list(items), hw)[-1] if items else None
     return EffectiveField(name, unit, output_hw, hw, values, _theoretical_box(rf, unit), rf)
 
@@ -166,4 +168,4 @@ def net_effective_field(run: NetRun, row: int,
     fields = list(rfs) if rfs is not None else net_receptive_fields(run)
     name = run.layers[row].name
     hw = (int(run.input_shape[2]), int(run.input_shape[3]))
-    return effective_field(run.paths[row], hw, f"{name}", fields[row])
+    return effective_field(run.paths[row], hw, name, (fields[row],))
