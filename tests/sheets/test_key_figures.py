@@ -274,3 +274,9 @@ def test_pdf_key_draws_every_cell_of_the_figure_data(tmp_path: Path) -> None:
     assert sheet_pdf.render_pdf("keys", sheets) == pdf  # the same bytes again
     # the students' sheets carry no figure
     assert filled_and_stroked_paths(sheet_pdf.render_pdf("sheets", sheets)) == 0
+
+
+def test_a_kernel_reaching_too_far_to_draw_legibly_gets_no_figure() -> None:
+    # dilation 20: the first window spans 81 cells, which would shrink every cell to a speck
+    assert item_figure(numeric_item("input 1x200x200\nconv 1 k5 d20\n")) is None
+    assert item_figure(numeric_item("input 1x200x200\nconv 1 k5 d10\n")) is not None
