@@ -65,7 +65,7 @@ def _mantissa(value: float) -> str:
 
 
 def worked_solution(instance: Instance, solution: Solution) -> str:
-    parts = [f"**答案**：{format_value(solution.expected, instance)}"]
+    parts = [f"{ANSWER_LEAD}{format_value(solution.expected, instance)}"]
     ask = parse_expr(instance.ask)
     if ask.op != "call":
         parts.append(f"**所求**：{render_ask(ask, solution)} = "
@@ -84,6 +84,25 @@ def worked_solution(instance: Instance, solution: Solution) -> str:
     elif instance.batch:
         parts.append(f"（引擎以 batch 1 运行；batch = {instance.batch} 只改变第一维。）")
     return "\n\n".join(parts)
+
+
+ANSWER_LEAD = "**答案**："
+RIGHT_ANSWER = "正确答案："
+STATUS_WORDS = ("不对。", "正确！")
+
+
+def verdict_parts(message: str, worked: str, *, label_shown: bool) -> tuple[str, str]:
+    """A verdict's message and worked solution as shown one above the other, each thing said
+    once: the message without its status word when a label beside it says it (`✘ 不对 wrong`),
+    and the worked solution without its opening answer when the message states the right one."""
+    if label_shown:
+        for word in STATUS_WORDS:
+            if message.startswith(word):
+                message = message.removeprefix(word).lstrip()
+                break
+    if RIGHT_ANSWER in message and worked.startswith(ANSWER_LEAD):
+        worked = worked.partition("\n\n")[2]
+    return message, worked
 
 
 def activation_text(run: Measurement, batch: int | None) -> str:
@@ -230,12 +249,19 @@ def _conv_counts(layer: _Layer) -> list[tuple[str, str]]:
     per_group = c_in // g.groups
     bias = int(report.bias_params)
     h_out, w_out = report.output_shape[-2], report.output_shape[-1]
-    params = (f"参数 = C_out·(C_in/g)·k_h·k_w + 偏置 = {c_out}·{per_group}·{k[0]}·{k[1]} + {bias}"
+    area = _kernel_area(k)
+    params = (f"参数 = C_out·(C_in/g)·{area} + 偏置 = {c_out}·{per_group}·{k[0]}·{k[1]} + {bias}"
               f" = {group(c_out * per_group * k[0] * k[1] + bias)}")
-    macs = (f"MACs = H_out·W_out·C_out·(C_in/g)·k_h·k_w = {h_out}·{w_out}·{c_out}·{per_group}·"
+    macs = (f"MACs = H_out·W_out·C_out·(C_in/g)·{area} = {h_out}·{w_out}·{c_out}·{per_group}·"
             f"{k[0]}·{k[1]} = {group(h_out * w_out * c_out * per_group * k[0] * k[1])}，"
             "FLOPs ≈ 2×MACs")
     return [("params", params), ("macs", macs)]
+
+
+def _kernel_area(kernel: tuple[int, ...]) -> str:
+    """`k²` for a square kernel; for another, its sides in words (Unicode has no subscript w,
+    so `k_h·k_w` would show as `kₕ·k₍w₎`)."""
+    return "k²" if kernel[0] == kernel[-1] else "核高·核宽"
 
 
 def _conv(layer: _Layer) -> list[tuple[str, str]]:
@@ -306,12 +332,13 @@ _FORMULAS: dict[str, Callable[[_Layer], list[tuple[str, str]]]] = {
 
 
 def _rf_text(layer: _Layer, before: FieldStep, after: FieldStep | None) -> str:
-    """The recursion r ← r + (k_eff − 1)·j, j ← j·s, with the engine's numbers on both sides."""
+    """The recursion r ← r + (k′ − 1)·j, j ← j·s, with the engine's numbers on both sides
+    (k′ is the effective kernel: `k_eff` would show its subscript as `₍eff₎`)."""
     if layer.geometry is None or after is None or after == before:
         return ""
     k, s, d = layer.g.kernel[0], layer.g.stride[0], layer.g.dilation[0]
     k_eff = d * (k - 1) + 1
     rf, jump = before.size[0], before.jump[0]
-    return (f"感受野 r = r + (k_eff − 1)·j = {rf} + ({k_eff} − 1)·{jump} = {after.size[0]}，"
+    return (f"感受野 r = r + (k′ − 1)·j = {rf} + ({k_eff} − 1)·{jump} = {after.size[0]}，"
             f"有效步长 j = j·s = {jump}·{s} = {after.jump[0]}"
-            + (f"（k_eff = d(k−1)+1 = {k_eff}）" if d > 1 else ""))
+            + (f"（等效核 k′ = d(k−1)+1 = {k_eff}）" if d > 1 else ""))

@@ -64,6 +64,7 @@ class _Flow:
         self.text = text
         self.first_prefix = first_prefix
         self.prefix = prefix
+        self.atoms = atoms
         self.paragraph = Paragraph(text, atoms=atoms, first_prefix=first_prefix, prefix=prefix)
 
     def lines(self, width: int) -> list[Line]:
@@ -388,6 +389,16 @@ class _Builder:
         text.append(content[position:], style)
 
 
+def _led(blocks: list[_Block], lead: Text) -> list[_Block]:
+    """`blocks` with `lead` before the first line (a line of its own when they do not open with
+    a paragraph)."""
+    first = blocks[0] if blocks else None
+    if isinstance(first, _Flow):
+        return [_Flow(first.text, first.atoms, lead + first.first_prefix,
+                      first.prefix), *blocks[1:]]
+    return [_Flow(lead.copy(), (), Text(), Text()), *blocks]
+
+
 def _end_line(text: Text) -> None:
     """End the line `text` is on, unless it is empty (a formula opens the paragraph)."""
     stripped = text.plain.rstrip(" ")
@@ -431,7 +442,10 @@ def _first_text(node: SyntaxTreeNode) -> str:
 class BankMarkdown:
     """A Rich renderable of bank Markdown that lays itself out for the width it is given."""
 
-    def __init__(self, markdown: str, *, errata_expanded: bool = True) -> None:
+    def __init__(self, markdown: str, *, errata_expanded: bool = True,
+                 lead: Text | None = None) -> None:
+        """`lead` (a styled label, such as a verdict's `✘ 不对 wrong `) starts the first line, and
+        the first paragraph wraps after it."""
         # `protect_math` uses private-use characters as placeholders; bank text has no use for them.
         cleaned = safe_text(markdown).replace("\ue000", "").replace("\ue001", "")
         source, formulas = protect_math(cleaned)
@@ -442,6 +456,8 @@ class BankMarkdown:
         self.errata_expanded = errata_expanded
         self.formulas = tuple(formulas)
         self._blocks = builder.container(root.children, Text(), Text())
+        if lead is not None:
+            self._blocks = _led(self._blocks, lead)
         self._cache: dict[int, list[Line]] = {}
 
     def lines(self, width: int) -> list[Line]:

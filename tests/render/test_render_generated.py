@@ -4,10 +4,19 @@ LaTeX or Markdown token."""
 
 from __future__ import annotations
 
-import pytest
+import re
+from functools import lru_cache
 
+import pytest
+from rich.style import Style
+
+from quiz.bank.parser import load_bank
+from quiz.numeric import RECIPES, Template, fixed_seeds, instantiate, load_templates, solve
+from quiz.numeric.feedback import worked_solution
+from quiz.paths import bundled_bank_dir
+from quiz.render.generated import generated_markdown
 from quiz.render.math import latex_to_unicode
-from quiz.render.terminal import BankMarkdown
+from quiz.render.terminal import CODE, BankMarkdown
 
 
 @pytest.mark.parametrize(("latex", "expected"), [
@@ -54,3 +63,60 @@ def test_display_math_stands_on_its_own_line(markdown: str) -> None:
 
 def test_a_display_formula_alone_adds_no_blank_line() -> None:
     assert [line.plain for line in BankMarkdown("$$x+1$$").lines(40)] == ["  x+1"]
+
+
+# What must not survive rendering, outside code spans (`output_padding` is a PyTorch name there):
+# LaTeX scripts, groups and commands, Markdown emphasis and code marks, and the small parentheses
+# of a script Unicode cannot write (`k₍w₎`).
+RAW_TOKEN = re.compile(r"[_^{}$`\\₍₎⁽⁾]|\*\*")
+SEEDS = (1, 2, 3, 4)
+
+
+def raw_tokens(markdown: str, width: int = 100) -> list[str]:
+    """Each rendered line that still shows a raw token (code spans blanked out first)."""
+    found = []
+    for line in BankMarkdown(markdown).lines(width):
+        plain = list(line.plain)
+        for span in line.text.spans:
+            if isinstance(span.style, Style) and span.style.color == CODE.color:
+                plain[span.start:span.end] = " " * (span.end - span.start)
+        if RAW_TOKEN.search("".join(plain)):
+            found.append(line.plain)
+    return found
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict[str, Template]:
+    return load_templates(load_bank(bundled_bank_dir()))
+
+
+def template_ids() -> list[str]:
+    return sorted(templates())
+
+
+def test_the_bank_has_templates_and_recipes() -> None:
+    assert len(template_ids()) > 40 and len(RECIPES) > 20
+
+
+@pytest.mark.parametrize("template_id", template_ids())
+def test_every_worked_solution_renders_without_raw_tokens(template_id: str) -> None:
+    template = templates()[template_id]
+    seeds = [*fixed_seeds(template)[:1], *SEEDS]
+    for seed in seeds:
+        instance = instantiate(template, seed)
+        worked = worked_solution(instance, solve(instance, eager=False))
+        assert raw_tokens(generated_markdown(worked)) == [], (template_id, seed, worked)
+
+
+@pytest.mark.parametrize("recipe_id", sorted(RECIPES))
+def test_every_mistake_message_renders_without_raw_tokens(recipe_id: str) -> None:
+    recipe = RECIPES[recipe_id]
+    message = f"不对。看起来你{recipe.name}。{recipe.why}\n\n正确答案：12,864"
+    assert raw_tokens(generated_markdown(message)) == [], message
+
+
+def test_the_check_finds_what_the_issue_saw() -> None:
+    # the raw forms of the issue, unconverted, are caught; converted, they render clean
+    for raw in ("H_out", "C_in/g", "r_{l−1}", "k₍w₎", "**答案**"):
+        assert raw_tokens(raw.replace("**答案**", "\\*\\*答案\\*\\*")) != [], raw
+    assert raw_tokens(generated_markdown("H_out = C_in/g + r_{l−1}；**答案**：3")) == []
