@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import IntEnum
 
 from fsrs import Card, Rating, Scheduler, State
+from fsrs.scheduler import FUZZ_RANGES
 
 from quiz.store.days import require_utc
 
@@ -84,6 +87,37 @@ def _fsrs_review(scheduler: Scheduler, card: CardState, grade: Grade,
     return _from_fsrs(updated)
 
 
+def _without_fuzz(scheduler: Scheduler) -> Scheduler:
+    if not scheduler.enable_fuzzing:
+        return scheduler
+    plain = copy.copy(scheduler)
+    plain.enable_fuzzing = False
+    return plain
+
+
+def _fuzz_fraction(card: CardState) -> float:
+    """Where in its fuzz range a card's next interval falls. fsrs draws it afresh on every
+    call, so the interval on a button would not be the one the rating saves; like Anki (which
+    seeds it from the card), it is drawn from the card's state before the rating."""
+    key = (f"{card.state}|{card.step}|{card.stability!r}|{card.difficulty!r}|"
+           f"{card.last_review}|{card.due}")
+    return random.Random(key).random()
+
+
+def _fuzzed(state: CardState, now: datetime, fraction: float, maximum_days: int) -> CardState:
+    """fsrs's own fuzz (same ranges: none under 2.5 days, ±15 % / 10 % / 5 % beyond), with a
+    given fraction instead of a fresh random number."""
+    days = (state.due - now).days
+    if state.state != State.Review or days < 2.5:
+        return state
+    delta = 1.0 + sum(fuzz["factor"] * max(min(float(days), fuzz["end"]) - fuzz["start"], 0.0)
+                      for fuzz in FUZZ_RANGES)
+    highest = min(round(days + delta), maximum_days)
+    lowest = min(max(2, round(days - delta)), highest)
+    fuzzed = min(round(fraction * (highest - lowest + 1) + lowest), maximum_days)
+    return replace(state, due=now + timedelta(days=fuzzed))
+
+
 def _longer_than(lower: CardState, upper: CardState, now: datetime) -> CardState:
     """`upper` due at least a day after `lower` when both are review-state intervals of a day or
     more. FSRS rounds to whole days, so a young card can get Hard 1d, Good 1d, Easy 1d; Anki
@@ -97,14 +131,19 @@ def _longer_than(lower: CardState, upper: CardState, now: datetime) -> CardState
 def next_states(
     scheduler: Scheduler, card: CardState, now: datetime, up_to: Grade = Grade.EASY,
 ) -> dict[Grade, CardState]:
-    """The card's state after each grade from Again to `up_to`, intervals kept increasing."""
+    """The card's state after each grade from Again to `up_to`: fuzzed the same way for the
+    preview as for the rating, then kept increasing."""
     now = require_utc(now)
+    plain = _without_fuzz(scheduler)
+    fraction = _fuzz_fraction(card) if scheduler.enable_fuzzing else None
     states: dict[Grade, CardState] = {}
     lower: CardState | None = None
     for grade in Grade:
         if grade > up_to:
             break
-        state = _fsrs_review(scheduler, card, grade, now)
+        state = _fsrs_review(plain, card, grade, now)
+        if fraction is not None:
+            state = _fuzzed(state, now, fraction, scheduler.maximum_interval)
         if lower is not None:
             state = _longer_than(lower, state, now)
         states[grade] = lower = state

@@ -337,3 +337,23 @@ async def test_a_lapsed_card_is_labelled_relearning(db_url: str, bank_dir: Path)
         await pilot.press("space", "3")
         await _settle(pilot)
         assert screen.finished and _counters(screen) == ([0, 0, 0], (4, 4))
+
+
+def test_fuzzed_intervals_shown_are_the_ones_saved() -> None:
+    """With fuzz on (the app's default) the bar and the rating agree, and fuzz still spreads."""
+    fuzzy, plain = make_scheduler(fuzz=True), make_scheduler(fuzz=False)
+    moved = 0
+    for number in range(40):
+        card = CardState(2, None, 2.0 + number * 2.5, 5.0, FIXED_NOW,
+                         FIXED_NOW - timedelta(days=1 + number))
+        shown = preview_intervals(fuzzy, card, FIXED_NOW)
+        assert shown == preview_intervals(fuzzy, card, FIXED_NOW)
+        for grade in Grade:
+            assert review(fuzzy, card, grade, FIXED_NOW).due - FIXED_NOW == shown[grade]
+        unfuzzed = preview_intervals(plain, card, FIXED_NOW)
+        for grade in (Grade.HARD, Grade.GOOD, Grade.EASY):
+            limit = timedelta(days=1) + unfuzzed[grade] * 0.15 + timedelta(days=1)
+            assert abs(shown[grade] - unfuzzed[grade]) <= limit
+        moved += shown != unfuzzed
+        assert shown[Grade.HARD] < shown[Grade.GOOD] < shown[Grade.EASY]
+    assert moved > 10  # fuzz is applied, not switched off
