@@ -8,15 +8,28 @@ import re
 from functools import lru_cache
 
 import pytest
+from rich.cells import cell_len
 from rich.style import Style
+from rich.text import Text
 
 from quiz.bank.parser import load_bank
-from quiz.numeric import RECIPES, Template, fixed_seeds, instantiate, load_templates, solve
-from quiz.numeric.feedback import worked_solution
+from quiz.numeric import (
+    RECIPES,
+    Status,
+    Template,
+    Verdict,
+    fixed_seeds,
+    grade,
+    instantiate,
+    load_templates,
+    solve,
+)
+from quiz.numeric.feedback import format_value, verdict_parts, worked_solution
 from quiz.paths import bundled_bank_dir
 from quiz.render.generated import generated_markdown
 from quiz.render.math import latex_to_unicode
 from quiz.render.terminal import CODE, BankMarkdown
+from quiz.tui.widgets.numeric_panel import _verdict_markdown
 
 
 @pytest.mark.parametrize(("latex", "expected"), [
@@ -120,3 +133,46 @@ def test_the_check_finds_what_the_issue_saw() -> None:
     for raw in ("H_out", "C_in/g", "r_{l−1}", "k₍w₎", "**答案**"):
         assert raw_tokens(raw.replace("**答案**", "\\*\\*答案\\*\\*")) != [], raw
     assert raw_tokens(generated_markdown("H_out = C_in/g + r_{l−1}；**答案**：3")) == []
+
+
+def wrong_grouped_verdict() -> tuple[Verdict, str]:
+    """A real verdict: the answer of a conv with its groups ignored (`C_in/g` in the rule)."""
+    instance = instantiate(templates()["num-params-grouped"], 1)
+    solution = solve(instance)
+    slip = next(a for a in solution.alternatives if a.recipe.id == "ignore-groups")
+    return grade(instance, str(slip.value), solution), format_value(solution.expected, instance)
+
+
+def test_a_verdict_says_its_status_and_the_answer_once() -> None:
+    verdict, answer = wrong_grouped_verdict()
+    message, worked = verdict_parts(verdict.message, verdict.worked, label_shown=True)
+    lead = Text.assemble(("✘ 不对 wrong", "bold red"), "  ")
+    shown = "\n".join(BankMarkdown(_verdict_markdown(verdict, message), lead=lead)
+                      .plain_lines(60)) + "\n" + "\n".join(
+        BankMarkdown(generated_markdown(worked)).plain_lines(60))
+    # the answer is stated once (the layer formula may still end in the same number)
+    assert shown.count("不对") == 1 and shown.count(f"答案：{answer}") == 1, shown
+    assert verdict.mistake is not None and shown.count(verdict.mistake) == 1, shown
+    assert "Cᵢₙ/g" in shown and raw_tokens(_verdict_markdown(verdict, message)) == []
+    # without a label beside it (the CLI) the message keeps its status word
+    assert verdict_parts(verdict.message, verdict.worked, label_shown=False)[0] == \
+        verdict.message
+
+
+def test_a_verdict_wraps_like_chinese() -> None:
+    verdict, _ = wrong_grouped_verdict()
+    message, _ = verdict_parts(verdict.message, verdict.worked, label_shown=True)
+    lead = Text.assemble(("✘ 不对 wrong", "bold red"), "  ")
+    lines = BankMarkdown(_verdict_markdown(verdict, message), lead=lead).lines(40)
+    assert lines[0].plain.startswith("✘ 不对 wrong  看起来你")
+    paragraph = [line for line in lines if line.plain][:-1]
+    # greedy: a line ends only when the next character would not fit (no break at a space
+    # that leaves half a line empty, as English wrapping did)
+    assert all(cell_len(line.plain) >= 38 for line in paragraph[:-1]), [
+        line.plain for line in lines]
+
+
+def test_an_unparseable_answer_is_shown_literally() -> None:
+    verdict = Verdict(Status.UNPARSEABLE, "看不懂 “$x_1$ **2**”", None, "", 0)
+    text = "".join(BankMarkdown(_verdict_markdown(verdict, verdict.message)).plain_lines(80))
+    assert text == "看不懂 “$x_1$ **2**”"

@@ -12,7 +12,10 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from quiz.numeric import Status, Verdict
+from quiz.numeric.feedback import verdict_parts
+from quiz.render.generated import escape_markdown, generated_markdown
 from quiz.render.safe import safe_text
+from quiz.render.terminal import BankMarkdown
 from quiz.tui.widgets.bank_text import BankText
 
 STATUS_STYLE = {Status.RIGHT: "bold green", Status.WRONG: "bold red",
@@ -45,20 +48,31 @@ class NumericPanel(Vertical):
         answer.focus()
 
     async def show_verdict(self, verdict: Verdict) -> None:
-        text = Text()
-        text.append(STATUS_LABEL[verdict.status], style=STATUS_STYLE[verdict.status])
-        text.append(f"  {safe_text(verdict.message)}")  # it quotes the learner's answer
-        if verdict.mistake:
-            text.append("\n错因 mistake: ", style="bold")
-            text.append(safe_text(verdict.mistake))
-        self.query_one("#numeric-verdict", Static).update(text)
+        message, worked = verdict_parts(verdict.message, verdict.worked, label_shown=True)
+        self.query_one("#numeric-verdict", Static).update(
+            BankMarkdown(_verdict_markdown(verdict, message), lead=_label(verdict.status)))
         if verdict.status is Status.UNPARSEABLE:
             return
         self.query_one(Input).disabled = True
-        self.query_one("#numeric-worked", BankText).update(verdict.worked)
+        self.query_one("#numeric-worked", BankText).update(generated_markdown(worked))
 
     @on(Input.Submitted, "#numeric-answer")
     def submit_answer(self, event: Input.Submitted) -> None:
         # An empty answer is posted too: the study screen treats it (and "?") as "show me".
         event.stop()
         self.post_message(AnswerSubmitted(event.value))
+
+
+def _label(status: Status) -> Text:
+    return Text.assemble((STATUS_LABEL[status], STATUS_STYLE[status]), "  ")
+
+
+def _verdict_markdown(verdict: Verdict, message: str) -> str:
+    """The message as bank Markdown (math in Unicode, wrapped like Chinese), with the named
+    mistake when the message does not already name it."""
+    if verdict.status is Status.UNPARSEABLE:
+        return escape_markdown(safe_text(message))  # it quotes the learner's answer
+    text = generated_markdown(safe_text(message))
+    if verdict.mistake and verdict.mistake not in message:
+        text += f"\n\n**错因 mistake**：{generated_markdown(safe_text(verdict.mistake))}"
+    return text
