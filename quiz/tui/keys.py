@@ -64,12 +64,14 @@ KEYS: list[KeyHelp] = [
     KeyHelp("HomeScreen", "o", "设置 settings"),
     KeyHelp("HomeScreen", "L", "切换学习者（或新建）switch learner (or make one)"),
     KeyHelp("HomeScreen", "m", "我的错因：常犯的错、趋势 my mistakes: how often, trend"),
-    KeyHelp("StudyScreen", "space", "显示答案 reveal the answer"),
+    KeyHelp("StudyScreen", "space", "显示答案；再按 = 记得 Good reveal; again: Good"),
     KeyHelp("StudyScreen", "1,2,3,4", "评分 Again / Hard / Good / Easy rate"),
-    KeyHelp("StudyScreen", "enter", "数值题：接受建议评分 numeric: accept the suggested grade"),
+    KeyHelp("StudyScreen", "enter", "显示后：记得 Good；数值题：接受建议评分 after a reveal: Good; "
+            "numeric: accept the suggested grade"),
     KeyHelp("StudyScreen", "question_mark", "数值题输入框：放弃并看解答（记为 Again）numeric "
             "input: give up, see the solution (rated Again)", bound=False),
-    KeyHelp("StudyScreen", "u,ctrl+z", "撤销上一次评分（可连续）undo the last rating (repeatable)"),
+    KeyHelp("StudyScreen", "u,ctrl+z", "撤销上一步：评分、搁置、暂停、标记（可连续）undo the last "
+            "rating, bury, suspend or flag (repeatable)"),
     KeyHelp("StudyScreen", "e", "展开 / 收起来源勘误 show / fold the errata notes"),
     KeyHelp("StudyScreen", "minus", "搁置到明天 bury until tomorrow"),
     KeyHelp("StudyScreen", "exclamation_mark", "暂停这张卡 suspend this card"),
