@@ -182,9 +182,10 @@ def _grade(args: argparse.Namespace, templates: dict[str, Template]) -> int:
                    **verdict.to_json()}
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        print(verdict.message)
-        if verdict.worked:
-            print()
-            print(verdict.worked)
+        from quiz.numeric.feedback import verdict_parts
+        from quiz.render.generated import print_verdict
+
+        print_verdict(*verdict_parts(verdict.message, verdict.worked, label_shown=False),
+                      sys.stdout)
     return {Status.RIGHT: EXIT_RIGHT, Status.WRONG: EXIT_WRONG}.get(
         verdict.status, EXIT_UNPARSEABLE)

@@ -175,14 +175,15 @@ def _ask_one(template: Template, seed: int, number: int, total: int, stdin: Text
 
 def _show(verdict: Verdict, out: TextIO, score: _Score) -> None:
     from quiz.numeric import Status
-    from quiz.render.safe import safe_text
+    from quiz.numeric.feedback import verdict_parts
+    from quiz.render.generated import print_verdict
 
     if verdict.status is Status.RIGHT:
         score.right += 1
     else:
         score.wrong += 1
-    print(safe_text(verdict.message), file=out)
-    print("\n" + safe_text(verdict.worked), file=out)
+    # through the bank's renderer: math in Unicode, no Markdown marks, the answer said once
+    print_verdict(*verdict_parts(verdict.message, verdict.worked, label_shown=False), out)
 
 
 def _expected_text(instance: Instance, solution: Solution) -> str:

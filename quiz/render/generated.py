@@ -17,6 +17,8 @@ not Markdown (an answer the learner typed) show literally.
 from __future__ import annotations
 
 import re
+import shutil
+from typing import TextIO
 
 from quiz.render.math import MATH
 from quiz.render.safe import safe_text
@@ -82,3 +84,17 @@ def plain_text(text: str, width: int | None = None) -> str:
 
     document = BankMarkdown(generated_markdown(safe_text(text)))
     return "\n".join(line.rstrip() for line in document.plain_lines(width or UNWRAPPED))
+
+
+def output_width(stream: TextIO) -> int | None:
+    """The width to wrap `plain_text` at: the terminal's, or None (no wrapping) for a pipe."""
+    isatty = getattr(stream, "isatty", None)
+    return shutil.get_terminal_size().columns if isatty is not None and isatty() else None
+
+
+def print_verdict(message: str, worked: str, stream: TextIO) -> None:
+    """A verdict's message and worked solution (generated text) as the CLI prints them."""
+    width = output_width(stream)
+    print(plain_text(message, width), file=stream)
+    if worked:
+        print("\n" + plain_text(worked, width), file=stream)

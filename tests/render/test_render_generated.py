@@ -176,3 +176,13 @@ def test_an_unparseable_answer_is_shown_literally() -> None:
     verdict = Verdict(Status.UNPARSEABLE, "看不懂 “$x_1$ **2**”", None, "", 0)
     text = "".join(BankMarkdown(_verdict_markdown(verdict, verdict.message)).plain_lines(80))
     assert text == "看不懂 “$x_1$ **2**”"
+
+
+def test_the_cli_prints_a_verdict_through_the_renderer(capsys: pytest.CaptureFixture[str]) -> None:
+    from quiz.cli import main
+
+    argv = ["numeric", "grade", "num-params-dws", "--seed", "-1", "--answer", "144"]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "漏算了 1×1 卷积" in out and "Cᵢₙ/g" in out and out.count("答案：") == 1, out
+    assert not re.search(r"\*\*|[A-Z]_(in|out)|[$\\{}₍₎]", out), out
