@@ -142,9 +142,11 @@ def _sample(args: argparse.Namespace, templates: dict[str, Template]) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
+    from quiz.render.generated import output_width, plain_text
+
     for row in rows:
         print(f"# seed {row['seed']}" + (f"（{row['source']}）" if row["source"] else ""))
-        print(row["prompt"])
+        print(plain_text(row["prompt"], output_width(sys.stdout)))  # the bank's renderer
         print(f"→ {row['expected_text']}\n")
     return 0
 

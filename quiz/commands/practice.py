@@ -144,13 +144,14 @@ def _ask_one(template: Template, seed: int, number: int, total: int, stdin: Text
              out: TextIO, score: _Score) -> bool:
     """One question; False when the learner quits or the input ends."""
     from quiz.numeric import Status, grade, instantiate
+    from quiz.render.generated import output_width, plain_text
     from quiz.render.safe import safe_text
 
     instance = instantiate(template, seed)
     background = _SolveInBackground(instance)
     print(f"\n[{number}/{total}] {safe_text(template.title)}（{template.id}，seed {seed}）",
           file=out)
-    print(safe_text(instance.prompt), file=out)
+    print(plain_text(instance.prompt, output_width(out)), file=out)  # the bank's renderer
     started = time.monotonic()
     while True:
         print("> ", end="", file=out, flush=True)
