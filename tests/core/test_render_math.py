@@ -17,7 +17,7 @@ from quiz.render.math import latex_to_unicode, render_markdown_math
         (r"1.2 \times 10^8", "1.2 × 10⁸"),
         (r"\mathbb{E}[x]", "𝔼[x]"),
         (r"W_{eff}", "W₍eff₎"),  # no subscript f in Unicode: the documented fallback
-        (r"\mu_\mathcal{B}=\frac{1}{m}\sum_{i=1}^{m}x_i", "μ₍B₎=1/m Σᵢ₌₁ᵐ xᵢ"),
+        (r"\mu_\mathcal{B}=\frac{1}{m}\sum_{i=1}^{m}x_i", "μ₍B₎=(1/m) Σᵢ₌₁ᵐ xᵢ"),
         (r"\mathbb{E}_{x\sim p_{data}}", "𝔼₍x∼p₍data₎₎"),
         (r"H + output\_padding", "H + output_padding"),
         (r"\|x\|_2", "‖x‖₂"),
