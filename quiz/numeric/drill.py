@@ -80,7 +80,10 @@ def _instance_showing(template: Template, mistake: str, rng: random.Random,
 
 
 def mistake_names() -> dict[str, str]:
-    """Every named mistake's id and name: the recipes', and the grader's own (H/W swapped)."""
+    """Every named mistake's id and name as a reader sees it (through the bank's renderer: `W_hh`
+    in a name is shown as math): the recipes', and the grader's own (H/W swapped)."""
     from quiz.numeric.grading import SWAPPED_HW as SWAPPED
+    from quiz.render.generated import plain_text
 
-    return {**{recipe.id: recipe.name for recipe in RECIPES.values()}, SWAPPED[0]: SWAPPED[1]}
+    names = {**{recipe.id: recipe.name for recipe in RECIPES.values()}, SWAPPED[0]: SWAPPED[1]}
+    return {mistake: plain_text(name) for mistake, name in names.items()}
