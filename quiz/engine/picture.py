@@ -245,3 +245,28 @@ def spec_picture(spec: LayerSpec, input_shape: Sequence[int],
     if len(shape) != 4:
         raise ValueError(f"input shape {shape} is not (N,) C, H, W")
     return layer_picture(build_layer(spec, shape), shape[2:], positions)
+
+
+def net_picture(nets: Sequence[tuple[str, str]]) -> LayerPicture | None:
+    """The picture of a numeric instance whose only net is an input and one sliding-window
+    layer (the answer keys' figures, the study screen's `g`); None for any other instance
+    (several nets, several layers, an fc, an LSTM…)."""
+    from quiz.engine.netspec import parse_net
+    from quiz.engine.spec import LayerSpec
+
+    if len(nets) != 1:
+        return None
+    try:
+        net = parse_net(nets[0][1])
+    except ValueError:  # the engine's errors are ValueErrors
+        return None
+    shape = net.input_shape
+    if shape is None or len(shape) != 3 or len(net.nodes) != 1:
+        return None
+    layer = net.nodes[0]
+    if not isinstance(layer, LayerSpec):
+        return None
+    try:
+        return spec_picture(layer, shape)
+    except ValueError:  # not a sliding window, or a layer the engine refuses
+        return None

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from quiz.engine.picture import Cell, LayerPicture, Placement, spec_picture
+from quiz.engine.picture import Cell, LayerPicture, Placement, net_picture
 from quiz.sheets.model import NUMERIC, SheetItem
 
 __all__ = ["CANVAS_LIMIT", "Figure", "Panel", "figure_of", "figure_svg", "figure_typst",
@@ -69,30 +69,6 @@ class Figure:
     def output_hw(self) -> tuple[int, int]:
         output = self.panels[0].output
         return len(output), len(output[0])
-
-
-def net_picture(nets: Sequence[tuple[str, str]]) -> LayerPicture | None:
-    """The picture of an instance whose only net is an input and one sliding-window layer;
-    None for any other instance (several nets, several layers, an fc, an LSTM…)."""
-    from quiz.engine.netspec import parse_net
-    from quiz.engine.spec import LayerSpec
-
-    if len(nets) != 1:
-        return None
-    try:
-        net = parse_net(nets[0][1])
-    except ValueError:  # the engine's errors are ValueErrors
-        return None
-    shape = net.input_shape
-    if shape is None or len(shape) != 3 or len(net.nodes) != 1:
-        return None
-    layer = net.nodes[0]
-    if not isinstance(layer, LayerSpec):
-        return None
-    try:
-        return spec_picture(layer, shape)
-    except ValueError:  # not a sliding window, or a layer the engine refuses
-        return None
 
 
 def _extent(placements: Sequence[Placement]) -> tuple[int, int]:

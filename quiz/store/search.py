@@ -143,3 +143,11 @@ def decks(db: Database) -> list[str]:
             select(QuestionRow.deck).where(QuestionRow.retired_at.is_(None))
             .group_by(QuestionRow.deck).order_by(func.min(QuestionRow.file))
         ))
+
+
+def question_location(db: Database, question_id: str) -> tuple[str, int] | None:
+    """The file (absolute, as synced) and line of a question, for opening it in an editor."""
+    with db.sessions.begin() as session:
+        row = session.execute(select(QuestionRow.file, QuestionRow.line)
+                              .where(QuestionRow.id == question_id)).first()
+    return None if row is None else (row[0], row[1])

@@ -36,6 +36,7 @@ class StudyContext:
     clock: Callable[[], datetime] = utc_now
     settings: Settings = field(default_factory=_default_settings)
     fuzz: bool = True
+    bank_dir: Path | None = None   # the bank synced at start: `E` (edit a card) syncs it again
     _scheduler: Scheduler | None = field(default=None, repr=False)
 
     @property
@@ -103,7 +104,8 @@ class StoreRequest:
             settings = replace(settings, desired_retention=self.desired_retention)
         if self.new_per_day is not None:
             settings = replace(settings, new_per_day=self.new_per_day)
-        context = StudyContext(db=db, clock=self.clock, settings=settings, fuzz=self.fuzz)
+        context = StudyContext(db=db, clock=self.clock, settings=settings, fuzz=self.fuzz,
+                               bank_dir=self.bank_dir)
         return context, report
 
 
@@ -127,3 +129,11 @@ def _sync_if_changed(db: Database, bank_dir: Path, now: datetime) -> SyncReport 
     report = import_bank(db, bank_dir, "bundled", now)
     set_value(db, key, fingerprint)
     return report
+
+
+def resync_bank(db: Database, bank_dir: Path | None, now: datetime) -> SyncReport | None:
+    """The bank synced again after a card was edited (`E` in study): as at start, only when its
+    files changed; None when the app has no bank folder."""
+    if bank_dir is None:
+        return None
+    return _sync_if_changed(db, bank_dir, now)

@@ -43,6 +43,7 @@ GROUPS: dict[str, str] = {
     "SettingsScreen": "设置 settings",
     "LearnersScreen": "学习者 learners",
     "MistakesScreen": "我的错因 my mistakes",
+    "GeometryScreen": "几何图 geometry",
     "HelpScreen": "帮助 help",
 }
 
@@ -78,6 +79,10 @@ KEYS: list[KeyHelp] = [
     KeyHelp("StudyScreen", "f", "标记 / 取消标记 flag / unflag"),
     KeyHelp("StudyScreen", "c", "自定义学习 custom study"),
     KeyHelp("StudyScreen", "r", "重试保存评分 retry saving a rating that failed"),
+    KeyHelp("StudyScreen", "g", "数值题：画出这一层的几何（填充、卷积核位置、输出）numeric: the "
+            "layer's geometry (padding, kernel positions, output)"),
+    KeyHelp("StudyScreen", "E", "在 $VISUAL / $EDITOR 里编辑这张卡，回来后重新同步 edit the "
+            "card in $VISUAL / $EDITOR, synced again on return"),
     KeyHelp("StudyScreen", "escape", "返回首页 back home"),
     KeyHelp("CustomStudyScreen", "1,2,3,4", "多学新卡 / 提前复习 / 今天忘记的 / 突击 more new / "
             "review ahead / forgotten today / cram"),
@@ -100,6 +105,7 @@ KEYS: list[KeyHelp] = [
             "chosen learner; a new name and enter makes one", bound=False),
     KeyHelp("LearnersScreen", "escape", "取消 cancel"),
     KeyHelp("MistakesScreen", "escape", "返回 back"),
+    KeyHelp("GeometryScreen", "escape,g", "关闭 close"),
     KeyHelp("HelpScreen", "escape,question_mark,f1", "关闭帮助 close the help"),
 ]
 

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Input, Static
 
+from quiz.engine.picture import LayerPicture
 from quiz.numeric import Instance, Solution, Status, Verdict, give_up, grade
 from quiz.render.safe import safe_text
 from quiz.store.actions import (
@@ -66,6 +67,7 @@ HINT_TYPE = "输入答案后回车；空回车或 ? 看答案 · Enter answers, 
 HINT_ACCEPT = "回车接受建议评分，或按 1–4 · Enter accepts the suggested grade, 1–4 overrides"
 GIVE_UP_WORDS = frozenset({"", "?", "？"})
 UNDO_WORDS = frozenset({"u", "U"})  # typed into an empty numeric answer: undo, as `u` elsewhere
+PICTURE_WORDS = frozenset({"g"})  # typed into an empty numeric answer: the layer's geometry
 PROGRESS_WIDTH = 16
 LOCK_RETRIES = 3  # each after SQLite's own busy wait (BUSY_TIMEOUT_MS)
 
@@ -118,6 +120,8 @@ class StudyScreen(QuizScreen[None]):
         Binding("f", "flag", "标记"),
         Binding("c", "custom_study", "自定义"),
         Binding("r", "retry_save", "重试"),
+        Binding("g", "geometry", "几何图", show=False),
+        Binding("E", "edit", "编辑", show=False),
         Binding("escape", "app.pop_screen", "返回"),
     ]
 
@@ -150,6 +154,7 @@ class StudyScreen(QuizScreen[None]):
         self.summary: SessionSummary | None = None
         self.answer_before = ""  # the numeric answer before its latest change
         self.replay: tuple[str, int] | None = None  # a card brought back by undo, and its seed
+        self._picture_of: tuple[int, LayerPicture | None] | None = None  # (seed, picture)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -390,6 +395,9 @@ class StudyScreen(QuizScreen[None]):
         elif typed in UNDO_WORDS:
             event.input.value = self.answer_before = ""
             self.action_undo()
+        elif typed in PICTURE_WORDS:
+            event.input.value = self.answer_before = ""
+            self.action_geometry()
 
     @work(thread=True, group="grading", exit_on_error=False)
     def grade_in_background(self, instance: Instance, text: str, solution: Solution | None,
@@ -448,6 +456,10 @@ class StudyScreen(QuizScreen[None]):
             return self.finished
         if action == "retry_save":
             return self.save_failed
+        if action == "geometry":
+            return on_card and numeric and self._picture() is not None
+        if action == "edit":
+            return on_card and not self.busy
         return True
 
     def action_reveal(self) -> None:
@@ -661,6 +673,91 @@ class StudyScreen(QuizScreen[None]):
         if self.item is not None and self.item.id == question_id:
             self.item = replace(self.item, flags=replace(self.item.flags, flagged=flagged))
             self.query_one("#card-meta", Static).update(self._meta(self.item))
+
+    def _picture(self) -> LayerPicture | None:
+        """The geometry of the numeric instance on screen (one sliding-window layer), if any."""
+        from quiz.engine.picture import net_picture
+
+        if self.instance is None:
+            return None
+        if self._picture_of is None or self._picture_of[0] != self.instance.seed:
+            self._picture_of = (self.instance.seed, net_picture(self.instance.nets))
+        return self._picture_of[1]
+
+    def action_geometry(self) -> None:
+        """`g`: the instance's layer drawn — input with padding, kernel positions, output."""
+        picture = self._picture()
+        if picture is None:
+            self.notify("这道题没有几何图（只画单个卷积 / 池化 / 转置卷积层）no picture for this "
+                        "card", timeout=3, markup=False)
+            return
+        from quiz.tui.screens.geometry import GeometryScreen
+
+        self.app.push_screen(GeometryScreen(picture))
+
+    def action_edit(self) -> None:
+        """`E`: open the card's Markdown in $VISUAL / $EDITOR at its line; on return the bank is
+        synced again and the card shows the new text (its history kept: the id is the same)."""
+        import os
+        import shlex
+
+        from quiz.store.search import question_location
+
+        if self.item is None:
+            return
+        editor = os.environ.get("VISUAL", "").strip() or os.environ.get("EDITOR", "").strip()
+        if not editor:
+            self.notify("没有设置编辑器：请设置 $VISUAL 或 $EDITOR（例如 export EDITOR=nano）"
+                        " no editor: set $VISUAL or $EDITOR", severity="warning", timeout=6,
+                        markup=False)
+            return
+        location = question_location(self.context.db, self.item.id)
+        if location is None or not os.path.exists(location[0]):
+            self.notify(f"找不到这道题的文件 cannot find the card's file: {self.item.id}",
+                        severity="warning", timeout=5, markup=False)
+            return
+        command = [*shlex.split(editor), f"+{location[1]}", location[0]]
+        if not self._run_editor(command):
+            return
+        seed = self.instance.seed if self.instance is not None else None
+        if seed is not None:
+            self.replay = (self.item.id, seed)  # the same numbers, in the edited text
+        self.request += 1
+        self.busy = True
+        self.resync_after_edit(self.request, self.item.id)
+
+    def _run_editor(self, command: list[str]) -> bool:
+        import subprocess
+
+        from textual.app import SuspendNotSupported
+
+        try:
+            try:
+                with self.app.suspend():
+                    subprocess.run(command, check=False)
+            except SuspendNotSupported:  # no terminal to give back (a headless run)
+                subprocess.run(command, check=False, stdin=subprocess.DEVNULL,
+                               capture_output=True)
+        except OSError as error:
+            self.notify(f"编辑器没能启动 the editor did not start: {error}", severity="error",
+                        timeout=6, markup=False)
+            return False
+        return True
+
+    @work(thread=True, exclusive=True, group="study", exit_on_error=False, name="resync")
+    def resync_after_edit(self, request: int, question_id: str) -> None:
+        from quiz.tui.context import resync_bank
+
+        context = self.context
+        try:
+            report = resync_bank(context.db, context.bank_dir, context.clock())
+        except Exception as error:  # a bank error names file:line: say it, keep studying
+            self.post_message(StoreFailed("sync", _reason(error)))
+            report = None
+        if report is not None and report.touched:
+            self.app.call_from_thread(self.notify, f"题库已同步 bank synced: {report.summary()}",
+                                      timeout=3, markup=False)
+        self._load_item(request, question_id)
 
     def action_toggle_errata(self) -> None:
         self._set_errata(not self.errata_expanded)
