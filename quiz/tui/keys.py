@@ -98,6 +98,7 @@ KEYS: list[KeyHelp] = [
     KeyHelp("QuestionScreen", "f", "标记 / 取消标记 flag / unflag"),
     KeyHelp("QuestionScreen", "escape", "返回 back"),
     KeyHelp("StatsScreen", "r", "刷新 refresh"),
+    KeyHelp("StatsScreen", "m", "我的错因 my mistakes"),
     KeyHelp("StatsScreen", "escape", "返回 back"),
     KeyHelp("SettingsScreen", "ctrl+s", "保存 save"),
     KeyHelp("SettingsScreen", "escape", "返回（有未保存的更改时按两次）back (twice to discard)"),

@@ -197,3 +197,21 @@ def test_stats_snapshot(snap_compare, db_url: str, bank_dir: Path, utc_zone: Non
         await settle_screen(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_mistakes_screen_snapshot(snap_compare, db_url: str, bank_dir: Path,
+                                  utc_zone: None) -> None:
+    """`m` on stats opens the learner's mistakes: two misconceptions over two weeks."""
+    app = synced_app(db_url, bank_dir)
+
+    async def run_before(pilot) -> None:
+        db, scheduler = app.context.db, app.context.scheduler
+        for days, verdict in ((9, "wrong:no-plus-one"), (2, "wrong:no-plus-one"),
+                              (1, "wrong:ignore-padding")):
+            apply_review(db, scheduler, "conv-1x1", Grade.AGAIN,
+                         FIXED_NOW - timedelta(days=days), verdict=verdict)
+        await _open(pilot)
+        await pilot.press("m")
+        await settle_screen(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

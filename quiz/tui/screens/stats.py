@@ -161,8 +161,14 @@ class StatsScreen(QuizScreen[None]):
 
     BINDINGS = [
         Binding("r", "refresh_stats", "刷新 Refresh"),
+        Binding("m", "mistakes", "错因 Mistakes"),
         Binding("escape", "app.pop_screen", "返回 Back"),
     ]
+
+    def action_mistakes(self) -> None:
+        from quiz.tui.screens.mistakes import MistakesScreen
+
+        self.app.push_screen(MistakesScreen(self.context))
 
     def __init__(self, context: StudyContext) -> None:
         super().__init__()
