@@ -14,6 +14,8 @@ import json
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from quiz.commands._args import positive_int
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.store.learners import LearnerSummary
     from quiz.store.mistakes import Misconception
@@ -28,21 +30,19 @@ def register(subparsers: Any) -> None:
         description="Every learner's progress, retention and due cards, and each misconception "
                     "the engine named in logged answers: who makes it, on which questions, and "
                     "week by week.")
-    parser.add_argument("--weeks", type=int, default=6, metavar="N",
+    parser.add_argument("--weeks", type=positive_int, default=6, metavar="N",
                         help="weeks of misconception counts shown (default 6)")
     parser.add_argument("--json", action="store_true", help="the same as one JSON object")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from quiz.cli import CommandError, _open_db
+    from quiz.cli import _open_db
     from quiz.numeric.drill import mistake_names
     from quiz.store.counts import live_cards
     from quiz.store.learners import learner_summaries
     from quiz.store.mistakes import logged_mistakes, misconceptions, week_starts
 
-    if args.weeks < 1:
-        raise CommandError("--weeks must be at least 1")
     now = datetime.now(timezone.utc)
     db = _open_db(args)
     try:

@@ -12,6 +12,8 @@ import json
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from quiz.commands._args import positive_int
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.store.mistakes import Misconception
 
@@ -23,19 +25,17 @@ def register(subparsers: Any) -> None:
         "mistakes", help="your misconceptions: how often, where, week by week, fading or not",
         description="Every misconception the engine named in your logged answers: how often, "
                     "on which templates, per week, last seen, and whether it is fading.")
-    parser.add_argument("--weeks", type=int, default=8, metavar="N",
+    parser.add_argument("--weeks", type=positive_int, default=8, metavar="N",
                         help="weeks shown (default 8)")
     parser.add_argument("--json", action="store_true", help="the same as JSON")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from quiz.cli import CommandError, _open_db
+    from quiz.cli import _open_db
     from quiz.numeric.drill import mistake_names
     from quiz.store.mistakes import logged_mistakes, misconceptions, week_starts
 
-    if args.weeks < 1:
-        raise CommandError("--weeks must be at least 1")
     now = datetime.now(timezone.utc)
     db = _open_db(args)
     try:
