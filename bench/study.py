@@ -33,6 +33,18 @@ async def _painted(screen: StudyScreen) -> None:
     await done.wait()
 
 
+async def _next_card(screen: StudyScreen) -> None:
+    """Rate Good and wait for the next card (a signal: polling would take the GIL from the
+    worker that saves the rating)."""
+    ready = asyncio.Event()
+    screen.card_ready.subscribe(screen, lambda _item: ready.set())
+    try:
+        screen.action_rate(4)
+        await ready.wait()
+    finally:
+        screen.card_ready.unsubscribe(screen)
+
+
 async def measure(ratings: int) -> tuple[list[float], list[float]]:
     folder = Path(tempfile.mkdtemp())
     app = make_app(db_url=f"sqlite:///{folder / 'bench.db'}", bank_dir=bundled_bank_dir(),
@@ -54,11 +66,8 @@ async def measure(ratings: int) -> tuple[list[float], list[float]]:
             screen.action_reveal()
             await _painted(screen)
             reveal.append(time.perf_counter() - start)
-            shown = screen.item
             start = time.perf_counter()
-            screen.action_rate(4)
-            while screen.item is shown or screen.busy:
-                await asyncio.sleep(0.0005)
+            await _next_card(screen)
             await _painted(screen)
             rate.append(time.perf_counter() - start)
     return reveal, rate

@@ -478,8 +478,9 @@ def queue_counts(db: Database, now: datetime, settings: Settings,
 
 def scope_counts(connection: Connection, learner_id: int, now: datetime, settings: Settings,
                  scope: StudyScope = EVERYTHING, exclude: Iterable[str] = (),
-                 today: Day | None = None) -> QueueCounts:
-    """`queue_counts` inside the caller's transaction."""
+                 today: Day | None = None, learn_ahead: timedelta = timedelta(0)) -> QueueCounts:
+    """`queue_counts` inside the caller's transaction; learning cards are counted when due
+    within `learn_ahead` (the study screen counts those its session will show)."""
     base = [*in_scope(scope, exclude), available(now)]
 
     def count(*conditions: ColumnElement[bool], cap: int | None = None) -> int:
@@ -495,7 +496,7 @@ def scope_counts(connection: Connection, learner_id: int, now: datetime, setting
         horizon = now + timedelta(days=scope.ahead_days)
         return QueueCounts(0, 0, count(*_due_review(horizon)))
     today = today or day(connection, now, settings, learner_id)
-    learning = count(*_due_learning(now))
+    learning = count(*_due_learning(now + learn_ahead))
     review = count(*_due_review(now), cap=today.reviews_left)
     unseen = count(cards.c.last_review.is_(None), cap=today.new_left)
     return QueueCounts(new=min(unseen, today.new_left), learning=learning,

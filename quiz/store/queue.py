@@ -8,16 +8,19 @@ mode — the normal schedule, or one of the custom studies (review ahead, forgot
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from quiz.store.counts import (
     EVERYTHING,
     LEARNING_STATES,
     REVIEW_STATE,
+    Day,
     Mode,
+    QueueCounts,
     StudyScope,
     available,
     cards,
@@ -26,6 +29,7 @@ from quiz.store.counts import (
     forgotten_today,
     in_scope,
     live,
+    scope_counts,
 )
 from quiz.store.days import require_utc, start_of_day
 from quiz.store.db import Database
@@ -59,8 +63,7 @@ def _pick(session: Session, learner_id: int, statement: Select[QuestionRow, Card
     return to_item(*rows[0], now)
 
 
-def _steps(session: Session, learner_id: int, now: datetime, settings: Settings,
-           scope: StudyScope,
+def _steps(today: Day | None, now: datetime, settings: Settings, scope: StudyScope,
            base: list[ColumnElement[bool]],
            learn_ahead: timedelta) -> list[Select[QuestionRow, CardRow]]:
     """The scope's queries in the order they are tried."""
@@ -74,7 +77,7 @@ def _steps(session: Session, learner_id: int, now: datetime, settings: Settings,
         horizon = now + timedelta(days=scope.ahead_days)
         return [_joined(*base, studied, cards.c.state == REVIEW_STATE, cards.c.due <= horizon)
                 .order_by(cards.c.due)]
-    today = day(session.connection(), now, settings, learner_id)
+    assert today is not None, "the normal schedule needs the day's figures"
     learning = [studied, cards.c.state.in_(LEARNING_STATES)]
     steps = [_joined(*base, *learning, cards.c.due <= now).order_by(cards.c.due)]
     if today.reviews_left:
@@ -100,15 +103,76 @@ def next_study_item(
     `learn_ahead`. `avoid_sources` (the sources of the card just studied) keeps siblings apart.
     """
     now = require_utc(now)
-    avoid = frozenset(avoid_sources)
-    base = [*in_scope(scope, exclude), available(now)]
     with db.sessions.begin() as session:
-        for statement in _steps(session, db.learner_id, now, settings, scope, base,
-                                learn_ahead):
-            item = _pick(session, db.learner_id, statement, avoid, now)
-            if item is not None:
-                return item
+        today = (day(session.connection(), now, settings, db.learner_id)
+                 if scope.mode is Mode.NORMAL else None)
+        return _next_item(session, db.learner_id, now, settings, scope, today,
+                          frozenset(exclude), frozenset(avoid_sources), learn_ahead)
+
+
+def _next_item(session: Session, learner_id: int, now: datetime, settings: Settings,
+               scope: StudyScope, today: Day | None, exclude: frozenset[str],
+               avoid: frozenset[str], learn_ahead: timedelta) -> StudyItem | None:
+    base = [*in_scope(scope, exclude), available(now)]
+    for statement in _steps(today, now, settings, scope, base, learn_ahead):
+        item = _pick(session, learner_id, statement, avoid, now)
+        if item is not None:
+            return item
     return None
+
+
+@dataclass(frozen=True)
+class StudyStep:
+    """The card to show next (None: nothing left for now) and what is left of the session."""
+
+    item: StudyItem | None
+    left: QueueCounts
+
+
+def study_step(
+    db: Database, now: datetime, settings: Settings, scope: StudyScope = EVERYTHING,
+    exclude: Iterable[str] = (), avoid_sources: Iterable[str] = (),
+    learn_ahead: timedelta = LEARN_AHEAD,
+) -> StudyStep:
+    """`next_study_item` and `session_left` in one read transaction, the day's figures read
+    once for both: what the study screen asks after every rating."""
+    now = require_utc(now)
+    skip = frozenset(exclude)
+    with db.sessions.begin() as session:
+        connection = session.connection()
+        today = (day(connection, now, settings, db.learner_id)
+                 if scope.mode is Mode.NORMAL else None)
+        item = _next_item(session, db.learner_id, now, settings, scope, today, skip,
+                          frozenset(avoid_sources), learn_ahead)
+        left = _left(connection, db.learner_id, now, settings, scope, skip, item, today,
+                     learn_ahead)
+    return StudyStep(item, left)
+
+
+def session_left(db: Database, now: datetime, settings: Settings, scope: StudyScope,
+                 exclude: Iterable[str], on_screen: StudyItem | None,
+                 learn_ahead: timedelta = LEARN_AHEAD) -> QueueCounts:
+    """New · learning · review left in this session, as Anki counts them: learning cards due
+    within the learn-ahead limit come in this session (the queue shows them last), so they
+    count; and the card on screen, still to be rated, is always counted."""
+    now = require_utc(now)
+    with db.read() as connection:
+        return _left(connection, db.learner_id, now, settings, scope, frozenset(exclude),
+                     on_screen, None, learn_ahead)
+
+
+def _left(connection: Connection, learner_id: int, now: datetime, settings: Settings,
+          scope: StudyScope, exclude: frozenset[str], on_screen: StudyItem | None,
+          today: Day | None, learn_ahead: timedelta) -> QueueCounts:
+    left = scope_counts(connection, learner_id, now, settings, scope, exclude, today,
+                        learn_ahead)
+    if on_screen is None or left.total:
+        return left
+    if on_screen.card.is_new:
+        return replace(left, new=1)
+    if on_screen.card.state in LEARNING_STATES:
+        return replace(left, learning=1)
+    return replace(left, review=1)
 
 
 def get_item(db: Database, question_id: str, now: datetime | None = None) -> StudyItem | None:

@@ -42,6 +42,16 @@ class ItemLoaded(Message):
     request: int = 0
 
 
+@dataclass(frozen=True)
+class NextRequest:
+    """Which card to load next: `number` identifies the request (a newer one replaces it), `avoid`
+    the sources of the card just shown (siblings are spread apart), `exclude` cards not to show."""
+
+    number: int
+    avoid: tuple[str, ...]
+    exclude: frozenset[str]
+
+
 @dataclass
 class ReviewRecorded(Message):
     question_id: str
@@ -49,6 +59,7 @@ class ReviewRecorded(Message):
     card: CardState
     outcome: ReviewOutcome | None = None
     item: StudyItem | None = None
+    following: ItemLoaded | None = None  # the card after it, loaded by the same worker
 
 
 @dataclass

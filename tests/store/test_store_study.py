@@ -4,7 +4,7 @@ SQLite file with a fixed clock and fsrs fuzzing off."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,11 +20,18 @@ from quiz.store.actions import (
     set_suspended,
     undo_review,
 )
-from quiz.store.counts import Mode, StudyScope, home_figures, queue_counts
+from quiz.store.counts import Mode, QueueCounts, StudyScope, home_figures, queue_counts
 from quiz.store.db import Database, open_database
+from quiz.store.items import StudyItem
 from quiz.store.log import history
-from quiz.store.models import CardRow, ReviewRow
-from quiz.store.queue import add_extra_new, get_item, next_study_item
+from quiz.store.models import CardRow, QuestionRow, ReviewRow
+from quiz.store.queue import (
+    add_extra_new,
+    get_item,
+    next_study_item,
+    session_left,
+    study_step,
+)
 from quiz.store.scheduling import Grade, make_scheduler
 from quiz.store.settings import (
     LeechAction,
@@ -337,3 +344,64 @@ def _downgrade_to_version_1(path: Path) -> None:
                            (json.dumps(json.loads(tags)), qid))
     connection.commit()
     connection.close()
+
+
+def _left_by_hand(db: Database, now: datetime, settings: Settings,
+                  on_screen: StudyItem | None) -> QueueCounts:
+    """What is left of today's session, counted in Python over every card row (the reference
+    for `study_step`): new within today's limit, learning due within the learn-ahead limit,
+    reviews due within today's maximum; the card on screen when nothing else is left."""
+    with db.sessions.begin() as session:
+        rows = session.execute(
+            select(CardRow, QuestionRow.retired_at)
+            .join(QuestionRow, QuestionRow.id == CardRow.question_id)
+            .where(CardRow.learner_id == db.learner_id)).all()
+        reviewed = session.execute(
+            select(ReviewRow.question_id, ReviewRow.kind)
+            .where(ReviewRow.learner_id == db.learner_id)).all()
+    cards = [card for card, retired in rows if retired is None and not card.suspended
+             and (card.buried_until is None or card.buried_until <= now)]
+    new_today = len({question for question, kind in reviewed if kind == "review"})
+    new = sum(1 for card in cards if card.last_review is None)
+    learning = sum(1 for card in cards if card.last_review is not None
+                   and card.state in (1, 3) and card.due <= now + timedelta(minutes=20))
+    review = sum(1 for card in cards if card.last_review is not None and card.state == 2
+                 and card.due <= now)
+    left = QueueCounts(new=min(new, max(settings.new_per_day - new_today, 0)),
+                       learning=learning,
+                       review=min(review, settings.max_reviews_per_day - len(reviewed)))
+    if on_screen is not None and left.total == 0:
+        return QueueCounts(new=int(on_screen.card.is_new), learning=0,
+                           review=int(not on_screen.card.is_new))
+    return left
+
+
+def test_a_study_step_is_the_next_card_and_what_is_left_counted_by_hand(
+        db_url: str) -> None:
+    """`study_step` (one transaction, the day's figures read once) agrees with
+    `next_study_item` + `session_left` and with a count in Python, through a session of Again,
+    Hard and Good ratings in which learning cards fall due again."""
+    db = open_database(db_url)
+    sync_bank(db, load_bank(bundled_bank_dir()), "bundled", FIXED_NOW)
+    settings = replace(SETTINGS, new_per_day=6)
+    scheduler = make_scheduler(fuzz=False)
+    grades = [Grade.AGAIN, Grade.GOOD, Grade.HARD, Grade.GOOD, Grade.AGAIN, Grade.EASY]
+    previous: tuple[str, ...] = ()
+    kinds = set()
+    for turn in range(30):
+        now = FIXED_NOW + timedelta(minutes=3 * turn)
+        step = study_step(db, now, settings, ALL, avoid_sources=previous)
+        assert step.item == next_study_item(db, now, settings, ALL, avoid_sources=previous)
+        assert step.left == session_left(db, now, settings, ALL, (), step.item)
+        assert step.left == _left_by_hand(db, now, settings, step.item), turn
+        if step.item is None:
+            break
+        kinds.add("new" if step.item.card.is_new else step.item.card.state)
+        previous = step.item.sources
+        apply_review(db, scheduler, step.item.id, grades[turn % len(grades)], now,
+                     settings=settings)
+    assert {"new", 1} <= kinds  # new cards and learning cards that fell due were both shown
+    cram = StudyScope(mode=Mode.CRAM)
+    step = study_step(db, FIXED_NOW, settings, cram, exclude={"conv-1x1"})
+    assert step.left == queue_counts(db, FIXED_NOW, settings, cram, exclude={"conv-1x1"})
+    assert step.item is not None and step.item.id != "conv-1x1"

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from quiz.bank.parser import load_bank
 from quiz.store.actions import apply_review, set_suspended, undo_review
@@ -22,6 +22,7 @@ from quiz.tui.app import QuizApp, make_app
 from quiz.tui.screens import browse
 from quiz.tui.screens.browse import NO_MATCH, BrowseScreen
 from quiz.tui.screens.question import QuestionScreen
+from quiz.tui.widgets.quiz_footer import QuizFooter
 from tests.conftest import FIXED_NOW
 
 MARKUP_TITLE = "关于 [/bold] 与 [red]标记[/red] 的题"
@@ -63,12 +64,10 @@ async def settle(pilot) -> None:
 
 
 async def settle_screen(pilot) -> None:
-    """Settle before a snapshot. The footer lists the keys only after a recompose that runs a
-    refresh after the screen's own paint; on a loaded machine a fixed pause is not enough, so
-    wait until its keys are there."""
+    """Settle before a snapshot: the screen's workers are done and its footer lists keys."""
     await settle(pilot)
-    footer = pilot.app.screen.query_one(Footer)
-    await until(pilot, lambda: len(footer.children) > 0)
+    footer = pilot.app.screen.query_one(QuizFooter)
+    await until(pilot, lambda: len(footer.entries) > 0)
     await pilot.pause()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,6 @@ import pytest
 from rich.console import Console, RenderableType
 from textual.screen import Screen
 from textual.widgets import DataTable
-from textual.widgets._footer import FooterKey
 from textual.worker import WorkerFailed
 
 from quiz.paths import bundled_bank_dir
@@ -23,6 +23,7 @@ from quiz.tui.app import QuizApp, make_app
 from quiz.tui.messages import DecksLoaded
 from quiz.tui.screens.home import HomeScreen
 from quiz.tui.screens.study import StudyScreen
+from quiz.tui.widgets.quiz_footer import QuizFooter
 from tests.conftest import FIXED_NOW, quiz_command
 
 DECKS = ["全部 all", "卷积变种", "感受野", "池化"]
@@ -91,8 +92,8 @@ async def test_the_first_frame_shows_home_with_its_rows_and_its_keys_work_at_onc
         assert home_counts == [1]  # counted once, as home mounted
         assert all(binding.enabled for binding in home.active_bindings.values())
         await pilot.pause()
-        shown = {key.key: key for key in home.query(FooterKey)}
-        assert shown["s"].description == "学习" and not shown["s"].disabled
+        shown = {entry.key: entry for entry in home.query_one(QuizFooter).entries}
+        assert shown["s"].description == "学习" and shown["s"].enabled
 
         await pilot.press("s")  # the study key, as soon as it is shown: no settling first
         await pilot.pause()
@@ -204,3 +205,16 @@ async def test_home_names_a_card_its_counts_leave_out(db_url: str, bank_dir: Pat
         home.load_counts()  # a recount does not say it again
         await _settle(pilot)
         assert len([n for n in app._notifications if "rf-basics" in n.message]) == 1
+
+
+def test_the_app_paints_at_up_to_120_frames_a_second_unless_the_user_chose() -> None:
+    """quiz/tui sets Textual's frame clock before Textual loads (the CLI imports the app only
+    when it starts the TUI); a TEXTUAL_FPS the user set is kept."""
+    script = "import quiz.cli, quiz.tui.app, textual.constants as c; print(c.MAX_FPS)"
+    environment = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
+    ours = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=environment, timeout=120)
+    assert ours.stdout.strip() == "120", ours.stderr
+    theirs = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env={**environment, "TEXTUAL_FPS": "30"}, timeout=120)
+    assert theirs.stdout.strip() == "30", theirs.stderr

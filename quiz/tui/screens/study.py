@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.signal import Signal
 from textual.widgets import Header, Input, Static
 
 from quiz.engine.picture import LayerPicture
@@ -29,24 +29,20 @@ from quiz.store.counts import (
     Mode,
     QueueCounts,
     StudyScope,
-    available,
-    cards,
-    in_scope,
-    live_cards,
     queue_counts,
     unseen_count,
 )
 from quiz.store.db import Database, error_message
 from quiz.store.items import StudyItem
 from quiz.store.log import logged_verdict
-from quiz.store.queue import LEARN_AHEAD, get_item, next_due, next_study_item
+from quiz.store.queue import get_item, next_due, session_left, study_step
 from quiz.store.scheduling import Grade, preview_intervals
-from quiz.store.settings import Settings
 from quiz.tui.context import StudyContext
 from quiz.tui.messages import (
     AnswerSubmittedNote,
     InstanceReady,
     ItemLoaded,
+    NextRequest,
     ReviewRecorded,
     ReviewUndone,
     SessionSummary,
@@ -55,7 +51,7 @@ from quiz.tui.messages import (
     StoreWaiting,
     VerdictReady,
 )
-from quiz.tui.screens.base import QuizScreen
+from quiz.tui.screens.base import QuizScreen, freeze_long_lived
 from quiz.tui.widgets.card_view import CardView
 from quiz.tui.widgets.numeric_panel import AnswerSubmitted, NumericPanel
 from quiz.tui.widgets.quiz_footer import QuizFooter
@@ -155,6 +151,9 @@ class StudyScreen(QuizScreen[None]):
         self.answer_before = ""  # the numeric answer before its latest change
         self.replay: tuple[str, int] | None = None  # a card brought back by undo, and its seed
         self._picture_of: tuple[int, LayerPicture | None] | None = None  # (seed, picture)
+        # Published when a card is on screen and answerable (None: the session is finished);
+        # for benchmarks and tests that wait for the next card without polling.
+        self.card_ready: Signal[StudyItem | None] = Signal(self, "card-ready")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -169,6 +168,7 @@ class StudyScreen(QuizScreen[None]):
         self.sub_title = self.scope.describe()
         self.query_one(RatingBar).display = False
         self.load_next()
+        self.call_after_refresh(freeze_long_lived)
 
     def _hint(self, text: str, style: str = "dim italic") -> None:
         self.query_one("#study-hint", Static).update(Text(text, style=style))
@@ -180,21 +180,33 @@ class StudyScreen(QuizScreen[None]):
         return self.session.seen if self.scope.mode is not Mode.NORMAL else set()
 
     def load_next(self) -> None:
+        self._load(self._next_request())
+
+    def _next_request(self, rated: str | None = None) -> NextRequest:
+        """A new request for the card after the one on screen (`rated`: the card being rated,
+        left out of the rest of a session outside the normal schedule)."""
         self.request += 1
         self.busy = True
-        avoid = self.item.sources if self.item is not None else ()
-        self._load(self.request, tuple(avoid), frozenset(self._exclude()))
+        avoid = tuple(self.item.sources) if self.item is not None else ()
+        exclude = self._exclude()
+        if rated is not None and self.scope.mode is not Mode.NORMAL:
+            exclude = exclude | {rated}
+        return NextRequest(self.request, avoid, frozenset(exclude))
 
     @work(thread=True, exclusive=True, group="study", exit_on_error=False)
-    def _load(self, request: int, avoid: tuple[str, ...], exclude: frozenset[str]) -> None:
+    def _load(self, request: NextRequest) -> None:
+        self.post_message(self._fetch(request))
+
+    def _fetch(self, request: NextRequest) -> ItemLoaded:
+        """The next card, what is left and its intervals (in a worker thread)."""
         context = self.context
         now = context.clock()
-        item = next_study_item(context.db, now, context.settings, self.scope, exclude=exclude,
-                               avoid_sources=avoid)
-        left = session_left(context.db, now, context.settings, self.scope, exclude, item)
+        step = study_step(context.db, now, context.settings, self.scope,
+                          exclude=request.exclude, avoid_sources=request.avoid)
+        item = step.item
         intervals = (preview_intervals(context.scheduler, item.card, now)
                      if item and self.scope.reschedules else {})
-        self.post_message(ItemLoaded(item, intervals, left, request))
+        return ItemLoaded(item, intervals, step.left, request.number)
 
     @work(thread=True, exclusive=True, group="study", exit_on_error=False)
     def _load_item(self, request: int, question_id: str) -> None:
@@ -222,6 +234,7 @@ class StudyScreen(QuizScreen[None]):
         if message.item is None:
             self._show_done()
             self.refresh_bindings()
+            self.card_ready.publish(None)
             return
         self.finished = False
         item = message.item
@@ -240,6 +253,7 @@ class StudyScreen(QuizScreen[None]):
         else:
             card.focus()
             self._hint(HINT_REVEAL)
+            self.card_ready.publish(item)
         self.refresh_bindings()
 
     def _replayed_seed(self, question_id: str) -> int | None:
@@ -364,6 +378,7 @@ class StudyScreen(QuizScreen[None]):
         self.query_one(NumericPanel).show_prompt(message.instance.prompt)
         self._hint(HINT_TYPE)
         self.shown_at = time.monotonic()
+        self.card_ready.publish(self.item)
 
     @on(SolutionReady)
     def keep_solution(self, message: SolutionReady) -> None:
@@ -500,11 +515,13 @@ class StudyScreen(QuizScreen[None]):
             answer_text=self.answer_text, verdict=verdict,
         )
         self.pending = (self.item.id, chosen, duration_ms, note)
-        self.save_review(self.item, chosen, duration_ms, note)
+        self.save_review(self.item, chosen, duration_ms, note, self._next_request(self.item.id))
 
     @work(thread=True, exclusive=True, group="save", exit_on_error=False)
     def save_review(self, item: StudyItem, chosen: Grade, duration_ms: int,
-                    note: AnswerSubmittedNote) -> None:
+                    note: AnswerSubmittedNote, following: NextRequest) -> None:
+        """Record the rating, then (same worker: one thread hop less per card) load the card
+        that follows it."""
         context = self.context
         for attempt in range(LOCK_RETRIES + 1):
             try:
@@ -520,7 +537,12 @@ class StudyScreen(QuizScreen[None]):
                     continue  # SQLite already waited busy_timeout; try again
                 self.post_message(StoreFailed("rating", _reason(error, context.db)))
                 return
-            self.post_message(ReviewRecorded(item.id, chosen, outcome.card, outcome, item))
+            try:
+                loaded: ItemLoaded | None = self._fetch(following)
+            except Exception:  # the rating is saved; the screen loads the next card again
+                loaded = None
+            self.post_message(ReviewRecorded(item.id, chosen, outcome.card, outcome, item,
+                                             loaded))
             return
 
     @on(StoreWaiting)
@@ -547,8 +569,7 @@ class StudyScreen(QuizScreen[None]):
             return
         self.save_failed = False
         self.refresh_bindings()
-        self.busy = True
-        self.save_review(self.item, chosen, duration_ms, note)
+        self.save_review(self.item, chosen, duration_ms, note, self._next_request(question_id))
 
     @on(ReviewRecorded)
     def advance(self, message: ReviewRecorded) -> None:
@@ -564,7 +585,10 @@ class StudyScreen(QuizScreen[None]):
                 self.notify(f"{message.question_id} 忘了 {self.context.settings.leech_threshold} "
                             f"次，标为难记卡 leech{extra}", severity="warning", timeout=6,
                             markup=False)
-        self.load_next()
+        if message.following is None:
+            self.load_next()
+        else:
+            self.show_item(message.following)
 
     # Undo, bury, suspend, flag ---------------------------------------------------------------
 
@@ -794,28 +818,6 @@ def _card_label(item: StudyItem) -> tuple[str, str]:
     if item.card.state == LEARNING_STATES[1]:
         return "重学 relearning", "bold red"
     return "复习 review", "bold green"
-
-
-def session_left(db: Database, now: datetime, settings: Settings, scope: StudyScope,
-                 exclude: frozenset[str], on_screen: StudyItem | None) -> QueueCounts:
-    """New · learning · review left in this session, as Anki counts them: learning cards due
-    within the learn-ahead limit come in this session (the queue shows them last), so they
-    count; and the card on screen, still to be rated, is always counted."""
-    left = queue_counts(db, now, settings, scope, exclude=exclude)
-    if scope.mode is Mode.NORMAL:
-        with db.read() as connection:
-            learning = live_cards(
-                connection, db.learner_id, *in_scope(scope, exclude), available(now),
-                cards.c.last_review.is_not(None), cards.c.state.in_(LEARNING_STATES),
-                cards.c.due <= now + LEARN_AHEAD)
-        left = replace(left, learning=max(left.learning, learning))
-    if on_screen is None or left.total:
-        return left
-    if on_screen.card.is_new:
-        return replace(left, new=1)
-    if on_screen.card.state in LEARNING_STATES:
-        return replace(left, learning=1)
-    return replace(left, review=1)
 
 
 def _reason(error: BaseException, db: Database | None = None) -> str:
