@@ -1,7 +1,9 @@
 """Time from a rating to the next card on screen, in the real app running headless on the
 bundled bank. Baseline, measured in the same run: revealing an answer (repaints the card without
 touching the database). Both are timed inside the app — from calling the action to the refresh
-after the new content is in place — so the pilot's own key-press overhead is not counted.
+after the new content is in place — so the pilot's own key-press overhead is not counted. The
+next card is awaited through the screen's `card_ready` signal (polling would compete with the
+worker for the GIL), and each step starts after a short pause, as a learner's would.
 
 Run: python bench/study.py [--ratings N]
 """
@@ -19,6 +21,11 @@ from quiz.paths import bundled_bank_dir
 from quiz.store.counts import StudyScope, home_figures
 from quiz.tui.app import make_app
 from quiz.tui.screens.study import StudyScreen
+
+
+# A pause before each key, as a learner reads before pressing one: without it each step would
+# start while the app is still finishing the frame before it.
+THINK = 0.1
 
 
 def _percentile(samples: list[float], share: float) -> float:
@@ -66,16 +73,18 @@ async def measure(ratings: int) -> tuple[list[float], list[float]]:
             screen.action_reveal()
             await _painted(screen)
             reveal.append(time.perf_counter() - start)
+            await asyncio.sleep(THINK)
             start = time.perf_counter()
             await _next_card(screen)
             await _painted(screen)
             rate.append(time.perf_counter() - start)
+            await asyncio.sleep(THINK)
     return reveal, rate
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--ratings", type=int, default=60)
+    parser.add_argument("--ratings", type=int, default=100)
     ratings = parser.parse_args().ratings
     reveal, rate = asyncio.run(measure(ratings))
     base = statistics.median(reveal)
@@ -85,7 +94,7 @@ def main() -> None:
         median = statistics.median(samples)
         print(f"{name:<34} {median * 1000:>10.1f} {_percentile(samples, 0.95) * 1000:>8.1f} "
               f"{median / base:>11.2f}")
-    print(f"\n{ratings} ratings; goal: rating → next card p95 ≤ 50 ms")
+    print(f"\n{ratings} ratings; goals: reveal p95 ≤ 30 ms, rating → next card p95 ≤ 50 ms")
 
 
 if __name__ == "__main__":
