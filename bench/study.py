@@ -22,7 +22,6 @@ from quiz.store.counts import StudyScope, home_figures
 from quiz.tui.app import make_app
 from quiz.tui.screens.study import StudyScreen
 
-
 # A pause before each key, as a learner reads before pressing one: without it each step would
 # start while the app is still finishing the frame before it.
 THINK = 0.1
