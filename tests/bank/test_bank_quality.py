@@ -17,12 +17,20 @@ from quiz.paths import bundled_bank_dir
 from quiz.render.math import render_markdown_math
 
 CORE_LIMIT = 100
+DETAIL_LIMIT = 700
+DOUBLE_TITLE_LIMIT = 10
 CORE_PREFIX = re.compile(r"^\*\*核心\*\*[:：]\s*")
 MARKDOWN_MARKERS = re.compile(r"[*`]")
 # a worked example's fingerprint: a size tuple whose first number has two or more digits
 # (200×200×3, 28×28×192) or a number of five or more digits (120,422,400 / 2458624)
 SIZE_TUPLE = re.compile(r"(?<![\d.])(\d{2,})\s*[×x]\s*(\d+)\s*[×x]\s*(\d+)(?![\d.])")
 BIG_NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d{5,})(?![\d.,])")
+# a title asks two questions when it has two question marks, or when two of its clauses (split
+# at ？ ? ， , 、 ； ;) each hold a question word: "激活函数是什么？为什么需要它？",
+# "VGG-16 有多少参数、多少计算量？"; "ReLU 在 0 处不可导，为什么还能用于反向传播？" asks one
+QUESTION_MARKS = re.compile(r"[？?]")
+CLAUSE_BREAKS = re.compile(r"[？?，,、；;]")
+QUESTION_WORDS = re.compile(r"什么|怎么|怎样|如何|哪|为什么|为何|是否|吗|多少|能否|几")
 RAW_LAYER_TOKENS = re.compile(r"\b(maxpool|avgpool|dwconv|convT|conv|gap|fc|bn|relu)\b")
 
 
@@ -35,6 +43,19 @@ def core_answer(question: Question) -> str:
 def core_length(text: str) -> int:
     """CJK characters plus every other non-space character, Markdown markers dropped."""
     return len(re.sub(r"\s", "", MARKDOWN_MARKERS.sub("", text)))
+
+
+def detail_section(question: Question) -> str:
+    """Everything after the core paragraph (notes included), as rendered."""
+    parts = question.answer.strip().split("\n\n", 1)
+    return render_markdown_math(parts[1]) if len(parts) > 1 else ""
+
+
+def asks_two_questions(title: str) -> bool:
+    """Two question marks, or two clauses that each ask something (see QUESTION_WORDS)."""
+    if len(QUESTION_MARKS.findall(title)) >= 2:
+        return True
+    return sum(bool(QUESTION_WORDS.search(c)) for c in CLAUSE_BREAKS.split(title)) >= 2
 
 
 def fingerprints(answer: str) -> set[str]:
@@ -96,6 +117,21 @@ def test_small_numbers_and_kernel_shapes_are_not_worked_examples() -> None:
     assert fingerprints("3×3×3 的核，224 像素，1000 类，1.2 亿，$2^{10}$") == set()
 
 
+def test_a_title_with_two_questions_is_caught() -> None:
+    assert asks_two_questions("激活函数是什么？为什么需要它？")
+    assert asks_two_questions("VGG-16 有多少参数、多少计算量？")
+    assert asks_two_questions("IoU 怎么计算，用在哪里？")
+    assert not asks_two_questions("ReLU 在 0 处不可导，为什么还能用于反向传播？")
+    assert not asks_two_questions("MSE、MAE、Huber 和 Smooth L1 损失有什么区别？")
+    assert not asks_two_questions("输入是多通道时，卷积核的通道数怎么确定？")
+
+
+def test_a_long_detail_section_is_caught() -> None:
+    card = _card("long", "**核心**：短。\n\n- " + "细节" * 351 + "\n\n> 勘误 001#T4：原文……")
+    (question,) = parse_text("# 卷积\n\n" + card)
+    assert core_length(detail_section(question)) > DETAIL_LIMIT
+
+
 # --- the bundled bank -----------------------------------------------------------------------
 
 def test_every_concept_card_has_a_core_answer_within_the_limit(questions) -> None:
@@ -104,6 +140,19 @@ def test_every_concept_card_has_a_core_answer_within_the_limit(questions) -> Non
     too_long = {q.id: core_length(core_answer(q)) for q in concept
                 if core_length(core_answer(q)) > CORE_LIMIT}
     assert unlabelled == [] and too_long == {}
+
+
+def test_every_concept_card_has_a_detail_section_within_the_limit(questions) -> None:
+    """A card's back stays short: a longer derivation is a card of its own, linked by id."""
+    too_long = {q.id: core_length(detail_section(q)) for q in questions
+                if q.kind is Kind.CONCEPT and core_length(detail_section(q)) > DETAIL_LIMIT}
+    assert too_long == {}
+
+
+def test_few_titles_ask_two_questions(questions) -> None:
+    """A card asks one question; a what + why pair that one core answers may stay, a few of them."""
+    double = [q.id for q in questions if q.kind is Kind.CONCEPT and asks_two_questions(q.title)]
+    assert len(double) <= DOUBLE_TITLE_LIMIT, double
 
 
 def test_no_two_cards_share_a_worked_example(questions) -> None:
