@@ -30,6 +30,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     exists,
     func,
     literal,
@@ -60,6 +61,17 @@ class Mode(str, Enum):
     AHEAD = "ahead"          # review cards due within the next N days
     FORGOTTEN = "forgotten"  # cards rated Again today
     CRAM = "cram"            # every card of the scope; ratings are logged, nothing rescheduled
+    DRILL = "drill"          # the learner's own mistakes: given numeric instances, like cram
+
+
+@dataclass(frozen=True)
+class DrillCard:
+    """One question of a mistakes drill: the numeric card, the instance (seed) to deal, and the
+    misconception that instance shows."""
+
+    question_id: str
+    seed: int
+    mistake_id: str
 
 
 @dataclass(frozen=True)
@@ -68,10 +80,15 @@ class StudyScope:
     numeric_only: bool = False
     mode: Mode = Mode.NORMAL
     ahead_days: int = 0
+    drill: tuple[DrillCard, ...] = ()  # Mode.DRILL: the cards in the order they come
 
     @property
     def reschedules(self) -> bool:
-        return self.mode is not Mode.CRAM
+        return self.mode not in (Mode.CRAM, Mode.DRILL)
+
+    def drill_card(self, question_id: str) -> DrillCard | None:
+        """The drill's entry for a card (its instance and the mistake it shows), if any."""
+        return next((card for card in self.drill if card.question_id == question_id), None)
 
     def describe(self) -> str:
         what = "、".join(sorted(self.decks)) if self.decks else "全部 all"
@@ -82,6 +99,7 @@ class StudyScope:
             Mode.AHEAD: f" · 提前复习 {self.ahead_days} 天 review ahead",
             Mode.FORGOTTEN: " · 今天忘记的卡 forgotten today",
             Mode.CRAM: " · 突击（不改排程）cram, schedule untouched",
+            Mode.DRILL: " · 练我的错题（不改排程）drill my mistakes, schedule untouched",
         }[self.mode]
         return what + extra
 
@@ -459,6 +477,19 @@ def in_scope(scope: StudyScope, exclude: Iterable[str] = ()) -> list[ColumnEleme
     return conditions
 
 
+def drilled(scope: StudyScope) -> ColumnElement[bool]:
+    """Cards of a mistakes drill."""
+    return cards.c.question_id.in_(sorted({card.question_id for card in scope.drill}))
+
+
+def drill_order(scope: StudyScope) -> ColumnElement[int]:
+    """A drill's cards in the drill's order."""
+    order: dict[str, int] = {}
+    for card in scope.drill:
+        order.setdefault(card.question_id, len(order))
+    return case(order, value=cards.c.question_id, else_=len(order))
+
+
 def forgotten_today(since: datetime) -> ColumnElement[bool]:
     """Cards rated Again today (a counted review)."""
     return cards.c.question_id.in_(
@@ -489,6 +520,8 @@ def scope_counts(connection: Connection, learner_id: int, now: datetime, setting
 
     if scope.mode is Mode.CRAM:
         return QueueCounts(0, 0, count())
+    if scope.mode is Mode.DRILL:
+        return QueueCounts(0, 0, count(drilled(scope)))
     if scope.mode is Mode.FORGOTTEN:
         since = start_of_day(now, settings.day_starts_at)
         return QueueCounts(0, 0, count(forgotten_today(since)))

@@ -25,6 +25,8 @@ from quiz.store.counts import (
     available,
     cards,
     day,
+    drill_order,
+    drilled,
     extra_new_key,
     forgotten_today,
     in_scope,
@@ -70,6 +72,8 @@ def _steps(today: Day | None, now: datetime, settings: Settings, scope: StudySco
     studied = cards.c.last_review.is_not(None)
     if scope.mode is Mode.CRAM:
         return [_joined(*base).order_by(cards.c.new_rank, QuestionRow.id)]
+    if scope.mode is Mode.DRILL:
+        return [_joined(*base, drilled(scope)).order_by(drill_order(scope))]
     if scope.mode is Mode.FORGOTTEN:
         since = start_of_day(now, settings.day_starts_at)
         return [_joined(*base, forgotten_today(since)).order_by(cards.c.due)]
@@ -182,6 +186,17 @@ def get_item(db: Database, question_id: str, now: datetime | None = None) -> Stu
             select(QuestionRow, CardRow).join(CardRow, CardRow.question_id == QuestionRow.id)
             .where(QuestionRow.id == question_id, CardRow.learner_id == db.learner_id)).first()
         return to_item(*row, now) if row else None
+
+
+def numeric_items(db: Database, now: datetime | None = None) -> list[StudyItem]:
+    """Every live numeric card of the learner with its question (a drill picks among them)."""
+    with db.sessions.begin() as session:
+        rows = session.execute(
+            select(QuestionRow, CardRow).join(CardRow, CardRow.question_id == QuestionRow.id)
+            .where(QuestionRow.kind == "numeric", QuestionRow.retired_at.is_(None),
+                   CardRow.learner_id == db.learner_id)
+            .order_by(QuestionRow.id)).all()
+        return [to_item(question, card, now) for question, card in rows]
 
 
 def next_due(db: Database, now: datetime, scope: StudyScope = EVERYTHING) -> datetime | None:

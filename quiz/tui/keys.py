@@ -84,8 +84,8 @@ KEYS: list[KeyHelp] = [
     KeyHelp("StudyScreen", "E", "在 $VISUAL / $EDITOR 里编辑这张卡，回来后重新同步 edit the "
             "card in $VISUAL / $EDITOR, synced again on return"),
     KeyHelp("StudyScreen", "escape", "返回首页 back home"),
-    KeyHelp("CustomStudyScreen", "1,2,3,4", "多学新卡 / 提前复习 / 今天忘记的 / 突击 more new / "
-            "review ahead / forgotten today / cram"),
+    KeyHelp("CustomStudyScreen", "1,2,3,4,5", "多学新卡 / 提前复习 / 今天忘记的 / 突击 / 练我的错题 "
+            "more new / review ahead / forgotten today / cram / drill my mistakes"),
     KeyHelp("CustomStudyScreen", "up,down", "选择 choose"),
     KeyHelp("CustomStudyScreen", "enter", "开始 start", bound=False),
     KeyHelp("CustomStudyScreen", "escape", "取消 cancel"),

@@ -11,6 +11,8 @@ from functools import lru_cache
 
 from quiz.bank.model import Block
 from quiz.numeric import Instance, Solution, Template, instantiate, load_templates, solve
+from quiz.store.counts import DrillCard, Mode, StudyScope
+from quiz.store.db import Database
 from quiz.store.items import StudyItem
 
 SEED_LIMIT = 2**31  # fits the review log's integer column on every backend
@@ -56,3 +58,28 @@ def new_instance(item: StudyItem, seed: int) -> Instance:
 def precompute(instance: Instance) -> Solution:
     """Run the engine (and the misconception recipes) while the learner is still thinking."""
     return solve(instance)
+
+
+def drill_scope(db: Database, count: int, rng: random.Random) -> StudyScope | None:
+    """A study scope of `count` numeric cards for the misconceptions the learner makes most,
+    each with an instance where the mistaken answer differs from the right one (one instance
+    per card); None when no named mistake is logged yet or none can be drilled."""
+    from collections import Counter
+
+    from quiz.numeric.drill import drill
+    from quiz.store.mistakes import logged_mistakes
+    from quiz.store.queue import numeric_items
+
+    made = Counter(m.mistake_id for m in logged_mistakes(db, learner_id=db.learner_id))
+    if not made:
+        return None
+    templates = {item.id: template_for(item) for item in numeric_items(db)}
+    chosen: dict[str, DrillCard] = {}
+    for entry in drill(made, templates, 2 * count, rng):  # draws repeat cards: ask for more
+        if len(chosen) == count:
+            break
+        chosen.setdefault(entry.template.id,
+                          DrillCard(entry.template.id, entry.seed, entry.mistake_id))
+    if not chosen:
+        return None
+    return StudyScope(numeric_only=True, mode=Mode.DRILL, drill=tuple(chosen.values()))

@@ -1,12 +1,15 @@
 """Custom study, as Anki has it: more new cards today, review ahead, the cards forgotten today,
-or a cram session that logs ratings without touching the schedule.
+or a cram session that logs ratings without touching the schedule; and, beyond Anki, a drill of
+the learner's own mistakes (numeric cards whose instances show the misconceptions they make most).
 
-Keys 1–4 (or arrows and Enter) choose; a choice that needs a number N opens an input for it,
+Keys 1–5 (or arrows and Enter) choose; a choice that needs a number N opens an input for it,
 prefilled, and Enter there starts. The screen returns the
 `StudyScope` to study, or None when cancelled.
 """
 
 from __future__ import annotations
+
+import random
 
 from rich.text import Text
 from textual import events, on, work
@@ -25,8 +28,11 @@ CHOICES = (
     ("2", "提前复习 N 天内到期的卡 review ahead by N days", "ahead"),
     ("3", "复习今天忘记的卡 review the cards forgotten today", "forgotten"),
     ("4", "突击：不改排程 cram (ratings logged, schedule untouched)", "cram"),
+    ("5", "练我的错题 N 道 drill my mistakes: N numeric questions", "drill"),
 )
-DEFAULT_N = {"new": "10", "ahead": "3"}
+DEFAULT_N = {"new": "10", "ahead": "3", "drill": "10"}
+NO_MISTAKES = ("还没有记下的错误：数值题答错且错因可辨认时会记下 no named mistakes logged yet "
+               "(a wrong numeric answer whose mistake is recognised is logged)")
 
 
 class CustomStudyScreen(QuizModalScreen[StudyScope | None]):
@@ -55,6 +61,7 @@ class CustomStudyScreen(QuizModalScreen[StudyScope | None]):
         Binding("2", "choose('ahead')", "提前复习", show=False),
         Binding("3", "choose('forgotten')", "忘记的卡", show=False),
         Binding("4", "choose('cram')", "突击", show=False),
+        Binding("5", "choose('drill')", "练错题", show=False),
         Binding("up", "move(-1)", show=False),
         Binding("down", "move(1)", show=False),
         Binding("escape", "cancel", "取消 Cancel"),
@@ -94,7 +101,7 @@ class CustomStudyScreen(QuizModalScreen[StudyScope | None]):
         if self.query_one(Input).display:
             text.append("\n输入 N 后回车开始 · type N, Enter starts · Esc 返回", style="dim")
         else:
-            text.append("\n1–4 或 ↑↓ + Enter 选择 choose · Esc 取消 cancel", style="dim")
+            text.append("\n1–5 或 ↑↓ + Enter 选择 choose · Esc 取消 cancel", style="dim")
         self.query_one("#custom-choices", Static).update(text)
 
     def action_choose(self, name: str) -> None:
@@ -143,6 +150,12 @@ class CustomStudyScreen(QuizModalScreen[StudyScope | None]):
             if self.choice == "new":
                 self.add_new_cards(count)
                 return
+            if self.choice == "drill":
+                self.query_one("#custom-error", Static).update(
+                    Text("挑选能暴露错误的题目… choosing instances that show your mistakes",
+                         style="dim italic"))
+                self.prepare_drill(count)
+                return
             self.dismiss(StudyScope(decks=self.decks, numeric_only=self.numeric_only,
                                     mode=Mode.AHEAD, ahead_days=count))
             return
@@ -156,3 +169,16 @@ class CustomStudyScreen(QuizModalScreen[StudyScope | None]):
         self.app.call_from_thread(
             self.dismiss, StudyScope(decks=self.decks, numeric_only=self.numeric_only),
         )
+
+    @work(thread=True, exclusive=True, group="custom", exit_on_error=False)
+    def prepare_drill(self, count: int) -> None:
+        from quiz.tui.numeric import drill_scope
+
+        scope = drill_scope(self.context.db, count, random.Random())
+        self.app.call_from_thread(self._start_drill, scope)
+
+    def _start_drill(self, scope: StudyScope | None) -> None:
+        if scope is None:
+            self.query_one("#custom-error", Static).update(NO_MISTAKES)
+            return
+        self.dismiss(scope)

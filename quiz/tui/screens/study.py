@@ -249,23 +249,31 @@ class StudyScreen(QuizScreen[None]):
         if item.kind == "numeric":
             self.busy = True  # until the instance is drawn
             self._hint("生成题目中… drawing fresh numbers")
-            self.prepare_numeric(item, self._replayed_seed(item.id))
+            self.prepare_numeric(item, self._seed_to_deal(item.id))
         else:
             card.focus()
             self._hint(HINT_REVEAL)
             self.card_ready.publish(item)
         self.refresh_bindings()
 
-    def _replayed_seed(self, question_id: str) -> int | None:
-        """The seed of the instance to deal again when undo brings this card back."""
+    def _seed_to_deal(self, question_id: str) -> int | None:
+        """The seed of the instance to deal: the same again when undo brings this card back,
+        the drill's instance in a mistakes drill, else None (fresh numbers)."""
         replay, self.replay = self.replay, None
-        return replay[1] if replay is not None and replay[0] == question_id else None
+        if replay is not None and replay[0] == question_id:
+            return replay[1]
+        drilled = self.scope.drill_card(question_id)
+        return drilled.seed if drilled is not None else None
 
     def _meta(self, item: StudyItem) -> Text:
         text = Text()
         text.append(f" {safe_text(item.deck or item.topic)} ", style="bold reverse")
+        drilled = self.scope.drill_card(item.id)
         if self.scope.mode is Mode.CRAM:
             text.append("  突击 cram", style="bold magenta")
+        elif drilled is not None:
+            text.append(f"  练错题 drill: {_mistake_name(drilled.mistake_id)}",
+                        style="bold magenta")
         else:
             label, style = _card_label(item)
             text.append(f"  {label}", style=style)
@@ -807,6 +815,12 @@ class StudyScreen(QuizScreen[None]):
 
         self.app.push_screen(CustomStudyScreen(self.context, self.scope.decks,
                                                self.scope.numeric_only), start)
+
+
+def _mistake_name(mistake_id: str) -> str:
+    from quiz.numeric.drill import mistake_names
+
+    return mistake_names().get(mistake_id, mistake_id)
 
 
 def _card_label(item: StudyItem) -> tuple[str, str]:
