@@ -30,7 +30,8 @@ from quiz.engine.network import Item, NetRun
 from quiz.engine.receptive import RFInfo, net_receptive_fields, receptive_field
 from quiz.engine.support import backprop, one_hot
 
-__all__ = ["Box", "EffectiveField", "effective_field", "net_effective_field", "select_row"]
+__all__ = ["Box", "EffectiveField", "effective_field", "instance_effective_field",
+           "net_effective_field", "select_row"]
 
 
 @dataclass(frozen=True)
@@ -169,3 +170,22 @@ def net_effective_field(run: NetRun, row: int,
     name = run.layers[row].name
     hw = (int(run.input_shape[2]), int(run.input_shape[3]))
     return effective_field(run.paths[row], hw, name, (fields[row],))
+
+
+def instance_effective_field(nets: Sequence[tuple[str, str]]) -> EffectiveField | None:
+    """The effective field of the last layer's centre unit of a numeric instance whose one
+    net starts from an image (the receptive-field cards' picture, the study screen's `g`);
+    None for several nets, a vector input, or a last layer with no window on the input."""
+    from quiz.engine.netspec import parse_net
+    from quiz.engine.network import run_net
+
+    if len(nets) != 1:
+        return None
+    try:
+        spec = parse_net(nets[0][1])
+        if spec.input_shape is None or len(spec.input_shape) != 3:
+            return None
+        run = run_net(spec, spec.input_shape, np.random.default_rng(0), np.float32)
+        return net_effective_field(run, len(run.layers) - 1) if run.layers else None
+    except ValueError:  # the engine's refusals, and a last layer with no receptive field
+        return None

@@ -79,13 +79,14 @@ KEYS: list[KeyHelp] = [
     KeyHelp("StudyScreen", "f", "标记 / 取消标记 flag / unflag"),
     KeyHelp("StudyScreen", "c", "自定义学习 custom study"),
     KeyHelp("StudyScreen", "r", "重试保存评分 retry saving a rating that failed"),
-    KeyHelp("StudyScreen", "g", "数值题：画出这一层的几何（填充、卷积核位置、输出）numeric: the "
-            "layer's geometry (padding, kernel positions, output)"),
+    KeyHelp("StudyScreen", "g", "数值题：画出这一层的几何（填充、卷积核位置、输出），感受野题画出"
+            "有效感受野 numeric: the layer's geometry (padding, kernel positions, output); "
+            "receptive field: the effective field in the theoretical one"),
     KeyHelp("StudyScreen", "E", "在 $VISUAL / $EDITOR 里编辑这张卡，回来后重新同步 edit the "
             "card in $VISUAL / $EDITOR, synced again on return"),
     KeyHelp("StudyScreen", "escape", "返回首页 back home"),
-    KeyHelp("CustomStudyScreen", "1,2,3,4,5", "多学新卡 / 提前复习 / 今天忘记的 / 突击 / 练我的错题 "
-            "more new / review ahead / forgotten today / cram / drill my mistakes"),
+    KeyHelp("CustomStudyScreen", "1,2,3,4,5", "多学新卡 / 提前复习 / 今天忘记的 / 突击 / "
+            "练我的错题 more new / review ahead / forgotten today / cram / drill my mistakes"),
     KeyHelp("CustomStudyScreen", "up,down", "选择 choose"),
     KeyHelp("CustomStudyScreen", "enter", "开始 start", bound=False),
     KeyHelp("CustomStudyScreen", "escape", "取消 cancel"),

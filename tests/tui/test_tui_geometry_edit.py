@@ -1,28 +1,37 @@
 """On a study card: `g` draws the numeric instance's layer (the engine's picture, the same as
-`quiz calc … --draw`), and `E` opens the card's Markdown in $VISUAL / $EDITOR at its line, syncs
-the bank again on return and shows the edited text, its history kept."""
+`quiz calc … --draw`) or, on a receptive-field card, the effective field inside the theoretical
+one (as `quiz calc net --draw-rf`); snapshots of both drawings; and `E` opens the card's
+Markdown in $VISUAL / $EDITOR at its line, syncs the bank again on return and shows the edited
+text, its history kept."""
 
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from textual.widgets import Static
 from textual.worker import WorkerFailed
 
-from quiz.engine.picture import net_picture
+from quiz.bank.parser import load_bank
+from quiz.engine.erf import instance_effective_field
+from quiz.engine.netspec import parse_layer
+from quiz.engine.picture import net_picture, spec_picture
+from quiz.numeric import instantiate, load_templates, solve
 from quiz.paths import bundled_bank_dir
 from quiz.render.geometry import geometry_text
+from quiz.render.rf_picture import effective_field_text
 from quiz.store.actions import apply_review
 from quiz.store.db import open_database
 from quiz.store.log import history
 from quiz.store.scheduling import Grade, make_scheduler
 from quiz.store.sync import import_bank
 from quiz.tui.app import QuizApp, make_app
-from quiz.tui.screens.geometry import GeometryScreen
+from quiz.tui.screens.geometry import Figure, GeometryScreen
 from quiz.tui.screens.study import StudyScreen
 from tests.conftest import FIXED_NOW
 
@@ -143,3 +152,68 @@ async def test_e_without_an_editor_says_how_to_set_one(
         messages = [str(n.message) for n in app._notifications]
         assert any("$EDITOR" in message for message in messages)
         assert (bank / "conv.md").read_text(encoding="utf-8") == ONE_QUESTION
+
+
+@pytest.fixture
+def rf_bank(tmp_path: Path) -> Path:
+    folder = tmp_path / "rf"
+    folder.mkdir()
+    shutil.copy(bundled_bank_dir() / "numeric-receptive-field.md", folder)
+    return folder
+
+
+async def test_g_on_a_receptive_field_card_draws_the_effective_field_in_the_theoretical_one(
+        db_url: str, rf_bank: Path) -> None:
+    app = _app(db_url, rf_bank)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("s")
+        await _settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StudyScreen) and screen.instance is not None
+        instance = screen.instance
+        assert instance.family == "receptive-field"
+        await pilot.press("g")
+        await _settle(pilot)
+        assert isinstance(app.screen, GeometryScreen)
+        drawn = str(app.screen.query_one("#geometry", Static).render())
+        field = instance_effective_field(instance.nets)
+        assert field is not None and field.theoretical is not None
+        # The box is the field the card asks for, as the grader computes it.
+        size = solve(instance).expected
+        side = size if isinstance(size, int) else size[0]
+        assert f"theoretical field (the box) {side}x{side}" in drawn
+        assert drawn.splitlines()[0] == effective_field_text(
+            field, width=app.screen.size.width - 6).splitlines()[0]
+        # Every input pixel with a path to the unit lies inside the theoretical field.
+        box = field.theoretical
+        rows, columns = np.nonzero(field.values)
+        assert rows.min() >= box.top and rows.max() <= box.bottom
+        assert columns.min() >= box.left and columns.max() <= box.right
+        await pilot.press("g")
+        await _settle(pilot)
+        assert app.screen is screen
+
+
+def _show(figure: Figure):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        pilot.app.clear_notifications()  # the start's "bank synced" toast would cover the figure
+        await pilot.app.push_screen(GeometryScreen(figure))
+        await _settle(pilot)
+    return run_before
+
+
+def test_layer_geometry_snapshot(snap_compare, db_url: str, numeric_bank: Path) -> None:  # type: ignore[no-untyped-def]
+    """A 7×7 input, padding 1, a 3×3 kernel with stride 2: Dumoulin & Visin's figure 2.6."""
+    picture = spec_picture(parse_layer("conv 1 k3 s2 p1"), (1, 7, 7))
+    assert snap_compare(_app(db_url, numeric_bank), terminal_size=(80, 24),
+                        run_before=_show(picture))
+
+
+def test_effective_field_snapshot(snap_compare, db_url: str, rf_bank: Path) -> None:  # type: ignore[no-untyped-def]
+    """The fixed instance of num-rf-stack (000#1.2: three 3×3 convs, strides 2, 2, 1)."""
+    template = load_templates(load_bank(rf_bank))["num-rf-stack"]
+    field = instance_effective_field(instantiate(template, -1).nets)
+    assert field is not None
+    assert snap_compare(_app(db_url, rf_bank), terminal_size=(80, 24), run_before=_show(field))

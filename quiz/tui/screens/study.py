@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -14,7 +15,6 @@ from textual.binding import Binding
 from textual.signal import Signal
 from textual.widgets import Header, Input, Static
 
-from quiz.engine.picture import LayerPicture
 from quiz.numeric import Instance, Solution, Status, Verdict, give_up, grade
 from quiz.render.safe import safe_text
 from quiz.store.actions import (
@@ -56,6 +56,9 @@ from quiz.tui.widgets.card_view import CardView
 from quiz.tui.widgets.numeric_panel import AnswerSubmitted, NumericPanel
 from quiz.tui.widgets.quiz_footer import QuizFooter
 from quiz.tui.widgets.rating_bar import RatingBar
+
+if TYPE_CHECKING:
+    from quiz.tui.screens.geometry import Figure
 
 HINT_REVEAL = "空格 显示答案 · space to reveal"
 HINT_RATE = "回忆得怎样？按 1–4 评分 · rate your recall"
@@ -150,7 +153,7 @@ class StudyScreen(QuizScreen[None]):
         self.summary: SessionSummary | None = None
         self.answer_before = ""  # the numeric answer before its latest change
         self.replay: tuple[str, int] | None = None  # a card brought back by undo, and its seed
-        self._picture_of: tuple[int, LayerPicture | None] | None = None  # (seed, picture)
+        self._picture_of: tuple[int, Figure | None] | None = None  # (seed, picture)
         # Published when a card is on screen and answerable (None: the session is finished);
         # for benchmarks and tests that wait for the next card without polling.
         self.card_ready: Signal[StudyItem | None] = Signal(self, "card-ready")
@@ -706,22 +709,29 @@ class StudyScreen(QuizScreen[None]):
             self.item = replace(self.item, flags=replace(self.item.flags, flagged=flagged))
             self.query_one("#card-meta", Static).update(self._meta(self.item))
 
-    def _picture(self) -> LayerPicture | None:
-        """The geometry of the numeric instance on screen (one sliding-window layer), if any."""
+    def _picture(self) -> Figure | None:
+        """The geometry of the numeric instance on screen, if any: one sliding-window layer
+        drawn, or a receptive-field card's effective field."""
         from quiz.engine.picture import net_picture
 
         if self.instance is None:
             return None
         if self._picture_of is None or self._picture_of[0] != self.instance.seed:
-            self._picture_of = (self.instance.seed, net_picture(self.instance.nets))
+            picture: Figure | None = net_picture(self.instance.nets)
+            if picture is None and self.instance.family == "receptive-field":
+                from quiz.engine.erf import instance_effective_field
+
+                picture = instance_effective_field(self.instance.nets)
+            self._picture_of = (self.instance.seed, picture)
         return self._picture_of[1]
 
     def action_geometry(self) -> None:
-        """`g`: the instance's layer drawn — input with padding, kernel positions, output."""
+        """`g`: the instance's layer drawn — input with padding, kernel positions, output — or
+        a receptive-field card's effective field inside its theoretical one."""
         picture = self._picture()
         if picture is None:
-            self.notify("这道题没有几何图（只画单个卷积 / 池化 / 转置卷积层）no picture for this "
-                        "card", timeout=3, markup=False)
+            self.notify("这道题没有几何图（只画单个卷积 / 池化 / 转置卷积层和感受野）"
+                        "no picture for this card", timeout=3, markup=False)
             return
         from quiz.tui.screens.geometry import GeometryScreen
 
