@@ -21,7 +21,8 @@ from rich.text import Text
 
 from quiz.engine.erf import Box, EffectiveField
 
-__all__ = ["FRAME", "SHADES", "draw_effective_field", "effective_field_text", "shade_levels"]
+__all__ = ["FRAME", "SHADES", "draw_effective_field", "effective_field_text", "field_region",
+           "shade_levels"]
 
 # level 0: no path reaches the pixel; levels 1-4: up to 25 / 50 / 75 / 100 % of the peak
 SHADES = ("· ", "░░", "▒▒", "▓▓", "██")
@@ -32,7 +33,7 @@ FRAME_STYLE = Style(color="green")
 MIN_WIDTH = 40
 
 
-def _region(field: EffectiveField) -> tuple[Box, Box]:
+def field_region(field: EffectiveField) -> tuple[Box, Box]:
     """The pixels drawn (the theoretical field inside the image) and the box they stand in
     (the theoretical field itself; the support when there is no uniform field)."""
     outer = field.theoretical or field.support or Box(0, 0, field.input_hw[0] - 1,
@@ -149,7 +150,7 @@ def draw_effective_field(field: EffectiveField, width: int = 80, max_rows: int =
                          colour: bool = True) -> Text:
     """The figure as Rich Text of at most ``width`` columns (``colour=False``: no styles)."""
     width = max(MIN_WIDTH, width)
-    inner, outer = _region(field)
+    inner, outer = field_region(field)
     scale = _scale(inner, width, max_rows)
     values = field.values[inner.top:inner.bottom + 1, inner.left:inner.right + 1]
     out = Text()

@@ -4,7 +4,10 @@
 An item gets a figure when its instance runs one net of a single conv / pool / transposed conv
 layer (the engine's `quiz.engine.picture.spec_picture` of that layer on the net's input): the
 padded input with the kernel at its first positions and the output grid, one panel per
-position, as in the terminal (`quiz.render.geometry`) and Dumoulin & Visin's guide.
+position, as in the terminal (`quiz.render.geometry`) and Dumoulin & Visin's guide. A
+receptive-field item gets its effective field (`quiz.engine.erf`, Luo et al. 2016): the
+theoretical field's pixels shaded by how strongly each reaches the unit, as `g` shows it in the
+TUI and `quiz calc net --draw-rf` in the terminal (`quiz.render.rf_picture`).
 
 Safety: the SVG is built from numbers and this module's constant names and colours; every
 text (title, captions, notes) goes through `html.escape`. The typst data is JSON the template
@@ -14,15 +17,19 @@ shows as text, like the rest of the PDF (quiz.sheets.pdf). Nothing from the bank
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quiz.engine.picture import Cell, LayerPicture, Placement, net_picture
 from quiz.sheets.model import NUMERIC, SheetItem
 
-__all__ = ["CANVAS_LIMIT", "Figure", "Panel", "figure_of", "figure_svg", "figure_typst",
-           "item_figure", "net_picture", "svg_style"]
+if TYPE_CHECKING:
+    from quiz.engine.erf import EffectiveField
+
+__all__ = ["CANVAS_LIMIT", "Figure", "Panel", "field_figure", "figure_of", "figure_svg",
+           "figure_typst", "item_figure", "net_picture", "svg_style"]
 
 CANVAS_LIMIT = 12  # canvas cells drawn per axis, unless the kernel's first positions need more
 EXTENT_LIMIT = 48  # a kernel reaching further than this is not drawn (cells would be specks)
@@ -33,9 +40,16 @@ GAP = 24  # px between panels
 LINE = 16  # px per text line
 
 # What each drawn cell is; the SVG's fills and the typst template's use the same names.
-KINDS = ("input", "pad", "hole", "kernel", "kernel_zero", "output", "current")
+# erf0-erf4: an effective field's shade levels (no path; up to 25 / 50 / 75 / 100 % of the peak).
+KINDS = ("input", "pad", "hole", "kernel", "kernel_zero", "output", "current",
+         "erf0", "erf1", "erf2", "erf3", "erf4")
 FILLS = {"input": "#cfe0f5", "pad": "#dedede", "hole": "#ffffff", "kernel": "#f2b134",
-         "kernel_zero": "#f7dca6", "output": "#cdebd3", "current": "#f2b134"}
+         "kernel_zero": "#f7dca6", "output": "#cdebd3", "current": "#f2b134",
+         "erf0": "#ffffff", "erf1": "#fde7c8", "erf2": "#f9bf76", "erf3": "#ee8a32",
+         "erf4": "#c0501a"}
+FIELD_LEGEND = (("erf0", "无路径 no path"), ("erf1", "≤25%"), ("erf2", "≤50%"), ("erf3", "≤75%"),
+                ("erf4", "≤100% 峰值 of the peak"))
+FIELD_LIMIT = 32  # cells per axis of an effective field; a larger field is drawn in blocks
 LEGEND = (("input", "输入 input"), ("pad", "填充 padding"), ("hole", "插入的零 inserted zero"),
           ("kernel", "卷积核在输入上 kernel on input"),
           ("kernel_zero", "卷积核在填充/零上 kernel on padding/zero"))
@@ -148,12 +162,49 @@ def figure_of(picture: LayerPicture) -> Figure | None:
                   tuple(panels))
 
 
+def field_figure(field: EffectiveField) -> Figure:
+    """What the keys draw of an effective field: the theoretical field's pixels inside the
+    image (the whole canvas is that box), each shaded by its share of the peak; the unit as the
+    one output cell."""
+    from quiz.render.rf_picture import field_region, shade_levels
+
+    inner, outer = field_region(field)
+    scale = max(1, math.ceil(max(inner.size) / FIELD_LIMIT))
+    values = field.values[inner.top:inner.bottom + 1, inner.left:inner.right + 1]
+    canvas = tuple(tuple(f"erf{level}" for level in row)
+                   for row in shade_levels(values, scale).tolist())
+    notes = [f"理论感受野 theoretical field {outer.size[0]}x{outer.size[1]}（整块画布 the whole "
+             f"canvas）；颜色：从该像素到这个单元的路径数 paths from the pixel to the unit"]
+    if scale > 1:
+        notes.append(f"缩小：一格 = {scale}x{scale} 个像素的平均 one cell = {scale}x{scale} "
+                     "pixels, their mean")
+    if inner != outer:
+        notes.append("理论感受野伸出图像边界的部分未画 the part past the image border is not "
+                     "drawn")
+    (h, w), (oh, ow) = field.input_hw, field.output_hw
+    row, col = field.unit
+    label = f"单元 unit ({row}, {col}) of '{field.name}'"
+    caption = (f"{label}：有效感受野集中在中间（Luo et al. 2016），理论感受野是外框 the effective "
+               "field is concentrated in the middle of the theoretical one")
+    return Figure(f"有效感受野 effective receptive field · {field.name}",
+                  f"输入 input {h}x{w} → {oh}x{ow}", tuple(notes), FIELD_LEGEND,
+                  (Panel(label, caption, canvas, (("current",),)),))
+
+
 def item_figure(item: SheetItem) -> Figure | None:
-    """The figure under a key item's worked solution, if its instance is one such layer."""
+    """The figure under a key item's worked solution: the layer of a one-layer instance, the
+    effective field of a receptive-field instance; None for others."""
     if item.kind != NUMERIC:
         return None
     picture = net_picture(item.nets)
-    return figure_of(picture) if picture is not None else None
+    if picture is not None:
+        return figure_of(picture)
+    if item.family == "receptive-field":
+        from quiz.engine.erf import instance_effective_field
+
+        field = instance_effective_field(item.nets)
+        return field_figure(field) if field is not None else None
+    return None
 
 
 # SVG

@@ -26,6 +26,7 @@ class SheetItem:
     params: tuple[tuple[str, int | str], ...] = ()
     # numeric: the (name, net text) pairs the engine ran, so a key can draw the layer's geometry
     nets: tuple[tuple[str, str], ...] = ()
+    family: str = ""              # numeric: the template's family (receptive-field keys draw it)
 
 
 @dataclass(frozen=True)

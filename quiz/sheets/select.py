@@ -109,7 +109,7 @@ def numeric_item(number: int, question: Question, template: Template, seed: int)
                      answer=shown, sources=tuple(question.sources),
                      topic=question.tags[0] if question.tags else question.topic, seed=seed,
                      answer_plain=plain, worked=worked, params=tuple(instance.params.items()),
-                     nets=instance.nets)
+                     nets=instance.nets, family=instance.family)
 
 
 def expected_answer(instance: Instance, solution: Solution) -> tuple[str, str]:

@@ -12,10 +12,12 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from quiz.cli import main
@@ -280,3 +282,53 @@ def test_a_kernel_reaching_too_far_to_draw_legibly_gets_no_figure() -> None:
     # dilation 20: the first window spans 81 cells, which would shrink every cell to a speck
     assert item_figure(numeric_item("input 1x200x200\nconv 1 k5 d20\n")) is None
     assert item_figure(numeric_item("input 1x200x200\nconv 1 k5 d10\n")) is not None
+
+
+def _paths_to_centre(kernels_strides: list[tuple[int, int]], size: int) -> np.ndarray:
+    """Paths from each input pixel to the centre unit of a stack of valid 1-channel convs with
+    every weight 1, by direct loops over the layers from the top down (the reference for the
+    key's shading; the engine back-propagates through its transposed convolutions)."""
+    sizes = [size]
+    for k, s in kernels_strides:
+        sizes.append((sizes[-1] - k) // s + 1)
+    counts = np.zeros((sizes[-1], sizes[-1]))
+    counts[sizes[-1] // 2, sizes[-1] // 2] = 1
+    for (k, s), below in zip(reversed(kernels_strides), reversed(sizes[:-1]), strict=True):
+        spread = np.zeros((below, below))
+        for r in range(counts.shape[0]):
+            for c in range(counts.shape[1]):
+                if counts[r, c]:
+                    spread[r * s:r * s + k, c * s:c * s + k] += counts[r, c]
+        counts = spread
+    return counts
+
+
+def test_a_receptive_field_item_gets_its_effective_field_over_the_theoretical_box() -> None:
+    """000#1.2's stack (three 3×3 convs, strides 2, 2, 1): the canvas is the 15×15 theoretical
+    field, each cell shaded by its share of the peak number of paths, computed here by loops."""
+    layers = [(3, 2), (3, 2), (3, 1)]
+    net = "input 1x40x40\n" + "".join(f"conv 1 k{k} s{s} nobias\n" for k, s in layers)
+    item = replace(numeric_item(net), family="receptive-field")
+    figure = item_figure(item)
+    assert figure is not None and figure.canvas_hw == (15, 15)
+    paths = _paths_to_centre(layers, 40)
+    rows, cols = np.nonzero(paths)
+    box = paths[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    assert box.shape == (15, 15)
+    expected = np.clip(np.ceil(4 * box / box.max()), 0, 4).astype(int)
+    drawn = np.array([[int(kind.removeprefix("erf")) for kind in row]
+                      for row in figure.panels[0].canvas])
+    assert (drawn == expected).all()
+    svg = figure_svg(figure)
+    ET.fromstring(svg)  # well-formed
+    assert svg.count('class="erf4"') == int((expected == 4).sum())
+    data = figure_typst(figure)
+    assert data["panels"][0]["canvas"] == [list(row) for row in figure.panels[0].canvas]
+    assert item_figure(replace(item, family="params")) is None  # other families: no field
+
+
+def test_html_key_draws_a_receptive_field_item(tmp_path: Path) -> None:
+    run_sheet(tmp_path / "a", "html", "num-rf-stack")
+    keys = (tmp_path / "a" / "keys.html").read_text(encoding="utf-8")
+    assert keys.count("<svg") == 2 and 'class="erf4"' in keys
+    assert "effective receptive field" in keys
