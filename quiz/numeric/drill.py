@@ -6,6 +6,7 @@ running the engine on the instance, not guessed from its parameters."""
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.numeric.template import Template
 
 SWAPPED_HW = "swapped-hw"  # named by the grader, not a recipe: shows when H ≠ W
-DRAWS = 40                 # instances tried per question before a template is given up
+DRAWS = 40                 # instances tried per template before a mistake is given up
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,11 @@ def shows(mistake_id: str, instance: Instance) -> bool:
 
 
 def drill(mistakes: Counter[str], templates: dict[str, Template], count: int,
-          rng: random.Random) -> list[DrillItem]:
-    """`count` questions over the learner's mistakes, the more frequent ones more often."""
+          rng: random.Random, deadline: float | None = None) -> list[DrillItem]:
+    """`count` questions over the learner's mistakes, the more frequent ones more often.
+    `deadline` (a `time.monotonic()` value): once one question is found, stop drawing then and
+    return what was found — each try runs the engine, and an instance that shows a rare mistake
+    can take many tries."""
     from quiz.numeric import instantiate
 
     usable = {mistake: found for mistake in mistakes
@@ -62,20 +66,30 @@ def drill(mistakes: Counter[str], templates: dict[str, Template], count: int,
         mistake = rng.choices(names, weights=weights)[0]
         choices = list(usable[mistake])
         rng.shuffle(choices)
-        for template in choices:
-            item = _instance_showing(template, mistake, rng, instantiate)
-            if item is not None:
-                items.append(item)
-                break
+        item = _instance_showing(choices, mistake, rng, instantiate,
+                                 deadline if items else None)
+        if item is not None:
+            items.append(item)
+        if items and _past(deadline):
+            break
     return items
 
 
-def _instance_showing(template: Template, mistake: str, rng: random.Random,
-                      instantiate: Any) -> DrillItem | None:
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() > deadline
+
+
+def _instance_showing(templates: list[Template], mistake: str, rng: random.Random,
+                      instantiate: Any, deadline: float | None = None) -> DrillItem | None:
+    """An instance of one of `templates` on which `mistake` shows: one draw per template in
+    turn, so a template where it rarely or never shows does not hold up the others."""
     for _ in range(DRAWS):
-        seed = rng.randrange(2**31)
-        if shows(mistake, instantiate(template, seed)):
-            return DrillItem(template, seed, mistake)
+        for template in templates:
+            seed = rng.randrange(2**31)
+            if shows(mistake, instantiate(template, seed)):
+                return DrillItem(template, seed, mistake)
+            if _past(deadline):
+                return None
     return None
 
 

@@ -6,6 +6,7 @@ Runs in worker threads; the UI only ever sees the plain values returned here.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -16,6 +17,7 @@ from quiz.store.db import Database
 from quiz.store.items import StudyItem
 
 SEED_LIMIT = 2**31  # fits the review log's integer column on every backend
+DRILL_SECONDS = 4.0  # a drill starts with what was found by then (at least one card when any)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,9 @@ def drill_scope(db: Database, count: int, rng: random.Random) -> StudyScope | No
         return None
     templates = {item.id: template_for(item) for item in numeric_items(db)}
     chosen: dict[str, DrillCard] = {}
-    for entry in drill(made, templates, 2 * count, rng):  # draws repeat cards: ask for more
+    # Draws repeat cards: ask for more than needed, for at most DRILL_SECONDS of engine runs.
+    deadline = time.monotonic() + DRILL_SECONDS
+    for entry in drill(made, templates, 2 * count, rng, deadline):
         if len(chosen) == count:
             break
         chosen.setdefault(entry.template.id,
