@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from quiz.engine import attention as A
 from quiz.engine import elementwise as E
 from quiz.engine import layers as L
 from quiz.engine import resample as R
@@ -94,6 +95,15 @@ def _lstm(spec: LayerSpec, shape: tuple[int, ...]) -> L.Layer:
                           name=_name(spec))
 
 
+def _attn(spec: LayerSpec, shape: tuple[int, ...]) -> L.Layer:
+    channels = _channels(shape)
+    if "out" in spec.options and spec.integer("out") != channels:
+        raise ValueError(f"attn {spec.integer('out')}: the input has {channels} channels "
+                         "(self-attention keeps the embedding size)")
+    return A.MultiheadSelfAttention(channels, spec.integer("heads", 1), not spec.flag("nobias"),
+                                    name=_name(spec))
+
+
 def _activation(cls: type[E.Activation]) -> Builder:
     return lambda spec, shape: cls(name=_name(spec))
 
@@ -173,6 +183,8 @@ KINDS: dict[str, LayerKind] = {kind.keyword: kind for kind in (
                                                    name=_name(spec)),
               ("groups_count",)),
     LayerKind("chunk", "torch.chunk(x, N, dim=1)[I]", ("chunk", "name"), _chunk, ("chunk",)),
+    LayerKind("attn", "MultiheadAttention(C, HEADS) over the H×W positions (q = k = v)",
+              ("out", "heads", "nobias", "name"), _attn),
 )}
 
 

@@ -87,6 +87,7 @@ OPTIONS: dict[str, Option] = {
                  "opN (output padding)"),
     "d": Option(re.compile(rf"d{_PAIR}"), _read_pair, _write_pair("d"), "dN"),
     "g": _int("g", "gN"),
+    "heads": _int("h", "hN (attention heads)"),
     "eps": Option(re.compile(rf"eps{_FLOAT}"), lambda m: float(m.group(1)),
                   lambda v: f"eps{v:g}", "epsX (e.g. eps1e-3)"),
     "mode": Option(re.compile(r"(nearest|bilinear)"), lambda m: m.group(1), str,

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from quiz.measure.quantities import quantity
 
 if TYPE_CHECKING:
+    from quiz.engine.problem import DataRun
     from quiz.engine.report import LayerReport
 
 Shape = tuple[int, ...]
-Value = int | tuple[int, ...]
+Value = int | tuple[int, ...] | Fraction
+# a computed real number (IoU, AP, a probability) is the exact fraction nearest the engine's
+# float with at most this denominator: box coordinates and ranks are small integers, so the
+# true value's denominator is far smaller and float rounding cannot reach another fraction
+MAX_DENOMINATOR = 10**6
 
 
 class MeasureError(ValueError):
@@ -57,9 +63,21 @@ class Measurement:
     rf: tuple[int, int] | None = None               # last layer, by back-propagation
     jump: tuple[int, int] | None = None
     steps: tuple[FieldStep | None, ...] = ()        # per top-level layer (with rf only)
+    data: DataRun | None = None                     # a `data` section's computation
 
     def total(self, field_name: str) -> int:
         return sum(int(getattr(report, field_name)) for report in self.reports)
+
+    def figure(self, name: str) -> int | Fraction:
+        """A figure of a `data` computation: an int stays an int, a float becomes the exact
+        fraction it rounds (see MAX_DENOMINATOR)."""
+        if self.data is None or name not in self.data.figures:
+            raise MeasureError(f"{name} is not computed from this input")
+        value = self.data.figures[name]
+        if isinstance(value, int):
+            return value
+        fraction = Fraction(value).limit_denominator(MAX_DENOMINATOR)
+        return int(fraction) if fraction.denominator == 1 else fraction
 
 
 def _product(values: Shape) -> int:
@@ -106,6 +124,44 @@ def _params_no_recurrent(m: Measurement) -> int:
     return m.total("params") - sum(4 * int(r.output_shape[-1]) ** 2 for r in _lstm_reports(m))
 
 
+def _figure(name: str) -> Callable[[Measurement], Value]:
+    return lambda m: m.figure(name)
+
+
+DATA_FIGURES = ("iou", "ap_all", "ap_11", "ap_coco", "fpn_level", "anchors", "survival",
+                "expected_depth", "train_state_bytes")
+# the misconceptions' values, computed by the same engine functions with the wrong option
+DATA_MISCONCEPTIONS = (
+    "iou_plus_one", "iou_sum", "iou_min", "ap_raw", "ap_duplicates", "ap_11_duplicates",
+    "ap_coco_11", "ap_coco_75", "fpn_ceil", "fpn_no_clamp", "fpn_no_sqrt",
+    "anchors_no_ratios", "anchors_no_scales", "anchors_one_level", "anchors_floor",
+    "anchors_added", "survival_reversed", "survival_drop", "survival_uniform",
+    "survival_linspace", "expected_depth_reversed", "expected_depth_drop",
+    "expected_depth_uniform", "expected_depth_linspace", "train_no_master",
+    "train_no_optimizer", "train_no_grads", "train_fp32_grads")
+
+def _attention_reports(m: Measurement) -> list[LayerReport]:
+    return [r for r in m.reports if r.kind == "attention"]
+
+
+def _attention_parts(report: LayerReport) -> tuple[int, int, int]:
+    """(tokens L, channels C, batch) of an attention layer's input N×C×H×W."""
+    n, c, h, w = (int(v) for v in report.input_shape)
+    return h * w, c, n
+
+
+def _macs_without_projections(m: Measurement) -> int:
+    """MACs with every attention layer's Q/K/V and output projections left out (4·L·C²)."""
+    return m.total("macs") - sum(4 * t * c * c * n for t, c, n in
+                                 map(_attention_parts, _attention_reports(m)))
+
+
+def _macs_without_values(m: Measurement) -> int:
+    """MACs with the attention-weighted sum of the values (AV: L²·C) left out."""
+    return m.total("macs") - sum(t * t * c * n for t, c, n in
+                                 map(_attention_parts, _attention_reports(m)))
+
+
 READERS: dict[str, Callable[[Measurement], Value]] = {
     "params": lambda m: m.total("params"),
     "weight_params": lambda m: m.total("weight_params"),
@@ -129,6 +185,7 @@ READERS: dict[str, Callable[[Measurement], Value]] = {
     "batch_activation_bytes": _activation_bytes,
     "rf": lambda m: _field(m.rf),
     "jump": lambda m: _field(m.jump),
+    **{name: _figure(name) for name in DATA_FIGURES},
 }
 
 # Figures no claim or template asks for, read by the misconception recipes only (the value a
@@ -146,6 +203,9 @@ MISCONCEPTION_FIGURES: dict[str, Callable[[Measurement], Value]] = {
                                    for r in m.reports if "batch_norm" in r.kind),
     "activation_elems": lambda m: m.total("output_elems"),
     "batch_activation_elems": lambda m: m.total("output_elems"),
+    "macs_no_attn_proj": _macs_without_projections,
+    "macs_attn_no_av": _macs_without_values,
+    **{name: _figure(name) for name in DATA_MISCONCEPTIONS},
 }
 # figures `read` scales to the template's batch (the engine runs one sample)
 PER_BATCH = frozenset({"batch_activation_bytes", "batch_activation_elems"})

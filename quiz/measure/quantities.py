@@ -22,6 +22,7 @@ class Form(str, Enum):
     SIZE = "size"        # one integer read from the output (its height, its channels, …)
     SHAPE = "shape"      # a tuple of integers
     FIELD = "field"      # receptive field / effective stride: one number when square, else H×W
+    VALUE = "value"      # a real number computed from a template's data (IoU, AP, probability)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Quantity:
     # what a count counts, for grading an answer's unit (quiz.numeric.units): params, macs,
     # flops, elements, bytes, pixels; "" for shapes and plain sizes
     counts: str = ""
+    data: bool = False        # read from a `data` section's computation, not from a net's layers
 
 
 QUANTITIES: dict[str, Quantity] = {q.name: q for q in (
@@ -67,6 +69,24 @@ QUANTITIES: dict[str, Quantity] = {q.name: q for q in (
              counts="bytes"),
     Quantity("batch_activation_bytes", Form.COUNT,
              "activation_bytes for the whole batch (a template's `batch:`)", counts="bytes"),
+    # computed from a template's `data` section (quiz.engine.problem), not from a net
+    Quantity("iou", Form.VALUE, "IoU of two boxes (x1, y1, x2, y2; width x2 − x1, no +1)",
+             data=True),
+    Quantity("ap_all", Form.VALUE, "AP at IoU 0.5, VOC all-point interpolation", data=True),
+    Quantity("ap_11", Form.VALUE, "AP at IoU 0.5, VOC 2007 11-point interpolation",
+             data=True),
+    Quantity("ap_coco", Form.VALUE,
+             "all-point AP averaged over IoU thresholds 0.50:0.05:0.95", data=True),
+    Quantity("fpn_level", Form.SIZE, "FPN level of an RoI: ⌊k0 + log2(√(wh)/224)⌋, clamped",
+             data=True),
+    Quantity("anchors", Form.COUNT, "anchors of an image over its FPN levels",
+             counts="anchors", data=True),
+    Quantity("survival", Form.VALUE, "DropPath survival probability of a block", data=True),
+    Quantity("expected_depth", Form.VALUE, "expected number of residual blocks kept (Σ p_l)",
+             data=True),
+    Quantity("train_state_bytes", Form.COUNT,
+             "bytes of weights + gradients + master copy + optimizer moments",
+             counts="bytes", data=True),
     Quantity("rf", Form.FIELD, "receptive field of the last layer", receptive=True,
              counts="pixels"),
     Quantity("jump", Form.FIELD, "effective stride of the last layer", receptive=True,

@@ -28,6 +28,7 @@ DTYPE = np.float32
 CACHE_SIZE = 512
 
 _CACHE: OrderedDict[tuple[str, tuple[int, ...] | None, bool], Measurement] = OrderedDict()
+_DATA_CACHE: OrderedDict[tuple[str, tuple[int, ...] | None, bool], Measurement] = OrderedDict()
 # The TUI solves in a worker thread while the main thread may draw the next instance.
 _LOCK = threading.Lock()
 
@@ -65,9 +66,41 @@ def accepts(text: str, input_shape: tuple[int, ...] | None = None) -> bool:
     return True
 
 
+def measure_data(text: str) -> Measurement:
+    """Compute a template's `data` section (quiz.engine.problem): boxes, detections, an RoI, …
+    Raises `MeasureError` when the engine cannot read or compute it."""
+    from quiz.engine.problem import run_data
+
+    key = (canonical(text), None, False)
+    with _LOCK:
+        cached = _DATA_CACHE.get(key)
+        if cached is not None:
+            _DATA_CACHE.move_to_end(key)
+            return cached
+    try:
+        result = Measurement(text, (), (), (), data=run_data(key[0]))
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        raise MeasureError(str(error) or type(error).__name__) from None
+    with _LOCK:
+        _DATA_CACHE[key] = result
+        if len(_DATA_CACHE) > CACHE_SIZE:
+            _DATA_CACHE.popitem(last=False)
+    return result
+
+
+def accepts_data(text: str) -> bool:
+    """Whether the engine computes the data section (the sampler draws only such instances)."""
+    try:
+        measure_data(text)
+    except MeasureError:
+        return False
+    return True
+
+
 def clear_cache() -> None:
     with _LOCK:
         _CACHE.clear()
+        _DATA_CACHE.clear()
 
 
 def cache_size() -> int:
@@ -156,5 +189,5 @@ def _geometry(layer: Any) -> Geometry | None:
                     output_padding, getattr(layer, "padding", None) == "same")
 
 
-__all__ = ["accepts", "cache_size", "canonical", "clear_cache", "engine_run",
-           "measure"]
+__all__ = ["accepts", "accepts_data", "cache_size", "canonical", "clear_cache", "engine_run",
+           "measure", "measure_data"]

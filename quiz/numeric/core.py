@@ -40,10 +40,11 @@ class Instance:
     batch: int | None = None               # displayed batch size (engine runs batch 1)
     mistakes: tuple[str, ...] = ()
     source: str | None = None              # the source ID of a fixed instance
+    data: tuple[tuple[str, str], ...] = ()  # (name, substituted data text) the engine computes
 
     @property
     def key(self) -> tuple[Any, ...]:
-        return (self.template_id, self.seed, self.nets, self.ask)
+        return (self.template_id, self.seed, self.nets, self.data, self.ask)
 
     @property
     def expected(self) -> Any:
@@ -56,6 +57,7 @@ class Instance:
             "params": dict(self.params), "prompt": self.prompt, "unit": self.unit,
             "ask": self.ask, "tolerance": float(self.tolerance), "source": self.source,
             "nets": {name: text for name, text in self.nets},
+            **({"data": {name: text for name, text in self.data}} if self.data else {}),
         }
 
 
@@ -140,10 +142,14 @@ def _template_from(question: Any, block: Any) -> Template:
 def instantiate(template: Template, seed: int) -> Instance:
     """Draw a valid instance deterministically from `seed` (the engine checks the layers)."""
 
-    from quiz.measure.runner import accepts  # NumPy and the engine load with the first run
+    from quiz.measure.runner import (  # NumPy and the engine load with the first run
+        accepts,
+        accepts_data,
+    )
 
     def valid(params: Params) -> bool:
-        return all(accepts(substitute(text, params)) for _, text in template.nets)
+        return (all(accepts(substitute(text, params)) for _, text in template.nets)
+                and all(accepts_data(substitute(text, params)) for _, text in template.data))
 
     params = sample_params(template, seed, valid)
     if seed < 0 and not valid(params):
@@ -157,7 +163,7 @@ def instance_from_params(template: Template, seed: int, params: Params) -> Insta
     as printed even after the template's ranges changed. Raises TemplateError when the template
     cannot take them any more (a parameter missing, or a net the engine rejects); whether they
     still lie in today's ranges is `sampler.params_problems`' question."""
-    from quiz.measure.runner import accepts
+    from quiz.measure.runner import accepts, accepts_data
 
     missing = sorted(set(template.param_names) - set(params))
     if missing:
@@ -166,6 +172,10 @@ def instance_from_params(template: Template, seed: int, params: Params) -> Insta
     values = {name: params[name] for name in template.param_names}
     for _, text in template.nets:
         if not accepts(substitute(text, values)):
+            raise TemplateError(f"{template.id}: the engine rejects these parameters now",
+                                template.line)
+    for _, text in template.data:
+        if not accepts_data(substitute(text, values)):
             raise TemplateError(f"{template.id}: the engine rejects these parameters now",
                                 template.line)
     return _instance(template, seed, values)
@@ -182,6 +192,8 @@ def _instance(template: Template, seed: int, params: Params) -> Instance:
         batch=int(batch_text) if batch_text.isdigit() else None,
         mistakes=tuple(r.id for r in recipes_for(template.family, template.mistakes)),
         source=template.fixed[-seed - 1].label if seed < 0 else None,
+        data=tuple((name, _canonical_data(substitute(text, params)))
+                   for name, text in template.data),
     )
 
 
@@ -209,13 +221,14 @@ def solve(instance: Instance, eager: bool = True) -> Solution:
         if eager:
             cached.alternatives  # noqa: B018 - computes and caches them
         return cached
-    from quiz.measure.runner import measure
+    from quiz.measure.runner import measure, measure_data
 
     start = time.perf_counter()
     ask = parse_expr(instance.ask)
     want_rf = _uses_rf(ask)
     try:
         runs = {name: measure(text, receptive=want_rf) for name, text in instance.nets}
+        runs.update((name, measure_data(text)) for name, text in instance.data)
     except MeasureError as error:
         raise TemplateError(f"{instance.template_id}: {error}") from None
     expected = _evaluate(ask, runs, {}, instance.batch)
@@ -287,7 +300,7 @@ def _recipe_value(
     assert recipe.rewrite is not None
     from quiz.measure.runner import measure
 
-    rewritten: dict[str, Measurement] = {}
+    rewritten: dict[str, Measurement] = {name: runs[name] for name, _ in instance.data}
     changed_nets: list[tuple[str, str]] = []
     for name, text in instance.nets:
         net = _parse(text)
@@ -318,6 +331,12 @@ def _canonical_net(text: str) -> str:
         return _parse(text).render()
     except NetSpecError:
         return text
+
+
+def _canonical_data(text: str) -> str:
+    """A data section with one blank between words and no empty lines (one spelling each)."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def _input_channels(run: Measurement, net: NetSpec) -> list[int]:

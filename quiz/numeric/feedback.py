@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 KIND_NAMES = {
     "conv": "卷积", "dwconv": "深度卷积 (depthwise)", "convT": "转置卷积", "maxpool": "最大池化",
     "avgpool": "平均池化", "fc": "全连接", "bn": "BN", "gap": "全局平均池化", "relu": "ReLU",
-    "flatten": "展平", "lstm": "LSTM",
+    "flatten": "展平", "lstm": "LSTM", "attn": "多头自注意力",
 }
 
 
@@ -78,6 +78,10 @@ def worked_solution(instance: Instance, solution: Solution) -> str:
         parts.append("**引擎实际运行**：\n\n" + "\n".join(engine_lines(run)))
         if calls_in(ask) & ACTIVATION_ASKS:
             parts.append(activation_text(run, instance.batch))
+    for name, _ in instance.data:
+        title = f"`{name}`" if len(instance.data) > 1 else "数据"
+        parts.append(f"**{title} 逐步计算**：\n\n"
+                     + "\n".join(data_lines(solution.runs[name], calls_in(ask))))
     if instance.batch and calls_in(ask) & ACTIVATION_ASKS:
         parts.append(f"（引擎以 batch 1 运行；各层逐样本计算，batch = {instance.batch} 时激活是单个"
                      f"样本的 {instance.batch} 倍。）")
@@ -325,9 +329,25 @@ def _lstm(layer: _Layer) -> list[tuple[str, str]]:
             "（4 个门 i、f、g、o；W_ih、W_hh 与两组偏置 b_ih、b_hh）")]
 
 
+def _attn(layer: _Layer) -> list[tuple[str, str]]:
+    report = layer.report
+    c, h, w = (int(v) for v in report.input_shape[1:])
+    tokens = h * w
+    bias = int(report.bias_params)
+    projections, mixing = 4 * tokens * c * c, 2 * tokens * tokens * c
+    return [
+        ("size", f"{h}×{w} 展平成 L = {tokens} 个 token，输出形状不变"),
+        ("params", f"参数 = Q、K、V、输出四个 C×C 投影 + 偏置 = 4·{c}² + {bias} = "
+                   f"{group(4 * c * c + bias)}"),
+        ("macs", f"MACs = 四个投影 4·L·C² + QKᵀ 与 AV 各 L²·C = 4·{tokens}·{c}² + "
+                 f"2·{tokens}²·{c} = {group(projections)} + {group(mixing)} = "
+                 f"{group(projections + mixing)}（按头切分不改变总数）"),
+    ]
+
+
 _FORMULAS: dict[str, Callable[[_Layer], list[tuple[str, str]]]] = {
     "conv": _conv, "dwconv": _conv, "convT": _conv_t, "maxpool": _pool, "avgpool": _pool,
-    "fc": _fc, "bn": _bn, "gap": _gap, "lstm": _lstm,
+    "fc": _fc, "bn": _bn, "gap": _gap, "lstm": _lstm, "attn": _attn,
 }
 
 
@@ -342,3 +362,121 @@ def _rf_text(layer: _Layer, before: FieldStep, after: FieldStep | None) -> str:
     return (f"感受野 r = r + (k′ − 1)·j = {rf} + ({k_eff} − 1)·{jump} = {after.size[0]}，"
             f"有效步长 j = j·s = {jump}·{s} = {after.jump[0]}"
             + (f"（等效核 k′ = d(k−1)+1 = {k_eff}）" if d > 1 else ""))
+
+
+def _num(value: float) -> str:
+    """A computed number as a learner writes it: 100.0 → 100, 0.5384… → 0.5385."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
+
+
+def _ratio(value: float) -> str:
+    """A precision, recall or probability as a small fraction when it is one (2/3)."""
+    fraction = Fraction(value).limit_denominator(1000)
+    if fraction.denominator == 1:
+        return str(fraction.numerator)
+    return f"{fraction.numerator}/{fraction.denominator}"
+
+
+def data_lines(run: Measurement, asks: set[str]) -> list[str]:
+    """The steps of a `data` computation, with the engine's intermediate values."""
+    data = run.data
+    if data is None:
+        return ["- （没有数据）"]
+    handler = _DATA_STEPS.get(data.kind)
+    return handler(data.details, data.figures, asks) if handler else ["- （见引擎结果）"]
+
+
+def _iou_steps(d: dict[str, Any], f: dict[str, Any], _: set[str]) -> list[str]:
+    (a, b), (area_a, area_b) = d["boxes"], d["areas"]
+    return [
+        f"- 面积 A = ({_num(a[2])}−{_num(a[0])})·({_num(a[3])}−{_num(a[1])}) = {_num(area_a)}，"
+        f"B = ({_num(b[2])}−{_num(b[0])})·({_num(b[3])}−{_num(b[1])}) = {_num(area_b)}（连续坐标，"
+        "宽 = x2 − x1，不加 1）",
+        f"- 交集：宽 max(0, min(x2) − max(x1))、高同理，面积 I = {_num(d['inter'])}",
+        f"- 并集 U = A + B − I = {_num(area_a)} + {_num(area_b)} − {_num(d['inter'])} = "
+        f"{_num(d['union'])}",
+        f"- IoU = I / U = {_num(d['inter'])}/{_num(d['union'])} = {_num(f['iou'])}",
+    ]
+
+
+def _ap_steps(d: dict[str, Any], f: dict[str, Any], asks: set[str]) -> list[str]:
+    lines = [f"- 按分数从高到低匹配（IoU 阈值 0.5，共 {d['n_gt']} 个 GT），"
+             "precision = TP 数/已处理框数，recall = TP 数/GT 数："]
+    for rank, (score, iou, gt, tp, p, r) in enumerate(zip(
+            d["scores"], d["best_iou"], d["best_gt"], d["tp"], d["precision"], d["recall"],
+            strict=True), start=1):
+        if tp:
+            verdict = f"与 G{gt} 的 IoU {iou:.3f} ≥ 0.5，TP"
+        elif iou >= 0.5:
+            verdict = f"与 G{gt} 的 IoU {iou:.3f}，但 G{gt} 已被更高分的框匹配，FP"
+        else:
+            verdict = f"最大 IoU {iou:.3f}（G{gt}）< 0.5，FP"
+        lines.append(f"- 第 {rank} 名（分数 {_num(score)}）：{verdict}；precision = {_ratio(p)}，"
+                     f"recall = {_ratio(r)}")
+    if "ap_all" in asks:
+        lines.append("- 全点插值 (all-point)：每个召回率处取其右侧（召回率更高处）的最大 "
+                     f"precision，再按召回率的增量加权求和：AP = {_num(f['ap_all'])}")
+    if "ap_11" in asks:
+        lines.append("- 11 点插值：召回率 0, 0.1, …, 1 处各取“召回率 ≥ 该点”的最大 precision"
+                     f"（没有则为 0），11 个值取平均：AP = {_num(f['ap_11'])}")
+    if "ap_coco" in asks:
+        per = "，".join(f"{t:.2f}: {_num(v)}" for t, v in zip(
+            d["thresholds"], d["per_threshold"], strict=True))
+        lines.append(f"- 每个 IoU 阈值重新匹配并按全点插值算 AP：{per}")
+        lines.append(f"- 10 个阈值取平均：AP = {_num(f['ap_coco'])}")
+    return lines
+
+
+def _fpn_steps(d: dict[str, Any], f: dict[str, Any], _: set[str]) -> list[str]:
+    return [
+        f"- √(wh) = √({_num(d['w'])}·{_num(d['h'])}) = {d['side']:.2f}",
+        f"- k0 + log₂(√(wh)/{_num(d['canonical'])}) = {d['k0']} + log₂({d['side']:.2f}/"
+        f"{_num(d['canonical'])}) = {d['raw']:.3f}",
+        f"- 向下取整得 {_num(float(f['fpn_no_clamp']))}，限制在 [{d['k_min']}, {d['k_max']}] 内："
+        f"k = {f['fpn_level']}",
+    ]
+
+
+def _anchor_steps(d: dict[str, Any], f: dict[str, Any], _: set[str]) -> list[str]:
+    per = d["per_location"]
+    lines = [f"- 每个位置 {len(d['ratios'])} 种长宽比 × {d['scales']} 种尺度 = {per} 个 anchor"]
+    for level, stride, rows, cols in d["levels"]:
+        lines.append(f"- P{level}：步长 {stride}，特征图 ⌈{d['image'][0]}/{stride}⌉×"
+                     f"⌈{d['image'][1]}/{stride}⌉ = {rows}×{cols}，{rows}·{cols}·{per} = "
+                     f"{group(rows * cols * per)}")
+    lines.append(f"- 合计 {group(int(f['anchors']))} 个")
+    return lines
+
+
+def _droppath_steps(d: dict[str, Any], f: dict[str, Any], asks: set[str]) -> list[str]:
+    blocks, last, block = d["blocks"], d["last"], d["block"]
+    lines = [f"- 线性衰减：第 l 块的存活概率 = 1 − (l/L)·(1 − 最后一块的存活概率)，L = {blocks}，"
+             f"最后一块 {_num(last)}"]
+    if "survival" in asks:
+        lines.append(f"- 第 {block} 块：1 − ({block}/{blocks})·(1 − {_num(last)}) = "
+                     f"{_num(f['survival'])}")
+    if "expected_depth" in asks:
+        shown = [_ratio(p) for p in d["survival"]]
+        if len(shown) > 8:
+            shown = [*shown[:3], "…", *shown[-2:]]
+        lines.append(f"- 期望保留的块数 = 各块存活概率之和 = {' + '.join(shown)} = "
+                     f"L − (1 − {_num(last)})·(L + 1)/2 = {_num(f['expected_depth'])}")
+    return lines
+
+
+def _train_steps(d: dict[str, Any], f: dict[str, Any], _: set[str]) -> list[str]:
+    weights, grads, master, moments = d["parts"]
+    n = group(d["params"])
+    return [
+        f"- 权重（{d['weights']}）{n} 个参数 → {group(weights)} 字节",
+        f"- 梯度（{d['grads']}）→ {group(grads)} 字节",
+        f"- fp32 主权重 (master weights) → {group(master)} 字节",
+        f"- 优化器 {d['optimizer']} 的状态（{d['states']}）→ {group(moments)} 字节",
+        f"- 合计 {group(int(f['train_state_bytes']))} 字节",
+    ]
+
+
+_DATA_STEPS: dict[str, Callable[[dict[str, Any], dict[str, Any], set[str]], list[str]]] = {
+    "iou": _iou_steps, "ap": _ap_steps, "fpn": _fpn_steps, "anchors": _anchor_steps,
+    "droppath": _droppath_steps, "train": _train_steps,
+}

@@ -235,6 +235,31 @@ def _norm_without_affine(net: NetSpec, _: list[int]) -> NetSpec | None:
                     if spec.kind in NORMS and not spec.flag("noaffine") else spec)
 
 
+def _same_not_valid(net: NetSpec, _: list[int]) -> NetSpec | None:
+    """Valid (unpadded) convolutions read as 'same': every unpadded conv with a kernel larger
+    than 1 keeps the size (stride 1)."""
+    def same(spec: LayerSpec) -> LayerSpec:
+        if spec.kind not in {"conv", "dwconv"} or spec.pair("k", 1) == (1, 1):
+            return spec
+        if spec.get("p", 0) not in (0, (0, 0), "valid") or spec.pair("s", 1) != (1, 1):
+            return spec
+        return spec.with_options(p="same")
+
+    return _changed(net, same)
+
+
+def _plus(amount: int) -> Callable[[Any], Any]:
+    """The right count shifted by `amount` (a token forgotten: the class token)."""
+    def shift(value: Any) -> Any:
+        return value + amount if isinstance(value, int) and value + amount > 0 else None
+    return shift
+
+
+def _doubled(value: Any) -> Any:
+    """The whole difference given where each side's half is asked."""
+    return 2 * value if isinstance(value, int) and value else None
+
+
 def _inverted(value: Any) -> Any:
     """Gave the ratio the other way round (standard / separable instead of separable / standard)."""
     if isinstance(value, (int, Fraction)) and value != 0:
@@ -361,6 +386,99 @@ RECIPES: dict[str, Recipe] = {r.id: r for r in (
     Recipe("bn-affine-forgotten", "漏算了 BN 的 γ 和 β",
            "BN（affine=True，默认）每个通道有可学习的 γ 和 β 两个参数，"
            "另有 running 均值和方差两个缓冲区。", rewrite=_norm_without_affine),
+    Recipe("same-not-valid", "把 valid 卷积当成了 same 卷积（以为尺寸不变）",
+           "U-Net 原文的 3×3 卷积不补零 (valid)：每个 3×3 卷积让高和宽各少 2。",
+           rewrite=_same_not_valid),
+    Recipe("crop-one-side", "把两侧合计的差当成了每侧裁掉的量",
+           "中心裁剪从上下（左右）两侧各裁一半：每侧裁 (跳连特征尺寸 − 上采样后尺寸)/2。",
+           shift=_doubled),
+    Recipe("attn-no-projections", "漏算了 Q、K、V 和输出投影",
+           "自注意力除了 QKᵀ 和 AV，还有 4 个 C×C 的线性投影（Q、K、V、输出），"
+           "每个 token 4C² 次乘加；token 少时它们占大头。",
+           metric={"macs": "macs_no_attn_proj"}),
+    Recipe("attn-no-values", "漏算了注意力权重乘 V（AV）这一步",
+           "注意力矩阵 (L×L) 还要乘 V (L×C)：与 QKᵀ 一样是 L²·C 次乘加。",
+           metric={"macs": "macs_attn_no_av"}),
+    Recipe("vit-no-cls", "漏算了分类 token ([CLS])",
+           "ViT 在 patch token 之前拼接一个可学习的 [CLS] token，序列长度 = patch 数 + 1。",
+           shift=_plus(-1)),
+    Recipe("iou-plus-one", "按像素计数加了 1（本题是连续坐标）",
+           "本题约定框的宽 = x2 − x1、高 = y2 − y1（连续坐标，不加 1）；旧 VOC 代码的 +1 是"
+           "把坐标当像素下标的约定。", metric={"iou": "iou_plus_one"}),
+    Recipe("iou-union-no-subtract", "并集没有减去交集",
+           "并集 = A + B − 交集：交集部分在 A 和 B 里各算了一次。", metric={"iou": "iou_sum"}),
+    Recipe("iou-over-min", "用较小框的面积作了分母（IoMin）",
+           "IoU 的分母是并集面积，不是较小框的面积（那是 IoMin，一些 NMS 变体用它）。",
+           metric={"iou": "iou_min"}),
+    Recipe("ap-11-for-all", "用了 11 点插值（题目要全点插值）",
+           "VOC 2010 起用全点插值：精度包络线下的面积，按召回率的每一个变化点求和。",
+           metric={"ap_all": "ap_11"}),
+    Recipe("ap-all-for-11", "用了全点插值（题目要 11 点插值）",
+           "VOC 2007 的 11 点插值：在召回率 0, 0.1, …, 1 这 11 个点取插值精度再平均。",
+           metric={"ap_11": "ap_all"}),
+    Recipe("ap-coco-only-50", "只算了 IoU 阈值 0.5（那是 AP50）",
+           "COCO 的 AP 在 IoU 阈值 0.50, 0.55, …, 0.95 上各算一次 AP 再平均；阈值越高，"
+           "定位不准的检测越多地变成 FP。", metric={"ap_coco": "ap_all"}),
+    Recipe("ap-coco-only-75", "只算了 IoU 阈值 0.75（那是 AP75）",
+           "COCO 的 AP 是 10 个阈值 0.50:0.05:0.95 上 AP 的平均，不是某一个阈值。",
+           metric={"ap_coco": "ap_coco_75"}),
+    Recipe("ap-coco-11-point", "各阈值用了 11 点插值（本题约定全点插值）",
+           "本题约定每个阈值按全点插值算 AP，再对 10 个阈值求平均。",
+           metric={"ap_coco": "ap_coco_11"}),
+    Recipe("ap-duplicates", "把重复检测也算成了 TP",
+           "一个 GT 只能被匹配一次：分数更低的重复框即使 IoU 够高也是 FP。",
+           metric={"ap_all": "ap_duplicates", "ap_11": "ap_11_duplicates"}),
+    Recipe("ap-no-interpolation", "没有做插值（直接用了每个点的原始 precision）",
+           "插值精度 = 该召回率及更高召回率处的最大 precision（精度包络线），不是当点的 "
+           "precision。", metric={"ap_all": "ap_raw"}),
+    Recipe("fpn-ceil", "向上取整了（应向下取整）",
+           "FPN 论文的公式是 k = ⌊k₀ + log₂(√(wh)/224)⌋：向下取整。",
+           metric={"fpn_level": "fpn_ceil"}),
+    Recipe("fpn-no-clamp", "没有把层级限制在已有的层内",
+           "算出的 k 要夹到网络实际有的层级范围里（本题 P2–P5）：太小的 RoI 用 P2，"
+           "太大的用 P5。", metric={"fpn_level": "fpn_no_clamp"}),
+    Recipe("fpn-no-sqrt", "用面积代替了边长（漏了开方）",
+           "公式里是 √(wh)：RoI 的等效边长与 224 比较，面积要先开方。",
+           metric={"fpn_level": "fpn_no_sqrt"}),
+    Recipe("anchors-no-ratios", "漏乘了长宽比的个数",
+           "每个位置的 anchor 数 = 长宽比个数 × 尺度个数。",
+           metric={"anchors": "anchors_no_ratios"}),
+    Recipe("anchors-no-scales", "漏乘了尺度的个数",
+           "每个位置的 anchor 数 = 长宽比个数 × 尺度个数（RetinaNet 每层 3 个尺度）。",
+           metric={"anchors": "anchors_no_scales"}),
+    Recipe("anchors-added", "把长宽比个数和尺度个数相加了（应相乘）",
+           "每种长宽比都配每种尺度：组合数是乘积。", metric={"anchors": "anchors_added"}),
+    Recipe("anchors-one-level", "只算了最细的一层",
+           "FPN 每一层都放 anchor：要把所有层级的特征图位置加起来。",
+           metric={"anchors": "anchors_one_level"}),
+    Recipe("anchors-floor-grid", "特征图尺寸向下取整了",
+           "本题约定第 l 层特征图边长为 ⌈H/2ˡ⌉（步长 2、每侧 padding 1 的卷积逐层向上取整）。",
+           metric={"anchors": "anchors_floor"}),
+    Recipe("amp-no-master", "漏算了 fp32 主权重 (master weights)",
+           "混合精度训练在 fp16 权重之外还保留一份 fp32 主权重，优化器更新的是它"
+           "（Micikevicius et al. 2018）。", metric={"train_state_bytes": "train_no_master"}),
+    Recipe("amp-no-optimizer", "漏算了 Adam 的两个状态 (m、v)",
+           "Adam 对每个参数保存一阶矩 m 和二阶矩 v，各一个 fp32 值。",
+           metric={"train_state_bytes": "train_no_optimizer"}),
+    Recipe("amp-no-grads", "漏算了梯度",
+           "反向传播为每个参数存一个梯度（本题 fp16）。",
+           metric={"train_state_bytes": "train_no_grads"}),
+    Recipe("amp-fp32-grads", "把梯度按 fp32 算了",
+           "本题约定梯度与权重同为 fp16，每个 2 字节。",
+           metric={"train_state_bytes": "train_fp32_grads"}),
+    Recipe("droppath-drop-for-survival", "给出的是丢弃概率，不是存活概率",
+           "存活概率 = 1 − 丢弃概率。", metric={"survival": "survival_drop",
+                                                "expected_depth": "expected_depth_drop"}),
+    Recipe("droppath-reversed", "把线性规则的方向弄反了（浅层丢得多）",
+           "随机深度让越深的块越容易被丢弃：存活概率从输入端的 1 线性降到最后一块的给定值。",
+           metric={"survival": "survival_reversed", "expected_depth": "expected_depth_reversed"}),
+    Recipe("droppath-linspace", "用了 timm 的 linspace 规则（第 1 块从 1 开始）",
+           "论文规则下第 1 块的存活概率已小于 1（差 1/L 个衰减量）；timm 用 linspace(0, rate, L)"
+           "让第 1 块不被丢弃，两者相差一个下标。",
+           metric={"survival": "survival_linspace", "expected_depth": "expected_depth_linspace"}),
+    Recipe("droppath-uniform", "所有块用了同一个存活概率",
+           "线性衰减规则下每块的存活概率不同：只有最后一块等于给定的最小存活概率。",
+           metric={"survival": "survival_uniform", "expected_depth": "expected_depth_uniform"}),
     Recipe("prefix-one-up", "数量级单位大了一档（如把 M 写成了 G）",
            "k、M、G、T 相邻两档差 1000 倍：1k = 10³，1M = 10⁶，1G = 10⁹，1T = 10¹²。",
            shift=_scaled(Fraction(PREFIX_STEP), PREFIX_FROM)),

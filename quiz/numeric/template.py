@@ -1,9 +1,11 @@
 """Numeric templates: the ```template block of a `kind: numeric` bank question.
 
 The format (documented in data/questions/README.md, "Numeric templates") is line based:
-`key: value` lines, and sections (`params:`, `where:`, `net NAME:`, `prompt:`, `fixed:`) whose
-content is the indented lines below them. A template never states the answer's formula: the nets
-it describes are run by the engine and the asked quantity reads what the engine measured.
+`key: value` lines, and sections (`params:`, `where:`, `net NAME:`, `data NAME:`, `prompt:`,
+`fixed:`) whose content is the indented lines below them. A template never states the answer's
+formula: the nets it describes are run by the engine, its data (boxes, detections, an RoI, …) is
+computed by the engine's functions (quiz.engine.problem), and the asked quantity reads what the
+engine measured.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class Template:
     file: str = ""
     line: int = 0
     constraint_lines: tuple[int, ...] = ()       # file line of each constraint
+    data: tuple[tuple[str, str], ...] = ()  # (name, data text with {placeholders})
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -92,6 +95,7 @@ class Template:
             },
             "constraints": [text for text, _ in self.constraints],
             "nets": {name: text for name, text in self.nets},
+            **({"data": {name: text for name, text in self.data}} if self.data else {}),
             "ask": self.ask_text, "unit": self.unit, "tolerance": float(self.tolerance),
             "fixed": [{"source": f.label, "params": dict(f.values)} for f in self.fixed],
             "sources": list(self.sources),
@@ -104,15 +108,18 @@ def parse_template(content: str, *, id: str, title: str = "", first_line: int = 
     for key in ("family", "ask"):
         if key not in scalars:
             raise TemplateError(f"template lacks required key {key!r}", first_line)
-    nets = tuple((name, "\n".join(text for text, _ in lines))
-                 for name, lines in sections.items() if name.startswith("net"))
-    nets = tuple((name.partition(" ")[2].strip() or "net", text) for name, text in nets)
-    if not nets:
-        raise TemplateError("template needs at least one 'net:' section", first_line)
+    nets = _named(sections, "net")
+    data = _named(sections, "data")
+    if not nets and not data:
+        raise TemplateError("template needs at least one 'net:' or 'data:' section", first_line)
+    names = [name for name, _ in nets + data]
+    if len(set(names)) != len(names):
+        raise TemplateError("a net and a data section share a name", first_line)
     params = _params(sections.get("params", []))
     ask_text, ask_line = scalars["ask"]
     ask = _expr(ask_text, ask_line)
-    _check_ask(ask, ask_text, ask_line, {name for name, _ in nets})
+    _check_ask(ask, ask_text, ask_line, {name for name, _ in nets},
+               {name for name, _ in data})
     prompt_lines = sections.get("prompt", [])
     if not prompt_lines:
         raise TemplateError("template needs a 'prompt:' section", first_line)
@@ -124,7 +131,8 @@ def parse_template(content: str, *, id: str, title: str = "", first_line: int = 
         id=id, family=family, title=title, params=params,
         constraints=tuple((text, _expr(text, line)) for text, line in sections.get("where", [])),
         constraint_lines=tuple(line for _, line in sections.get("where", [])),
-        nets=nets, ask=ask, ask_text=ask_text, prompt="\n\n".join(t for t, _ in prompt_lines),
+        nets=nets, data=data, ask=ask, ask_text=ask_text,
+        prompt="\n\n".join(t for t, _ in prompt_lines),
         unit=scalars.get("unit", ("", 0))[0],
         tolerance=_tolerance(*scalars.get("tolerance", ("1%", first_line))),
         batch=scalars.get("batch", ("", 0))[0],
@@ -161,7 +169,7 @@ def _split(
         key, value = key.strip(), value.strip()
         if not sep:
             raise TemplateError(f"expected 'key: value' or 'section:', got {text!r}", line_no)
-        if key in SECTION_KEYS or key == "net" or key.startswith("net "):
+        if key in SECTION_KEYS or key.partition(" ")[0] in {"net", "data"}:
             if value:
                 raise TemplateError(f"section {key!r} takes indented lines below it", line_no)
             if key in sections:
@@ -172,7 +180,7 @@ def _split(
                 raise TemplateError(f"key {key!r} given twice", line_no)
             scalars[key] = (value, line_no)
         else:
-            known = ", ".join(sorted(SCALAR_KEYS | SECTION_KEYS | {"net NAME"}))
+            known = ", ".join(sorted(SCALAR_KEYS | SECTION_KEYS | {"net NAME", "data NAME"}))
             raise TemplateError(f"unknown template key {key!r} (known: {known})", line_no)
     return scalars, {k: [(t.rstrip(), n) for t, n in v if t.strip()] for k, v in sections.items()}
 
@@ -274,20 +282,46 @@ def _fixed(text: str, line: int) -> FixedInstance:
     return FixedInstance(label=label.strip(), values=tuple(values))
 
 
-def _check_ask(ask: Node, text: str, line: int, nets: set[str]) -> None:
+def _named(sections: dict[str, list[tuple[str, int]]], kind: str) -> tuple[tuple[str, str], ...]:
+    """The `net NAME:` (or `data NAME:`) sections as (name, text); a bare `net:` is "net"."""
+    return tuple((key.partition(" ")[2].strip() or kind, "\n".join(text for text, _ in lines))
+                 for key, lines in sections.items() if key.partition(" ")[0] == kind)
+
+
+def _check_ask(ask: Node, text: str, line: int, nets: set[str], data: set[str]) -> None:
     for name in sorted(calls_in(ask)):
         if name not in QUANTITIES:
             raise TemplateError(f"ask {text!r}: {UnknownQuantity(name)}", line)
-    unknown = names_in(ask) - nets
+    unknown = names_in(ask) - nets - data
     if unknown:
-        raise TemplateError(f"ask {text!r} names {sorted(unknown)}, which are not nets", line)
+        raise TemplateError(f"ask {text!r} names {sorted(unknown)}, which are not nets or data",
+                            line)
+    for node in _calls(ask):
+        function, args = node.args
+        arg_names = {arg.args[0] for arg in args if arg.op == "name"}
+        from_data = QUANTITIES[function].data
+        wrong = arg_names - (data if from_data else nets)
+        if wrong:
+            want = "a 'data' section" if from_data else "a net"
+            raise TemplateError(f"ask {text!r}: {function}() reads {want}, not "
+                                f"{', '.join(sorted(wrong))}", line)
+
+
+def _calls(node: Node) -> list[Node]:
+    found = [node] if node.op == "call" else []
+    for arg in node.args:
+        for item in arg if isinstance(arg, tuple) else (arg,):
+            if isinstance(item, Node):
+                found.extend(_calls(item))
+    return found
 
 
 def _check_placeholders(
     template: Template, sections: dict[str, list[tuple[str, int]]], line: int,
 ) -> None:
     names = set(template.param_names)
-    texts = [template.prompt, template.batch, *(text for _, text in template.nets)]
+    texts = [template.prompt, template.batch,
+             *(text for _, text in template.nets + template.data)]
     for text in texts:
         for placeholder in PLACEHOLDER.findall(text):
             if placeholder not in names:

@@ -38,7 +38,7 @@ def test_render_round_trips_every_shipped_net(path: Path) -> None:
 def test_every_option_of_every_kind_renders_and_parses_back() -> None:
     samples = {"out": 8, "size": (2, 3), "groups_count": 2, "rate": 0.25, "chunk": (1, 2),
                "scale": 2, "k": (3, 5), "s": 2, "p": "same", "op": 1, "d": (1, 2), "g": 2,
-               "eps": 0.001, "mode": "bilinear", "approx": "tanh", "nobias": True,
+               "heads": 4, "eps": 0.001, "mode": "bilinear", "approx": "tanh", "nobias": True,
                "noaffine": True, "ceil": True, "nopadcount": True, "align": True, "name": "x.1"}
     for kind in KINDS.values():
         spec = LayerSpec(kind.keyword, {key: samples[key] for key in kind.options})
