@@ -3,7 +3,9 @@ formulas below are the learner's mistaken arithmetic, written independently of t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,146 @@ def test_every_recipe_has_a_case() -> None:
 
     assert set(CASES) | set(SLIP_CASES) == set(RECIPES)
     assert not set(CASES) & set(SLIP_CASES)
+
+
+# --- issue 20's templates: the learner's wrong arithmetic, in exact fractions ------------------
+
+def frac(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}" if value.denominator != 1 else str(value)
+
+
+def _iou_parts(p: P, extra: int = 0) -> tuple[int, int, int]:
+    w = min(p["aX"], p["bX"]) - max(p["ax"], p["bx"]) + extra
+    h = min(p["aY"], p["bY"]) - max(p["ay"], p["by"]) + extra
+    area_a = (p["aX"] - p["ax"] + extra) * (p["aY"] - p["ay"] + extra)
+    area_b = (p["bX"] - p["bx"] + extra) * (p["bY"] - p["by"] + extra)
+    return w * h, area_a, area_b
+
+
+def _iou_plus_one(p: P) -> str:
+    inter, a, b = _iou_parts(p, 1)
+    return frac(Fraction(inter, a + b - inter))
+
+
+def _dets(p: P, count: int, dy: bool = True) -> list[tuple[int, int, int, int]]:
+    from tests.numeric.test_numeric_templates import shifted
+    return shifted(p, count, dy)
+
+
+def _ap_with_duplicates(dets: list[tuple[int, ...]], truth: list[tuple[int, ...]]) -> Fraction:
+    """Every detection with IoU >= 0.5 to some box is a hit (precision); recall counts the
+    distinct boxes found; all-point interpolation."""
+    from tests.numeric.test_numeric_templates import box_iou_exact
+    points, hits, found = [], 0, set()
+    for rank, det in enumerate(dets, start=1):
+        values = [box_iou_exact(det, gt) for gt in truth]
+        best = values.index(max(values))
+        if values[best] >= Fraction(1, 2):
+            hits += 1
+            found.add(best)
+        points.append((Fraction(hits, rank), Fraction(len(found), len(truth))))
+    total, previous = Fraction(0), Fraction(0)
+    for index, (_, recall) in enumerate(points):
+        if recall > previous:
+            total += (recall - previous) * max(p for p, _ in points[index:])
+            previous = recall
+    return total
+
+
+def _raw_ap(flags: list[bool], n_gt: int) -> Fraction:
+    """No envelope: each recall step weighted by the precision at that very point."""
+    from tests.numeric.test_numeric_templates import pr_points
+    total, previous = Fraction(0), Fraction(0)
+    for precision, recall in pr_points(flags, n_gt):
+        total += (recall - previous) * precision
+        previous = recall
+    return total
+
+
+def _ap(kind: str) -> Callable[[P], str]:
+    from tests.numeric import test_numeric_templates as ref
+
+    def answer(p: P) -> str:
+        if kind == "voc-11-for-all":
+            return frac(ref.ap_eleven(ref.tp_flags(_dets(p, 6), ref.gts(4), Fraction(1, 2)), 4))
+        if kind == "voc-all-for-11":
+            return frac(ref.ap_all_point(ref.tp_flags(_dets(p, 5), ref.gts(5), Fraction(1, 2)), 5))
+        if kind == "duplicates":
+            return frac(_ap_with_duplicates(_dets(p, 6), ref.gts(4)))
+        if kind == "raw":
+            return frac(_raw_ap(ref.tp_flags(_dets(p, 6), ref.gts(4), Fraction(1, 2)), 4))
+        dets, truth = _dets(p, 4, dy=False), ref.gts(3)
+        if kind == "coco-11":
+            return frac(sum((ref.ap_eleven(ref.tp_flags(dets, truth, Fraction(50 + 5 * i, 100)),
+                                           3) for i in range(10)), Fraction(0)) / 10)
+        threshold = Fraction(1, 2) if kind == "coco-50" else Fraction(3, 4)
+        return frac(ref.ap_all_point(ref.tp_flags(dets, truth, threshold), 3))
+    return answer
+
+
+def _fpn(p: P, *, ceil: bool = False, clamp: bool = True, sqrt: bool = True) -> str:
+    scale = math.sqrt(p["w"] * p["h"]) if sqrt else p["w"] * p["h"]
+    level = 4 + math.log2(scale / 224)
+    k = math.ceil(level) if ceil else math.floor(level)
+    return str(min(max(k, 2), 5) if clamp else k)
+
+
+def _anchors(p: P, *, per_location: int | None = None, levels: int = 5,
+             rounding: Callable[[float], int] = math.ceil) -> str:
+    per = 3 * p["S"] if per_location is None else per_location
+    return str(sum(rounding(p["H"] / 2 ** level) * rounding(p["W"] / 2 ** level) * per
+                   for level in range(p["lo"], p["lo"] + levels)))
+
+
+def _survival(p: P, rule: str) -> str:
+    blocks, last, block = p["L"], Fraction(p["pL"]), p["l"]
+    drop = 1 - last
+    value = {"drop": Fraction(block, blocks) * drop,
+             "reversed": 1 - Fraction(blocks - block, blocks) * drop,
+             "linspace": 1 - Fraction(block - 1, blocks - 1) * drop,
+             "uniform": last}[rule]
+    return frac(value)
+
+
+NEW_CASES: dict[str, tuple[str, int, Callable[[P], str]]] = {
+    "same-not-valid": ("num-seg-unet-output", -1, lambda p: sq(p["H"])),
+    "crop-one-side": ("num-seg-unet-crop", -1, lambda p: str(16 * (p["k"] - 1))),
+    "attn-no-projections": ("num-vit-attn-macs", -1,
+                            lambda p: str(2 * p["S"] ** 4 * p["C"])),
+    "attn-no-values": ("num-vit-attn-macs", -1,
+                       lambda p: str(4 * p["S"] ** 2 * p["C"] ** 2 + p["S"] ** 4 * p["C"])),
+    "vit-no-cls": ("num-vit-tokens", -1, lambda p: str((p["R"] // p["P"]) ** 2)),
+    "iou-plus-one": ("num-det-iou", -1, _iou_plus_one),
+    "iou-union-no-subtract": ("num-det-iou", -1, lambda p: frac(Fraction(
+        _iou_parts(p)[0], _iou_parts(p)[1] + _iou_parts(p)[2]))),
+    "iou-over-min": ("num-det-iou", -2, lambda p: frac(Fraction(
+        _iou_parts(p)[0], min(_iou_parts(p)[1:])))),
+    "ap-11-for-all": ("num-det-ap-voc-all", -1, _ap("voc-11-for-all")),
+    "ap-all-for-11": ("num-det-ap-voc-11", -1, _ap("voc-all-for-11")),
+    "ap-duplicates": ("num-det-ap-voc-all", -1, _ap("duplicates")),
+    "ap-no-interpolation": ("num-det-ap-voc-all", -1, _ap("raw")),
+    "ap-coco-only-50": ("num-det-ap-coco", -1, _ap("coco-50")),
+    "ap-coco-only-75": ("num-det-ap-coco", -1, _ap("coco-75")),
+    "ap-coco-11-point": ("num-det-ap-coco", -1, _ap("coco-11")),
+    "fpn-ceil": ("num-det-fpn-level", -2, lambda p: _fpn(p, ceil=True)),
+    "fpn-no-clamp": ("num-det-fpn-level", 11, lambda p: _fpn(p, clamp=False)),
+    "fpn-no-sqrt": ("num-det-fpn-level", -2, lambda p: _fpn(p, sqrt=False)),
+    "anchors-no-ratios": ("num-det-anchors", -1, lambda p: _anchors(p, per_location=p["S"])),
+    "anchors-no-scales": ("num-det-anchors", 1, lambda p: _anchors(p, per_location=3)),
+    "anchors-added": ("num-det-anchors", -1, lambda p: _anchors(p, per_location=3 + p["S"])),
+    "anchors-one-level": ("num-det-anchors", -1, lambda p: _anchors(p, levels=1)),
+    "anchors-floor-grid": ("num-det-anchors", -1, lambda p: _anchors(p, rounding=math.floor)),
+    "amp-no-master": ("num-train-amp-adam-bytes", -1, lambda p: str(12 * p["N"])),
+    "amp-no-optimizer": ("num-train-amp-adam-bytes", -1, lambda p: str(8 * p["N"])),
+    "amp-no-grads": ("num-train-amp-adam-bytes", -1, lambda p: str(14 * p["N"])),
+    "amp-fp32-grads": ("num-train-amp-adam-bytes", -1, lambda p: str(18 * p["N"])),
+    "droppath-drop-for-survival": ("num-train-droppath-survival", -2,
+                                   lambda p: _survival(p, "drop")),
+    "droppath-reversed": ("num-train-droppath-survival", -2, lambda p: _survival(p, "reversed")),
+    "droppath-linspace": ("num-train-droppath-survival", -2, lambda p: _survival(p, "linspace")),
+    "droppath-uniform": ("num-train-droppath-survival", -2, lambda p: _survival(p, "uniform")),
+}
+CASES.update(NEW_CASES)
 
 
 def _seed_for(template: Template, wanted: Callable[[P], bool]) -> int:

@@ -52,6 +52,124 @@ def rf_of(layers: list[tuple[int, int, int]]) -> int:
     return rf
 
 
+# --- detection, segmentation, transformer and training templates: direct loops and closed
+# forms in exact fractions, written here (not quiz.engine.detection / problem / attention)
+
+def box_iou_exact(a: tuple[int, ...], b: tuple[int, ...]) -> Fraction:
+    """Continuous convention: width = x2 - x1."""
+    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return Fraction(inter, union)
+
+
+def gts(count: int) -> list[tuple[int, int, int, int]]:
+    return [(20 * i, 0, 20 * i + 10, 10) for i in range(count)]
+
+
+def shifted(p: P, count: int, dy: bool = True) -> list[tuple[int, int, int, int]]:
+    """Detection i (in score order) is ground truth g_i moved by dx_i, dy_i."""
+    boxes = []
+    for i in range(1, count + 1):
+        x1, y1, x2, y2 = gts(5)[p[f"g{i}"] - 1]
+        dx, dy_ = p[f"x{i}"], (p[f"y{i}"] if dy else 0)
+        boxes.append((x1 + dx, y1 + dy_, x2 + dx, y2 + dy_))
+    return boxes
+
+
+def tp_flags(dets: list[tuple[int, ...]], truth: list[tuple[int, ...]],
+             threshold: Fraction) -> list[bool]:
+    taken: set[int] = set()
+    flags = []
+    for det in dets:
+        best, best_iou = None, Fraction(-1)
+        for j, gt in enumerate(truth):
+            if j not in taken and box_iou_exact(det, gt) > best_iou:
+                best, best_iou = j, box_iou_exact(det, gt)
+        hit = best is not None and best_iou >= threshold
+        if hit:
+            taken.add(best)
+        flags.append(hit)
+    return flags
+
+
+def pr_points(flags: list[bool], n_gt: int) -> list[tuple[Fraction, Fraction]]:
+    points, hits = [], 0
+    for rank, flag in enumerate(flags, start=1):
+        hits += flag
+        points.append((Fraction(hits, rank), Fraction(hits, n_gt)))
+    return points
+
+
+def ap_all_point(flags: list[bool], n_gt: int) -> Fraction:
+    points = pr_points(flags, n_gt)
+    total, previous = Fraction(0), Fraction(0)
+    for index, (_, recall) in enumerate(points):
+        if recall > previous:
+            total += (recall - previous) * max(p for p, _ in points[index:])
+            previous = recall
+    return total
+
+
+def ap_eleven(flags: list[bool], n_gt: int) -> Fraction:
+    points = pr_points(flags, n_gt)
+    values = [max((p for p, r in points if r >= Fraction(t, 10)), default=Fraction(0))
+              for t in range(11)]
+    return sum(values, Fraction(0)) / 11
+
+
+def ap_coco(dets: list[tuple[int, ...]], truth: list[tuple[int, ...]]) -> Fraction:
+    thresholds = [Fraction(50 + 5 * i, 100) for i in range(10)]
+    return sum((ap_all_point(tp_flags(dets, truth, t), len(truth)) for t in thresholds),
+               Fraction(0)) / 10
+
+
+def fpn_level_exact(w: int, h: int) -> int:
+    """Largest k with 224·2^(k−4) <= √(wh), i.e. 224²·4^(k−4) <= wh; clamped to [2, 5]."""
+    k = -40
+    while Fraction(224 ** 2) * Fraction(4) ** (k + 1 - 4) <= w * h:
+        k += 1
+    return min(max(k, 2), 5)
+
+
+def anchors_exact(p: P) -> int:
+    total = 0
+    for level in range(p["lo"], p["lo"] + 5):
+        stride = 2 ** level
+        total += math.ceil(p["H"] / stride) * math.ceil(p["W"] / stride) * 3 * p["S"]
+    return total
+
+
+def unet_output(size: int, e: int = 2) -> int:
+    for _ in range(2):
+        size = (size - 2 * e) // 2     # two valid convs, a 2×2 pool
+    size -= 2 * e                      # the bottom
+    for _ in range(2):
+        size = 2 * size - 2 * e        # an up-conv, two valid convs
+    return size
+
+
+def unet_crop(p: P) -> int:
+    e = p["k"] - 1
+    skip = p["H"] - 2 * e
+    up = p["H"]
+    for _ in range(2):
+        up = (up - 2 * e) // 2
+    up -= 2 * e
+    up = 2 * up
+    up = 2 * (up - 2 * e)
+    return (skip - up) // 2
+
+
+def attention_macs(tokens: int, channels: int) -> int:
+    return 4 * tokens * channels ** 2 + 2 * tokens ** 2 * channels
+
+
+def survival(blocks: int, last: Fraction, block: int) -> Fraction:
+    return 1 - Fraction(block, blocks) * (1 - last)
+
+
 REFERENCE: dict[str, Callable[[P], Any]] = {
     "num-conv-out-square": lambda p: square(conv_out(p["H"], p["k"], p["s"], p["p"])),
     "num-conv-out-dilation": lambda p: square(conv_out(p["H"], p["k"], p["s"], p["p"], p["d"])),
@@ -124,7 +242,32 @@ REFERENCE: dict[str, Callable[[P], Any]] = {
     "num-params-se-bias": lambda p: 2 * p["C"] * p["C"] // p["r"] + p["C"] // p["r"] + p["C"],
     "num-mem-train-activations": lambda p: p["B"] * 4 * (
         3 * p["C"] * p["H"] ** 2 + p["C"] * (p["H"] // 2) ** 2),
+    # issue 20: detection, segmentation, transformer, training
+    "num-det-iou": lambda p: box_iou_exact((p["ax"], p["ay"], p["aX"], p["aY"]),
+                                           (p["bx"], p["by"], p["bX"], p["bY"])),
+    "num-det-ap-voc-all": lambda p: ap_all_point(
+        tp_flags(shifted(p, 6), gts(4), Fraction(1, 2)), 4),
+    "num-det-ap-voc-11": lambda p: ap_eleven(tp_flags(shifted(p, 5), gts(5), Fraction(1, 2)), 5),
+    "num-det-ap-coco": lambda p: ap_coco(shifted(p, 4, dy=False), gts(3)),
+    "num-det-fpn-level": lambda p: fpn_level_exact(p["w"], p["h"]),
+    "num-det-anchors": anchors_exact,
+    "num-seg-unet-output": lambda p: square(unet_output(p["H"])),
+    "num-seg-unet-crop": unet_crop,
+    "num-vit-patch-params": lambda p: p["D"] * 3 * p["P"] ** 2 + p["D"],
+    "num-vit-tokens": lambda p: (p["R"] // p["P"]) ** 2 + 1,
+    "num-vit-attn-macs": lambda p: attention_macs(p["S"] ** 2, p["C"]),
+    "num-vit-attn-vs-conv": lambda p: Fraction(attention_macs(p["S"] ** 2, p["C"]),
+                                               9 * p["S"] ** 2 * p["C"] ** 2),
+    "num-train-amp-adam-bytes": lambda p: (2 + 2 + 4 + 4 + 4) * p["P"] * 10 ** 6,
+    "num-train-droppath-survival": lambda p: survival(p["L"], Fraction(p["pL"]), p["l"]),
+    "num-train-droppath-depth": lambda p: sum(
+        (survival(p["L"], Fraction(p["pL"]), block) for block in range(1, p["L"] + 1)),
+        Fraction(0)),
 }
+
+# the families the new templates added (issue 20)
+NEW_FAMILIES = {"segmentation-size", "attention", "iou", "average-precision", "fpn-level",
+                "anchors", "training-state", "droppath"}
 
 # The sources' worked numbers (INDEX "Worked numbers and numeric claims"), as (seed, answer
 # text in the source's own notation). Where a source is wrong, the engine's value is used and
@@ -175,7 +318,22 @@ def answer_text(value: Any) -> str:
 
 def test_every_template_has_a_reference(templates: dict[str, Template]) -> None:
     assert set(templates) == set(REFERENCE)
-    assert len({t.family for t in templates.values()}) == 8
+    assert len({t.family for t in templates.values()}) == 8 + len(NEW_FAMILIES)
+    assert len(templates) >= 64
+
+
+def test_tf_same_never_draws_stride_with_dilation(templates: dict[str, Template]) -> None:
+    """TensorFlow rejects stride > 1 together with dilation > 1 (issue 20)."""
+    template = templates["num-pad-tf-same-total"]
+    drawn = [instantiate(template, seed).params for seed in range(400)]
+    assert not [p for p in drawn if p["s"] > 1 and p["d"] > 1]
+    assert {p["d"] for p in drawn} == {1, 2} and {p["s"] for p in drawn} == {1, 2, 3}
+
+
+def test_convt_macs_prompt_says_which_count(templates: dict[str, Template]) -> None:
+    """The engine counts the products cropped by padding; the prompt says so (issue 20)."""
+    prompt = instantiate(templates["num-macs-convt"], 7).prompt
+    assert "裁掉" in prompt and "也算" in prompt
 
 
 def test_every_template_cites_sources_and_has_fixed_instances(
