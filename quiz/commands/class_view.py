@@ -5,12 +5,17 @@ and how often week by week (is it going away?).
 
 What is recorded comes from the TUI, `quiz practice --record` and `quiz check DIR --record`
 (each sheet into its student's learner).
+
+``quiz class setup [--student NAME …] [--role ROLE] [--new-password] [--remove NAME …]``
+(PostgreSQL, run by the teacher): row-level security, so that each student connects as their own
+role and reads and writes only their own rows (see `quiz.store.roles`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +39,27 @@ def register(subparsers: Any) -> None:
                         help="weeks of misconception counts shown (default 6)")
     parser.add_argument("--json", action="store_true", help="the same as one JSON object")
     parser.set_defaults(handler=run)
+    actions = parser.add_subparsers(dest="class_action", metavar="{setup}")
+    setup = actions.add_parser(
+        "setup", help="PostgreSQL: each student connects as their own role and can read and "
+                      "write only their own rows (row-level security); run by the teacher",
+        description="Turn on row-level security on a shared PostgreSQL database (run again: "
+                    "nothing changes) and make each --student a learner and a login role of "
+                    "their own, printed with its password once. A student's connection then "
+                    "reads and writes only their own cards, reviews and totals, whatever SQL "
+                    "it sends; the teacher (the tables' owner) reads everything. Without "
+                    "options: the class as it is.")
+    setup.add_argument("--student", action="append", default=[], metavar="NAME",
+                       help="a student (their learner's name; made when missing); repeatable")
+    setup.add_argument("--role", default=None, metavar="ROLE",
+                       help="the role of the one new --student (default: "
+                            "quiz_<database>_<schema>_<learner id>)")
+    setup.add_argument("--new-password", action="store_true",
+                       help="give the named students' roles new passwords (shown once)")
+    setup.add_argument("--remove", action="append", default=[], metavar="NAME",
+                       help="take a student out of the class: their role's rights here go and "
+                            "the role is dropped; their learner and history stay; repeatable")
+    setup.set_defaults(handler=run_setup)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,6 +88,42 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_setup(args: argparse.Namespace) -> int:
+    from quiz.cli import CommandError, _open_db
+    from quiz.paths import default_db_url
+    from quiz.render.safe import safe_text
+    from quiz.store.roles import class_students, remove_student, setup_class
+
+    if (getattr(args, "db", None) or default_db_url()).lower().startswith("sqlite"):
+        # Before opening: no SQLite file is made for a refusal.
+        raise CommandError("row-level security needs PostgreSQL: a class shares a PostgreSQL "
+                           "database (--db postgresql+psycopg://…); an SQLite file has no roles")
+    now = datetime.now(timezone.utc)
+    db = _open_db(args)
+    try:
+        removed = [remove_student(db, name) for name in args.remove]
+        if args.remove and not args.student:
+            students = class_students(db)
+        else:
+            students = setup_class(db, args.student, now, role=args.role,
+                                   new_password=args.new_password)
+        url = db.engine.url
+    finally:
+        db.close()
+    for student in removed:
+        print(f"removed {safe_text(student.name)} (role {student.role}); their history stays")
+    print(f"row-level security is on: {len(students)} student(s); each connects as their "
+          "own role")
+    for student in students:
+        shown = url.set(username=student.role, password="PASSWORD").render_as_string(
+            hide_password=False)
+        line = f"  {safe_text(student.name)}: role {student.role}"
+        if student.password is not None:
+            line += f", password {student.password} (shown once)"
+        print(line)
+        print(f"    quiz --db {shlex.quote(safe_text(shown))} "
+              f"--learner {shlex.quote(safe_text(student.name))}")
+    return 0
 
 
 def _progress(summary: LearnerSummary, total: int) -> str:

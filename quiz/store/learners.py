@@ -21,6 +21,7 @@ from quiz.store.counts import LEARNING_STATES, REVIEW_STATE
 from quiz.store.days import require_utc
 from quiz.store.db import Database
 from quiz.store.derived import CARD_TOTALS
+from quiz.store.roles import check_student
 from quiz.store.scheduling import new_card_state
 from quiz.store.tables import CARDS, DEFAULT_LEARNER, LEARNERS, QUESTIONS
 
@@ -141,7 +142,12 @@ def ensure_learner(db: Database, name: str, now: datetime, display_name: str = "
 def resolve_learner(db: Database, name: str | None, now: datetime, *,
                     create: bool = False) -> Database:
     """`db` studied as the learner `name` (None: the default learner). An unknown name is made
-    when `create`, otherwise refused with the names there are."""
+    when `create`, otherwise refused with the names there are. A class's student connection
+    studies as its role's learner (None: that one), and is refused any other name."""
+    # A class's student (PostgreSQL, `quiz class setup`) studies as their role's learner only.
+    student = check_student(db, name)
+    if student is not None:
+        return db.as_learner(student.learner_id, student.name)
     if name is None or name.strip() == DEFAULT_LEARNER:
         return db
     name = check_name(name)
