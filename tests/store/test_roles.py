@@ -281,6 +281,13 @@ def test_the_teacher_reads_every_learner(klass: ClassServer,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     summaries = learner_summaries(klass.teacher, FIXED_NOW)
     assert {s.learner.name: s.reviews for s in summaries} == {"default": 0, "alice": 1, "bob": 1}
+    # The teacher records into a student's learner (as `quiz check DIR --record` does).
+    bob = klass.students["bob"]
+    as_bob = klass.teacher.as_learner(bob.learner_id, bob.name)
+    item = next_study_item(as_bob, FIXED_NOW, Settings())
+    assert item is not None
+    apply_review(as_bob, make_scheduler(fuzz=False), item.id, Grade.GOOD, FIXED_NOW)
+    assert _scalar(klass.raw["bob"], "SELECT count(*) FROM reviews") == 2
     assert main(["--db", klass.teacher_url, "class"]) == 0
     shown = capsys.readouterr().out
     assert "3 learners" in shown and "alice" in shown and "bob" in shown
