@@ -331,10 +331,21 @@ def _run_handler(args: argparse.Namespace) -> int:
     try:
         return handler(args)
     except Exception as error:
+        if _permission_denied(error):
+            print("quiz: error: the database refused this for your role (permission denied): "
+                  "in a class on PostgreSQL, only the teacher can do it", file=sys.stderr)
+            return 1
         if not isinstance(error, _user_errors()):
             return _report_damage(args, error)
         print(f"quiz: error: {error}", file=sys.stderr)
         return 1
+
+
+def _permission_denied(error: BaseException) -> bool:
+    """PostgreSQL's insufficient_privilege (SQLSTATE 42501): a student's role of a class
+    server (`quiz class setup`) tried what only the teacher may."""
+    original = getattr(error, "orig", None)
+    return getattr(original, "sqlstate", None) == "42501"
 
 
 def _report_damage(args: argparse.Namespace, error: Exception) -> int:

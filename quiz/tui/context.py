@@ -92,7 +92,8 @@ class StoreRequest:
         db = open_database(self.db_url)
         report = None
         try:
-            if self.sync_bank_on_start and self.bank_dir is not None:
+            # A class's student (`quiz class setup`) may not write the bank: the teacher syncs it.
+            if self.sync_bank_on_start and self.bank_dir is not None and not _is_student(db):
                 report = _sync_if_changed(db, self.bank_dir, self.clock())
             # After the sync: a new learner gets a card for every question of the bank.
             db = resolve_learner(db, self.learner, self.clock(), create=True)
@@ -107,6 +108,15 @@ class StoreRequest:
         context = StudyContext(db=db, clock=self.clock, settings=settings, fuzz=self.fuzz,
                                bank_dir=self.bank_dir)
         return context, report
+
+
+def _is_student(db: Database) -> bool:
+    """The connection is a student's role on a class server (never on SQLite)."""
+    if db.is_sqlite:
+        return False
+    from quiz.store.roles import student_learner
+
+    return student_learner(db) is not None
 
 
 def fingerprint_key(bank_dir: Path) -> str:

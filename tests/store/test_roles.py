@@ -5,6 +5,8 @@ owner, not a superuser here) reads everyone. Every role a test makes is dropped 
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,7 +30,7 @@ from quiz.store.roles import ClassError, Student, class_students, remove_student
 from quiz.store.scheduling import Grade, make_scheduler
 from quiz.store.settings import SettingError, Settings, save_settings
 from quiz.store.sync import sync_bank
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, quiz_command
 from tests.postgres_server import Schemas
 
 pytestmark = pytest.mark.postgresql_only
@@ -347,3 +349,34 @@ def test_setup_again_changes_nothing_and_removal_takes_the_role_out(
 def test_an_existing_role_is_never_made_a_student(klass: ClassServer) -> None:
     with pytest.raises(ClassError, match="exists already"):
         setup_class(klass.teacher, ["dave"], FIXED_NOW, role=klass.students["bob"].role)
+
+
+def test_a_teacher_only_command_refuses_a_student_in_one_line(klass: ClassServer) -> None:
+    """What only the teacher may do is refused by the server for a student's role (SQLSTATE
+    42501): one line naming it, no traceback."""
+    result = subprocess.run([*quiz_command(), "--db", klass.url["alice"], "learners", "add",
+                             "mallory"], capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=120)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "permission denied" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_students_app_starts_with_a_bank_elsewhere_without_syncing_it(
+        klass: ClassServer, tmp_path: Path, bank_dir: Path) -> None:
+    """A student's install with the bank at another path (another machine): the app does not
+    try to write the teacher's questions; it starts on what the teacher imported."""
+    from quiz.tui.context import StoreRequest
+
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(bank_dir, elsewhere)
+    (elsewhere / "conv.md").write_text((bank_dir / "conv.md").read_text(encoding="utf-8")
+                                       + "\n", encoding="utf-8")
+    request = StoreRequest(db_url=klass.url["alice"], learner="alice", bank_dir=elsewhere,
+                           sync_bank_on_start=True, clock=lambda: FIXED_NOW)
+    context, report = request.open()
+    try:
+        assert report is None and context.db.learner_name == "alice"
+    finally:
+        context.db.close()
