@@ -11,7 +11,6 @@ status 1 on any FAIL. NumPy and the engine are imported inside :func:`run` so th
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,11 +67,13 @@ def _line(outcome: ClaimResult) -> str:
 
 
 def _print_text(outcomes: list[ClaimResult], verbose: bool) -> None:
+    from quiz.render.safe import safe_text  # lines quote the bank: the gate for outside text
+
     for outcome in outcomes:
-        print(_line(outcome))
+        print(safe_text(_line(outcome)))
         if verbose and outcome.ran:
             detail = f" ({outcome.detail})" if outcome.detail else ""
-            print(f"           ran: {outcome.ran}{detail}")
+            print(safe_text(f"           ran: {outcome.ran}{detail}"))
     summary = _summary(outcomes)
     print(f"{summary['claims']} claims: {summary['agree']} agree, "
           f"{summary['convention']} convention, {summary['erratum']} erratum, "
@@ -85,13 +86,13 @@ def run(args: argparse.Namespace) -> int:
 
         return check_sheets(args)
     from quiz.bank.parser import load_bank
+    from quiz.render.safe import safe_json
     from quiz.verify import STATUS_FAIL, check_bank
 
     outcomes = check_bank(load_bank(_bank_dir(args.bank)))
     if args.json:
-        print(json.dumps({"summary": _summary(outcomes),
-                          "claims": [outcome.to_json() for outcome in outcomes]},
-                         ensure_ascii=False, indent=1))
+        print(safe_json({"summary": _summary(outcomes),
+                         "claims": [outcome.to_json() for outcome in outcomes]}))
     else:
         _print_text(outcomes, args.verbose)
     return 1 if any(outcome.status == STATUS_FAIL for outcome in outcomes) else 0

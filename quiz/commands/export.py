@@ -40,9 +40,13 @@ def register(subparsers: Any) -> None:
     imported.set_defaults(handler=run_import)
 
 
-def _error(message: str) -> int:
-    print(f"quiz: error: {message}", file=sys.stderr)
-    return 2
+def _error(message: str, code: int = 2) -> int:
+    """One line on stderr; it quotes file names and what a history file holds (table and column
+    names, values), so it passes the gate for outside text."""
+    from quiz.render.safe import safe_text
+
+    print(safe_text(f"quiz: error: {message}"), file=sys.stderr)
+    return code
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +95,7 @@ def _export_store(args: argparse.Namespace) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     from quiz.cli import _open_db
-    from quiz.store.history import import_history
+    from quiz.store.history import HistoryError, import_history
 
     try:
         data = json.loads(Path(args.file).read_text(encoding="utf-8"))
@@ -102,6 +106,8 @@ def run_import(args: argparse.Namespace) -> int:
     db = _open_db(args, create=True)
     try:
         counts = import_history(db, data)
+    except HistoryError as error:
+        return _error(str(error), code=1)
     finally:
         db.close()
     print(f"{args.file}: imported " + ", ".join(f"{n} {name}" for name, n in counts.items()))

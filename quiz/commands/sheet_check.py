@@ -14,7 +14,6 @@ printed as file:line).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -38,6 +37,14 @@ class CheckError(Exception):
     """Something that stops the check as a whole (exit 2); the message says what and where."""
 
 
+def _say(message: str) -> None:
+    """One message on stderr. Messages quote file names, sheet text and student names: they
+    pass the gate for outside text."""
+    from quiz.render.safe import safe_text
+
+    print(safe_text(message), file=sys.stderr)
+
+
 def _sheet_files(target: Path) -> list[Path]:
     if target.is_dir():
         return sorted(path for path in target.glob("*.md") if path.is_file())
@@ -48,7 +55,7 @@ def check_sheets(args: argparse.Namespace) -> int:
     try:
         return _check(args)
     except CheckError as error:
-        print(f"quiz check: error: {error}", file=sys.stderr)
+        _say(f"quiz check: error: {error}")
         return EXIT_UNREADABLE
 
 
@@ -64,11 +71,11 @@ def _check(args: argparse.Namespace) -> int:
     report = _grade_all(files, context, class_report=target.is_dir())
     for result in report.results:
         for warning in result.warnings:
-            print(f"quiz check: warning: {warning}", file=sys.stderr)
+            _say(f"quiz check: warning: {warning}")
     if target.is_dir() and not getattr(args, "mixed", False):
         _refuse_mixed(folder, report, context.manifest)
     for refused in report.refused:
-        print(f"quiz check: error: {refused.reason}", file=sys.stderr)
+        _say(f"quiz check: error: {refused.reason}")
     _print(report, args, class_report=target.is_dir())
     if args.record and report.results:
         recorded = _record(args, context.bank_path, list(report.results))
@@ -109,7 +116,7 @@ class _Context:
         broken: list[TemplateError] = []
         templates = load_templates(questions, broken)
         for problem in broken:  # its items are refused where a sheet asks them
-            print(f"quiz check: warning: {problem}", file=sys.stderr)
+            _say(f"quiz check: warning: {problem}")
         return cls(bank_path, questions, templates, manifest, str(folder / MANIFEST_FILE),
                    marks)
 
@@ -185,22 +192,25 @@ def _refuse_mixed(folder: Path, report: ClassResults, manifest: Manifest | None)
 
 
 def _print(report: ClassResults, args: argparse.Namespace, class_report: bool) -> None:
+    """The report on stdout, through the gate for outside text (it quotes file names, answers and
+    students): CSV and text lose their control characters, JSON escapes them."""
+    from quiz.render.safe import safe_json, safe_text
     from quiz.sheets.report import class_csv, class_summary, class_text, sheet_text
 
     if not report.results and not class_report:
         return  # the one sheet could not be read: only its error is printed
     if args.csv:
-        sys.stdout.write(class_csv(report))
+        sys.stdout.write(safe_text(class_csv(report)))
     elif args.json:
         payload = ({"summary": class_summary(report),
                     "sheets": [r.to_json() for r in report.results]}
                    if class_report else report.results[0].to_json())
-        print(json.dumps(payload, ensure_ascii=False, indent=1))
+        print(safe_json(payload))
     elif class_report:
-        print(class_text(report))
+        print(safe_text(class_text(report)))
     else:
         for result in report.results:
-            print(sheet_text(result))
+            print(safe_text(sheet_text(result)))
 
 
 # --- --record ------------------------------------------------------------------------------------
@@ -215,20 +225,20 @@ def _record(args: argparse.Namespace, bank_path: str | None, results: list[Sheet
     batches = [batch for batch in (learner_answers(result, _own_learner(args))
                                    for result in results) if batch.answers]
     if not batches:
-        print("没有可记录的复习（数值题作答与已评的概念题才记录）。", file=sys.stderr)
+        _say("没有可记录的复习（数值题作答与已评的概念题才记录）。")
         return EXIT_RIGHT
     try:
         recorded, skipped = record_for_learners(
             args, bank_path, batches, add_learners=getattr(args, "add_learners", False))
     except UnknownLearners as error:
-        print(f"quiz check: error: not learners of this database: {', '.join(error.names)} "
-              "— nothing was recorded; give --add-learners to make them", file=sys.stderr)
+        _say(f"quiz check: error: not learners of this database: {', '.join(error.names)} "
+             "— nothing was recorded; give --add-learners to make them")
         return EXIT_UNREADABLE
     except LearnerError as error:
-        print(f"quiz check: error: {error} — nothing was recorded", file=sys.stderr)
+        _say(f"quiz check: error: {error} — nothing was recorded")
         return EXIT_UNREADABLE
     note = f"，{skipped} 条此前已记录" if skipped else ""
-    print(f"已记录 {recorded} 条复习{note}（{len(batches)} 份答卷）。", file=sys.stderr)
+    _say(f"已记录 {recorded} 条复习{note}（{len(batches)} 份答卷）。")
     return EXIT_RIGHT
 
 

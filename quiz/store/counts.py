@@ -91,7 +91,9 @@ class StudyScope:
         return next((card for card in self.drill if card.question_id == question_id), None)
 
     def describe(self) -> str:
-        what = "、".join(sorted(self.decks)) if self.decks else "全部 all"
+        from quiz.render.safe import safe_text  # a deck is bank text: shown in titles, dialogs
+
+        what = "、".join(map(safe_text, sorted(self.decks))) if self.decks else "全部 all"
         if self.numeric_only:
             what += " · 仅数值题 numeric only"
         extra = {

@@ -14,6 +14,8 @@ from textual import on
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
+from quiz.render.safe import safe_text
+
 if TYPE_CHECKING:
     from quiz.store.db import Database
 
@@ -33,7 +35,7 @@ def describe_failure(worker: Worker[object]) -> str:
     error = worker.error
     if error is None:
         return "unknown error"
-    lines = str(error).strip().splitlines()
+    lines = safe_text(str(error)).strip().splitlines()  # it may quote a row or a file name
     return (lines[0] if lines else error.__class__.__name__)[:200]
 
 
@@ -56,7 +58,8 @@ def explain_damage(screen: Screen[Any], error: BaseException, db: Database) -> N
 
     message = damage_message(error, db)
     if message:
-        screen.app.call_from_thread(screen.notify, message, title="数据库损坏 damaged database",
+        screen.app.call_from_thread(screen.notify, safe_text(message),
+                                    title="数据库损坏 damaged database",
                                     severity="error", timeout=15, markup=False)
 
 

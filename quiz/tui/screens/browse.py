@@ -207,7 +207,7 @@ class BrowseScreen(QuizScreen[None]):
     def show_failure(self, message: SearchFailed) -> None:
         if message.request in (self.request, -1):
             self.searching = False
-            self.notify(f"搜索失败 search failed: {message.error}", severity="error",
+            self.notify(safe_text(f"搜索失败 search failed: {message.error}"), severity="error",
                         markup=False)
 
     @on(ResultsLoaded)

@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
+from quiz.render.safe import safe_text
 from quiz.tui.context import StudyContext
 from quiz.tui.screens.base import QuizModalScreen
 
@@ -60,7 +61,8 @@ class LearnersScreen(QuizModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text("切换学习者 switch learner", style="bold"))
-            yield Static(Text(f"现在 now: {self.context.db.learner_name}", style="dim"))
+            yield Static(Text(f"现在 now: {safe_text(self.context.db.learner_name)}",
+                              style="dim"))
             yield DataTable(id="learner-table", cursor_type="row")
             yield Input(placeholder="新学习者名字 new learner's name, Enter",
                         id="learner-new", max_length=200)

@@ -168,4 +168,5 @@ class QuestionScreen(QuizScreen[None]):
 
     @on(ActionFailed)
     def show_failure(self, message: ActionFailed) -> None:
-        self.notify(f"操作失败 failed: {message.error}", severity="error", markup=False)
+        self.notify(safe_text(f"操作失败 failed: {message.error}"), severity="error",
+                    markup=False)

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Header, Input, Label, Select, Static
 
+from quiz.render.safe import safe_text
 from quiz.store.ranks import reorder_new_cards
 from quiz.store.settings import (
     LABELS,
@@ -234,8 +235,8 @@ class SettingsScreen(QuizScreen[None]):
         self.saving = False
         if message.field in FIELD_NAMES:
             self.show_error(message.field, message.message)
-        self.notify(f"未能保存 not saved: {message.message}", severity="error", timeout=6,
-                    markup=False)
+        self.notify(safe_text(f"未能保存 not saved: {message.message}"), severity="error",
+                    timeout=6, markup=False)
 
     def action_back(self) -> None:
         if self.is_dirty() and not self.warned_unsaved:

@@ -567,9 +567,9 @@ class StudyScreen(QuizScreen[None]):
         if message.what == "rating":
             self.save_failed = True
             self.refresh_bindings()
-            self._hint(f"评分未保存 rating NOT saved: {message.reason} — 按 r 重试 press r "
-                       "to retry", "bold red")
-        self.notify(f"{message.what}: {message.reason}", title="保存失败 not saved",
+            self._hint(f"评分未保存 rating NOT saved: {safe_text(message.reason)} — 按 r 重试 "
+                       "press r to retry", "bold red")
+        self.notify(safe_text(f"{message.what}: {message.reason}"), title="保存失败 not saved",
                     severity="error", timeout=8, markup=False)
 
     def action_retry_save(self) -> None:
@@ -781,7 +781,8 @@ class StudyScreen(QuizScreen[None]):
                 subprocess.run(command, check=False, stdin=subprocess.DEVNULL,
                                capture_output=True)
         except OSError as error:
-            self.notify(f"编辑器没能启动 the editor did not start: {error}", severity="error",
+            self.notify(safe_text(f"编辑器没能启动 the editor did not start: {error}"),
+                        severity="error",
                         timeout=6, markup=False)
             return False
         return True
