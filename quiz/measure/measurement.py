@@ -140,6 +140,33 @@ DATA_MISCONCEPTIONS = (
     "expected_depth_uniform", "expected_depth_linspace", "train_no_master",
     "train_no_optimizer", "train_no_grads", "train_fp32_grads")
 
+def _scatter_inside(size_in: int, size_out: int, kernel: int, stride: int, padding: int,
+                    dilation: int) -> int:
+    """(input, kernel) position pairs of a transposed conv along one axis whose product lands
+    inside the output (at i·s + j·d − p), i.e. is not cropped away by the padding."""
+    return sum(1 for i in range(size_in) for j in range(kernel)
+               if 0 <= i * stride + j * dilation - padding < size_out)
+
+
+def _macs_convt_uncropped(m: Measurement) -> int:
+    """MACs with a transposed conv's products that the padding crops away left out (only the
+    products that reach the output counted)."""
+    total = m.total("macs")
+    for report, geometry in zip(m.reports, m.geometry, strict=False):
+        if report.kind != "conv_transpose2d" or geometry is None:
+            continue
+        inside = 1
+        for axis in (0, 1):
+            inside *= _scatter_inside(int(report.input_shape[2 + axis]),
+                                      int(report.output_shape[2 + axis]),
+                                      geometry.kernel[axis], geometry.stride[axis],
+                                      geometry.padding[axis], geometry.dilation[axis])
+        c_in, c_out = int(report.input_shape[1]), int(report.output_shape[1])
+        batch = int(report.input_shape[0])
+        total += batch * c_in * (c_out // geometry.groups) * inside - int(report.macs)
+    return total
+
+
 def _attention_reports(m: Measurement) -> list[LayerReport]:
     return [r for r in m.reports if r.kind == "attention"]
 
@@ -204,6 +231,7 @@ MISCONCEPTION_FIGURES: dict[str, Callable[[Measurement], Value]] = {
     "activation_elems": lambda m: m.total("output_elems"),
     "batch_activation_elems": lambda m: m.total("output_elems"),
     "macs_no_attn_proj": _macs_without_projections,
+    "macs_convt_uncropped": _macs_convt_uncropped,
     "macs_attn_no_av": _macs_without_values,
     **{name: _figure(name) for name in DATA_MISCONCEPTIONS},
 }

@@ -39,7 +39,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("macs", "计算量 MACs/FLOPs", 50,
            ("flops-as-macs", "macs-as-flops", "flops-with-bias", "ignore-groups", "ignore-1x1",
             "ignore-depthwise", "ignore-gap", "input-size-for-output", "only-first-layer",
-            "inverted-ratio", *UNIT_SLIPS)),
+            "inverted-ratio", "convT-cropped-left-out", *UNIT_SLIPS)),
     Family("receptive-field", "感受野", 40, ("ignore-stride", "ignore-dilation", "ignore-pooling")),
     Family("memory", "工作集内存", 50,
            ("working-set-no-weights", "working-set-bytes", "elements-for-bytes", "ignore-groups",

@@ -392,6 +392,9 @@ RECIPES: dict[str, Recipe] = {r.id: r for r in (
     Recipe("crop-one-side", "把两侧合计的差当成了每侧裁掉的量",
            "中心裁剪从上下（左右）两侧各裁一半：每侧裁 (跳连特征尺寸 − 上采样后尺寸)/2。",
            shift=_doubled),
+    Recipe("convT-cropped-left-out", "没有计入被 padding 裁掉的那些乘积",
+           "本题约定（与 fvcore 相同）：每个输入元素与全部 k×k×C_out 个权重都乘加一次，"
+           "散布到被 padding 裁掉的边缘上的乘积也算。", metric={"macs": "macs_convt_uncropped"}),
     Recipe("attn-no-projections", "漏算了 Q、K、V 和输出投影",
            "自注意力除了 QKᵀ 和 AV，还有 4 个 C×C 的线性投影（Q、K、V、输出），"
            "每个 token 4C² 次乘加；token 少时它们占大头。",

@@ -199,7 +199,16 @@ def _survival(p: P, rule: str) -> str:
     return frac(value)
 
 
+def _convt_inside(p: P) -> str:
+    """Only the products that land inside the output: input i, tap j reach i·2 + j − p."""
+    h_out = 2 * p["H"]
+    inside = sum(1 for i in range(p["H"]) for j in range(p["k"])
+                 if 0 <= 2 * i + j - p["p"] < h_out)
+    return str(p["Cin"] * p["Cout"] * inside ** 2)
+
+
 NEW_CASES: dict[str, tuple[str, int, Callable[[P], str]]] = {
+    "convT-cropped-left-out": ("num-macs-convt", 7, _convt_inside),
     "same-not-valid": ("num-seg-unet-output", -1, lambda p: sq(p["H"])),
     "crop-one-side": ("num-seg-unet-crop", -1, lambda p: str(16 * (p["k"] - 1))),
     "attn-no-projections": ("num-vit-attn-macs", -1,
