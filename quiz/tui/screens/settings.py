@@ -167,7 +167,7 @@ class SettingsScreen(QuizScreen[None]):
 
     def show_error(self, name: str, message: str | None) -> None:
         error = self.query_one(f"#error-{name}", Static)
-        error.update(Text(f"✗ {message}") if message else "")
+        error.update(Text(f"✗ {safe_text(message)}") if message else "")
         error.display = bool(message)
         self.query_one(f"#setting-{name}").set_class(bool(message), "-invalid")
 

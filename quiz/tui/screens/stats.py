@@ -208,7 +208,8 @@ class StatsScreen(QuizScreen[None]):
     @on(StatsFailed)
     def show_failure(self, message: StatsFailed) -> None:
         self.query_one("#stats-summary", Static).update(
-            Text(f"统计失败 could not load statistics: {message.error}", style="bold red"))
+            Text(safe_text(f"统计失败 could not load statistics: {message.error}"),
+                 style="bold red"))
 
     @on(StatsLoaded)
     def show_stats(self, message: StatsLoaded) -> None:

@@ -383,7 +383,8 @@ class StudyScreen(QuizScreen[None]):
             return
         self.busy = False
         if message.instance is None:
-            self._hint(f"无法生成题目 cannot draw an instance: {message.error}", "bold red")
+            self._hint(safe_text(f"无法生成题目 cannot draw an instance: {message.error}"),
+                       "bold red")
             return
         self.instance = message.instance
         self.query_one(NumericPanel).show_prompt(message.instance.prompt)
