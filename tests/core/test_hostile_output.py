@@ -221,6 +221,9 @@ COMMANDS = [
     pytest.param("check {names}/" + HOSTILE_NAME + " --path {bank}", id="check-file-name"),
     pytest.param("check {names}/garbage" + HOSTILE + ".md --path {bank}",
                  id="check-file-name-unreadable"),
+    pytest.param("--db {fresh} check {sheets} --path {bank} --record", id="check-record-unknown"),
+    pytest.param("--db {fresh} check {sheets} --path {bank} --record --add-learners",
+                 id="check-record-add-learners"),
     pytest.param("--db {db} learners", id="learners"),
     pytest.param("--db {db} learners --json", id="learners-json",
                  marks=not_owned("quiz/commands/learners.py --json (json.dumps)")),
@@ -234,16 +237,18 @@ COMMANDS = [
 ]
 
 
-def _argv(command: str, world: World) -> list[str]:
+def _argv(command: str, world: World, fresh: Path) -> list[str]:
     fields = {"bank": str(world.bank), "db": world.db, "sheets": str(world.sheets),
-              "names": str(world.names), "imported": world.imported}
+              "names": str(world.names), "imported": world.imported,
+              "fresh": f"sqlite:///{fresh / 'fresh.db'}"}
     argv = command.split(" ")
     return [re.sub(r"\{(\w+)\}", lambda m: fields[m.group(1)], part) for part in argv]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_no_command_prints_a_control_character(world: World, command: str) -> None:
-    code, out, err = run(*_argv(command, world))
+def test_no_command_prints_a_control_character(world: World, command: str,
+                                               tmp_path: Path) -> None:
+    code, out, err = run(*_argv(command, world, tmp_path))
     assert code in (0, 1, 2), err
     assert_clean(out, f"quiz {command}: stdout")
     assert_clean(err, f"quiz {command}: stderr")
