@@ -29,7 +29,8 @@ def as_boxes(boxes: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
 
 def box_area(boxes: np.ndarray, plus_one: bool = False) -> np.ndarray:
     extra = 1.0 if plus_one else 0.0
-    return (boxes[:, 2] - boxes[:, 0] + extra) * (boxes[:, 3] - boxes[:, 1] + extra)
+    area: np.ndarray = (boxes[:, 2] - boxes[:, 0] + extra) * (boxes[:, 3] - boxes[:, 1] + extra)
+    return area
 
 
 def box_iou(a: np.ndarray, b: np.ndarray, *, plus_one: bool = False,

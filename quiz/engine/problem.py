@@ -236,8 +236,9 @@ def _fpn(lines: _Lines) -> DataRun:
     levels = [int(v) for v in options.get("levels", ["2", "5"])]
     if len(levels) != 2 or levels[0] > levels[1]:
         raise DataError("fpn levels takes LO HI")
-    constants = {"k0": _int(options, "k0", 4), "canonical": float(options.get("canonical", 224)),
-                 "k_min": levels[0], "k_max": levels[1]}
+    constants: dict[str, Any] = {"k0": _int(options, "k0", 4),
+                                 "canonical": float(options.get("canonical", 224)),
+                                 "k_min": levels[0], "k_max": levels[1]}
 
     def level(**wrong: Any) -> int:
         return int(D.fpn_level(width, height, **constants, **wrong))

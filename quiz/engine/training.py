@@ -41,9 +41,10 @@ def survival_probabilities(blocks: int, last: float, rule: str = "linear") -> np
 def drop_path(x: np.ndarray, survival: float, rng: np.random.Generator) -> np.ndarray:
     """DropPath on a batch (N, ...): each sample's residual branch is kept with probability
     `survival` and scaled by 1/survival (timm's `drop_path`, training mode)."""
-    keep = rng.random(x.shape[0]) < survival
+    keep = np.asarray(rng.random(x.shape[0]) < survival)
     shape = (x.shape[0],) + (1,) * (x.ndim - 1)
-    return x * keep.reshape(shape) / survival
+    dropped: np.ndarray = x * keep.reshape(shape) / survival
+    return dropped
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def _net_value(lines: Sequence[str], claim: Claim) -> Value:
     value = read(run, claim.quantity)
     if quantity(claim.quantity).form is Form.FIELD and isinstance(value, int):
         value = (value, value)  # a square field: shown as 7x7; a claimed 7 still matches
-    return shape(value) if isinstance(value, tuple) else number(value)
+    return shape(value) if isinstance(value, tuple) else number(float(value))
 
 
 def measure_net(claim: Claim, seed: int) -> Measurement:
