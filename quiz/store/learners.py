@@ -21,8 +21,8 @@ from quiz.store.counts import LEARNING_STATES, REVIEW_STATE
 from quiz.store.days import require_utc
 from quiz.store.db import Database
 from quiz.store.derived import CARD_TOTALS
-from quiz.store.roles import check_student
 from quiz.store.scheduling import new_card_state
+from quiz.store.students import Student, student_learner
 from quiz.store.tables import CARDS, DEFAULT_LEARNER, LEARNERS, QUESTIONS
 
 LEARNER_ENV = "QUIZ_LEARNER"
@@ -137,6 +137,18 @@ def ensure_learner(db: Database, name: str, now: datetime, display_name: str = "
         if found is None:
             raise
         return found
+
+
+def check_student(db: Database, name: str | None) -> Student | None:
+    """For a class's student connection (`quiz class setup`): the learner of their role, and a
+    LearnerError when `name` (--learner) is another (one line). None for any other connection."""
+    student = student_learner(db)
+    if student is None:
+        return None
+    if name is not None and name.strip() != student.name:
+        raise LearnerError(f"--learner {name.strip()!r}: role {student.role} studies as "
+                           f"{student.name!r} only")
+    return student
 
 
 def resolve_learner(db: Database, name: str | None, now: datetime, *,

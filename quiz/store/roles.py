@@ -39,7 +39,6 @@ import hashlib
 import re
 import secrets
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -50,8 +49,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from quiz.store import StoreError
 from quiz.store.db import Database, error_message
 from quiz.store.derived import CARD_TOTALS, DECK_TOTALS, RATING_HOURS
+from quiz.store.students import ROLE_TABLE, Student, has_roles_table
 
-ROLE_TABLE = "class_roles"
 LEARNER_FUNCTION = "quiz_class_learner"
 TEACHER_POLICY = "quiz_teacher"
 STUDENT_POLICY = "quiz_student"
@@ -79,16 +78,6 @@ DERIVED = (DECK_TOTALS.name, CARD_TOTALS.name, RATING_HOURS.name)
 class ClassError(StoreError):
     """The class cannot be set up or used this way; the message says why, in one line."""
 
-
-@dataclass(frozen=True)
-class Student:
-    """One student of the class: their learner and the role they connect as. `password` is
-    set only when this setup made or reset it (it is shown once, never stored by quiz)."""
-
-    learner_id: int
-    name: str
-    role: str
-    password: str | None = None
 
 
 def _run(connection: Connection, sql: str) -> Any:
@@ -134,9 +123,7 @@ def check_role(role: str) -> str:
 
 
 def _has_roles_table(connection: Connection) -> bool:
-    return bool(_run(connection,
-        f"SELECT to_regclass(quote_ident(current_schema()) || '.{ROLE_TABLE}') IS NOT NULL"
-    ).scalar())
+    return has_roles_table(connection)
 
 
 def _learner_function(schema: str) -> str:
@@ -396,35 +383,6 @@ def remove_student(db: Database, name: str, *, drop_role: bool = True) -> Studen
     except SQLAlchemyError as error:
         raise ClassError(f"cannot remove the student: {error_message(error)}") from None
     return Student(learner_id, name.strip(), role)
-
-
-def student_learner(db: Database) -> Student | None:
-    """The student the connected role is (its learner), or None: not a class's student (the
-    teacher, a single user, SQLite)."""
-    if db.is_sqlite:
-        return None
-    with db.read() as connection:
-        if not _has_roles_table(connection):
-            return None
-        row = _run(connection,
-            f"SELECT r.learner_id, l.name, r.role_name FROM {ROLE_TABLE} r "
-            "JOIN learners l ON l.id = r.learner_id WHERE r.role_name = current_user::text"
-        ).first()
-    return None if row is None else Student(int(row[0]), str(row[1]), str(row[2]))
-
-
-def check_student(db: Database, name: str | None) -> Student | None:
-    """For a student's connection: the learner of their role, and a LearnerError when `name`
-    (--learner) is another (one line). None for any other connection."""
-    from quiz.store.learners import LearnerError
-
-    student = student_learner(db)
-    if student is None:
-        return None
-    if name is not None and name.strip() != student.name:
-        raise LearnerError(f"--learner {name.strip()!r}: role {student.role} studies as "
-                           f"{student.name!r} only")
-    return student
 
 
 def _after_create(table: Any, connection: Connection, **_: Any) -> None:

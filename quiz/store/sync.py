@@ -262,6 +262,10 @@ class _Sync:
             refresh_new_ranks(self.session, settings, new_cards=set(self.report.added),
                               new_card=_new_card(self.now))
         if self._bulk:
+            # A class server's row-level security is put back on the rebuilt totals by the
+            # listeners quiz.store.roles registers: make sure they are there.
+            import quiz.store.roles  # noqa: F401
+
             derived.rebuild_decks(self.session.connection())
         if membership:
             refresh_statistics_after_sync(self.session.connection(), self._bulk)

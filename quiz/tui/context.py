@@ -114,7 +114,7 @@ def _is_student(db: Database) -> bool:
     """The connection is a student's role on a class server (never on SQLite)."""
     if db.is_sqlite:
         return False
-    from quiz.store.roles import student_learner
+    from quiz.store.students import student_learner
 
     return student_learner(db) is not None
 
