@@ -476,8 +476,8 @@ RECIPES: dict[str, Recipe] = {r.id: r for r in (
            "随机深度让越深的块越容易被丢弃：存活概率从输入端的 1 线性降到最后一块的给定值。",
            metric={"survival": "survival_reversed", "expected_depth": "expected_depth_reversed"}),
     Recipe("droppath-linspace", "用了 timm 的 linspace 规则（第 1 块从 1 开始）",
-           "论文规则下第 1 块的存活概率已小于 1（差 1/L 个衰减量）；timm 用 linspace(0, rate, L)"
-           "让第 1 块不被丢弃，两者相差一个下标。",
+           "论文规则第 l 块丢弃 (l/L)·(1 − q)，第 1 块已小于 1；timm 用 linspace(0, rate, L)，"
+           "第 l 块丢弃 (l − 1)/(L − 1)·rate，第 1 块不丢：起点和步长都不同。",
            metric={"survival": "survival_linspace", "expected_depth": "expected_depth_linspace"}),
     Recipe("droppath-uniform", "所有块用了同一个存活概率",
            "线性衰减规则下每块的存活概率不同：只有最后一块等于给定的最小存活概率。",
