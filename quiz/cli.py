@@ -170,7 +170,9 @@ def _warn_damaged(damaged: str | None) -> int:
 def cmd_bank_list(args: argparse.Namespace) -> int:
     questions = _load_bank(args.path)
     if args.json:
-        print(json.dumps([q.to_json() for q in questions], ensure_ascii=False, indent=1))
+        from quiz.render.safe import safe_json
+
+        print(safe_json([q.to_json() for q in questions]))
         return 0
     from quiz.render.safe import safe_text
 

@@ -155,7 +155,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         print(f"quiz calc: {error}", file=err)
         return 1
     except ValueError as error:  # invalid configuration (incl. NetSpecError file:line:)
-        print(f"quiz calc: error: {error}", file=err)
+        from quiz.render.safe import safe_text
+
+        print(f"quiz calc: error: {safe_text(str(error))}", file=err)
         return 1
 
 

@@ -14,7 +14,6 @@ role and reads and writes only their own rows (see `quiz.store.roles`).
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -81,8 +80,9 @@ def run(args: argparse.Namespace) -> int:
     names = {summary.learner.id: summary.learner.shown for summary in summaries}
     found = misconceptions(mistakes, names, week_starts(now, args.weeks), mistake_names())
     if args.json:
-        print(json.dumps(class_json(summaries, total, found, args.weeks, now),
-                         ensure_ascii=False, indent=1))
+        from quiz.render.safe import safe_json
+
+        print(safe_json(class_json(summaries, total, found, args.weeks, now)))
     else:
         print(class_text(summaries, total, found, args.weeks))
     return 0

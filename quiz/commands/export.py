@@ -81,8 +81,9 @@ def _export_store(args: argparse.Namespace) -> None:
     try:
         if args.json:
             data = export_history(db)
-            Path(args.json).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n",
-                                       encoding="utf-8")
+            from quiz.render.safe import safe_json
+
+            Path(args.json).write_text(safe_json(data) + "\n", encoding="utf-8")
             rows = {name: len(table["rows"]) for name, table in data["tables"].items()}
             print(f"{args.json}: " + ", ".join(f"{n} {name}" for name, n in rows.items()))
         if args.csv:

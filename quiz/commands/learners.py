@@ -8,7 +8,6 @@ retention, last active — one row per learner.
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         db.close()
     if args.json:
-        print(json.dumps([summary_json(s) for s in summaries], ensure_ascii=False, indent=1))
+        from quiz.render.safe import safe_json
+
+        print(safe_json([summary_json(s) for s in summaries]))
     else:
         print(learners_table(summaries))
     return 0

@@ -52,10 +52,12 @@ def safe_text(text: str) -> str:
 _JSON_RAW_CONTROL = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
-def safe_json(value: Any, *, indent: int | None = 1) -> str:
+def safe_json(value: Any, *, indent: int | None = 1, compact: bool = False) -> str:
     """`value` as JSON (non-ASCII text kept readable) in which no control character is written
     raw: JSON escapes C0 itself; DEL, C1 (`\\x9b` is an 8-bit CSI), the bidi overrides and
     isolates, and lone surrogates (which UTF-8 cannot write) are written as `\\uXXXX` too. They
     occur only inside strings, so the escape is lossless: `json.loads` gives back `value`."""
-    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    separators = (",", ":") if compact else None
+    text = json.dumps(value, ensure_ascii=False, indent=None if compact else indent,
+                      separators=separators)
     return _JSON_RAW_CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

@@ -67,7 +67,9 @@ def _model() -> genanki.Model:
 
 
 def _tag(text: str) -> str:
-    return re.sub(r"\s+", "_", text.strip()) or "untagged"
+    from quiz.render.safe import safe_text
+
+    return re.sub(r"\s+", "_", safe_text(text).strip()) or "untagged"
 
 
 def write_apkg(questions: Sequence[Question], templates: dict[str, Template],

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quiz.render.safe import safe_json
 from quiz.sheets.model import CONCEPT, NUMERIC, Sheet, SheetItem
 
 META_VERSION = 1
@@ -127,7 +128,7 @@ def _item_json(item: ItemMeta) -> dict[str, Any]:
 
 def meta_comment(meta: SheetMeta) -> str:
     """The metadata as one HTML comment line (compact JSON, `<`, `>`, `&` escaped)."""
-    text = json.dumps(meta_to_json(meta), ensure_ascii=False, separators=(",", ":"))
+    text = safe_json(meta_to_json(meta), compact=True)
     for character, escape in _COMMENT_UNSAFE.items():
         text = text.replace(character, escape)
     return f"<!-- {COMMENT_TAG} {COMMENT_NOTE} {text} -->"
@@ -257,7 +258,7 @@ def manifest_json(manifest: Manifest) -> dict[str, Any]:
 
 
 def manifest_text(manifest: Manifest) -> str:
-    return json.dumps(manifest_json(manifest), ensure_ascii=False, indent=1) + "\n"
+    return safe_json(manifest_json(manifest)) + "\n"
 
 
 def load_manifest(folder: Path) -> Manifest | None:

@@ -5,8 +5,9 @@ control characters. Every command that prints such text runs through the real en
 (`quiz.cli.main`, and the installed script where the stream's encoding matters).
 
 `safe_text` (quiz/render/safe.py) drops them from text; `safe_json` escapes them in JSON, where
-the data must stay whole. Cases marked xfail name a file this change does not own: they pass
-(strict xfail fails) as soon as that output goes through the gate too."""
+the data must stay whole: bank lists, learners, the class view, history exports, sheet metadata
+and manifests are JSON written by `safe_json`; Anki tags and error messages go through
+`safe_text`."""
 
 from __future__ import annotations
 
@@ -191,16 +192,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     yield World(root, bank, db, sheets, printed, names, history, imported)
 
 
-def not_owned(reason: str) -> pytest.MarkDecorator:
-    """A leak in a file outside this change: strict, so the case must be unmarked once fixed."""
-    return pytest.mark.xfail(strict=True, reason=f"not yet through the gate: {reason}")
-
-
 # Commands over the hostile world: `{bank}`, `{db}`, … are filled in from World.
 COMMANDS = [
     pytest.param("bank list --path {bank}", id="bank-list"),
-    pytest.param("bank list --json --path {bank}", id="bank-list-json",
-                 marks=not_owned("quiz/cli.py cmd_bank_list --json (json.dumps)")),
+    pytest.param("bank list --json --path {bank}", id="bank-list-json"),
     pytest.param("bank stats --path {bank}", id="bank-stats"),
     pytest.param("--db {db} import {bank}", id="import"),
     pytest.param("--db {db} due", id="due"),
@@ -225,12 +220,10 @@ COMMANDS = [
     pytest.param("--db {fresh} check {sheets} --path {bank} --record --add-learners",
                  id="check-record-add-learners"),
     pytest.param("--db {db} learners", id="learners"),
-    pytest.param("--db {db} learners --json", id="learners-json",
-                 marks=not_owned("quiz/commands/learners.py --json (json.dumps)")),
+    pytest.param("--db {db} learners --json", id="learners-json"),
     pytest.param("--db {imported} learners", id="learners-imported"),
     pytest.param("--db {db} class", id="class"),
-    pytest.param("--db {db} class --json", id="class-json",
-                 marks=not_owned("quiz/commands/class_view.py --json (json.dumps)")),
+    pytest.param("--db {db} class --json", id="class-json"),
     pytest.param("--db {db} mistakes", id="mistakes"),
     pytest.param("--db {db} mistakes --json", id="mistakes-json"),
     pytest.param("--db {imported} doctor", id="doctor"),
@@ -321,15 +314,12 @@ def test_sheets_and_keys_written_from_a_hostile_bank_are_clean(world: World) -> 
         assert_clean(re.sub(r"<!-- quiz-sheet .*? -->", "", text), path)
 
 
-@not_owned("quiz/sheets/meta.py writes roster names raw into manifest.json and the metadata "
-           "comment (json.dumps)")
 def test_roster_names_in_the_manifest_and_sheet_metadata_are_escaped(world: World) -> None:
     assert_clean((world.sheets / "manifest.json").read_text(encoding="utf-8"), "manifest.json")
     for path, text in world.printed.items():
         assert_clean(text, path)
 
 
-@not_owned("quiz/commands/export.py _export_store (export --json: json.dumps)")
 def test_history_export_is_clean(world: World) -> None:
     assert_clean(world.history.read_text(encoding="utf-8"), "quiz export --json")
 
@@ -342,7 +332,6 @@ def test_csv_export_is_clean(world: World, tmp_path: Path) -> None:
     assert_clean(csv_path.read_text(encoding="utf-8"), "quiz export --csv")
 
 
-@not_owned("quiz/sheets/anki.py writes tags raw into the .apkg")
 def test_anki_export_is_clean(world: World, tmp_path: Path) -> None:
     apkg = tmp_path / "bank.apkg"
     code, out, err = run("export", "--anki", str(apkg), "--path", str(world.bank))
@@ -362,7 +351,6 @@ def test_anki_export_is_clean(world: World, tmp_path: Path) -> None:
         assert_clean(tags, "an Anki note's tags")
 
 
-@not_owned("quiz/commands/calc.py (the net reader's message quotes the unknown layer raw)")
 def test_calc_net_quotes_a_hostile_net_file_safely(tmp_path: Path) -> None:
     net = tmp_path / "net.txt"
     net.write_text(f"input 3x8x8\nconv{HOSTILE} 8 k3\n", encoding="utf-8")
