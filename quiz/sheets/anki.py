@@ -1,7 +1,9 @@
 """The bank as an Anki deck (genanki): concept cards with their topics as tags and sub-decks and
 their source IDs in a field; each numeric template as a fixed sample of instances (the sources'
 worked numbers and a few drawn ones) with their worked solutions. Math goes to Anki as MathJax
-`\\(…\\)` / `\\[…\\]`, which Anki renders itself; all other text is escaped HTML."""
+`\\(…\\)` / `\\[…\\]`, which Anki renders itself (without `\\href`, `\\require` and the other
+commands that make links or attributes); all other text is escaped HTML, links and images as
+their text: a deck fetches and follows nothing."""
 
 from __future__ import annotations
 
@@ -28,6 +30,9 @@ CSS = """.card { font-family: "Noto Sans CJK SC", "PingFang SC", sans-serif; fon
 .sources { color: #777; font-size: 13px; margin-top: 1em; }"""
 _TOKEN = "QZMATHTOKEN{}END"
 _TOKEN_RE = re.compile(r"QZMATHTOKEN(\d+)END")
+# Escaped text that still reads as a tag with attributes (`&lt;img src=x&gt;`): in a deck,
+# whose fields Anki's editor may turn back into HTML, the attributes go (`&lt;img&gt;`).
+_TAG_TEXT = re.compile(r"&lt;(/?[A-Za-z][\w:-]*)(?:(?!&gt;)[^<>])*?=(?:(?!&gt;)[^<>])*&gt;")
 
 
 def _stable_id(name: str) -> int:
@@ -37,7 +42,7 @@ def _stable_id(name: str) -> int:
 
 def anki_html(markdown: str) -> str:
     """Bank Markdown → HTML for an Anki field: math kept as MathJax, everything else escaped."""
-    from quiz.sheets.html import markdown_html
+    from quiz.sheets.html import inert_html, inert_source, markdown_html
 
     spans: list[str] = []
 
@@ -46,9 +51,10 @@ def anki_html(markdown: str) -> str:
         spans.append(f"\\[{display}\\]" if display is not None else f"\\({inline}\\)")
         return _TOKEN.format(len(spans) - 1)
 
-    with_tokens = substitute_math(safe_text(markdown), keep)
+    with_tokens = substitute_math(inert_source(safe_text(markdown)), keep)
     rendered = markdown_html(with_tokens)
-    return _TOKEN_RE.sub(lambda m: html.escape(spans[int(m.group(1))]), rendered)
+    with_math = _TOKEN_RE.sub(lambda m: html.escape(spans[int(m.group(1))]), rendered)
+    return inert_html(_TAG_TEXT.sub(r"&lt;\1&gt;", with_math))
 
 
 def _model() -> genanki.Model:

@@ -8,10 +8,15 @@ kind; the keys the same class key as the PDF (quiz.sheets.class_key)."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
 
 from quiz.render.math import render_markdown_math
 from quiz.sheets.class_key import (
@@ -68,15 +73,82 @@ table { border-collapse: collapse; } td, th { border: 1px solid #bbb; padding: 1
 CONCEPT_LINES = 5  # ruled lines under a concept item's 答：, as on the PDF sheet
 
 
+# TeX commands that make a link, load code or set HTML attributes in MathJax (Anki renders
+# math with it): the command and its first argument go; `\\href{u}{t}` leaves `{t}`,
+# `\\url{u}` leaves `{u}`.
+_TEX_LINK = re.compile(r"\\(href|url|require|class|cssId|style|data)(?![A-Za-z])\s*")
+# A script URL in the text (an autolink's words, code, math): its colon becomes a full-width one.
+_SCRIPT_SCHEME = re.compile(r"(?i)\b((?:java|vb)script)(\s*):")
+
+
+def _brace_group_end(text: str, start: int) -> int:
+    """The index just past the `{…}` group opening at `start` (unbalanced: the end of text)."""
+    depth = 0
+    index = start
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        index += 1
+        if depth == 0:
+            return index
+    return len(text)
+
+
+def inert_source(text: str) -> str:
+    """Bank text without the TeX commands that make links or attributes (see _TEX_LINK)."""
+    parts: list[str] = []
+    position = 0
+    for match in _TEX_LINK.finditer(text):
+        if match.start() < position:
+            continue  # inside an argument already dropped
+        parts.append(text[position:match.start()])
+        if not text.startswith("{", match.end()):
+            position = match.end()  # a command without its braces: the command alone goes
+            continue
+        end = _brace_group_end(text, match.end())
+        if match.group(1) == "url":
+            parts.append(text[match.end():end])  # the address stays, as text
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def inert_html(rendered: str) -> str:
+    """Rendered HTML whose text holds no script URL (`javascript:` → `javascript：`)."""
+    return _SCRIPT_SCHEME.sub(r"\1\2：", rendered)
+
+
+def _no_tag(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict,
+            env: Any) -> str:
+    return ""
+
+
+def _image_text(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict,
+                env: Any) -> str:
+    alt = self.renderInlineAsText(tokens[idx].children or [], options, env)
+    return html.escape(f"[图：{alt}]" if alt else "[图]")
+
+
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
-    # commonmark with html off: a `<script>` in the bank is text, not a tag
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+    # commonmark with html off: a `<script>` in the bank is text, not a tag. Links and images
+    # are text too (a link's words, an image's alt): nothing in a sheet or a deck is fetched or
+    # followed. Every address is accepted as a link so that none is left as literal text.
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    md.add_render_rule("link_open", _no_tag)
+    md.add_render_rule("link_close", _no_tag)
+    md.add_render_rule("image", _image_text)
+    return md
 
 
 def markdown_html(text: str) -> str:
-    """Bank Markdown → safe HTML (math as Unicode, raw HTML escaped, control characters gone)."""
-    return _markdown().render(render_markdown_math(safe_text(text)))
+    """Bank Markdown → safe HTML (math as Unicode, raw HTML escaped, links and images as text,
+    control characters gone)."""
+    return inert_html(_markdown().render(render_markdown_math(inert_source(safe_text(text)))))
 
 
 def _document(title: str, sections: Sequence[str]) -> str:
