@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             _export_anki(Path(args.anki), args.path)
         if args.json or args.csv:
             _export_store(args)
-    except OSError as error:
+    except OSError as error:  # every write goes through atomic_target: it names the file
         return _error(f"cannot write {error.filename}: {error.strerror}")
     return 0
 
@@ -67,14 +67,18 @@ def _export_anki(path: Path, bank_path: str | None) -> None:
     from quiz.commands.numeric import bank_dir
     from quiz.numeric import load_templates
     from quiz.sheets.anki import write_apkg
+    from quiz.sheets.marks import atomic_target
 
     questions = load_bank(bank_dir(bank_path))
-    counts = write_apkg(questions, load_templates(questions), path)
+    templates = load_templates(questions)
+    with atomic_target(path) as temporary:  # genanki writes the temporary file, then a rename
+        counts = write_apkg(questions, templates, temporary)
     print(f"{path}: {counts['concept']} concept notes, {counts['numeric']} numeric notes")
 
 
 def _export_store(args: argparse.Namespace) -> None:
     from quiz.cli import _open_db
+    from quiz.sheets.marks import write_atomically
     from quiz.store.history import export_history, reviews_csv
 
     db = _open_db(args)
@@ -83,12 +87,12 @@ def _export_store(args: argparse.Namespace) -> None:
             data = export_history(db)
             from quiz.render.safe import safe_json
 
-            Path(args.json).write_text(safe_json(data) + "\n", encoding="utf-8")
+            write_atomically(Path(args.json), safe_json(data) + "\n")
             rows = {name: len(table["rows"]) for name, table in data["tables"].items()}
             print(f"{args.json}: " + ", ".join(f"{n} {name}" for name, n in rows.items()))
         if args.csv:
             text = reviews_csv(db)
-            Path(args.csv).write_text(text, encoding="utf-8")
+            write_atomically(Path(args.csv), text)
             print(f"{args.csv}: {text.count(chr(10)) - 1} reviews")
     finally:
         db.close()

@@ -31,6 +31,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["register", "run"]
 
 DEFAULT_TITLE = "CNN 面试练习"
+# The largest class one command makes (--students, roster lines): every sheet is built in memory
+# before the first is written, so a typo like --students 100000 would run for many minutes.
+MAX_STUDENTS = 1000
 
 
 def register(subparsers: Any) -> None:
@@ -54,7 +57,8 @@ def register(subparsers: Any) -> None:
                         help="seed of the class set (default: random, printed)")
     students = parser.add_mutually_exclusive_group()
     students.add_argument("--students", type=positive_int, default=1, metavar="K",
-                          help="sheets for K students, numbered 1..K (default 1)")
+                          help=f"sheets for K students, numbered 1..K (default 1, at most "
+                               f"{MAX_STUDENTS})")
     students.add_argument("--roster", default=None, metavar="FILE",
                           help="one student a line: NAME, or KEY<TAB>NAME (a stable key, e.g. "
                                "a student id; without one the key is the name); their order "
@@ -69,27 +73,45 @@ def register(subparsers: Any) -> None:
                              "student starts on an odd page)")
     parser.add_argument("--force", action="store_true",
                         help="write into a folder that already holds sheets, replacing them")
-    parser.add_argument("--title", default=DEFAULT_TITLE, help="title on every sheet")
+    parser.add_argument("--title", default=DEFAULT_TITLE,
+                        help="title on every sheet (one line)")
     parser.add_argument("--date", default=None, metavar="YYYY-MM-DD",
                         help="date on the sheets (default today)")
     parser.add_argument("--path", default=None, help="bank directory (default: bundled)")
     parser.set_defaults(handler=run)
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse, before any work, a class too large to build and a title that is not one line of
+    printable text (it is printed on every sheet and written into the command line each sheet
+    carries, which `quiz check` reads back as one line)."""
+    import unicodedata
+
+    if args.students > MAX_STUDENTS:
+        raise SheetCommandError(f"--students {args.students}: at most {MAX_STUDENTS} students "
+                                "in one class; split the class")
+    for character in args.title:
+        if unicodedata.category(character) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            raise SheetCommandError(f"--title: one line of printable text, without control "
+                                    f"characters (it holds U+{ord(character):04X})")
+
+
 def run(args: argparse.Namespace) -> int:
+    from quiz.render.safe import safe_text
     from quiz.sheets.select import SelectionError
 
     try:
+        _check_options(args)
         if not args.force:  # before the engine runs for every student, not after
             _refuse_occupied(Path(args.output))
         sheets = make_sheets(args)
         written = write_sheets(sheets, args.format, args.key, Path(args.output),
                                force=args.force, duplex=not args.simplex)
     except (SelectionError, SheetCommandError) as error:
-        print(f"quiz sheet: error: {error}", file=sys.stderr)
+        print(safe_text(f"quiz sheet: error: {error}"), file=sys.stderr)
         return 2
-    except OSError as error:
-        print(f"quiz sheet: error: cannot write {error.filename}: {error.strerror}",
+    except OSError as error:  # every write goes through atomic_target: it names the file
+        print(safe_text(f"quiz sheet: error: cannot write {error.filename}: {error.strerror}"),
               file=sys.stderr)
         return 2
     print(f"seed {sheets[0].seed}: {len(sheets)} sheet(s) of {len(sheets[0].items)} questions")
@@ -132,6 +154,9 @@ def read_roster(path: str) -> list[RosterEntry]:
                                     f"(first on line {first_line[entry.key]})")
         first_line[entry.key] = number
         entries.append(entry)
+        if len(entries) > MAX_STUDENTS:
+            raise SheetCommandError(f"{path}:{number}: more than {MAX_STUDENTS} students in "
+                                    "one roster: split the class")
     if not entries:
         raise SheetCommandError(f"{path}: the roster has no names")
     return entries

@@ -14,6 +14,8 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,17 +205,55 @@ def save_marks(folder: Path, marks: Marks) -> Path:
 
 
 def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write `content` (text as UTF-8) to `path` through a temporary file beside it and
-    os.replace: a reader sees the old file or the new one, never half of one."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write `content` (text as UTF-8) to `path` through a temporary file beside it, fsync and
+    os.replace: a reader sees the old file or the new one, never half of one. On failure the
+    temporary file is removed and the OSError names `path` (see `atomic_target`)."""
+    data = memoryview(content.encode("utf-8") if isinstance(content, str) else content)
+    with atomic_target(path) as temporary:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_TRUNC)
+        try:
+            while data:  # os.write may write less than asked: a full disk shows up here
+                data = data[os.write(descriptor, data[:_CHUNK]):]
+        finally:
+            os.close(descriptor)
+
+
+_CHUNK = 1 << 20
+
+
+@contextmanager
+def atomic_target(path: Path) -> Iterator[Path]:
+    """The one way quiz writes a file: yields a fresh temporary path in `path`'s folder for the
+    caller (or a library, e.g. genanki) to write; when the block ends without an error the
+    temporary file is fsynced and renamed over `path`; on any error it is removed. An OSError
+    is re-raised naming `path` itself: an error from write() (a full disk) names no file at
+    all, and one from the temporary file would name a name the user never gave."""
+    path = Path(path)
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
+        descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                            suffix=".tmp")
+        os.close(descriptor)
+    except OSError as error:
+        raise _naming(error, path) from None
+    temporary = Path(name)
+    try:
+        yield temporary
+        with temporary.open("rb+") as handle:  # a library may have closed it without fsync
             os.fsync(handle.fileno())
         os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise _naming(error, path) from None
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """`error` as an OSError of the same kind (errno) whose filename is `path`."""
+    strerror = error.strerror or str(error) or type(error).__name__
+    if error.errno is None:
+        named = OSError(strerror)
+        named.strerror, named.filename = strerror, str(path)
+        return named
+    return OSError(error.errno, strerror, str(path))
