@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -232,7 +233,10 @@ def atomic_target(path: Path) -> Iterator[Path]:
     try:
         descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                             suffix=".tmp")
-        os.close(descriptor)
+        try:  # mkstemp makes it 0600: give it the mode open() would (or the old file's)
+            os.fchmod(descriptor, _mode_for(path))
+        finally:
+            os.close(descriptor)
     except OSError as error:
         raise _naming(error, path) from None
     temporary = Path(name)
@@ -247,6 +251,24 @@ def atomic_target(path: Path) -> Iterator[Path]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The permission bits of the file that `path` now is, or what a new file gets (0666 less
+    the umask)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: done once, at import
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
 
 
 def _naming(error: OSError, path: Path) -> OSError:

@@ -96,6 +96,20 @@ def test_atomic_target_renames_only_when_the_block_ends(tmp_path: Path) -> None:
     assert every_file(tmp_path) == ["deck.apkg"]
 
 
+def test_written_files_get_the_usual_mode(tmp_path: Path) -> None:
+    """Not mkstemp's 0600: a new file gets 0666 less the umask, a replaced one keeps its mode."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    new = tmp_path / "new.md"
+    write_atomically(new, "x")
+    assert new.stat().st_mode & 0o777 == 0o666 & ~mask
+    kept = tmp_path / "kept.md"
+    kept.write_text("old", encoding="utf-8")
+    kept.chmod(0o640)
+    write_atomically(kept, "new")
+    assert kept.stat().st_mode & 0o777 == 0o640
+
+
 def test_atomic_target_names_the_file_when_its_folder_is_missing(tmp_path: Path) -> None:
     target = tmp_path / "no-such-folder" / "x.json"
     with pytest.raises(OSError) as raised, atomic_target(target):
