@@ -7,11 +7,8 @@ lines; everything up to the next `##` heading is the answer.
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import os
 import re
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +22,7 @@ if TYPE_CHECKING:
 from quiz.bank.errors import BankError
 from quiz.bank.files import bank_files
 from quiz.bank.model import Block, ConventionNote, Erratum, Kind, Origin, Question
+from quiz.files import FileRefused, read_user_bytes
 
 E = TypeVar("E", Kind, Origin)
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -396,47 +394,17 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _file_kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
 def read_bank_bytes(path: Path, name: str) -> bytes:
     """The bytes of a regular file of at most MAX_FILE_BYTES, or a BankError.
 
-    The file is opened non-blocking and checked on the open descriptor, so a FIFO (which would
-    block `open` until a writer comes) or a link to /dev/zero (endless) is refused, not read,
-    even if it replaced a regular file after the directory was listed."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    Read by the one reader for named files (quiz.files): opened non-blocking and checked on
+    the open descriptor, so a FIFO or a link to /dev/zero is refused, not read, even if it
+    replaced a regular file after the directory was listed."""
     try:
-        descriptor = os.open(path, flags)
-    except OSError as error:
-        reason = "a broken link" if error.errno == errno.ENOENT and path.is_symlink() \
-            else error.strerror
-        raise BankError(name, 0, f"cannot read: {reason}") from None
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise BankError(name, 0, f"is {_file_kind(mode)}; only regular .md files are read")
-        chunks, size = [], 0
-        while size <= MAX_FILE_BYTES:
-            chunk = os.read(descriptor, MAX_FILE_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as error:
-        raise BankError(name, 0, f"cannot read: {error.strerror}") from None
-    finally:
-        os.close(descriptor)
-    if size > MAX_FILE_BYTES:
-        raise BankError(name, 0, f"is larger than the limit of {MAX_FILE_BYTES // 2**20} MB "
-                                 "for a bank file")
-    return b"".join(chunks)
+        return read_user_bytes(path, MAX_FILE_BYTES, name=name, only="regular .md files",
+                               what="a bank file")
+    except FileRefused as error:
+        raise BankError(name, 0, error.reason) from None
 
 
 def parse_file(path: Path) -> list[Question]:

@@ -17,6 +17,8 @@ from typing import Any
 
 __all__ = ["register", "run"]
 
+MAX_HISTORY_BYTES = 512 * 2**20  # refused before it is read, not a MemoryError after
+
 
 def register(subparsers: Any) -> None:
     export = subparsers.add_parser(
@@ -100,13 +102,14 @@ def _export_store(args: argparse.Namespace) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     from quiz.cli import _open_db
+    from quiz.files import FileRefused, read_user_text
     from quiz.store.history import HistoryError, import_history
 
     try:
-        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    except OSError as error:
-        return _error(f"cannot read {args.file}: {error.strerror}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = json.loads(read_user_text(args.file, MAX_HISTORY_BYTES, what="a history file"))
+    except FileRefused as error:
+        return _error(str(error))
+    except (json.JSONDecodeError, RecursionError) as error:
         return _error(f"{args.file}: not valid JSON ({error})")
     db = _open_db(args, create=True)
     try:

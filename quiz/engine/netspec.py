@@ -38,6 +38,7 @@ __all__ = [
 # Blocks nested deeper than this are refused: running, tracing and printing recurse per level,
 # and no real network nests more than a handful.
 MAX_NESTING = 64
+MAX_NET_BYTES = 2**20  # a net file is a few hundred lines
 _BLOCKS = {"res": "add", "mul": "mul"}
 
 
@@ -50,8 +51,10 @@ class NetSpecError(ValueError):
 
 
 def load_net(path: str | Path) -> NetSpec:
-    path = Path(path)
-    spec = parse_net(path.read_text(encoding="utf-8"), source=str(path))
+    from quiz.files import read_user_text
+
+    path = Path(path)  # a FIFO, a device or an oversized file: FileRefused (an OSError)
+    spec = parse_net(read_user_text(path, MAX_NET_BYTES, what="a net file"), source=str(path))
     return NetSpec(spec.nodes, spec.input_shape, spec.source, path.stem)
 
 
@@ -63,6 +66,26 @@ def parse_net(text: str, source: str = "<string>") -> NetSpec:
         if line:
             parser.feed(line, number)
     return parser.finish()
+
+
+# Sizes torch refuses at 0 (ValueError or RuntimeError at construction or first call): groups,
+# heads, GroupNorm / ChannelShuffle groups, scale factors, kernel, stride and dilation, and an
+# LSTM's hidden size. Output channels of 0 (Conv2d(3, 0, 3), Linear(3, 0)) torch accepts.
+POSITIVE_OPTIONS = frozenset({"g", "heads", "groups_count", "scale", "k", "s", "d"})
+POSITIVE_PER_LAYER = frozenset({("lstm", "out")})
+
+
+def _must_be_positive(keyword: str, key: str) -> bool:
+    return key in POSITIVE_OPTIONS or (keyword, key) in POSITIVE_PER_LAYER
+
+
+def _has_zero(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value <= 0
+    return isinstance(value, tuple) and any(isinstance(v, int) and not isinstance(v, bool)
+                                            and v <= 0 for v in value)
 
 
 def parse_layer(text: str, line: int = 0, source: str = "<string>") -> LayerSpec:
@@ -194,6 +217,10 @@ class _Parser:
         missing = [k for k in kind.required if k not in options]
         if missing:
             raise self.error(number, f"'{keyword}' needs {_describe_options(missing)}")
+        for key, value in options.items():
+            if _must_be_positive(keyword, key) and _has_zero(value):
+                raise self.error(number, f"'{keyword}': {OPTIONS[key].help} must be positive "
+                                         f"in '{line}' (torch refuses 0)")
         return LayerSpec(keyword, options, number, line)
 
     def match_token(self, keyword: str, allowed: tuple[str, ...], token: str,

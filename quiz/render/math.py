@@ -23,6 +23,8 @@ from pylatexenc.latex2text import get_default_latex_context_db as get_default_te
 from pylatexenc.latexwalker import LatexWalker, LatexWalkerError, get_default_latex_context_db
 from pylatexenc.macrospec import LatexContextDb
 
+from quiz.render.safe import safe_text
+
 SUPERSCRIPTS = dict(zip(
     "0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWαβγδεϵθιφϕχ",
     "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵅᵝᵞᵟᵋᵋᶿᶥᵠᵠᵡ", strict=True))
@@ -323,9 +325,59 @@ def _space_operators(text: str) -> str:
     return ONE_SIDED_SPACE.sub(lambda m: f" {m.group(1) or m.group(2)} ", text)
 
 
+# Limits on one math expression: the bank's longest is under 200 characters and nests at
+# most 3 deep. Past them (hostile or broken text: ~100 nested \\frac overflow the recursive
+# parser) the expression is shown as its raw LaTeX, made safe, instead of being converted.
+MAX_MATH_CHARS = 2000
+MAX_MATH_DEPTH = 24
+NESTING = re.compile(r"\\(?:left|begin)\b|\\(?:right|end)\b|[{}]")
+# a macro that takes arguments nests like a brace even when its arguments have none
+# (`\sqrt\sqrt\sqrt x`), and so does a script (`x^x^x`): counted into the depth
+ARGUMENT_TAKERS = re.compile(r"\\(?:frac|dfrac|tfrac|sqrt|hat|bar|tilde|vec|dot|"
+                             r"mathbb|mathbf|mathrm|text|operatorname|overline|underline)"
+                             r"(?![A-Za-z])|[\^_]")
+# an optional argument (`\sqrt[3]{x}`): the parser backtracks on nested ones (25 nested take
+# seconds, 40 do not end), so more than a few refuse the expression
+OPTIONAL_ARGUMENT = re.compile(r"\\[A-Za-z]+\s*\[")
+MAX_OPTIONAL_ARGUMENTS = 8
+
+
+def too_deep(latex: str) -> bool:
+    """Whether `latex` is past MAX_MATH_CHARS or nests past MAX_MATH_DEPTH."""
+    if len(latex) > MAX_MATH_CHARS or \
+            len(OPTIONAL_ARGUMENT.findall(latex)) > MAX_OPTIONAL_ARGUMENTS:
+        return True
+    depth = deepest = 0
+    for token in NESTING.finditer(latex):
+        mark = token.group(0)
+        depth += 1 if mark == "{" or mark in ("\\left", "\\begin") else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_MATH_DEPTH:
+        return True
+    # arguments without braces: a run of argument takers with nothing between them
+    run = longest = 0
+    position = 0
+    for token in ARGUMENT_TAKERS.finditer(latex):
+        run = run + 1 if not latex[position:token.start()].strip(" {") else 1
+        longest = max(longest, run)
+        position = token.end()
+    return longest > MAX_MATH_DEPTH
+
+
 @lru_cache(maxsize=4096)
 def latex_to_unicode(latex: str) -> str:
-    """One math expression (without its $ delimiters) as Unicode text."""
+    """One math expression (without its $ delimiters) as Unicode text; past the limits
+    (MAX_MATH_CHARS, MAX_MATH_DEPTH), or should the converter still overflow, the raw LaTeX
+    made safe."""
+    if too_deep(latex):
+        return safe_text(latex.strip())
+    try:
+        return _latex_to_unicode(latex)
+    except RecursionError:
+        return safe_text(latex.strip())
+
+
+def _latex_to_unicode(latex: str) -> str:
     # `''` is a double prime in math; pylatexenc would typeset it as a closing quote (”).
     source = latex.strip().replace("\\|", "‖").replace("\\_", "\ue012").replace("''", "″")
     source, scripts = _extract_scripts(source)

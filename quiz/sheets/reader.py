@@ -105,11 +105,19 @@ class FilledSheet:
     meta_line: int = 0
 
 
+MAX_SHEET_BYTES = 4 * 2**20  # a filled-in sheet is a few KB; this refuses endless files
+
+
 def read_sheet(path: Path) -> FilledSheet:
+    """A filled-in sheet, read by the one reader for named files (quiz.files): a FIFO, a
+    device or a file over MAX_SHEET_BYTES is refused with a SheetFormatError, not read."""
+    from quiz.files import FileRefused, read_user_text
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SheetFormatError(f"{path}: cannot read the sheet ({error})") from None
+        text = read_user_text(path, MAX_SHEET_BYTES, what="a sheet",
+                              encoding="utf-8-sig")
+    except FileRefused as error:
+        raise SheetFormatError(f"{path}: cannot read the sheet ({error.reason})") from None
     return parse_sheet(text, path)
 
 
