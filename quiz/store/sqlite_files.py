@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,11 +152,16 @@ def existing_facts(url: str, create: bool) -> FileFacts | None:
     if path is None:
         return None
     try:
-        size = path.stat().st_size
+        facts_of_path = path.stat()
+        size: int | None = facts_of_path.st_size
     except (FileNotFoundError, NotADirectoryError):
         size = None
     except OSError as error:
         raise StoreError(f"cannot open {path}: {error.strerror}") from None
+    else:
+        if not stat.S_ISREG(facts_of_path.st_mode):
+            raise StoreError(f"{path} is not a database file (it is a directory or a device): "
+                             "give --db a file's path")
     if size is None and not create:
         raise StoreError(f"{path}: no such database (only `quiz` and `quiz import` create one; "
                          "check the --db path)")

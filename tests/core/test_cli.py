@@ -98,6 +98,21 @@ def test_a_missing_explicit_database_is_not_created_by_a_read_only_command(
     assert made.returncode == 0 and typo.exists()
 
 
+@pytest.mark.parametrize("command", [("due",), ("import",), ()], ids=["due", "import", "tui"])
+def test_a_directory_given_as_the_database_is_refused_in_one_line(
+    tmp_path: Path, command: tuple[str, ...],
+) -> None:
+    """`--db` naming a folder (issue 21: an IsADirectoryError traceback) says so in one line; the
+    TUI's start (no command) refuses before any screen."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    result = run_quiz("--db", f"sqlite:///{folder}", *command)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is not a database file" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr and list(folder.iterdir()) == []
+
+
 def test_empty_bank_is_refused_and_retires_nothing(
     tmp_path: Path, db_url: str, bank_dir: Path,
 ) -> None:
