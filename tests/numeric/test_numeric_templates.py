@@ -392,3 +392,22 @@ def test_sampling_is_reproducible_and_varied(templates: dict[str, Template]) -> 
     assert instantiate(template, 7) == instantiate(template, 7)
     prompts = {instantiate(template, seed).prompt for seed in range(30)}
     assert len(prompts) > 20
+
+
+@pytest.mark.parametrize(("template_id", "seed", "mistake"), [
+    ("num-train-droppath-survival", 1000, "droppath-linspace"),
+    ("num-det-ap-voc-all", 1002, "ap-11-for-all"),
+])
+def test_a_rounded_mistake_within_one_percent_is_not_graded_right(
+        templates: dict[str, Template], template_id: str, seed: int, mistake: str) -> None:
+    """The second reading found named mistakes within 1% of the right value (timm's linspace
+    survival 9/11 vs 49/60, 11-point AP vs all-point): a 4-decimal rounding of the mistaken
+    value must be named, not accepted."""
+    instance = instantiate(templates[template_id], seed)
+    solution = solve(instance, eager=True)
+    (wrong,) = [a.value for a in solution.alternatives if a.recipe.id == mistake]
+    assert wrong != solution.expected
+    assert abs(float(wrong) / float(solution.expected) - 1) < 0.01  # the case 1% let through
+    verdict = grade(instance, f"{float(wrong):.4f}", solution)
+    assert verdict.status is not Status.RIGHT
+    assert verdict.mistake_id == mistake
