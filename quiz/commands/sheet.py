@@ -24,16 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quiz.commands._args import positive_int
+from quiz.sheets.model import MAX_ITEMS, MAX_STUDENTS, SEED_LIMIT
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.sheets.model import Sheet
 
-__all__ = ["register", "run"]
+__all__ = ["MAX_ITEMS", "MAX_STUDENTS", "SEED_LIMIT", "register", "run"]
 
 DEFAULT_TITLE = "CNN 面试练习"
-# The largest class one command makes (--students, roster lines): every sheet is built in memory
-# before the first is written, so a typo like --students 100000 would run for many minutes.
-MAX_STUDENTS = 1000
 
 
 def register(subparsers: Any) -> None:
@@ -52,9 +50,11 @@ def register(subparsers: Any) -> None:
                       help="only concept questions")
     parser.add_argument("--difficulty", type=int, default=None, metavar="D",
                         help="only questions of this difficulty (1-5)")
-    parser.add_argument("--count", type=positive_int, default=10, help="questions (default 10)")
+    parser.add_argument("--count", type=positive_int, default=10,
+                        help=f"questions (default 10, at most {MAX_ITEMS})")
     parser.add_argument("--seed", type=int, default=None,
-                        help="seed of the class set (default: random, printed)")
+                        help=f"seed of the class set, 0 to {SEED_LIMIT - 1} (default: random, "
+                             "printed)")
     students = parser.add_mutually_exclusive_group()
     students.add_argument("--students", type=positive_int, default=1, metavar="K",
                           help=f"sheets for K students, numbered 1..K (default 1, at most "
@@ -87,6 +87,11 @@ def _check_options(args: argparse.Namespace) -> None:
     carries, which `quiz check` reads back as one line)."""
     import unicodedata
 
+    if args.seed is not None and not 0 <= args.seed < SEED_LIMIT:
+        # the sheet reader refuses any other seed (quiz.sheets.model): what quiz writes it reads
+        raise SheetCommandError(f"--seed {args.seed}: expected 0 to {SEED_LIMIT - 1}")
+    if args.count > MAX_ITEMS:
+        raise SheetCommandError(f"--count {args.count}: at most {MAX_ITEMS} questions on a sheet")
     if args.students > MAX_STUDENTS:
         raise SheetCommandError(f"--students {args.students}: at most {MAX_STUDENTS} students "
                                 "in one class; split the class")
@@ -199,9 +204,7 @@ def make_sheets(args: argparse.Namespace) -> list[Sheet]:
     from quiz.sheets.meta import class_id
     from quiz.sheets.select import Selection, build_sheet, select_questions
 
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
-    if seed < 0:
-        raise SheetCommandError("--seed must not be negative")
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(SEED_LIMIT)
     # numbered sheets (no roster) are known by their number: a key is never empty
     roster = read_roster(args.roster) if args.roster else [
         RosterEntry(key=str(number), name="") for number in range(1, args.students + 1)]

@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from quiz.render.safe import safe_json
-from quiz.sheets.model import CONCEPT, NUMERIC, Sheet, SheetItem
+from quiz.sheets.model import (
+    CONCEPT,
+    MAX_ITEMS,
+    MAX_STUDENTS,
+    NUMERIC,
+    SEED_LIMIT,
+    Sheet,
+    SheetItem,
+)
 
 META_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -32,6 +40,10 @@ HASH_LENGTH = 16
 # reader splits lines (str.splitlines splits at NEL and the Unicode separators, which JSON keeps).
 _COMMENT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\x85": "\\u0085",
                    "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+# Longer than any whole number quiz writes (seeds, counts, template parameters): a longer one is
+# refused while the JSON is parsed, before int() of it (past 4300 digits int() raises).
+MAX_DIGITS = 20
 
 Params = tuple[tuple[str, int | str], ...]
 
@@ -140,12 +152,32 @@ def comment_payload(line: str) -> str | None:
     return match.group(1) if match else None
 
 
+class _LongNumber(ValueError):
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _short_int(digits: str) -> int:
+    """json's parse_int: a whole number of at most MAX_DIGITS digits."""
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise _LongNumber(digits)
+    return int(digits)
+
+
+def _long_number(error: _LongNumber) -> str:
+    return (f"a number of {len(error.digits.lstrip('-'))} digits ({error.digits[:12]}…): quiz "
+            f"writes none longer than {MAX_DIGITS}")
+
+
 def meta_from_text(text: str, where: str) -> SheetMeta:
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_short_int)
     except json.JSONDecodeError as error:
         raise MetaError(f"{where}: the sheet's metadata is not JSON any more ({error.msg})") \
             from None
+    except _LongNumber as error:
+        raise MetaError(f"{where}: {_long_number(error)}") from None
     return meta_from_json(data, where)
 
 
@@ -158,7 +190,7 @@ def meta_from_json(data: Any, where: str) -> SheetMeta:
     items_data = fields.value("items", list)
     items = tuple(_item_from_json(entry, f"{where}: items[{index}]")
                   for index, entry in enumerate(items_data))
-    if fields.integer("count") != len(items):
+    if fields.integer("count", 0, MAX_ITEMS) != len(items):
         raise MetaError(f"{where}: count: {fields.integer('count')} items, but {len(items)} "
                         "are listed")
     numbers = [item.number for item in items]
@@ -166,8 +198,10 @@ def meta_from_json(data: Any, where: str) -> SheetMeta:
     if len(set(numbers)) != len(numbers) or len(set(ids)) != len(ids):
         raise MetaError(f"{where}: items: an item number or question id appears twice")
     return SheetMeta(title=fields.text("title"), date=fields.text("date"),
-                     seed=fields.integer("seed"), class_id=fields.text("class"),
-                     student_number=student.integer("n"), class_size=student.integer("of"),
+                     seed=fields.integer("seed", 0, SEED_LIMIT - 1),
+                     class_id=fields.text("class"),
+                     student_number=student.integer("n", 1, MAX_STUDENTS),
+                     class_size=student.integer("of", 1, MAX_STUDENTS),
                      student_name=student.text("name"), student_key=student.text("key"),
                      items=items)
 
@@ -180,10 +214,10 @@ def _item_from_json(data: Any, where: str) -> ItemMeta:
     seed: int | None = None
     params: Params = ()
     if kind == NUMERIC:
-        seed = fields.integer("seed")
+        seed = fields.integer("seed", 0, SEED_LIMIT - 1)
         params = _params(fields.value("params", dict), f"{where}: params")
-    return ItemMeta(number=fields.integer("n"), question_id=fields.text("id"), kind=kind,
-                    seed=seed, params=params, digest=fields.text("hash"),
+    return ItemMeta(number=fields.integer("n", 1, MAX_ITEMS), question_id=fields.text("id"),
+                    kind=kind, seed=seed, params=params, digest=fields.text("hash"),
                     answer_digest=fields.text("ahash"))
 
 
@@ -212,8 +246,12 @@ class _Fields:
             raise MetaError(f"{self.where}: {name}: expected {kind.__name__}, got {value!r}")
         return value
 
-    def integer(self, name: str) -> int:
+    def integer(self, name: str, low: int | None = None, high: int | None = None) -> int:
+        """A whole number, within [low, high] when they are given (the range quiz writes)."""
         value: int = self.value(name, int)
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise MetaError(f"{self.where}: {name}: {value} is out of range (quiz writes {low} "
+                            f"to {high})")
         return value
 
     def text(self, name: str) -> str:
@@ -271,9 +309,12 @@ def load_manifest(folder: Path) -> Manifest | None:
     except (OSError, UnicodeDecodeError) as error:
         raise MetaError(f"{path}: cannot read: {error}") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_short_int)
     except json.JSONDecodeError as error:
         raise MetaError(f"{path}:{error.lineno}: not JSON: {error.msg}") from None
+    except _LongNumber as error:
+        line = text.count("\n", 0, max(text.find(error.digits), 0)) + 1
+        raise MetaError(f"{path}:{line}: {_long_number(error)}") from None
     fields = _Fields(data, str(path))
     if fields.integer("version") != META_VERSION:
         raise MetaError(f"{path}: version: expected {META_VERSION}")
@@ -282,7 +323,8 @@ def load_manifest(folder: Path) -> Manifest | None:
         where = f"{path}: sheets[{index}]"
         sheets.append(ManifestSheet(_Fields(entry, where).text("file"),
                                     meta_from_json(entry, where)))
-    return Manifest(class_id=fields.text("class"), seed=fields.integer("seed"),
+    return Manifest(class_id=fields.text("class"),
+                    seed=fields.integer("seed", 0, SEED_LIMIT - 1),
                     title=fields.text("title"), date=fields.text("date"),
                     command=fields.text("command"), format=fields.text("format"),
                     sheets=tuple(sheets))

@@ -6,6 +6,15 @@ from dataclasses import dataclass
 
 CONCEPT, NUMERIC = "concept", "numeric"
 
+# The ranges quiz writes, which the sheet reader holds what it reads to (quiz.sheets.reader,
+# quiz.sheets.meta): a number outside them was not printed by quiz, and refusing it before int()
+# also spares int() a hand-typed number of thousands of digits.
+SEED_LIMIT = 2**31      # class seeds and numeric items' seeds: 0 <= seed < SEED_LIMIT
+# The largest class one command makes (--students, roster lines): a typo like --students 100000
+# would make sheets for many minutes.
+MAX_STUDENTS = 1000
+MAX_ITEMS = 10_000      # questions on one sheet (--count)
+
 
 @dataclass(frozen=True)
 class SheetItem:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from quiz.sheets.markdown import KEY_MARK
 from quiz.sheets.meta import COMMENT_TAG, comment_payload
+from quiz.sheets.model import MAX_ITEMS, MAX_STUDENTS, SEED_LIMIT
 
 SEED_LINE = re.compile(r"^\s*[-*]?\s*seed\s*[:：]\s*(\d+)\s*/\s*(\d+)\s*$", re.IGNORECASE)
 SEED_WORD = re.compile(r"seed", re.IGNORECASE)
@@ -93,6 +94,19 @@ class SheetFormatError(ValueError):
     """A sheet that cannot be graded; the message starts with file:line."""
 
 
+def _whole_number(digits: str, low: int, high: int, what: str, where: str) -> int:
+    """A number the sheet's lines give (`digits` as the pattern matched it), held to the range
+    quiz writes, [low, high]. The length is checked first: int() of thousands of digits is slow,
+    and past 4300 digits it is a ValueError of its own."""
+    sign = digits.startswith("-")
+    if len(digits) - sign <= len(str(high)):
+        value = int(digits)
+        if low <= value <= high:
+            return value
+    shown = digits if len(digits) <= 20 else f"{digits[:12]}… ({len(digits) - sign} digits)"
+    raise SheetFormatError(f"{where}: {what} {shown}: out of range (quiz writes {low} to {high})")
+
+
 @dataclass(frozen=True)
 class FilledSheet:
     path: Path
@@ -159,8 +173,11 @@ def parse_sheet(text: str, path: Path) -> FilledSheet:
                 raise SheetFormatError(f"{path}:{number}: item {question_id} appears twice "
                                        f"(first at line {seen[question_id]})")
             seen[question_id] = number
-            current = _Draft(int(header.group(1)), question_id,
-                             None if header.group(3) is None else int(header.group(3)), number)
+            where = f"{path}:{number}"
+            item_seed = None if header.group(3) is None else _whole_number(
+                header.group(3), 0, SEED_LIMIT - 1, "the item's seed", where)
+            current = _Draft(_whole_number(header.group(1), 1, MAX_ITEMS, "the item number",
+                                           where), question_id, item_seed, number)
             continue
         if current is None:
             seed_match = SEED_LINE.match(line)
@@ -168,8 +185,11 @@ def parse_sheet(text: str, path: Path) -> FilledSheet:
                 if seed_line is not None:
                     raise SheetFormatError(f"{path}:{number}: a second seed line "
                                            f"(the first is line {seed_line})")
-                seed, student_number, seed_line = (int(seed_match.group(1)),
-                                                   int(seed_match.group(2)), number)
+                where = f"{path}:{number}"
+                seed = _whole_number(seed_match.group(1), 0, SEED_LIMIT - 1, "the seed", where)
+                student_number = _whole_number(seed_match.group(2), 1, MAX_STUDENTS,
+                                               "the student number", where)
+                seed_line = number
             elif student_match := STUDENT_LINE.match(line):
                 student = student_match.group(1)
             continue

@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from quiz.sheets.model import CONCEPT, NUMERIC, Sheet, SheetItem
+from quiz.sheets.model import CONCEPT, NUMERIC, SEED_LIMIT, Sheet, SheetItem
 from quiz.sheets.text import without_machine_blocks
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.bank.model import Question
     from quiz.numeric import Instance, Solution, Template
-
-SEED_LIMIT = 2**31
 
 
 class SelectionError(ValueError):
