@@ -12,10 +12,12 @@ time` (a card is one learner's: its row is named by its question and its learner
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from quiz.store.sqlite_files import connect_existing, sqlite_path
@@ -81,111 +83,237 @@ def shown(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+# The moments quiz writes: from the Unix epoch (the CSV export counts milliseconds from it) to
+# the year 2199 (a card is due at most fsrs's maximum interval, 100 years, after its review).
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+# SQLite's integers (and PostgreSQL's BIGINT) are 64-bit: a larger number cannot be stored.
+INT64 = (-2**63, 2**63 - 1)
+# How deeply a JSON value may nest (a card snapshot is an object of numbers; a question's
+# blocks are lists of objects): far more than quiz writes, far less than a stack can take.
+MAX_JSON_DEPTH = 16
+_FLOAT_MAX = "1.7976931348623157e308"  # SQLite stores ±inf as a REAL beyond it
+_JSON_SHAPES = {"list": "a JSON list", "text-list": "a JSON list of text",
+                "object": "a JSON object", "any": "JSON"}
+
+
 @dataclass(frozen=True)
 class Rule:
-    """A column check: `bad` is an SQL condition over `{c}` (the column) that holds exactly
-    for the values quiz cannot read; `explain` says what is wrong with one raw value."""
+    """What one column may hold, declared once: `kind` (integer, boolean, number, date, text,
+    choice or json), a range, the choices or the JSON shape, and whether NULL is allowed.
+
+    Both checks come from it: `bad` is the SQL condition over `{c}` (the column) that holds
+    exactly for the stored values quiz cannot read (quiz doctor), and `problem(value)` checks a
+    value as quiz would store it (a datetime for a date, the decoded JSON for a json column:
+    what a history file brings). `explain` says what is wrong with one value."""
 
     table: str
     column: str
-    bad: str
-    explain: Callable[[object], str]
+    kind: str
+    nullable: bool
     repair: str | None
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False    # a number must be above `low`, not equal to it
+    allowed: tuple[str, ...] = ()
+    shape: str = "any"        # json: list | text-list | object | any
+    meaning: str = ""         # what the integers stand for, e.g. the fsrs states
 
-def _nullable(condition: str, nullable: bool) -> str:
-    # COALESCE: a condition SQL cannot decide (NULL, e.g. datetime() of an impossible date)
-    # counts as damage, never as a pass.
-    if nullable:
-        return f"({{c}} IS NOT NULL AND COALESCE(({condition}), 1))"
-    return f"({{c}} IS NULL OR COALESCE(({condition}), 1))"
+    @property
+    def bad(self) -> str:
+        condition = getattr(self, f"_{self.kind}_bad")()
+        # COALESCE: a condition SQL cannot decide (NULL, e.g. datetime() of an impossible
+        # date) counts as damage, never as a pass.
+        if self.nullable:
+            return f"({{c}} IS NOT NULL AND COALESCE(({condition}), 1))"
+        return f"({{c}} IS NULL OR COALESCE(({condition}), 1))"
+
+    def _integer_bad(self) -> str:
+        checks = ["typeof({c}) != 'integer'"]
+        if self.low is not None:
+            checks.append(f"{{c}} < {self.low}")
+        if self.high is not None:
+            checks.append(f"{{c}} > {self.high}")
+        return " OR ".join(checks)
+
+    _boolean_bad = _integer_bad
+
+    def _number_bad(self) -> str:
+        below = "<=" if self.low_open else "<"
+        checks = ["typeof({c}) NOT IN ('integer', 'real')", f"abs({{c}}) > {_FLOAT_MAX}"]
+        if self.low is not None:
+            checks.append(f"{{c}} {below} {self.low}")
+        if self.high is not None:
+            checks.append(f"{{c}} > {self.high}")
+        return " OR ".join(checks)
+
+    def _date_bad(self) -> str:
+        return f"NOT ({_DATE_OK})"
+
+    def _text_bad(self) -> str:
+        return "typeof({c}) != 'text'"
+
+    def _choice_bad(self) -> str:
+        listed = ", ".join(f"'{value}'" for value in self.allowed)
+        return f"typeof({{c}}) != 'text' OR {{c}} NOT IN ({listed})"
+
+    def _json_bad(self) -> str:
+        valid = "typeof({c}) = 'text' AND json_valid({c})"
+        if self.shape in {"list", "text-list"}:
+            valid += " AND json_type({c}) = 'array'"
+        elif self.shape == "object":
+            valid += " AND json_type({c}) = 'object'"
+        else:
+            # A JSON column has NUMERIC affinity: SQLite stores the JSON text '30' as the
+            # integer 30, which the ORM reads back as the number it was.
+            valid = f"typeof({{c}}) IN ('integer', 'real') OR ({valid})"
+        if self.shape == "text-list":
+            # json_each only once the value is known to be a JSON array (CASE is lazy).
+            return (f"CASE WHEN {valid} THEN EXISTS (SELECT 1 FROM json_each({{c}}) "
+                    "WHERE json_each.type != 'text') ELSE 1 END")
+        return f"NOT ({valid})"
+
+    def explain(self, value: object) -> str:
+        """What is wrong with `value` (stored raw, or as a history file brings it)."""
+        if value is None:
+            return "NULL where a value is required"
+        return self._describe(value)
+
+    def problem(self, value: object) -> str | None:
+        """None when quiz can store and read `value` in this column, else what is wrong."""
+        if value is None:
+            return None if self.nullable else self.explain(value)
+        return None if getattr(self, f"_{self.kind}_ok")(value) else self._describe(value)
+
+    def _range_ok(self, value: float) -> bool:
+        low_ok = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        return low_ok and (self.high is None or value <= self.high)
+
+    def _integer_ok(self, value: object) -> bool:
+        return (isinstance(value, int) and not isinstance(value, bool)
+                and INT64[0] <= value <= INT64[1] and self._range_ok(value))
+
+    def _boolean_ok(self, value: object) -> bool:
+        return isinstance(value, int) and value in (0, 1)
+
+    def _number_ok(self, value: object) -> bool:
+        return (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and math.isfinite(value) and self._range_ok(value))
+
+    def _date_ok(self, value: object) -> bool:
+        return (isinstance(value, datetime) and value.tzinfo is not None
+                and FIRST_YEAR <= value.astimezone(timezone.utc).year <= LAST_YEAR)
+
+    def _text_ok(self, value: object) -> bool:
+        if not isinstance(value, str):
+            return False
+        try:
+            value.encode("utf-8")  # a lone surrogate (\\udc9b) cannot be stored
+        except UnicodeEncodeError:
+            return False
+        return True
+
+    def _choice_ok(self, value: object) -> bool:
+        return isinstance(value, str) and value in self.allowed
+
+    def _json_ok(self, value: object) -> bool:
+        if json_depth(value) > MAX_JSON_DEPTH:
+            return False
+        if self.shape == "object":
+            return isinstance(value, dict)
+        if self.shape == "list":
+            return isinstance(value, list)
+        if self.shape == "text-list":
+            return isinstance(value, list) and all(isinstance(item, str) for item in value)
+        return True
+
+    def _describe(self, value: object) -> str:
+        if self.kind in {"integer", "boolean"}:
+            if not isinstance(value, int) or (isinstance(value, bool) and self.kind == "integer"):
+                return f"{shown(value)} is not an integer"
+            return f"{value} is outside {self._bounds()}{self.meaning}"
+        if self.kind == "number":
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                return f"{shown(value)} is not a number"
+            bounds = (f"above {self.low}" if self.high is None else
+                      f"in {self.low}..{self.high}")
+            if not math.isfinite(value):
+                return f"{value} is not a finite number"
+            return f"{value} is not {bounds}"
+        if self.kind == "date":
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                return f"{value.isoformat()} is outside the years {FIRST_YEAR}..{LAST_YEAR}"
+            return f"{shown(value)} is not a date and time"
+        if self.kind == "choice":
+            return f"{shown(value)} is not one of {', '.join(self.allowed)}"
+        if self.kind == "json":
+            if json_depth(value) > MAX_JSON_DEPTH:
+                return f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+            return f"{shown(value)} is not {_JSON_SHAPES[self.shape]}"
+        return f"{shown(value)} is not text"
+
+    def _bounds(self) -> str:
+        low = INT64[0] if self.low is None else int(self.low)
+        high = INT64[1] if self.high is None else int(self.high)
+        return f"{low}..{high}" if self.high is not None or self.low is None \
+            else f"at least {low}"
 
 
-def _null_or(message: Callable[[object], str]) -> Callable[[object], str]:
-    return lambda value: "NULL where a value is required" if value is None else message(value)
+def json_depth(value: object) -> int:
+    """How deeply lists and objects nest in `value` (a scalar is 0), without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else \
+            item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 # The store writes naive UTC as 'YYYY-MM-DD HH:MM:SS' plus up to six digits of microseconds;
 # SQLite's datetime() normalises an impossible date (Feb 30, hour 24), so a value survives the
-# round trip only if it is a real moment Python can read back.
+# round trip only if it is a real moment Python can read back, in the years quiz writes.
 _DATE_OK = ("typeof({c}) = 'text' AND {c} GLOB "
             "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]*' "
-            "AND substr({c}, 1, 4) != '0000' "
+            f"AND substr({{c}}, 1, 4) BETWEEN '{FIRST_YEAR}' AND '{LAST_YEAR}' "
             "AND datetime(substr({c}, 1, 19), '+0 seconds') IS substr({c}, 1, 19) "
             "AND (length({c}) = 19 OR (substr({c}, 20, 1) = '.' AND length({c}) <= 26 "
             "AND substr({c}, 21) NOT GLOB '*[^0-9]*' AND length({c}) > 20))")
 
 
 def _date(table: str, column: str, nullable: bool, repair: str | None) -> Rule:
-    return Rule(table, column, _nullable(f"NOT ({_DATE_OK})", nullable),
-                _null_or(lambda v: f"{shown(v)} is not a date and time"), repair)
+    return Rule(table, column, "date", nullable, repair)
 
 
 def _integer(table: str, column: str, low: int | None, high: int | None, nullable: bool,
              repair: str | None, meaning: str = "") -> Rule:
-    checks = ["typeof({c}) != 'integer'"]
-    if low is not None:
-        checks.append(f"{{c}} < {low}")
-    if high is not None:
-        checks.append(f"{{c}} > {high}")
+    return Rule(table, column, "integer", nullable, repair, low, high, meaning=meaning)
 
-    def explain(value: object) -> str:
-        if not isinstance(value, int):
-            return f"{shown(value)} is not an integer"
-        bounds = (f"{low}..{high}" if high is not None else f"at least {low}")
-        return f"{value} is outside {bounds}{meaning}"
 
-    return Rule(table, column, _nullable(" OR ".join(checks), nullable), _null_or(explain),
-                repair)
+def _boolean(table: str, column: str, repair: str | None) -> Rule:
+    return Rule(table, column, "boolean", False, repair, 0, 1)
 
 
 def _number(table: str, column: str, low: float, high: float | None, low_open: bool,
             repair: str | None) -> Rule:
-    below = "<=" if low_open else "<"
-    checks = ["typeof({c}) NOT IN ('integer', 'real')", f"{{c}} {below} {low}"]
-    if high is not None:
-        checks.append(f"{{c}} > {high}")
-
-    def explain(value: object) -> str:
-        if not isinstance(value, (int, float)):
-            return f"{shown(value)} is not a number"
-        bounds = f"above {low}" if high is None else f"in {low}..{high}"
-        return f"{value} is not {bounds}"
-
-    return Rule(table, column, _nullable(" OR ".join(checks), True), explain, repair)
+    return Rule(table, column, "number", True, repair, low, high, low_open)
 
 
 def _text(table: str, column: str, nullable: bool, repair: str | None) -> Rule:
-    return Rule(table, column, _nullable("typeof({c}) != 'text'", nullable),
-                _null_or(lambda v: f"{shown(v)} is not text"), repair)
+    return Rule(table, column, "text", nullable, repair)
 
 
 def _choice(table: str, column: str, allowed: tuple[str, ...], repair: str | None) -> Rule:
-    listed = ", ".join(f"'{value}'" for value in allowed)
-    return Rule(table, column, _nullable(f"typeof({{c}}) != 'text' OR {{c}} NOT IN ({listed})",
-                                         False),
-                _null_or(lambda v: f"{shown(v)} is not one of {', '.join(allowed)}"), repair)
+    return Rule(table, column, "choice", False, repair, allowed=allowed)
 
 
 def _json(table: str, column: str, shape: str, nullable: bool, repair: str | None) -> Rule:
     """shape: 'list' (a JSON array), 'text-list' (an array of strings), 'object', 'any'."""
-    valid = "typeof({c}) = 'text' AND json_valid({c})"
-    if shape in {"list", "text-list"}:
-        valid += " AND json_type({c}) = 'array'"
-    elif shape == "object":
-        valid += " AND json_type({c}) = 'object'"
-    else:
-        # A JSON column has NUMERIC affinity: SQLite stores the JSON text '30' as the integer
-        # 30, which the ORM reads back as the number it was.
-        valid = f"typeof({{c}}) IN ('integer', 'real') OR ({valid})"
-    condition = f"NOT ({valid})"
-    if shape == "text-list":
-        # json_each only once the value is known to be a JSON array (CASE is evaluated lazily).
-        condition = (f"CASE WHEN {valid} THEN EXISTS (SELECT 1 FROM json_each({{c}}) "
-                     "WHERE json_each.type != 'text') ELSE 1 END")
-    described = {"list": "a JSON list", "text-list": "a JSON list of text",
-                 "object": "a JSON object", "any": "JSON"}[shape]
-    return Rule(table, column, _nullable(condition, nullable),
-                _null_or(lambda v: f"{shown(v)} is not {described}"), repair)
+    return Rule(table, column, "json", nullable, repair, shape=shape)
 
 
 _STATES = " (1 learning, 2 review, 3 relearning)"
@@ -199,8 +327,7 @@ RULES: tuple[Rule, ...] = (
     _date("cards", "last_review", True, RESET_CARD),
     _date("cards", "due", False, CARD_DUE_NOW),
     _integer("cards", "lapses", 0, None, False, CARD_DEFAULT),
-    *(_integer("cards", column, 0, 1, False, CARD_DEFAULT)
-      for column in ("leech", "suspended", "flagged")),
+    *(_boolean("cards", column, CARD_DEFAULT) for column in ("leech", "suspended", "flagged")),
     _date("cards", "buried_until", True, CARD_DEFAULT),
     _integer("cards", "new_rank", None, None, False, CARD_DEFAULT),
     # questions: every field comes from the bank, so the next import can rewrite a damaged one.
@@ -232,9 +359,18 @@ RULES: tuple[Rule, ...] = (
     _text("reviews", "content_hash", False, None),
     _text("reviews", "answer_text", True, None),
     _text("reviews", "verdict", True, None),
+    _text("reviews", "answer_key", True, None),
     _choice("reviews", "kind", ("review", "cram", "undo"), None),
     _json("reviews", "card_before", "object", True, None),
     _json("settings", "value", "any", False, DROP_SETTING),
+    # The keys: what rows are found by and refer to (a key quiz cannot read is reported only).
+    _text("questions", "id", False, None),
+    _integer("learners", "id", 1, None, False, None),
+    _integer("cards", "learner_id", 1, None, False, None),
+    _text("cards", "question_id", False, None),
+    _integer("reviews", "id", 1, None, False, None),
+    _integer("reviews", "learner_id", 1, None, False, None),
+    _text("settings", "key", False, None),
     # learners: the name is how the learner is found (`--learner NAME`), so it is reported only.
     _text("learners", "name", False, None),
     _text("learners", "display_name", False, LEARNER_FIELD),
