@@ -338,9 +338,26 @@ def _run_handler(args: argparse.Namespace) -> int:
                   "in a class on PostgreSQL, only the teacher can do it", file=sys.stderr)
             return 1
         if not isinstance(error, _user_errors()):
+            plain = _plain_store_failure(args, error)
+            if plain is not None:
+                print(f"quiz: error: {plain}", file=sys.stderr)
+                return 1
             return _report_damage(args, error)
         print(f"quiz: error: {error}", file=sys.stderr)
         return 1
+
+
+def _plain_store_failure(args: argparse.Namespace, error: Exception) -> str | None:
+    """A write or read the store refused for a plain cause (a read-only database, a full disk,
+    a lock held elsewhere): one line naming the file and the cause (`error_message`, the one
+    place store failures become words). Its transaction rolled back: nothing is half-written.
+    The store's module is loaded whenever it raised one of these."""
+    store = sys.modules.get("quiz.store.db")
+    if store is None:
+        return None
+    from quiz.paths import default_db_url
+
+    return store.plain_failure_message(error, getattr(args, "db", None) or default_db_url())
 
 
 def _permission_denied(error: BaseException) -> bool:

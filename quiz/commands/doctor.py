@@ -1,7 +1,11 @@
 """``quiz doctor [--fix] [--json]``: check the database, like Anki's Check Database.
 
-Exit codes: 0 nothing found (or everything found was repaired), 1 findings remain, 2 the database
-cannot be opened or is not quiz's.
+Exit codes: 0 nothing found (or everything found was repaired), 1 findings remain (damage among
+them), 2 the database could not be checked — it does not exist, is not quiz's, or could not be
+read here ("cannot check PATH: <reason>": a read-only folder a WAL database needs, permissions, a
+lock). Exit 2 says nothing about the file's health, and no advice to restore a backup follows it.
+Advice that could lose data (copying a backup over a damaged file) names what would be lost and
+says to keep a copy of the file first.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import argparse
 import json
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 __all__ = ["register", "run"]
 
@@ -24,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                     "backup beside the database, then repairs what is safe: a card that cannot "
                     "be scheduled becomes new (its reviews are kept), a damaged question field "
                     "is rewritten by the next import; the review log is never changed. "
-                    "Exit 0 clean, 1 findings remain, 2 cannot open.")
+                    "Exit 0 clean, 1 findings remain, 2 cannot check (does not exist, not "
+                    "quiz's, or unreadable here: a read-only folder, permissions, a lock — "
+                    "which says nothing about damage).")
     doctor.add_argument("--fix", action="store_true", help="repair what is safe (after a backup)")
     doctor.add_argument("--json", action="store_true", help="the findings as JSON")
     doctor.set_defaults(handler=run)
@@ -68,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if len(report.findings) > SHOWN:
         print(f"  … and {len(report.findings) - SHOWN} more (--json lists all)")
     if any(finding.check in {"integrity", "unreadable"} for finding in report.findings):
-        print("the file itself is damaged: quit quiz and copy the newest backup from "
-              f"{report.path.name}.backups/ over it (or recover with sqlite3's .recover)")
+        print(damage_advice(report.path))
     if report.backup:
         print(f"backup written first: {report.backup}")
     if args.fix:
@@ -79,3 +85,21 @@ def run(args: argparse.Namespace) -> int:
         if repairable:
             print(f"quiz doctor --fix repairs {repairable} of them (after writing a backup)")
     return 1 if remaining else 0
+
+
+def damage_advice(path: Path) -> str:
+    """What to do about a damaged file, without losing more: a copy of it first, and what a
+    backup copied over it would lose (every review since that backup was written)."""
+    from quiz.store.backup import newest_backup
+
+    newest = newest_backup(path)
+    if newest is None:
+        since = f"there is no backup in {path.name}.backups/ or beside it"
+    else:
+        written = datetime.fromtimestamp(newest.stat().st_mtime).astimezone()
+        since = (f"copying a backup over it loses every review made since that backup "
+                 f"(the newest, {newest.name}, was written {written:%Y-%m-%d %H:%M})")
+    return (f"the file itself is damaged. Quit quiz and keep a copy of it as it is first "
+            f"(cp {path} {path}.damaged, and its -wal if there is one); then recover what "
+            f"SQLite can still read (sqlite3 {path.name}.damaged .recover), or restore a "
+            f"backup — {since}.")

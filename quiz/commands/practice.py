@@ -6,6 +6,11 @@ An empty line skips a question (its answer is shown), `q` quits. The engine star
 instance in a background thread while the question is on screen. Exit 0 when every question
 asked was answered right, 1 when some were wrong or skipped (as `quiz check`); `--json` prints a
 summary (the drill itself then goes to stderr), `--record` logs the graded answers as reviews.
+
+`--record` first checks that the database can be written (a read-only file is refused before
+the first question). If recording still fails after the drill (a full disk, a lock held too
+long), the answers are not lost: the error is one line, and the exact command that records them
+follows — the same drill (its seed is always printed then) with the same answers on stdin.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shlex
 import sys
 import threading
 import time
@@ -41,7 +47,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print a JSON summary (the drill goes to stderr)")
     parser.add_argument("--record", action="store_true",
-                        help="log the graded answers as reviews of their templates")
+                        help="log the graded answers as reviews of their templates; a database "
+                             "that cannot be written is refused before the first question, and "
+                             "if recording fails afterwards the command that records the same "
+                             "answers later is printed (the same drill, its seed given, the "
+                             "answers on stdin; right answers are rated by that run's time)")
     parser.add_argument("--mistakes", action="store_true",
                         help="drill your own mistakes: questions for the misconceptions you "
                              "make most (logged with --record, in the TUI, by check --record), "
@@ -63,7 +73,11 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
         print(f"quiz practice: error: no family {args.family!r} (families: "
               f"{', '.join(families)})", file=sys.stderr)
         return 2
-    drill = random.Random(args.seed)
+    if getattr(args, "record", False):
+        _check_recordable(args)
+    # A seed of its own when none is given: a drill whose recording fails can be run again.
+    drill_seed = args.seed if args.seed is not None else random.randrange(2**31)
+    drill = random.Random(drill_seed)
     score = _Score()
     if getattr(args, "mistakes", False):
         questions = _mistake_questions(args, {t.id: t for t in pool}, drill)
@@ -83,11 +97,70 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
     if getattr(args, "record", False) and score.graded:
         from quiz.commands.recording import record_answers
 
-        recorded, _ = record_answers(args, getattr(args, "path", None), score.graded)
+        try:
+            recorded, _ = record_answers(args, getattr(args, "path", None), score.graded)
+        except Exception as error:
+            return _not_recorded(args, drill_seed, score, error)
         print(f"已记录 {recorded} 条复习。", file=out)
     if json_summary:
         print(json.dumps(score.to_json(), ensure_ascii=False, indent=1), file=summary_out)
     return 0 if score.right == score.asked else 1
+
+
+def _db_url(args: argparse.Namespace) -> str:
+    from quiz.paths import default_db_url
+
+    return getattr(args, "db", None) or default_db_url()
+
+
+def _check_recordable(args: argparse.Namespace) -> None:
+    """A database that cannot be written is refused before the first question (StoreError,
+    one line), not after the learner has typed every answer."""
+    from quiz.store.db import check_writable
+
+    check_writable(_db_url(args))
+
+
+def _not_recorded(args: argparse.Namespace, seed: int, score: _Score, error: Exception) -> int:
+    """Recording failed after the drill: the one-line reason, then the command that records
+    the same answers later. A failure without a plain cause (a bug) is raised after that."""
+    from quiz.render.safe import safe_text
+    from quiz.store import StoreError
+    from quiz.store.db import plain_failure_message
+
+    reason = str(error) if isinstance(error, StoreError) else \
+        plain_failure_message(error, _db_url(args))
+    if reason is not None:
+        print(f"quiz: error: {safe_text(reason)}", file=sys.stderr)
+    print(f"quiz practice: {len(score.graded)} graded answer(s) not recorded; to record them "
+          "later, run:", file=sys.stderr)
+    print(f"  {safe_text(replay_command(args, seed, score))}", file=sys.stderr)
+    if reason is None:
+        raise error
+    return 1
+
+
+def replay_command(args: argparse.Namespace, seed: int, score: _Score) -> str:
+    """The shell command that runs the same drill again with the same answers and records them
+    (an empty line for a skipped question: it is shown again and not recorded)."""
+    answers = " ".join(shlex.quote(item["answer"]) for item in score.items)
+    command = ["quiz"]
+    if getattr(args, "db", None):
+        from sqlalchemy.engine import make_url
+
+        command += ["--db", make_url(args.db).render_as_string(hide_password=True)]
+    learner = getattr(args, "learner", None)
+    if learner:
+        command += ["--learner", learner]
+    command += ["practice", "--seed", str(seed), "--count", str(max(args.count, 0))]
+    for option in ("family", "path"):
+        value = getattr(args, option, None)
+        if value:
+            command += [f"--{option}", value]
+    if getattr(args, "mistakes", False):
+        command.append("--mistakes")
+    command.append("--record")
+    return f"printf '%s\\n' {answers} | {shlex.join(command)}"
 
 
 class _Score:

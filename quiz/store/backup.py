@@ -4,6 +4,7 @@ and stamped copies (`quiz doctor --fix` before it changes anything). The copying
 
 from __future__ import annotations
 
+import glob
 import re
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,16 @@ def auto_backup(db_url: str, now: datetime, keep: int = DEFAULT_KEEP) -> Path | 
     for old in daily_backups(database)[:-keep]:
         old.unlink(missing_ok=True)
     return target
+
+
+def newest_backup(database: Path) -> Path | None:
+    """The most recently written copy of `database`: in its backups folder (daily, manual,
+    before-doctor) or beside it (before an upgrade); None when there is none."""
+    copies = [path for path in backups_dir(database).glob("*.db") if path.is_file()] \
+        if backups_dir(database).is_dir() else []
+    copies += [path for path in database.parent.glob(f"{glob.escape(database.name)}.v*-backup-*")
+               if path.is_file()]
+    return max(copies, key=lambda path: path.stat().st_mtime, default=None)
 
 
 def stamped_backup(database: Path, now: datetime, label: str) -> Path:

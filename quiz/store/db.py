@@ -5,8 +5,10 @@ databases; what is SQLite's alone (its files, pragmas, BEGIN IMMEDIATE) is named
 from __future__ import annotations
 
 import json
+import sqlite3
 from contextlib import AbstractContextManager, suppress
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
@@ -20,9 +22,11 @@ from quiz.store.sqlite_files import (
     backup_database,
     configure_connection,
     existing_facts,
+    plain_reason,
     prepare_folder,
     sqlite_path,
     sqlite_reason,
+    write_refusal,
 )
 from quiz.store.tables import (
     APPLICATION_ID,
@@ -121,6 +125,31 @@ def error_message(error: BaseException, url: str = "") -> str:
     return prefix + sqlite_reason(original, path)
 
 
+def plain_failure_message(error: BaseException, url: str) -> str | None:
+    """`error_message` of a failure with a plain cause the learner can act on (the database is
+    read-only, the disk is full, another program holds the lock), met while a command read or
+    wrote — its transaction rolled back, so nothing is half-written. None for anything else
+    (a bug or a damaged row: reported as such by the caller)."""
+    from sqlalchemy.exc import OperationalError
+
+    original = getattr(error, "orig", None) or error
+    store_failure = isinstance(error, OperationalError) or isinstance(original, sqlite3.Error)
+    if not store_failure or plain_reason(original, sqlite_path(url)) is None:
+        return None
+    return error_message(error, url)
+
+
+def check_writable(url: str) -> None:
+    """Refuse, before anything is asked or written, a database quiz could not write (an SQLite
+    file or folder without write permission): commands that will write (`practice --record`,
+    the TUI) say so at once instead of failing after the learner's work. Other databases are
+    asked at their first write (their permissions are the server's)."""
+    path = sqlite_path(url)
+    reason = write_refusal(path) if path is not None else None
+    if reason is not None:
+        raise StoreError(f"{path}: {reason}")
+
+
 def _check_columns(connection: Connection, url: str) -> None:
     """Every column the models use exists (a half-migrated file is caught at open)."""
     inspector = inspect(connection)
@@ -134,13 +163,29 @@ def _check_columns(connection: Connection, url: str) -> None:
                              f"for schema version {SCHEMA_VERSION}; restore a backup")
 
 
-def _backup_before_upgrade(url: str, version: int) -> None:
-    """Copy an SQLite file beside itself before a migration."""
+def _backup_before_upgrade(url: str, version: int) -> Path | None:
+    """Copy an SQLite file beside itself before a migration (written under a hidden partial
+    name and renamed when complete, so a copy cut short never looks like a backup)."""
     source = sqlite_path(url)
     if source is None:
-        return
+        return None
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    backup_database(source, source.with_name(f"{source.name}.v{version}-backup-{stamp}"))
+    return backup_database(source, source.with_name(f"{source.name}.v{version}-backup-{stamp}"))
+
+
+def _refuse_unwritable_setup(url: str, facts: FileFacts) -> None:
+    """An SQLite file that must be written to open (upgraded, or given a missing index) but
+    cannot be: refused in one line before any backup is copied, so each refused command leaves
+    nothing behind."""
+    path = sqlite_path(url)
+    reason = write_refusal(path) if path is not None else None
+    if reason is None:
+        return
+    if facts.version is not None and facts.version < SCHEMA_VERSION:
+        need = f"quiz must upgrade it (schema {facts.version} to {SCHEMA_VERSION}) to open it"
+    else:
+        need = "quiz must add missing indexes or triggers to open it"
+    raise StoreError(f"{path}: {reason}; {need} — nothing was changed or copied")
 
 
 def _migrate_1_to_2(connection: Connection) -> None:
@@ -497,9 +542,12 @@ def open_database(url: str, *, create: bool = True) -> Database:
     facts = existing_facts(url, create) if is_sqlite else None
     if is_sqlite and facts is None:
         prepare_folder(url)
+    if facts is not None and _needs_setup(facts):
+        _refuse_unwritable_setup(url, facts)
+    backup = None
     if facts is not None and facts.version is not None and facts.version < SCHEMA_VERSION:
         try:
-            _backup_before_upgrade(url, facts.version)
+            backup = _backup_before_upgrade(url, facts.version)
         except Exception as error:
             raise StoreError(f"cannot back up {url} before upgrading it: {error}") from None
     try:
@@ -509,7 +557,15 @@ def open_database(url: str, *, create: bool = True) -> Database:
             event.listen(engine, "connect", configure_connection)
             event.listen(engine, "begin", _on_begin)
             if _needs_setup(facts):
-                _set_up_sqlite(engine, url)
+                try:
+                    _set_up_sqlite(engine, url)
+                except BaseException:
+                    # The upgrade rolled back: the file is as the backup has it, and a retry
+                    # makes its own — this one would only pile up (or fill the disk).
+                    engine.dispose()
+                    if backup is not None:
+                        backup.unlink(missing_ok=True)
+                    raise
             else:
                 with engine.connect() as connection:
                     _check_columns(connection, url)

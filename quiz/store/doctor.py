@@ -40,7 +40,15 @@ from quiz.store.damage import (
     columns,
     scan_rows,
 )
-from quiz.store.sqlite_files import BackupError, connect_existing, sqlite_path
+from quiz.store.sqlite_files import (
+    BackupError,
+    connect_existing,
+    connect_to_read,
+    is_access_failure,
+    sqlite_path,
+    sqlite_reason,
+    write_refusal,
+)
 
 QUIZ_TABLES = ("questions", "learners", "cards", "reviews", "settings", "schema_info")
 # Tables of schema 3 on: an older file lacks them until quiz upgrades it.
@@ -62,6 +70,15 @@ REPAIRS = {
 
 class DoctorError(RuntimeError):
     """The database cannot be opened or is not quiz's (exit code 2)."""
+
+
+class CannotCheck(DoctorError):
+    """The file could not be read here (permissions, a read-only folder a WAL database needs, a
+    lock, a full disk): nothing is known about its health, so nothing is advised (exit 2)."""
+
+
+class _Unreadable(Exception):
+    """Raised inside a check when SQLite could not read (not: found damage)."""
 
 
 @dataclass
@@ -108,9 +125,11 @@ def open_for_doctor(url: str, write: bool = False) -> tuple[Path, sqlite3.Connec
     if not path.is_file():
         raise DoctorError(f"{path}: the database does not exist")
     try:
-        connection = connect_existing(path, write=write)
+        connection = connect_existing(path, write=True) if write else connect_to_read(path)
         tables = columns(connection)
     except sqlite3.DatabaseError as error:
+        if is_access_failure(error):
+            raise _cannot_check(path, error) from None
         if _has_sqlite_header(path):
             # An SQLite file whose schema pages are damaged: what cannot be read is a finding
             # of examine(), and the advice to restore a backup follows.
@@ -120,6 +139,17 @@ def open_for_doctor(url: str, write: bool = False) -> tuple[Path, sqlite3.Connec
         connection.close()
         raise DoctorError(f"{path}: not a quiz database (none of its tables is there)")
     return path, connection
+
+
+def _cannot_check(path: Path, error: BaseException) -> CannotCheck:
+    return CannotCheck(f"cannot check {path}: {sqlite_reason(error, path)} — this says "
+                       "nothing about the file's health; nothing was changed")
+
+
+def _raise_if_unreadable(error: sqlite3.Error) -> None:
+    """An error that says SQLite could not read the file here is no finding about the file."""
+    if is_access_failure(error):
+        raise _Unreadable(error) from None
 
 
 def _structure(connection: sqlite3.Connection) -> list[Finding]:
@@ -160,6 +190,7 @@ def _integrity(connection: sqlite3.Connection) -> list[Finding]:
     try:
         lines = [line for (line,) in connection.execute("PRAGMA integrity_check")]
     except sqlite3.DatabaseError as error:
+        _raise_if_unreadable(error)
         return [Finding("integrity", None, None, None, f"integrity check failed: {error}")]
     if lines == ["ok"]:
         return []
@@ -285,6 +316,7 @@ def _guarded(stage: str, run: Callable[[], list[Finding]]) -> list[Finding]:
     try:
         return run()
     except sqlite3.DatabaseError as error:
+        _raise_if_unreadable(error)
         return [Finding("unreadable", None, None, None, f"cannot {stage}: {error}")]
 
 
@@ -294,6 +326,7 @@ def examine(connection: sqlite3.Connection) -> list[Finding]:
     try:
         present = columns(connection)
     except sqlite3.DatabaseError as error:
+        _raise_if_unreadable(error)
         return [*findings, Finding("unreadable", None, None, None,
                                    f"cannot list the tables: {error}")]
     findings += _guarded("check the tables", lambda: _structure(connection))
@@ -308,6 +341,8 @@ def check(url: str) -> Report:
     path, connection = open_for_doctor(url)
     try:
         return Report(path, examine(connection))
+    except _Unreadable as error:
+        raise _cannot_check(path, error.args[0]) from None
     finally:
         connection.close()
 
@@ -315,9 +350,15 @@ def check(url: str) -> Report:
 def repair(url: str, now: datetime) -> Report:
     """Examine, and when something can be repaired: back up, repair in one transaction, and
     examine again (what the second look still finds is what remains)."""
-    path, connection = open_for_doctor(url, write=True)
+    target = sqlite_path(url)
+    # A file quiz cannot write is still checked (read-only); only the repair is refused.
+    refusal = write_refusal(target) if target is not None and target.is_file() else None
+    path, connection = open_for_doctor(url, write=refusal is None)
     try:
-        findings = examine(connection)
+        try:
+            findings = examine(connection)
+        except _Unreadable as error:
+            raise _cannot_check(path, error.args[0]) from None
         fixable = [finding for finding in findings if finding.repair]
         report = Report(path, findings)
         if not fixable:
@@ -325,7 +366,10 @@ def repair(url: str, now: datetime) -> Report:
         if any(finding.check in {"integrity", "unreadable"} for finding in findings):
             # Writing into a file whose pages are damaged can lose more: restore or recover it.
             raise DoctorError(f"{path}: the file itself is damaged, so quiz doctor repairs "
-                              "nothing; restore a backup (see quiz doctor without --fix)")
+                              "nothing; see quiz doctor without --fix before restoring anything")
+        if refusal is not None:
+            raise DoctorError(f"{path}: {refusal}; no repair made (quiz doctor without --fix "
+                              "lists what --fix would repair)")
         try:
             report.backup = stamped_backup(path, now, "before-doctor")
         except BackupError as error:

@@ -7,7 +7,9 @@ half-written file under a backup's name).
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import sqlite3
 import stat
 from contextlib import closing, suppress
@@ -25,6 +27,7 @@ BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 32 * 1024  # SQLite's page cache per connection
 REQUIRED_TABLES = ("schema_info", "questions", "cards", "reviews")
 SQLITE_HEADER = b"SQLite format 3\x00"
+NOT_SQLITE = "this file is not an SQLite database"
 
 
 class BackupError(RuntimeError):
@@ -106,12 +109,24 @@ def read_facts(path: Path) -> FileFacts:
 
 
 def sqlite_reason(error: BaseException, path: Path | None = None) -> str:
-    """One line a learner can act on, for the SQLite errors that have a plain cause."""
+    """One line a learner can act on, for the SQLite errors that have a plain cause (the
+    error's own first line otherwise)."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return plain_reason(error, path) or text
+
+
+def plain_reason(error: BaseException, path: Path | None = None) -> str | None:
+    """The plain cause of a store failure (read-only, full disk, locked, not a database …), or
+    None when the error has none of them — a bug or damage, to be reported as itself."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if isinstance(error, OSError) and error.errno == errno.EROFS:
+        return "the database is read-only (the file system is mounted read-only)"
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     lowered = text.lower()
     folder = path.parent if path is not None else None
     if "file is not a database" in lowered or "file is encrypted" in lowered:
-        return "this file is not an SQLite database"
+        return NOT_SQLITE
     if "readonly" in lowered or "read-only" in lowered:
         return "the database is read-only (the file or its folder cannot be written)"
     if "unable to open database file" in lowered:
@@ -121,7 +136,42 @@ def sqlite_reason(error: BaseException, path: Path | None = None) -> str:
         return "the disk is full"
     if "locked" in lowered or "busy" in lowered:
         return "the database is locked by another program (try again in a moment)"
-    return text
+    return None
+
+
+def write_refusal(path: Path) -> str | None:
+    """Why quiz could not write to the SQLite file `path` (None when it can, as far as the
+    permissions tell): the file, and the folder where SQLite makes its journal — or, in WAL
+    mode, the -wal and -shm files when they are already there. Asked before anything is
+    written or copied, so a read-only database is refused in one line with nothing half-done."""
+    folder = path.parent
+    if not path.exists():
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            return f"the database cannot be created (its folder {folder} is read-only)"
+        return None
+    if not os.access(path, os.W_OK):
+        return "the database is read-only (the file cannot be written)"
+    companions = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+    locked = [file.name for file in companions if file.exists() and not os.access(file, os.W_OK)]
+    if locked:
+        return f"the database is read-only ({', '.join(locked)} beside it cannot be written)"
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    wal_ready = all(file.exists() for file in companions[:2])
+    if in_wal_mode(path) and wal_ready:
+        return None  # a WAL database writes into its existing -wal and -shm alone
+    return (f"the database is read-only (its folder {folder} cannot be written, and SQLite "
+            "writes its journal there)")
+
+
+def in_wal_mode(path: Path) -> bool:
+    """Whether the file's header says WAL mode (bytes 18 and 19 are 2)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    return len(header) == 20 and header[18] == 2 and header[19] == 2
 
 def check_identity(facts: FileFacts, path: Path) -> None:
     """Refuse a file that is not a quiz database, or one this quiz cannot use, before any write."""
@@ -187,15 +237,91 @@ def connect_existing(path: Path, write: bool = False) -> sqlite3.Connection:
     connection.text_factory = lambda raw: raw.decode("utf-8", "replace")
     return connection
 
+PARTIAL = ".partial-"
+# A copy being written: `.NAME.partial-PID`, and the journal SQLite may keep beside it.
+_PARTIAL_NAME = re.compile(r"^\..+\.partial-(\d+)(-journal|-wal|-shm)?$")
+
+
+def remove_stale_partials(folder: Path) -> list[Path]:
+    """Remove the half-written copies left in `folder` by a backup whose process is gone
+    (killed during the copy): their hidden `.partial-PID` names never look like a backup, and
+    they would otherwise pile up. A live process's copy is left alone."""
+    removed = []
+    with suppress(OSError):
+        for entry in folder.iterdir():
+            found = _PARTIAL_NAME.match(entry.name)
+            if found and not _process_alive(int(found.group(1))):
+                with suppress(OSError):
+                    entry.unlink()
+                    removed.append(entry)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process (or an unusable number): not ours to judge
+    return True
+
+
+# SQLite's primary result codes that say the file could not be reached or written — not that
+# it is damaged (SQLITE_CORRUPT and SQLITE_NOTADB are the ones that do).
+_ACCESS_CODES = frozenset({3, 5, 6, 7, 8, 10, 13, 14, 23})  # PERM BUSY LOCKED NOMEM READONLY
+#                                                             IOERR FULL CANTOPEN AUTH
+
+
+def is_access_failure(error: sqlite3.Error) -> bool:
+    """Whether an sqlite3 error says the file could not be read or written here (permissions,
+    a read-only folder, a lock, a full disk) rather than that its content is damaged."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _ACCESS_CODES
+    reason = plain_reason(error)  # an error raised without SQLite's code: by its text
+    return reason is not None and reason != NOT_SQLITE
+
+
+def wal_has_content(path: Path) -> bool:
+    """Whether `path`'s -wal holds pages (committed changes not yet copied into the file)."""
+    try:
+        return path.with_name(path.name + "-wal").stat().st_size > 0
+    except OSError:
+        return False
+
+
+def connect_to_read(path: Path) -> sqlite3.Connection:
+    """A read-only connection for checking a file. A WAL database in a folder SQLite cannot
+    write (so it cannot make the -shm that a reader needs) is opened `immutable` instead — but
+    only when no -wal holds changes: an immutable reader ignores the -wal, and would check an
+    older state of the database than the one quiz uses. Otherwise the connection's first read
+    raises the error, for the caller to report as one that stopped the check."""
+    connection = connect_existing(path)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as error:
+        if not is_access_failure(error) or wal_has_content(path) or not os.access(path, os.R_OK):
+            return connection
+        connection.close()
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
+        connection = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
+        connection.text_factory = lambda raw: raw.decode("utf-8", "replace")
+    return connection
+
+
 def backup_database(source: Path, target: Path) -> Path:
     """Copy the database `source` to `target` (which must not exist yet)."""
     if not source.is_file():
         raise BackupError(f"{source}: the database does not exist")
     if target.exists():
         raise BackupError(f"{target} already exists; choose another name")
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    partial = target.with_name(f".{target.name}{PARTIAL}{os.getpid()}")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(target.parent)
         with closing(connect_existing(source)) as src, closing(sqlite3.connect(partial)) as dst:
             src.backup(dst)
             # A self-contained single file: no -wal beside it to forget when copying it away.

@@ -89,6 +89,7 @@ class StoreRequest:
         from quiz.store.learners import resolve_learner
         from quiz.store.settings import load_settings
 
+        _refuse_read_only(self.db_url)
         db = open_database(self.db_url)
         report = None
         try:
@@ -108,6 +109,21 @@ class StoreRequest:
         context = StudyContext(db=db, clock=self.clock, settings=settings, fuzz=self.fuzz,
                                bank_dir=self.bank_dir)
         return context, report
+
+
+def _refuse_read_only(db_url: str) -> None:
+    """A database the app could not write is refused before the terminal is taken (StoreError,
+    one line): every rating is saved as it is given, so studying it would lose each answer at
+    the moment it is rated."""
+    from quiz.store import StoreError
+    from quiz.store.db import check_writable
+
+    try:
+        check_writable(db_url)
+    except StoreError as error:
+        raise StoreError(f"{error}; the TUI saves every rating as you study, so it does not "
+                         "open a database it cannot write (make it writable, or choose "
+                         "another with --db)") from None
 
 
 def _is_student(db: Database) -> bool:
