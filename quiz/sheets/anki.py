@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from quiz.render.math import substitute_math
-from quiz.sheets.text import safe_text, without_machine_blocks
+from quiz.sheets.text import safe_text, without_machine_blocks, without_script_urls
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import genanki
@@ -42,7 +42,7 @@ def _stable_id(name: str) -> int:
 
 def anki_html(markdown: str) -> str:
     """Bank Markdown → HTML for an Anki field: math kept as MathJax, everything else escaped."""
-    from quiz.sheets.html import inert_html, inert_source, markdown_html
+    from quiz.sheets.html import markdown_html
 
     spans: list[str] = []
 
@@ -51,10 +51,10 @@ def anki_html(markdown: str) -> str:
         spans.append(f"\\[{display}\\]" if display is not None else f"\\({inline}\\)")
         return _TOKEN.format(len(spans) - 1)
 
-    with_tokens = substitute_math(inert_source(safe_text(markdown)), keep)
+    with_tokens = substitute_math(safe_text(markdown), keep)
     rendered = markdown_html(with_tokens)
     with_math = _TOKEN_RE.sub(lambda m: html.escape(spans[int(m.group(1))]), rendered)
-    return inert_html(_TAG_TEXT.sub(r"&lt;\1&gt;", with_math))
+    return without_script_urls(_TAG_TEXT.sub(r"&lt;\1&gt;", with_math))
 
 
 def _model() -> genanki.Model:

@@ -8,7 +8,6 @@ kind; the keys the same class key as the PDF (quiz.sheets.class_key)."""
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -31,7 +30,7 @@ from quiz.sheets.class_key import (
 )
 from quiz.sheets.figures import figure_svg, item_figure, svg_style
 from quiz.sheets.model import NUMERIC, Sheet, SheetItem
-from quiz.sheets.text import one_line, safe_text
+from quiz.sheets.text import one_line, safe_text, without_script_urls
 
 STYLE = """
 @page { size: A4; margin: 16mm 18mm; }
@@ -73,54 +72,6 @@ table { border-collapse: collapse; } td, th { border: 1px solid #bbb; padding: 1
 CONCEPT_LINES = 5  # ruled lines under a concept item's 答：, as on the PDF sheet
 
 
-# TeX commands that make a link, load code or set HTML attributes in MathJax (Anki renders
-# math with it): the command and its first argument go; `\\href{u}{t}` leaves `{t}`,
-# `\\url{u}` leaves `{u}`.
-_TEX_LINK = re.compile(r"\\(href|url|require|class|cssId|style|data)(?![A-Za-z])\s*")
-# A script URL in the text (an autolink's words, code, math): its colon becomes a full-width one.
-_SCRIPT_SCHEME = re.compile(r"(?i)\b((?:java|vb)script)(\s*):")
-
-
-def _brace_group_end(text: str, start: int) -> int:
-    """The index just past the `{…}` group opening at `start` (unbalanced: the end of text)."""
-    depth = 0
-    index = start
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        index += 1
-        if depth == 0:
-            return index
-    return len(text)
-
-
-def inert_source(text: str) -> str:
-    """Bank text without the TeX commands that make links or attributes (see _TEX_LINK)."""
-    parts: list[str] = []
-    position = 0
-    for match in _TEX_LINK.finditer(text):
-        if match.start() < position:
-            continue  # inside an argument already dropped
-        parts.append(text[position:match.start()])
-        if not text.startswith("{", match.end()):
-            position = match.end()  # a command without its braces: the command alone goes
-            continue
-        end = _brace_group_end(text, match.end())
-        if match.group(1) == "url":
-            parts.append(text[match.end():end])  # the address stays, as text
-        position = end
-    parts.append(text[position:])
-    return "".join(parts)
-
-
-def inert_html(rendered: str) -> str:
-    """Rendered HTML whose text holds no script URL (`javascript:` → `javascript：`)."""
-    return _SCRIPT_SCHEME.sub(r"\1\2：", rendered)
-
-
 def _no_tag(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict,
             env: Any) -> str:
     return ""
@@ -148,7 +99,9 @@ def _markdown() -> MarkdownIt:
 def markdown_html(text: str) -> str:
     """Bank Markdown → safe HTML (math as Unicode, raw HTML escaped, links and images as text,
     control characters gone)."""
-    return inert_html(_markdown().render(render_markdown_math(inert_source(safe_text(text)))))
+    # safe_text before rendering (quiz.sheets.text), and the script URLs again after it: an
+    # entity of the bank (`&#106;avascript:`) is rendered as the letters themselves
+    return without_script_urls(_markdown().render(render_markdown_math(safe_text(text))))
 
 
 def _document(title: str, sections: Sequence[str]) -> str:
@@ -209,7 +162,7 @@ def _key_item(item: SheetItem) -> str:
                 f"{markdown_html(item.worked)}{_figure(item)}")
     else:
         body = f"<p><strong>参考答案</strong>：</p>{markdown_html(item.answer)}"
-    sources = html.escape(", ".join(item.sources)) or "—"
+    sources = html.escape(one_line(", ".join(item.sources))) or "—"
     return (f"<div class=\"item\">{_item_heading(item)}\n{markdown_html(item.prompt)}"
             f"<div class=\"key\">{body}</div><p class=\"sources\">来源：{sources}</p></div>")
 

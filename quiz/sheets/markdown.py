@@ -7,6 +7,8 @@ nothing in it can pass for a header or an answer), and an answer line `答：`.
 
 from __future__ import annotations
 
+import re
+
 from quiz.sheets.meta import meta_comment, sheet_meta
 from quiz.sheets.model import NUMERIC, Sheet, SheetItem
 from quiz.sheets.text import escape_markdown, one_line, quoted
@@ -22,6 +24,16 @@ def _escape_cell(text: str) -> str:
     return escape_markdown(one_line(text))
 
 
+def code_span(text: str) -> str:
+    """`text` verbatim as one Markdown code span: fenced by one backtick more than its longest
+    run of backticks (a title such as ``a` [x](u) `b`` would otherwise close the span and leave
+    a live link after it), padded when it starts or ends with a backtick (CommonMark)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
 def _header(sheet: Sheet, key: bool) -> list[str]:
     title = _escape_cell(sheet.title) + ("（答案）" if key else "")
     lines = [KEY_MARK, ""] if key else []
@@ -33,7 +45,7 @@ def _header(sheet: Sheet, key: bool) -> list[str]:
         f"- 学生：{_escape_cell(sheet.student_label)}",
         f"- 日期：{sheet.date}",
         f"- seed：{sheet.seed} / {sheet.student_number}",
-        f"- 重新生成：`{sheet.command}`",
+        f"- 重新生成：{code_span(sheet.command)}",
         "",
     ]
     if not key:

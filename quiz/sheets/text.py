@@ -1,16 +1,20 @@
 """Bank text made inert for each output: terminal, Markdown, plain text (PDF).
 
 Bank and roster text is data: a `<script>`, a Rich-style `[bold]` or an ANSI escape in it must
-reach no reader as anything but characters.
+reach no reader as anything but characters, and no link in it may stay live. `safe_text` here is
+the one function every sheet, key and export passes bank and roster text through (Markdown,
+HTML, PDF, the .apkg): the terminal's safe text, without the TeX commands that make links and
+with no `javascript:` left (issue 21). Each writer then escapes for its own format.
 """
 
 from __future__ import annotations
 
 import re
 
-from quiz.render.safe import safe_text
+from quiz.render.safe import safe_text as terminal_safe_text
 
-__all__ = ["escape_markdown", "one_line", "quoted", "safe_text", "without_machine_blocks"]
+__all__ = ["escape_markdown", "inert_source", "one_line", "quoted", "safe_text",
+           "without_machine_blocks", "without_script_urls"]
 
 # Fenced blocks a learner never sees as prose (the bank's machine-readable blocks).
 _MACHINE_BLOCK = re.compile(r"^(```|~~~)(claim|template|meta)\b.*?^\1[ \t]*$\n?",
@@ -24,6 +28,62 @@ _MATH = re.compile(r"((?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$[^$\n]+?(?<!\\)\$)", re
 # Inside math, what a reader without math would still take for a tag (`<b`, `</`, `<!`), a link
 # (`](`, `][`) or an entity (`&lt;`): the first character of each, to be followed by a space.
 _MATH_ACTIVE = re.compile(r"(<(?=[A-Za-z/!?])|\](?=[(\[])|&(?=#?\w+;))")
+# TeX commands that make a link, load code or set HTML attributes in MathJax or KaTeX (Anki and
+# Markdown viewers render math with them): the command and its first argument go;
+# `\href{u}{t}` leaves `{t}`, `\url{u}` leaves `{u}`.
+_TEX_LINK = re.compile(r"\\(href|url|require|class|cssId|style|data)(?![A-Za-z])\s*")
+# A script URL in the text (a link's address, an autolink, code, math): its colon becomes a
+# full-width one, so the words stay and nothing can follow them. No word boundary: in Chinese
+# text the letters follow a CJK character, itself a word character.
+_SCRIPT_SCHEME = re.compile(r"(?i)((?:java|vb)script)(\s*):")
+
+
+def safe_text(text: str) -> str:
+    """Bank or roster text as every sheet and export shows it: control characters gone
+    (quiz.render.safe), TeX link commands dropped (inert_source) and no script URL left
+    (without_script_urls). Idempotent: a writer may pass text through it twice."""
+    return without_script_urls(inert_source(terminal_safe_text(text)))
+
+
+def without_script_urls(text: str) -> str:
+    """`javascript:` / `vbscript:` (any case) → `javascript：`: also for rendered HTML, where an
+    entity in the bank (`&#106;avascript:`) has become the letters themselves."""
+    return _SCRIPT_SCHEME.sub(r"\1\2：", text)
+
+
+def _brace_group_end(text: str, start: int) -> int:
+    """The index just past the `{…}` group opening at `start` (unbalanced: the end of text)."""
+    depth = 0
+    index = start
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        index += 1
+        if depth == 0:
+            return index
+    return len(text)
+
+
+def inert_source(text: str) -> str:
+    """Bank text without the TeX commands that make links or attributes (see _TEX_LINK)."""
+    parts: list[str] = []
+    position = 0
+    for match in _TEX_LINK.finditer(text):
+        if match.start() < position:
+            continue  # inside an argument already dropped
+        parts.append(text[position:match.start()])
+        if not text.startswith("{", match.end()):
+            position = match.end()  # a command without its braces: the command alone goes
+            continue
+        end = _brace_group_end(text, match.end())
+        if match.group(1) == "url":
+            parts.append(text[match.end():end])  # the address stays, as text
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def without_machine_blocks(markdown: str) -> str:
