@@ -9,6 +9,7 @@ The old database is the schema-2 file of tests/store/data (made by quiz before l
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -122,8 +123,7 @@ def _copy_cut_short(database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen and all(not name.startswith("quiz.db.v2-backup-")
                         for names in seen for name in names)
     assert any(".partial-" in name for names in seen for name in names)  # written aside
-    assert not any(".partial-" in name and str(__import__("os").getpid()) in name
-                   for name in _left_beside(database))
+    assert not any(name.endswith(f".partial-{os.getpid()}") for name in _left_beside(database))
 
 
 def test_a_copy_cut_short_never_looks_like_a_backup_and_is_removed_next_time(
@@ -136,7 +136,8 @@ def test_a_copy_cut_short_never_looks_like_a_backup_and_is_removed_next_time(
     stale.write_bytes(SCHEMA2.read_bytes()[:8192])
     stale_journal = folder / f"{stale.name}-journal"
     stale_journal.write_bytes(b"")
-    running = folder / f".quiz.db.v2-backup-20260101T000001.partial-{subprocess_parent()}"
+    # (pytest's parent is alive while the test runs)
+    running = folder / f".quiz.db.v2-backup-20260101T000001.partial-{os.getppid()}"
     running.write_bytes(b"")
     assert not any(name.startswith("quiz.db.v2-backup-") for name in _left_beside(old_database))
     _copy_cut_short(old_database, monkeypatch)
@@ -153,9 +154,3 @@ def test_a_copy_cut_short_never_looks_like_a_backup_and_is_removed_next_time(
         assert copy.execute("SELECT count(*) FROM reviews").fetchone() == (26,)
     copy.close()
 
-
-def subprocess_parent() -> int:
-    """A process that is alive while the test runs (pytest's parent)."""
-    import os
-
-    return os.getppid()
