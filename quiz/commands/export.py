@@ -10,15 +10,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 __all__ = ["register", "run"]
-
-MAX_HISTORY_BYTES = 512 * 2**20  # refused before it is read, not a MemoryError after
-
 
 def register(subparsers: Any) -> None:
     export = subparsers.add_parser(
@@ -80,17 +76,18 @@ def _export_anki(path: Path, bank_path: str | None) -> None:
 
 def _export_store(args: argparse.Namespace) -> None:
     from quiz.cli import _open_db
-    from quiz.sheets.marks import write_atomically
-    from quiz.store.history import export_history, reviews_csv
+    from quiz.sheets.marks import atomic_target, write_atomically
+    from quiz.store.history import reviews_csv, write_history
 
     db = _open_db(args)
     try:
         if args.json:
-            data = export_history(db)
-            from quiz.render.safe import safe_json
-
-            write_atomically(Path(args.json), safe_json(data) + "\n")
-            rows = {name: len(table["rows"]) for name, table in data["tables"].items()}
+            path = Path(args.json)
+            # Rows are written as the database hands them out: a long history is never held
+            # whole in memory; the file appears (renamed into place) only once complete.
+            with atomic_target(path) as temporary, \
+                    temporary.open("w", encoding="utf-8", newline="\n") as out:
+                rows = write_history(db, out)
             print(f"{args.json}: " + ", ".join(f"{n} {name}" for name, n in rows.items()))
         if args.csv:
             text = reviews_csv(db)
@@ -101,22 +98,51 @@ def _export_store(args: argparse.Namespace) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from quiz.cli import _open_db
-    from quiz.files import FileRefused, read_user_text
-    from quiz.store.history import HistoryError, import_history
+    """Refusals name the file and, for a bad value, its table, row and field; a refused file
+    leaves the database as it was (a database file this command made is removed again)."""
+    from quiz.files import FileRefused
+    from quiz.store.history import HistoryError, import_history, open_history, read_header
 
     try:
-        data = json.loads(read_user_text(args.file, MAX_HISTORY_BYTES, what="a history file"))
+        handle = open_history(args.file)
     except FileRefused as error:
         return _error(str(error))
-    except (json.JSONDecodeError, RecursionError) as error:
-        return _error(f"{args.file}: not valid JSON ({error})")
-    db = _open_db(args, create=True)
-    try:
-        counts = import_history(db, data)
-    except HistoryError as error:
-        return _error(str(error), code=1)
-    finally:
+    with handle:
+        try:
+            read_header(handle)  # before the database is opened (or made)
+        except HistoryError as error:
+            return _error(f"{args.file}: {error}", code=1)
+        made = _new_sqlite_file(args)
+        db = _open_db_made(args)
+        try:
+            counts = import_history(db, handle)
+        except HistoryError as error:
+            db.close()
+            _remove_made(made)
+            return _error(f"{args.file}: {error}; nothing was changed", code=1)
         db.close()
     print(f"{args.file}: imported " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     return 0
+
+
+def _open_db_made(args: argparse.Namespace) -> Any:
+    from quiz.cli import _open_db
+
+    return _open_db(args, create=True)
+
+
+def _new_sqlite_file(args: argparse.Namespace) -> Path | None:
+    """The SQLite file of the target when it does not exist yet (this import would make it)."""
+    from quiz.paths import default_db_url
+    from quiz.store.sqlite_files import sqlite_path
+
+    path = sqlite_path(getattr(args, "db", None) or default_db_url())
+    return path if path is not None and not path.exists() else None
+
+
+def _remove_made(path: Path | None) -> None:
+    if path is None:
+        return
+    for name in (path, *(path.with_name(path.name + suffix)
+                         for suffix in ("-wal", "-shm", "-journal"))):
+        name.unlink(missing_ok=True)

@@ -471,7 +471,8 @@ def test_missing_log_totals_are_rebuilt_when_the_database_opens(
 def test_an_imported_history_fills_the_totals_through_its_reviews(
         log_database: Callable[[], Database], make_db_url: Callable[..., str]) -> None:
     source = log_database()
-    rows = _log(random.Random(3))
+    # The undo naming no review is damage an import refuses (quiz doctor reports it too).
+    rows = [row for row in _log(random.Random(3)) if row.get("undoes") != 10_000]
     with source.sessions.begin() as session:
         session.execute(insert(ReviewRow), rows)
     data = export_history(source)
