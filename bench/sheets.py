@@ -61,8 +61,7 @@ def phase_sheets(options: argparse.Namespace, out: Path, fmt: str) -> dict[str, 
 
     args = _sheet_args(options, out, fmt)
     start = time.perf_counter()
-    sheets = make_sheets(args)
-    files = write_sheets(sheets, fmt, True, out)
+    files = write_sheets(make_sheets(args).sheets(), fmt, True, out)
     return {"seconds": time.perf_counter() - start, "files": len(files)}
 
 

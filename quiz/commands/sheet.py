@@ -18,6 +18,7 @@ import argparse
 import random
 import shlex
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date as date_type
 from pathlib import Path
@@ -27,6 +28,9 @@ from quiz.commands._args import positive_int
 from quiz.sheets.model import MAX_ITEMS, MAX_STUDENTS, SEED_LIMIT
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from quiz.bank.model import Question
+    from quiz.numeric import Template
+    from quiz.sheets.meta import SheetMeta
     from quiz.sheets.model import Sheet
 
 __all__ = ["MAX_ITEMS", "MAX_STUDENTS", "SEED_LIMIT", "register", "run"]
@@ -109,8 +113,8 @@ def run(args: argparse.Namespace) -> int:
         _check_options(args)
         if not args.force:  # before the engine runs for every student, not after
             _refuse_occupied(Path(args.output))
-        sheets = make_sheets(args)
-        written = write_sheets(sheets, args.format, args.key, Path(args.output),
+        class_set = make_sheets(args)
+        written = write_sheets(class_set.sheets(), args.format, args.key, Path(args.output),
                                force=args.force, duplex=not args.simplex)
     except (SelectionError, SheetCommandError) as error:
         print(safe_text(f"quiz sheet: error: {error}"), file=sys.stderr)
@@ -119,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
         print(safe_text(f"quiz sheet: error: cannot write {error.filename}: {error.strerror}"),
               file=sys.stderr)
         return 2
-    print(f"seed {sheets[0].seed}: {len(sheets)} sheet(s) of {len(sheets[0].items)} questions")
+    print(f"seed {class_set.seed}: {class_set.size} sheet(s) of {len(class_set.questions)} "
+          "questions")
     for path in written:
         print(f"  {path}")
     return 0
@@ -197,12 +202,43 @@ def command_line(args: argparse.Namespace, seed: int, day: str) -> str:
     return shlex.join([*words, "--date", day])
 
 
-def make_sheets(args: argparse.Namespace) -> list[Sheet]:
+@dataclass(frozen=True)
+class ClassSet:
+    """A class set as chosen (seed, questions, roster) before any sheet is built: `sheets()`
+    builds them one student at a time, so that a writer holds one sheet, not the class."""
+
+    seed: int
+    roster: tuple[RosterEntry, ...]
+    questions: tuple[Question, ...]
+    templates: dict[str, Template]
+    title: str
+    date: str
+    command: str
+
+    @property
+    def size(self) -> int:
+        return len(self.roster)
+
+    def sheets(self) -> Iterator[Sheet]:
+        from quiz.sheets import select
+        from quiz.sheets.meta import class_id
+
+        identity = class_id(self.seed, self.command)
+        for number, entry in enumerate(self.roster, start=1):
+            yield select.build_sheet(
+                self.questions, self.templates, seed=self.seed, student_number=number,
+                class_size=self.size, student_name=entry.name, title=self.title,
+                date=self.date, command=self.command, student_key=entry.key,
+                class_id=identity)
+
+
+def make_sheets(args: argparse.Namespace) -> ClassSet:
+    """The class set the options ask for; every choice is made and checked here (questions,
+    roster, date), the sheets themselves are built as they are written."""
     from quiz.bank.parser import load_bank
     from quiz.commands.numeric import bank_dir
     from quiz.numeric import load_templates
-    from quiz.sheets.meta import class_id
-    from quiz.sheets.select import Selection, build_sheet, select_questions
+    from quiz.sheets.select import Selection, select_questions
 
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(SEED_LIMIT)
     # numbered sheets (no roster) are known by their number: a key is never empty
@@ -214,29 +250,76 @@ def make_sheets(args: argparse.Namespace) -> list[Sheet]:
     selection = Selection(topics=tuple(args.topic), ids=tuple(args.ids), kind=args.kind,
                           difficulty=args.difficulty, count=args.count)
     chosen = select_questions(questions, selection, seed)
-    command = command_line(args, seed, day)
-    return [build_sheet(chosen, templates, seed=seed, student_number=number,
-                        class_size=len(roster), student_name=entry.name, title=args.title,
-                        date=day, command=command, student_key=entry.key,
-                        class_id=class_id(seed, command))
-            for number, entry in enumerate(roster, start=1)]
+    return ClassSet(seed=seed, roster=tuple(roster), questions=tuple(chosen),
+                    templates=templates, title=args.title, date=day,
+                    command=command_line(args, seed, day))
 
 
-def write_sheets(sheets: list[Sheet], fmt: str, key: bool, folder: Path, *,
+def write_sheets(sheets: Iterable[Sheet], fmt: str, key: bool, folder: Path, *,
                  force: bool = False, duplex: bool = True) -> list[Path]:
     """Markdown: one file per student (keys under keys/); HTML and PDF: one file of sheets and
     one of keys, each student starting on a new page; and manifest.json, the class as printed.
 
-    A folder that already holds sheets (filled in, perhaps) is refused unless `force`. Every
-    document is made before the first file is written, and each file is written to a temporary
-    file and moved into place, so a failure leaves no half-written sheet."""
+    Markdown sheets are written as they come: `sheets` may be a generator, and memory holds one
+    student's sheet and key at a time (and each student's metadata for the manifest). HTML and
+    PDF are one document for the whole class (typst typesets a document at once): those take
+    the class as a list. Each file is written to a temporary file and moved into place, and the
+    manifest comes last; when anything fails, the files this run already wrote are removed
+    again: a class is written whole or not at all (with --force, the files it replaced are
+    gone). A folder that already holds sheets (filled in, perhaps) is refused unless `force`."""
     folder.mkdir(parents=True, exist_ok=True)
     if not force:
         _refuse_occupied(folder)
-    documents = _documents(sheets, fmt, key, duplex)
-    written = [_write_document(folder, name, content) for name, content in documents]
-    written.append(_write_manifest(sheets, fmt, folder, documents))
+    written: list[Path] = []
+    try:
+        if fmt == "md":
+            metas = _write_markdown(sheets, key, folder, written)
+        else:
+            metas = _write_documents(list(sheets), fmt, key, folder, duplex, written)
+        written.append(_write_manifest(metas, fmt, folder))
+    except BaseException:
+        _remove(written, folder)
+        raise
     return written
+
+
+def _remove(written: list[Path], folder: Path) -> None:
+    """Undo a class set that failed half-way: its files (and keys/ when that is left empty)."""
+    for path in written:
+        path.unlink(missing_ok=True)
+    keys = folder / "keys"
+    if keys.is_dir() and not any(keys.iterdir()):
+        keys.rmdir()
+
+
+def _write_markdown(sheets: Iterable[Sheet], key: bool, folder: Path,
+                    written: list[Path]) -> list[ManifestEntry]:
+    from quiz.sheets.markdown import key_markdown, sheet_markdown
+    from quiz.sheets.meta import sheet_meta
+
+    entries: list[ManifestEntry] = []
+    for sheet in sheets:
+        name = sheet_file_name(sheet, sheet.class_size)
+        written.append(_write_document(folder, name, sheet_markdown(sheet)))
+        if key:
+            written.append(_write_document(folder, f"keys/key-{name[len('sheet-'):]}",
+                                           key_markdown(sheet)))
+        entries.append(_manifest_entry(name, sheet, sheet_meta(sheet)))
+    if not entries:
+        raise SheetCommandError("no student: the class is empty")
+    return entries
+
+
+def _write_documents(sheets: list[Sheet], fmt: str, key: bool, folder: Path, duplex: bool,
+                     written: list[Path]) -> list[ManifestEntry]:
+    from quiz.sheets.meta import sheet_meta
+
+    if not sheets:
+        raise SheetCommandError("no student: the class is empty")
+    documents = _documents(sheets, fmt, key, duplex)
+    for name, content in documents:
+        written.append(_write_document(folder, name, content))
+    return [_manifest_entry(documents[0][0], sheet, sheet_meta(sheet)) for sheet in sheets]
 
 
 def _refuse_occupied(folder: Path) -> None:
@@ -259,8 +342,6 @@ Document = tuple[str, "str | bytes"]
 
 def _documents(sheets: list[Sheet], fmt: str, key: bool, duplex: bool = True) -> list[Document]:
     kinds = ["sheets", "keys"] if key else ["sheets"]
-    if fmt == "md":
-        return _markdown_documents(sheets, key)
     if fmt == "html":
         from quiz.sheets.html import keys_html, sheets_html
 
@@ -272,18 +353,6 @@ def _documents(sheets: list[Sheet], fmt: str, key: bool, duplex: bool = True) ->
         return [(f"{kind}.pdf", render_pdf(kind, sheets, duplex=duplex)) for kind in kinds]
     except PdfUnavailable as error:
         raise SheetCommandError(str(error)) from None
-
-
-def _markdown_documents(sheets: list[Sheet], key: bool) -> list[Document]:
-    from quiz.sheets.markdown import key_markdown, sheet_markdown
-
-    documents: list[Document] = []
-    for sheet in sheets:
-        documents.append((sheet_file_name(sheet, len(sheets)), sheet_markdown(sheet)))
-        if key:
-            number = sheet_file_name(sheet, len(sheets))[len("sheet-"):]
-            documents.append((f"keys/key-{number}", key_markdown(sheet)))
-    return documents
 
 
 def sheet_file_name(sheet: Sheet, class_size: int) -> str:
@@ -300,16 +369,32 @@ def _write_document(folder: Path, name: str, content: str | bytes) -> Path:
     return path
 
 
-def _write_manifest(sheets: list[Sheet], fmt: str, folder: Path,
-                    documents: list[Document]) -> Path:
-    from quiz.sheets.marks import write_atomically
-    from quiz.sheets.meta import MANIFEST_FILE, Manifest, ManifestSheet, manifest_text, sheet_meta
+@dataclass(frozen=True)
+class ManifestEntry:
+    """What the manifest keeps of a written sheet: its file, and the class's fields once."""
 
-    first = sheets[0]
-    entries = tuple(ManifestSheet(sheet_file_name(sheet, len(sheets)) if fmt == "md"
-                                  else documents[0][0], sheet_meta(sheet)) for sheet in sheets)
+    file: str
+    meta: SheetMeta
+    class_id: str
+    seed: int
+    title: str
+    date: str
+    command: str
+
+
+def _manifest_entry(file: str, sheet: Sheet, meta: SheetMeta) -> ManifestEntry:
+    return ManifestEntry(file=file, meta=meta, class_id=sheet.class_id, seed=sheet.seed,
+                         title=sheet.title, date=sheet.date, command=sheet.command)
+
+
+def _write_manifest(entries: list[ManifestEntry], fmt: str, folder: Path) -> Path:
+    from quiz.sheets.marks import write_atomically
+    from quiz.sheets.meta import MANIFEST_FILE, Manifest, ManifestSheet, manifest_text
+
+    first = entries[0]
     manifest = Manifest(class_id=first.class_id, seed=first.seed, title=first.title,
-                        date=first.date, command=first.command, format=fmt, sheets=entries)
+                        date=first.date, command=first.command, format=fmt,
+                        sheets=tuple(ManifestSheet(entry.file, entry.meta) for entry in entries))
     path = folder / MANIFEST_FILE
     write_atomically(path, manifest_text(manifest))
     return path

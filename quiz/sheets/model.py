@@ -11,7 +11,7 @@ CONCEPT, NUMERIC = "concept", "numeric"
 # also spares int() a hand-typed number of thousands of digits.
 SEED_LIMIT = 2**31      # class seeds and numeric items' seeds: 0 <= seed < SEED_LIMIT
 # The largest class one command makes (--students, roster lines): a typo like --students 100000
-# would make sheets for many minutes.
+# would make sheets for many minutes (and HTML and PDF hold the whole class in memory).
 MAX_STUDENTS = 1000
 MAX_ITEMS = 10_000      # questions on one sheet (--count)
 
