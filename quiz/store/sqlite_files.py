@@ -293,18 +293,36 @@ def wal_has_content(path: Path) -> bool:
         return False
 
 
+def _wal_reader_refused(error: sqlite3.Error, path: Path) -> bool:
+    """Whether SQLite refused to read a WAL database only because it could not make the files a
+    reader needs (SQLITE_READONLY or SQLITE_CANTOPEN), with nothing in a -wal or a hot -journal
+    that an immutable reader would miss. A lock (BUSY, LOCKED) is never this: a writer may be
+    half-way through the file, and an immutable read would see damage that is not there."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if not isinstance(code, int) or code & 0xFF not in (8, 14):  # READONLY, CANTOPEN
+        return False
+    journal = path.with_name(path.name + "-journal")
+    hot_journal = journal.exists() and journal.stat().st_size > 0
+    return in_wal_mode(path) and not wal_has_content(path) and not hot_journal \
+        and os.access(path, os.R_OK)
+
+
 def connect_to_read(path: Path) -> sqlite3.Connection:
     """A read-only connection for checking a file. A WAL database in a folder SQLite cannot
     write (so it cannot make the -shm that a reader needs) is opened `immutable` instead — but
     only when no -wal holds changes: an immutable reader ignores the -wal, and would check an
-    older state of the database than the one quiz uses. Otherwise the connection's first read
-    raises the error, for the caller to report as one that stopped the check."""
+    older state of the database than the one quiz uses. A file that cannot be read here (a
+    lock, permissions) raises the sqlite3 error; a damaged one is returned for the caller's
+    checks to report."""
     connection = connect_existing(path)
     try:
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error as error:
-        if not is_access_failure(error) or wal_has_content(path) or not os.access(path, os.R_OK):
-            return connection
+        if not _wal_reader_refused(error, path):
+            if is_access_failure(error):  # raised now: the caller would only wait for it again
+                connection.close()
+                raise
+            return connection  # damage: the caller's first read meets it and reports it
         connection.close()
         uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
         connection = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)

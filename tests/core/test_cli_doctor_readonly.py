@@ -120,3 +120,22 @@ def test_the_advice_for_a_damaged_file_names_what_a_backup_would_lose(imported: 
     assert "keep a copy of it as it is first" in out
     assert "loses every review made since that backup" in out
     assert "quiz-20260301.db" in out
+
+
+def test_a_database_locked_by_a_writer_is_cannot_check_not_damage(imported: Path) -> None:
+    # A rollback-journal database whose writer holds the exclusive lock (as while it commits):
+    # the doctor waits its busy timeout, then says it could not check — never "damaged", and
+    # never an immutable read of a file a writer may be half-way through.
+    with sqlite3.connect(imported) as connection:
+        connection.execute("PRAGMA journal_mode = DELETE")
+    connection.close()
+    writer = sqlite3.connect(imported, isolation_level=None)
+    try:
+        writer.execute("BEGIN EXCLUSIVE")
+        code, out, err = _doctor(imported)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert code == 2, out + err
+    assert f"cannot check {imported}:" in err and "locked" in err, err
+    _no_overwrite_advice(out + err)
