@@ -100,6 +100,8 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
         try:
             recorded, _ = record_answers(args, getattr(args, "path", None), score.graded)
         except Exception as error:
+            if json_summary:  # the drill's own result stands; only its recording failed
+                print(json.dumps(score.to_json(), ensure_ascii=False, indent=1), file=summary_out)
             return _not_recorded(args, drill_seed, score, error)
         print(f"已记录 {recorded} 条复习。", file=out)
     if json_summary:
