@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -104,20 +104,13 @@ def _sync(db: Database, bank_path: str | None, now: datetime) -> None:
     import_bank(db, _bank_dir(bank_path), _bank_key(bank_path), now)
 
 
-def _not_before_last_review(db: Database, question_id: str, moment: datetime) -> datetime:
-    """The sheet's moment, unless the learner has studied the card since (in the TUI): then
-    just after that review, so the card's schedule never runs backwards."""
-    from quiz.store.queue import get_item
-
-    item = get_item(db, question_id)
-    last = item.card.last_review if item is not None else None
-    return moment if last is None or last < moment else last + timedelta(seconds=1)
-
-
 def _record(db: Database, answers: list[Answer], moment: datetime) -> tuple[int, int]:
-    """Log `answers` for `db`'s learner at `moment`. An answer already logged for that learner
-    with the same question, seed and text is skipped: recording a sheet twice adds nothing."""
-    from quiz.store.actions import apply_review
+    """Log `answers` for `db`'s learner at `moment`, each in its own transaction. An answer
+    already logged for that learner with the same question, seed and text is skipped: recording
+    a sheet twice adds nothing — also when two runs record it at once (`record_answer` checks the
+    answer's unique key in its inserting transaction). The log read first finds the answers
+    recorded before schema 4, which have no key, and spares a write per answer on a re-run."""
+    from quiz.store.actions import record_answer
     from quiz.store.log import history, logged_verdict
     from quiz.store.scheduling import Grade, make_scheduler
 
@@ -129,11 +122,13 @@ def _record(db: Database, answers: list[Answer], moment: datetime) -> tuple[int,
         if key in earlier:
             skipped += 1
             continue
-        apply_review(db, scheduler, answer.question_id, Grade(answer.rating),
-                     _not_before_last_review(db, answer.question_id, moment),
-                     duration_ms=answer.duration_ms, seed=answer.seed,
-                     answer_text=answer.answer_text,
-                     verdict=logged_verdict(answer.verdict, answer.mistake_id))
+        outcome = record_answer(db, scheduler, answer.question_id, Grade(answer.rating), moment,
+                                seed=answer.seed, answer_text=answer.answer_text,
+                                verdict=logged_verdict(answer.verdict, answer.mistake_id),
+                                duration_ms=answer.duration_ms)
         earlier.add(key)
-        recorded += 1
+        if outcome is None:
+            skipped += 1
+        else:
+            recorded += 1
     return recorded, skipped

@@ -7,11 +7,15 @@ card back. Each action is one short write transaction that reads the card inside
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from fsrs import Scheduler
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quiz.store.counts import REVIEW_STATE, counted
@@ -21,6 +25,7 @@ from quiz.store.items import card_state
 from quiz.store.models import CardRow, QuestionRow, ReviewRow
 from quiz.store.scheduling import CardState, Grade, review
 from quiz.store.settings import LeechAction, Settings
+from quiz.store.tables import REVIEWS
 
 # Card columns that a review or an undo may change, saved before each review.
 CARD_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review", "lapses",
@@ -70,6 +75,67 @@ def _restore(card: CardRow, snapshot: dict[str, object]) -> None:
         setattr(card, name, value)
 
 
+@dataclass(frozen=True)
+class _Rated:
+    """A rating applied to a locked card: what the review row records about it."""
+
+    before: dict[str, object]
+    state_before: int
+    updated: CardState
+    became_leech: bool
+    suspended: bool
+
+
+def _rate(card: CardRow, scheduler: Scheduler, grade: Grade, now: datetime, settings: Settings,
+          reschedule: bool) -> _Rated:
+    """Schedule the locked card for `grade` in place (unless `reschedule` is off: a cram rating),
+    counting a lapse and applying the leech rule."""
+    before = _snapshot(card)
+    state_before = card.state if card.last_review is not None else 0
+    became_leech = suspended = False
+    updated = card_state(card)
+    if reschedule:
+        updated = review(scheduler, updated, grade, now)
+        if grade is Grade.AGAIN and state_before == REVIEW_STATE:
+            card.lapses = (card.lapses or 0) + 1
+            if card.lapses >= settings.leech_threshold and not card.leech:
+                card.leech = became_leech = True
+                if settings.leech_action is LeechAction.SUSPEND:
+                    card.suspended = suspended = True
+        card.state, card.step = updated.state, updated.step
+        card.stability, card.difficulty = updated.stability, updated.difficulty
+        card.due, card.last_review = updated.due, updated.last_review
+    return _Rated(before, state_before, updated, became_leech, suspended)
+
+
+def _append(session: Session, values: dict[str, Any]) -> int | None:
+    """Append one review row; its id, or None when it carries an `answer_key` the learner's log
+    has already (ux_reviews_answer): then nothing is inserted. The check is the insert itself, so
+    two transactions logging the same answer at once cannot both succeed — the second waits for
+    the first (PostgreSQL) or for the write lock (SQLite), then inserts nothing."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    statement: Any = dialect.insert(REVIEWS).values(**values)
+    if values.get("answer_key") is not None:
+        statement = statement.on_conflict_do_nothing(
+            index_elements=[REVIEWS.c.learner_id, REVIEWS.c.answer_key])
+    review_id = session.execute(statement.returning(REVIEWS.c.id)).scalar_one_or_none()
+    return None if review_id is None else int(review_id)
+
+
+def _review_values(learner_id: int, question: QuestionRow, rated: _Rated, grade: Grade,
+                   now: datetime, reschedule: bool, **logged: object) -> dict[str, Any]:
+    """The review row of a rating (`logged`: duration_ms, seed, answer_text, verdict,
+    answer_key)."""
+    updated = rated.updated
+    return dict(
+        learner_id=learner_id, question_id=question.id, reviewed_at=now, rating=int(grade),
+        content_hash=question.content_hash, state_after=updated.state,
+        stability_after=updated.stability, difficulty_after=updated.difficulty,
+        due_after=updated.due, kind="review" if reschedule else "cram",
+        state_before=rated.state_before, card_before=rated.before, **logged,
+    )
+
+
 def apply_review(
     db: Database, scheduler: Scheduler, question_id: str, grade: Grade, now: datetime, *,
     settings: Settings | None = None, reschedule: bool = True, duration_ms: int | None = None,
@@ -81,35 +147,59 @@ def apply_review(
     settings = settings or Settings()
     with db.write() as session:
         card, question = _lock_card(session, db.learner_id, question_id)
-        before = _snapshot(card)
-        state_before = card.state if card.last_review is not None else 0
-        became_leech = suspended = False
-        updated = card_state(card)
-        if reschedule:
-            updated = review(scheduler, updated, grade, now)
-            if grade is Grade.AGAIN and state_before == REVIEW_STATE:
-                card.lapses = (card.lapses or 0) + 1
-                if card.lapses >= settings.leech_threshold and not card.leech:
-                    card.leech = became_leech = True
-                    if settings.leech_action is LeechAction.SUSPEND:
-                        card.suspended = suspended = True
-            card.state, card.step = updated.state, updated.step
-            card.stability, card.difficulty = updated.stability, updated.difficulty
-            card.due, card.last_review = updated.due, updated.last_review
-        row = ReviewRow(
-            learner_id=db.learner_id, question_id=question_id, reviewed_at=now, rating=int(grade),
-            duration_ms=duration_ms, content_hash=question.content_hash,
-            state_after=updated.state, stability_after=updated.stability,
-            difficulty_after=updated.difficulty, due_after=updated.due,
-            seed=seed, answer_text=answer_text, verdict=verdict,
-            kind="review" if reschedule else "cram", state_before=state_before,
-            card_before=before,
-        )
-        session.add(row)
-        session.flush()
-        review_id = row.id
-    return ReviewOutcome(review_id=review_id, card=updated, became_leech=became_leech,
-                         suspended=suspended)
+        rated = _rate(card, scheduler, grade, now, settings, reschedule)
+        review_id = _append(session, _review_values(
+            db.learner_id, question, rated, grade, now, reschedule, duration_ms=duration_ms,
+            seed=seed, answer_text=answer_text, verdict=verdict))
+    assert review_id is not None  # no answer_key: nothing to collide with
+    return ReviewOutcome(review_id=review_id, card=rated.updated,
+                         became_leech=rated.became_leech, suspended=rated.suspended)
+
+
+def answer_key(question_id: str, seed: int | None, answer_text: str) -> str:
+    """The identity of an answer given outside the TUI, as the log's `answer_key`: its question,
+    seed and text (as a JSON list, so no two answers' parts run into the same string; ASCII, so
+    any text encodes), hashed to a fixed width for the unique index."""
+    identity = json.dumps([question_id, seed, answer_text])
+    return hashlib.sha256(identity.encode("ascii")).hexdigest()
+
+
+class _AlreadyLogged(Exception):
+    """Raised inside a recording's transaction to roll it back: the answer is logged already."""
+
+
+def record_answer(
+    db: Database, scheduler: Scheduler, question_id: str, grade: Grade, moment: datetime, *,
+    seed: int | None, answer_text: str, verdict: str | None, duration_ms: int | None = None,
+) -> ReviewOutcome | None:
+    """Log an answer given outside the TUI (a sheet, `quiz practice --record`) as a rating at
+    `moment`, at most once per learner: None, with nothing changed, when the learner's log has the
+    same question, seed and text with its key already — also when another process recorded it
+    a moment ago (the unique key is checked by the insert, in this transaction, and the card's
+    new schedule is rolled back with it). When the learner has studied the card since `moment`,
+    the rating is logged just after that review (read under the card's lock), so the card's
+    schedule never runs backwards."""
+    moment = require_utc(moment)
+    key = answer_key(question_id, seed, answer_text)
+    try:
+        with db.write() as session:
+            card, question = _lock_card(session, db.learner_id, question_id)
+            now = _not_before_last_review(card, moment)
+            rated = _rate(card, scheduler, grade, now, Settings(), reschedule=True)
+            review_id = _append(session, _review_values(
+                db.learner_id, question, rated, grade, now, True, duration_ms=duration_ms,
+                seed=seed, answer_text=answer_text, verdict=verdict, answer_key=key))
+            if review_id is None:
+                raise _AlreadyLogged
+    except _AlreadyLogged:
+        return None
+    return ReviewOutcome(review_id=review_id, card=rated.updated,
+                         became_leech=rated.became_leech, suspended=rated.suspended)
+
+
+def _not_before_last_review(card: CardRow, moment: datetime) -> datetime:
+    last = card.last_review
+    return moment if last is None or last < moment else last + timedelta(seconds=1)
 
 
 def undo_review(db: Database, review_id: int, now: datetime) -> CardState:

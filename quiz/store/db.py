@@ -302,7 +302,18 @@ def _add_default_learner(connection: Connection) -> None:
                 "GREATEST((SELECT max(id) FROM learners), 1))")
 
 
-MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+def _migrate_3_to_4(connection: Connection) -> None:
+    """The key of an answer given outside the TUI (reviews.answer_key), whose unique index
+    (`INDEXES`, made after the migrations) logs a recorded answer once. The rows logged before
+    keep NULL (the log is append-only); recording finds them by question, seed and text. (A
+    database upgraded from schema 2 in the same open already has the column: SQLite's upgrade to
+    learners made its review table from the current model.)"""
+    present = {column["name"] for column in inspect(connection).get_columns("reviews")}
+    if "answer_key" not in present:
+        connection.exec_driver_sql("ALTER TABLE reviews ADD COLUMN answer_key VARCHAR(64)")
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3, 3: _migrate_3_to_4}
 INDEXES = {
     "ix_questions_deck": "CREATE INDEX IF NOT EXISTS ix_questions_deck ON questions (deck)",
     "ix_cards_suspended": "CREATE INDEX IF NOT EXISTS ix_cards_suspended "
@@ -359,6 +370,11 @@ INDEXES = {
     "ix_cards_unseen": "CREATE INDEX IF NOT EXISTS ix_cards_unseen "
                        "ON cards (learner_id, suspended, buried_until, last_review, question_id) "
                        "WHERE last_review IS NULL",
+    # An answer given outside the TUI is logged once per learner (quiz.store.actions
+    # .record_answer inserts ON CONFLICT DO NOTHING against it). NULL keys (the TUI's ratings)
+    # never collide, on SQLite as on PostgreSQL.
+    "ux_reviews_answer": "CREATE UNIQUE INDEX IF NOT EXISTS ux_reviews_answer "
+                         "ON reviews (learner_id, answer_key)",
 }
 # Indexes whose columns schema 3 changed (the learner first): dropped by the upgrade, made again.
 LEARNER_INDEXES = ("ix_cards_suspended", "ix_cards_new_rank", "ix_reviews_when", "ix_reviews_kind",

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Dialect
 # Written into the SQLite header (PRAGMA application_id): this file is a quiz database.
 APPLICATION_ID = 0x5155495A  # "QUIZ"
 # The schema this quiz reads and writes (schema_info, and SQLite's PRAGMA user_version).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # The learner a single user studies as (made with every database, and the one that an upgrade
 # from schema 2 gives the history to). Its id is fixed, so opening a database needs no lookup.
 DEFAULT_LEARNER_ID = 1
@@ -149,6 +149,11 @@ REVIEWS = Table(
     Column("state_before", Integer, default=None),
     # The whole card as it was before this review, so an undo restores it exactly.
     Column("card_before", JSON, default=None),
+    # An answer given outside the TUI (a sheet, `quiz practice`): the hash of its question, seed
+    # and text (quiz.store.actions.answer_key), unique per learner (index ux_reviews_answer), so
+    # recording the same answer twice — even by two processes at once — logs it once. NULL for
+    # the TUI's ratings: after an undo the learner may give the same answer again.
+    Column("answer_key", String(64), default=None),
 )
 
 # One learner setting (see quiz.store.settings), stored as JSON. The key is text of any length:
