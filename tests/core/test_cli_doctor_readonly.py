@@ -4,7 +4,8 @@ exit 2) — never called damaged, and never met with advice to copy a backup ove
 lose every review since that backup. The advice for a file that is damaged names that loss and
 says to keep a copy first.
 
-Read-only folders are made with chmod, which binds a normal user (skipped as root)."""
+Read-only folders are made with chmod, which binds a normal user (as root, the commands run
+without the capabilities that override file permissions)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.core.test_cli import run_quiz
-from tests.store.test_readonly_fulldisk import needs_permissions
+from tests.store.test_readonly_fulldisk import needs_permissions, run_quiz_as_a_user
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -42,7 +43,7 @@ def locked_folder(imported: Path) -> Iterator[Path]:
 
 
 def _doctor(path: Path, *options: str) -> tuple[int, str, str]:
-    result = run_quiz("--db", f"sqlite:///{path}", "doctor", *options)
+    result = run_quiz_as_a_user("--db", f"sqlite:///{path}", "doctor", *options)
     return result.returncode, result.stdout, result.stderr
 
 

@@ -3,14 +3,18 @@ in one line naming the file and the cause, exits non-zero, and writes nothing ha
 answer typed into `quiz practice --record` is never lost (refused before the first question, or
 printed as the command that records it later).
 
-Read-only files are made with chmod, which binds a normal user (these tests are skipped where
-permissions are not enforced: as root). A full disk is SQLite's own: `PRAGMA max_page_count` on
-every connection the store opens makes a write past it fail with SQLITE_FULL."""
+Read-only files are made with chmod, which binds a normal user. As root (CI's containers) the
+commands run without the two capabilities that override file permissions (util-linux `setpriv`),
+so they meet a read-only file as a user does; the tests skip only where neither works.
+A full disk is SQLite's own: `PRAGMA max_page_count` on every connection the store opens makes
+a write past it fail with SQLITE_FULL."""
 
 from __future__ import annotations
 
 import io
+import os
 import shlex
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -30,23 +34,48 @@ from tests.core.test_cli import run_quiz
 pytestmark = pytest.mark.sqlite_only
 
 
+def as_a_user() -> list[str]:
+    """The prefix that runs a command as a normal user would meet files: nothing for a normal
+    user; as root, setpriv dropping CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (from the bounding
+    set, so the exec'd command cannot have them either)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return []
+    dropped = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={dropped}", f"--bounding-set={dropped}", "--"]
+
+
 def permissions_enforced() -> bool:
-    """Whether chmod 444 stops this process from writing a file (not for root)."""
+    """Whether a command run with `as_a_user()` is stopped by chmod 444."""
     with tempfile.TemporaryDirectory() as folder:
         probe = Path(folder) / "probe"
         probe.write_text("")
         probe.chmod(0o444)
         try:
-            with probe.open("a"):
-                return False
-        except PermissionError:
-            return True
+            written = subprocess.run([*as_a_user(), sys.executable, "-c",
+                                      f"open({str(probe)!r}, 'a')"],
+                                     capture_output=True, timeout=60)
+            return written.returncode != 0
+        except OSError:
+            return False
         finally:
             probe.chmod(0o644)
 
 
 needs_permissions = pytest.mark.skipif(not permissions_enforced(),
-                                       reason="file permissions are not enforced (root)")
+                                       reason="file permissions cannot be enforced here")
+
+
+def run_quiz_as_a_user(*args: str, db_url: str | None = None,
+                       stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`quiz ARGS` through its installed script, as a normal user meets files."""
+    env = dict(os.environ)
+    if db_url:
+        env["QUIZ_DB"] = db_url
+    return subprocess.run([*as_a_user(), *quiz_command(), *args], input=stdin,
+                          capture_output=True, text=True, env=env, timeout=120)
 
 
 def _imported(tmp_path: Path, bank: Path) -> tuple[str, Path]:
@@ -92,7 +121,7 @@ def test_import_into_a_read_only_file_is_one_line(tmp_path: Path, bank_dir: Path
     (bank_dir / "more.md").write_text(numbered_bank(3), encoding="utf-8")
     path.chmod(0o444)
     read_only.append(path)
-    result = run_quiz("--db", url, "import", str(bank_dir))
+    result = run_quiz_as_a_user("--db", url, "import", str(bank_dir))
     assert result.returncode == 1
     _one_error_line(result.stderr, str(path), "the database is read-only")
     assert _questions(path) == before
@@ -104,8 +133,8 @@ def test_practice_record_refuses_a_read_only_file_before_the_first_question(
     url, path = _imported(tmp_path, bank_dir)
     path.chmod(0o444)
     read_only.append(path)
-    result = subprocess_run(["--db", url, "practice", "--count", "2", "--seed", "5", "--record"],
-                            stdin="1\n2\n")
+    result = run_quiz_as_a_user("--db", url, "practice", "--count", "2", "--seed", "5",
+                                "--record", stdin="1\n2\n")
     assert result.returncode == 1
     _one_error_line(result.stderr, str(path), "the database is read-only")
     assert "[1/2]" not in result.stdout + result.stderr  # nothing asked, nothing typed in vain
@@ -119,11 +148,12 @@ def test_the_tui_refuses_a_read_only_file_before_the_terminal_is_taken(
     url, path = _imported(tmp_path, bank_dir)
     path.chmod(0o444)
     read_only.append(path)
-    with pytest.raises(StoreError) as refused:
-        make_app(db_url=url, bank_dir=bank_dir, sync_bank_on_start=True)
-    assert str(path) in str(refused.value)
-    assert "the database is read-only" in str(refused.value)
-    started = run_quiz("--db", url)  # the TUI's start through the CLI
+    if not as_a_user():  # this process itself is bound by chmod: the factory refuses too
+        with pytest.raises(StoreError) as refused:
+            make_app(db_url=url, bank_dir=bank_dir, sync_bank_on_start=True)
+        assert str(path) in str(refused.value)
+        assert "the database is read-only" in str(refused.value)
+    started = run_quiz_as_a_user("--db", url)  # the TUI's start through the CLI
     assert started.returncode == 1
     _one_error_line(started.stderr, str(path), "the database is read-only", "TUI")
 

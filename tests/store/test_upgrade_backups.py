@@ -23,8 +23,7 @@ from sqlalchemy.engine import Engine
 
 from quiz.store import StoreError
 from quiz.store.db import open_database
-from tests.core.test_cli import run_quiz
-from tests.store.test_readonly_fulldisk import needs_permissions
+from tests.store.test_readonly_fulldisk import needs_permissions, run_quiz_as_a_user
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -54,7 +53,7 @@ def test_a_read_only_old_database_gets_no_backup_and_one_line_each_time(
     original = old_database.read_bytes()
     old_database.chmod(0o444)
     for _ in range(2):
-        result = run_quiz("--db", f"sqlite:///{old_database}", "due")
+        result = run_quiz_as_a_user("--db", f"sqlite:///{old_database}", "due")
         assert result.returncode == 1
         assert "Traceback" not in result.stderr
         lines = result.stderr.strip().splitlines()
