@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -184,12 +184,25 @@ class Rule:
             return None if self.nullable else self.explain(value)
         return None if getattr(self, f"_{self.kind}_ok")(value) else self._describe(value)
 
+    def checker(self) -> Callable[[object], str | None]:
+        """`problem` as one function for the many values of this column (its kind looked up
+        once: an import checks millions of values)."""
+        ok: Callable[[object], bool] = getattr(self, f"_{self.kind}_ok")
+        nullable, describe = self.nullable, self._describe
+
+        def check(value: object) -> str | None:
+            if value is None:
+                return None if nullable else "NULL where a value is required"
+            return None if ok(value) else describe(value)
+
+        return check
+
     def _range_ok(self, value: float) -> bool:
         low_ok = self.low is None or (value > self.low if self.low_open else value >= self.low)
         return low_ok and (self.high is None or value <= self.high)
 
     def _integer_ok(self, value: object) -> bool:
-        return (isinstance(value, int) and not isinstance(value, bool)
+        return (type(value) is int  # not a bool
                 and INT64[0] <= value <= INT64[1] and self._range_ok(value))
 
     def _boolean_ok(self, value: object) -> bool:
@@ -259,18 +272,20 @@ class Rule:
 
 
 def json_depth(value: object) -> int:
-    """How deeply lists and objects nest in `value` (a scalar is 0), without recursion."""
+    """How deeply lists and objects nest in `value` (a scalar is 0; counted past
+    MAX_JSON_DEPTH only far enough to say so), without recursion."""
+    if not isinstance(value, (dict, list)):
+        return 0
     deepest, pending = 0, [(value, 1)]
     while pending:
         item, depth = pending.pop()
-        children = item.values() if isinstance(item, dict) else \
-            item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, depth)
-        if deepest > MAX_JSON_DEPTH:
-            return deepest
-        pending.extend((child, depth + 1) for child in children)
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_JSON_DEPTH:
+                break
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children
+                       if isinstance(child, (dict, list)))
     return deepest
 
 

@@ -53,7 +53,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from quiz.files import FileRefused, file_kind
-from quiz.store import StoreError
+from quiz.store import StoreError, derived
 from quiz.store.damage import RULES, Rule
 from quiz.store.db import Database
 from quiz.store.settings import SettingError, Settings, parse_value
@@ -295,7 +295,8 @@ class _TableReader:
     names: list[str]
     known: _Known
     count: int = 0
-    _checks: list[tuple[str, Rule, Callable[[Any], Any]]] = field(default_factory=list)
+    _checks: list[tuple[str, Callable[[Any], str | None], Callable[[Any], Any] | None,
+                        int | None]] = field(default_factory=list)
     _fixed: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -320,7 +321,10 @@ class _TableReader:
                                "missing")
         for name in self.names:
             column = self.table.columns[name]
-            self._checks.append((name, _rule(self.table, column), _decoder(column)))
+            storage = _storage(column)
+            length = getattr(storage, "length", None) if isinstance(storage, String) else None
+            decode = _moment if isinstance(storage, DateTime) else None
+            self._checks.append((name, _rule(self.table, column).checker(), decode, length))
 
     def row(self, values: Any) -> dict[str, Any]:
         """One row of the file as checked column values; a HistoryError naming the field."""
@@ -329,11 +333,12 @@ class _TableReader:
             if not isinstance(values, list) or len(values) != len(self.names):
                 raise _Bad("", f"expected a list of {len(self.names)} values")
             row = dict(self._fixed)
-            for (name, rule, decode), value in zip(self._checks, values, strict=True):
-                stored = decode(value)
-                problem = rule.problem(stored)
-                if problem is None:
-                    problem = _too_long(self.table.columns[name], stored)
+            for (name, check, decode, length), value in zip(self._checks, values, strict=True):
+                stored = value if decode is None else decode(value)
+                problem = check(stored)
+                if problem is None and length and isinstance(stored, str) \
+                        and len(stored) > length:
+                    problem = f"text of {len(stored)} characters, longer than {length}"
                 if problem is not None:
                     raise _Bad(name, problem)
                 row[name] = stored
@@ -367,25 +372,6 @@ def _quoted(value: Any) -> str:
     from quiz.store.damage import shown
 
     return shown(value)
-
-
-def _too_long(column: Column[Any], value: Any) -> str | None:
-    length = getattr(_storage(column), "length", None)
-    if isinstance(value, str) and isinstance(_storage(column), String) and length \
-            and len(value) > length:
-        return f"text of {len(value)} characters, longer than {length}"
-    return None
-
-
-def _decoder(column: Column[Any]) -> Callable[[Any], Any]:
-    """How a value of the file becomes the value stored: dates are ISO text in the file."""
-    if isinstance(_storage(column), DateTime):
-        return _moment
-    return _same
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _moment(value: Any) -> Any:
@@ -481,9 +467,16 @@ def import_history(db: Database, source: BinaryIO | dict[str, Any]) -> dict[str,
     try:
         with db.engine.begin() as connection:
             writer = _Writer(connection)
-            _read_tables(source, _target_ids(connection), writer)
+            known = _target_ids(connection)
+            # The totals the triggers keep per row are made once from the imported rows
+            # instead (a trigger per review was most of an import's time).
+            derived.drop_all(connection)
+            _read_tables(source, known, writer)
             writer.check_undos()
             _continue_review_ids(connection)
+            import quiz.store.roles  # noqa: F401  (a class server's row-level security)
+
+            derived.ensure(connection, derived.object_names(connection))
     except SQLAlchemyError as error:
         raise HistoryError(f"import failed: {error.__class__.__name__}: "
                            f"{error.orig if hasattr(error, 'orig') else error}") from None
