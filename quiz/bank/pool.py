@@ -4,6 +4,9 @@ An import of a large bank spends about as long parsing Markdown as writing rows;
 core the two overlap. Results come back in the order the files were given, so an import through
 the pool makes exactly the same decisions as one without it. A small bank is parsed in-process:
 starting a worker costs more than it saves.
+
+The worker exits when the importer dies, however it dies: a SIGKILLed importer runs no cleanup,
+and its worker (tens of MB, holding a bank file) would otherwise live for ever (issue 21).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,6 +25,7 @@ from quiz.bank.parser import BankFile
 
 PARALLEL_FROM_FILES = 8
 AHEAD = 4  # files parsed ahead of the writer: bounds the questions held in memory
+PARENT_CHECK_SECONDS = 0.2  # how often a worker looks whether its importer is still there
 
 
 def parse_with_hashes(file: BankFile) -> list[Question]:
@@ -30,6 +35,21 @@ def parse_with_hashes(file: BankFile) -> list[Question]:
     for question in questions:
         _ = question.content_hash
     return questions
+
+
+def _exit_with_parent(parent: int) -> None:
+    """The worker's initializer: a daemon thread that ends the worker as soon as its parent is
+    gone (os.getppid() changes when the parent dies and the worker is adopted). Portable and
+    immune to the race prctl(PR_SET_PDEATHSIG) has (a parent dead before the call), and
+    PDEATHSIG fires when the forking *thread* ends, not the process. os._exit: the worker's
+    state is of no use to anyone, and its atexit handlers would wait for a parent that is gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="quiz-parent-watch", daemon=True).start()
 
 
 def _may_fork() -> bool:
@@ -45,7 +65,8 @@ class ParsePool:
         # fork: spawn would run the caller's main module again in the worker. The worker only
         # parses; it never touches the database connection it inherits.
         self._executor = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("fork")) if parallel else None
+            max_workers=1, mp_context=multiprocessing.get_context("fork"),
+            initializer=_exit_with_parent, initargs=(os.getpid(),)) if parallel else None
         self._pending: deque[tuple[BankFile, Future[list[Question]]]] = deque()
         self._done: deque[tuple[BankFile, list[Question]]] = deque()
 
