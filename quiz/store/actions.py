@@ -198,6 +198,8 @@ def record_answer(
 
 
 def _not_before_last_review(card: CardRow, moment: datetime) -> datetime:
+    """The answer's moment, unless the card was studied since (in the TUI, or by a recording
+    that got there first): then just after that review, as FSRS needs its reviews in order."""
     last = card.last_review
     return moment if last is None or last < moment else last + timedelta(seconds=1)
 
