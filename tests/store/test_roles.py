@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from quiz.bank.parser import load_bank
 from quiz.cli import main
 from quiz.store import derived
-from quiz.store.actions import ActionError, apply_review, undo_review
+from quiz.store.actions import ActionError, apply_review, record_answer, undo_review
 from quiz.store.counts import due_counts
 from quiz.store.db import Database, open_database
 from quiz.store.learners import LearnerError, learner_summaries, resolve_learner
@@ -244,6 +244,33 @@ def test_a_student_studies_as_themselves_through_the_store(klass: ClassServer) -
             "WHERE u.undoes = r.id AND u.kind = 'undo')"),
             {"a": alice.learner_id, "q": item.id}).scalar()
         assert ratings == counted
+
+
+def test_a_recorded_answer_is_logged_once_under_the_class_rules(klass: ClassServer) -> None:
+    """Exactly once (issue 21) holds for a student's own role and for the teacher recording into
+    a student's learner: the insert's unique-key check passes the row-level security, and a
+    second copy of the answer, from either, changes nothing."""
+    alice = klass.students["alice"]
+    question = _scalar(klass.teacher.engine, "SELECT id FROM questions ORDER BY id LIMIT 1")
+    scheduler = make_scheduler(fuzz=False)
+    moment = FIXED_NOW + timedelta(hours=1)
+    answer = {"seed": 7, "answer_text": "42", "verdict": "right"}
+
+    def reviews() -> int:
+        return int(_scalar(klass.teacher.engine,
+                           "SELECT count(*) FROM reviews WHERE learner_id = :a",
+                           a=alice.learner_id))
+
+    before = reviews()
+    db = klass.student_db("alice")
+    try:
+        assert record_answer(db, scheduler, question, Grade.GOOD, moment, **answer) is not None
+        assert record_answer(db, scheduler, question, Grade.GOOD, moment, **answer) is None
+    finally:
+        db.close()
+    as_alice = klass.teacher.as_learner(alice.learner_id, alice.name)
+    assert record_answer(as_alice, scheduler, question, Grade.GOOD, moment, **answer) is None
+    assert reviews() == before + 1
 
 
 def test_a_students_study_app_starts(klass: ClassServer, bank_dir: Path) -> None:
