@@ -46,16 +46,20 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    null,
     select,
     tuple_,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from quiz.files import FileRefused, file_kind
 from quiz.store import StoreError, derived
+from quiz.store.bulk import insert_rows
 from quiz.store.damage import RULES, Rule
 from quiz.store.db import Database
+from quiz.store.models import ReviewRow
 from quiz.store.settings import SettingError, Settings, parse_value
 from quiz.store.tables import DEFAULT_LEARNER_ID, METADATA, SCHEMA_VERSION
 
@@ -107,8 +111,6 @@ def open_history(path: str | Path) -> BinaryIO:
         raise
 
 
-# A run of text that ends before a JSON string that is not closed yet (or at the end).
-_UP_TO_OPEN_STRING = re.compile(rb'(?:[^"]+|"[^"\\]*(?:\\.[^"\\]*)*")*', re.DOTALL)
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = bytes(byte for byte in range(256) if byte not in b"[]{}")
 
@@ -131,12 +133,12 @@ class _NestingGuard:
 
     def _scan(self, chunk: bytes) -> None:
         text = self.pending + chunk
-        match = _UP_TO_OPEN_STRING.match(text)
-        end = match.end() if match else 0
-        head, self.pending = text[:end], text[end:]
+        outside = _STRING.sub(b"", text)  # what is left of the text outside its strings
+        opened = outside.find(b'"')  # a string the text does not close: kept for the next
+        self.pending = b"" if opened < 0 else text[_last_quote(text):]
         if len(self.pending) > MAX_STRING:
             raise HistoryError(f"a text value longer than {MAX_STRING // 2**20} MB")
-        brackets = _STRING.sub(b"", head).translate(None, _NOT_BRACKET)
+        brackets = (outside if opened < 0 else outside[:opened]).translate(None, _NOT_BRACKET)
         if not brackets:
             return
         codes = np.frombuffer(brackets, dtype=np.uint8)
@@ -147,6 +149,18 @@ class _NestingGuard:
             raise HistoryError(f"JSON nested deeper than {self.limit} levels (a history file "
                                "needs far fewer)")
         self.depth = int(depths[-1])
+
+
+def _last_quote(text: bytes) -> int:
+    """Where the last quote of `text` that no backslash escapes is."""
+    position = len(text)
+    while True:
+        position = text.rfind(b'"', 0, position)
+        backslash = position - 1
+        while backslash >= 0 and text[backslash] == ord("\\"):
+            backslash -= 1
+        if position <= 0 or (position - 1 - backslash) % 2 == 0:
+            return max(position, 0)
 
 
 def _json_error(error: Exception) -> HistoryError:
@@ -323,7 +337,8 @@ class _TableReader:
             column = self.table.columns[name]
             storage = _storage(column)
             length = getattr(storage, "length", None) if isinstance(storage, String) else None
-            decode = _moment if isinstance(storage, DateTime) else None
+            decode = _moment if isinstance(storage, DateTime) else \
+                _sql_null if isinstance(storage, JSON) and column.nullable else None
             self._checks.append((name, _rule(self.table, column).checker(), decode, length))
 
     def row(self, values: Any) -> dict[str, Any]:
@@ -335,7 +350,7 @@ class _TableReader:
             row = dict(self._fixed)
             for (name, check, decode, length), value in zip(self._checks, values, strict=True):
                 stored = value if decode is None else decode(value)
-                problem = check(stored)
+                problem = check(None if stored is SQL_NULL else stored)
                 if problem is None and length and isinstance(stored, str) \
                         and len(stored) > length:
                     problem = f"text of {len(stored)} characters, longer than {length}"
@@ -374,6 +389,16 @@ def _quoted(value: Any) -> str:
     return shown(value)
 
 
+# NULL in a JSON column that may be NULL (a rating's card snapshot before undo existed) stays SQL
+# NULL: SQLAlchemy's JSON type writes None as the JSON text 'null' (which is no snapshot, and
+# which quiz doctor reports) unless given the SQL NULL itself.
+SQL_NULL = null()
+
+
+def _sql_null(value: Any) -> Any:
+    return SQL_NULL if value is None else value
+
+
 def _moment(value: Any) -> Any:
     if not isinstance(value, str):
         return value  # the rule names it: not a date and time
@@ -390,6 +415,7 @@ class _Writer:
     """Inserts checked rows in batches, in the import's one transaction."""
 
     connection: Connection
+    session: Session
     counts: dict[str, int] = field(default_factory=dict)
     undo_rows: dict[int, int] = field(default_factory=dict)  # undo id → its row in the file
     _pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -408,7 +434,9 @@ class _Writer:
         if not batch:
             return
         if table.name == REVIEWS:
-            self.connection.execute(_insert(table), batch)  # append-only: never an update
+            # Append-only: never an update. At the driver's speed (quiz.store.bulk): most of
+            # an import's time went to SQLAlchemy building each row's parameters.
+            insert_rows(self.session, ReviewRow, batch)
         else:
             _upsert(self.connection, table, batch)
 
@@ -429,15 +457,6 @@ class _Writer:
                 f"{_quoted(dangling.undoes)} names no review")
 
 
-def _insert(table: Table) -> Any:
-    """An insert in which None in a JSON column that may be NULL stays SQL NULL (SQLAlchemy's
-    JSON type would write the JSON text 'null', which is no card snapshot)."""
-    typed = {column.name: bindparam(column.name, type_=JSON(none_as_null=True))
-             for column in table.columns
-             if isinstance(_storage(column), JSON) and column.nullable}
-    return table.insert().values(typed) if typed else table.insert()
-
-
 def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert the rows, replacing those whose primary key the target already has."""
     keys = list(table.primary_key.columns)
@@ -449,7 +468,7 @@ def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]]) ->
     new = [row for row, key in zip(rows, wanted, strict=True) if key not in existing]
     old = [row for row, key in zip(rows, wanted, strict=True) if key in existing]
     if new:
-        connection.execute(_insert(table), new)
+        connection.execute(table.insert(), new)
     if old:
         where = and_(*(key == bindparam(f"key_{key.name}") for key in keys))
         changes = [{**{f"key_{key.name}": row[key.name] for key in keys},
@@ -466,12 +485,17 @@ def import_history(db: Database, source: BinaryIO | dict[str, Any]) -> dict[str,
     read_header(source)
     try:
         with db.engine.begin() as connection:
-            writer = _Writer(connection)
+            # A session on the same connection and transaction, for quiz.store.bulk.
+            writer = _Writer(connection, Session(bind=connection))
             known = _target_ids(connection)
             # The totals the triggers keep per row are made once from the imported rows
             # instead (a trigger per review was most of an import's time).
             derived.drop_all(connection)
+            # Likewise the review log's indexes: made again once, after its last row.
+            indexes = _drop_indexes(connection, REVIEWS)
             _read_tables(source, known, writer)
+            for statement in indexes:
+                connection.exec_driver_sql(statement)
             writer.check_undos()
             _continue_review_ids(connection)
             import quiz.store.roles  # noqa: F401  (a class server's row-level security)
@@ -481,6 +505,26 @@ def import_history(db: Database, source: BinaryIO | dict[str, Any]) -> dict[str,
         raise HistoryError(f"import failed: {error.__class__.__name__}: "
                            f"{error.orig if hasattr(error, 'orig') else error}") from None
     return writer.counts
+
+
+def _drop_indexes(connection: Connection, table: str) -> list[str]:
+    """Drop the secondary indexes of `table` (not its primary key's); the statements that make
+    them again, as the database itself recorded them."""
+    if connection.dialect.name == "sqlite":
+        found = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL", (table,)).all()
+    elif connection.dialect.name == "postgresql":
+        found = connection.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %(table)s "
+            "AND schemaname = current_schema() AND indexname NOT IN "
+            "(SELECT conname FROM pg_constraint WHERE conrelid = %(table)s::regclass)",
+            {"table": table}).all()
+    else:
+        return []
+    for name, _statement in found:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    return [str(statement) for _name, statement in found]
 
 
 def _target_ids(connection: Connection) -> _Known:
