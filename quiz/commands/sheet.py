@@ -30,7 +30,7 @@ from quiz.sheets.model import MAX_ITEMS, MAX_STUDENTS, SEED_LIMIT
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from quiz.bank.model import Question
     from quiz.numeric import Template
-    from quiz.sheets.meta import SheetMeta
+    from quiz.sheets.meta import ManifestStream
     from quiz.sheets.model import Sheet
 
 __all__ = ["MAX_ITEMS", "MAX_STUDENTS", "SEED_LIMIT", "register", "run"]
@@ -261,26 +261,49 @@ def write_sheets(sheets: Iterable[Sheet], fmt: str, key: bool, folder: Path, *,
     one of keys, each student starting on a new page; and manifest.json, the class as printed.
 
     Markdown sheets are written as they come: `sheets` may be a generator, and memory holds one
-    student's sheet and key at a time (and each student's metadata for the manifest). HTML and
+    student's sheet and key at a time (the manifest is written entry by entry too). HTML and
     PDF are one document for the whole class (typst typesets a document at once): those take
-    the class as a list. Each file is written to a temporary file and moved into place, and the
-    manifest comes last; when anything fails, the files this run already wrote are removed
-    again: a class is written whole or not at all (with --force, the files it replaced are
-    gone). A folder that already holds sheets (filled in, perhaps) is refused unless `force`."""
+    the class as a list. Each file is written to a temporary file and moved into place, the
+    manifest last; when anything fails, the files this run already wrote are removed again: a
+    class is written whole or not at all (with --force, the files it replaced are gone). A
+    folder that already holds sheets (filled in, perhaps) is refused unless `force`."""
+    from quiz.sheets.marks import atomic_target
+    from quiz.sheets.meta import MANIFEST_FILE, ManifestStream
+
     folder.mkdir(parents=True, exist_ok=True)
     if not force:
         _refuse_occupied(folder)
     written: list[Path] = []
+    manifest_path = folder / MANIFEST_FILE
     try:
-        if fmt == "md":
-            metas = _write_markdown(sheets, key, folder, written)
-        else:
-            metas = _write_documents(list(sheets), fmt, key, folder, duplex, written)
-        written.append(_write_manifest(metas, fmt, folder))
+        with atomic_target(manifest_path) as temporary, \
+                temporary.open("w", encoding="utf-8") as handle:
+            manifest = ManifestStream(handle, fmt)
+            if fmt == "md":
+                _write_markdown(sheets, key, folder, written, manifest)
+            else:
+                _write_documents(list(sheets), fmt, key, folder, duplex, written, manifest)
+            if manifest.count == 0:
+                raise SheetCommandError("no student: the class is empty")
+            manifest.finish()
+    except _DocumentFailed as failed:
+        _remove(written, folder)
+        raise failed.error from None
     except BaseException:
         _remove(written, folder)
         raise
+    written.append(manifest_path)
     return written
+
+
+class _DocumentFailed(Exception):
+    """A sheet's or key's write failed while the manifest's atomic_target is open, which would
+    name its own file (manifest.json) for any OSError inside it: this carries the sheet's own
+    error past it."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _remove(written: list[Path], folder: Path) -> None:
@@ -292,34 +315,28 @@ def _remove(written: list[Path], folder: Path) -> None:
         keys.rmdir()
 
 
-def _write_markdown(sheets: Iterable[Sheet], key: bool, folder: Path,
-                    written: list[Path]) -> list[ManifestEntry]:
+def _write_markdown(sheets: Iterable[Sheet], key: bool, folder: Path, written: list[Path],
+                    manifest: ManifestStream) -> None:
     from quiz.sheets.markdown import key_markdown, sheet_markdown
-    from quiz.sheets.meta import sheet_meta
 
-    entries: list[ManifestEntry] = []
     for sheet in sheets:
         name = sheet_file_name(sheet, sheet.class_size)
         written.append(_write_document(folder, name, sheet_markdown(sheet)))
         if key:
             written.append(_write_document(folder, f"keys/key-{name[len('sheet-'):]}",
                                            key_markdown(sheet)))
-        entries.append(_manifest_entry(name, sheet, sheet_meta(sheet)))
-    if not entries:
-        raise SheetCommandError("no student: the class is empty")
-    return entries
+        manifest.add(name, sheet)
 
 
 def _write_documents(sheets: list[Sheet], fmt: str, key: bool, folder: Path, duplex: bool,
-                     written: list[Path]) -> list[ManifestEntry]:
-    from quiz.sheets.meta import sheet_meta
-
+                     written: list[Path], manifest: ManifestStream) -> None:
     if not sheets:
-        raise SheetCommandError("no student: the class is empty")
+        return
     documents = _documents(sheets, fmt, key, duplex)
     for name, content in documents:
         written.append(_write_document(folder, name, content))
-    return [_manifest_entry(documents[0][0], sheet, sheet_meta(sheet)) for sheet in sheets]
+    for sheet in sheets:
+        manifest.add(documents[0][0], sheet)
 
 
 def _refuse_occupied(folder: Path) -> None:
@@ -364,37 +381,11 @@ def _write_document(folder: Path, name: str, content: str | bytes) -> Path:
     from quiz.sheets.marks import write_atomically
 
     path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, content)
-    return path
-
-
-@dataclass(frozen=True)
-class ManifestEntry:
-    """What the manifest keeps of a written sheet: its file, and the class's fields once."""
-
-    file: str
-    meta: SheetMeta
-    class_id: str
-    seed: int
-    title: str
-    date: str
-    command: str
-
-
-def _manifest_entry(file: str, sheet: Sheet, meta: SheetMeta) -> ManifestEntry:
-    return ManifestEntry(file=file, meta=meta, class_id=sheet.class_id, seed=sheet.seed,
-                         title=sheet.title, date=sheet.date, command=sheet.command)
-
-
-def _write_manifest(entries: list[ManifestEntry], fmt: str, folder: Path) -> Path:
-    from quiz.sheets.marks import write_atomically
-    from quiz.sheets.meta import MANIFEST_FILE, Manifest, ManifestSheet, manifest_text
-
-    first = entries[0]
-    manifest = Manifest(class_id=first.class_id, seed=first.seed, title=first.title,
-                        date=first.date, command=first.command, format=fmt,
-                        sheets=tuple(ManifestSheet(entry.file, entry.meta) for entry in entries))
-    path = folder / MANIFEST_FILE
-    write_atomically(path, manifest_text(manifest))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, content)
+    except OSError as error:
+        if error.filename is None:
+            error.filename = str(path)
+        raise _DocumentFailed(error) from None
     return path

@@ -17,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from quiz.render.safe import safe_json
 from quiz.sheets.model import (
@@ -297,6 +297,39 @@ def manifest_json(manifest: Manifest) -> dict[str, Any]:
 
 def manifest_text(manifest: Manifest) -> str:
     return safe_json(manifest_json(manifest)) + "\n"
+
+
+class ManifestStream:
+    """manifest.json written into an open file a sheet at a time, so that a class of any size
+    needs no more memory than one sheet's entry; the text is manifest_text's, byte for byte.
+    The class's fields come from the first sheet; `finish` ends the document."""
+
+    def __init__(self, handle: TextIO, fmt: str) -> None:
+        self._handle, self._format = handle, fmt
+        self.count = 0
+
+    def add(self, file: str, sheet: Sheet) -> None:
+        if self.count == 0:
+            head = Manifest(class_id=sheet.class_id, seed=sheet.seed, title=sheet.title,
+                            date=sheet.date, command=sheet.command, format=self._format,
+                            sheets=())
+            text = manifest_text(head)
+            # json.dumps (indent 1) ends an empty last list as `[]\n}`: the entries go between
+            assert text.endswith(_EMPTY_SHEETS_END)
+            self._handle.write(text[:-len(_EMPTY_SHEETS_END)] + "[\n")
+        else:
+            self._handle.write(",\n")
+        entry = safe_json({"file": file, **meta_to_json(sheet_meta(sheet))})
+        self._handle.write("\n".join(f"  {line}" for line in entry.splitlines()))
+        self.count += 1
+
+    def finish(self) -> None:
+        if self.count == 0:
+            raise ValueError("a manifest lists at least one sheet")
+        self._handle.write("\n ]\n}\n")
+
+
+_EMPTY_SHEETS_END = "[]\n}\n"
 
 
 def load_manifest(folder: Path) -> Manifest | None:

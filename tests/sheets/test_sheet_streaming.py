@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import json
 import os
 import weakref
 from collections.abc import Iterator
@@ -28,6 +29,12 @@ def every_file(folder: Path) -> list[str]:
                   if path.is_file())
 
 
+def class_files(folder: Path) -> list[str]:
+    """The files of the class: not the atomic writer's hidden temporaries (`.name.….tmp`; the
+    manifest is one while its entries are written)."""
+    return [name for name in every_file(folder) if not Path(name).name.startswith(".")]
+
+
 def test_each_sheet_is_on_disk_before_the_next_is_built(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,7 +43,7 @@ def test_each_sheet_is_on_disk_before_the_next_is_built(
     build = select.build_sheet
 
     def recording(*args: Any, **kwargs: Any) -> Sheet:
-        seen.append(every_file(out) if out.is_dir() else [])
+        seen.append(class_files(out) if out.is_dir() else [])
         return build(*args, **kwargs)
 
     monkeypatch.setattr(select, "build_sheet", recording)
@@ -50,7 +57,7 @@ def test_each_sheet_is_on_disk_before_the_next_is_built(
         done = [f"sheet-{k:02d}.md" for k in range(1, number)]
         keys = [f"keys/key-{k:02d}.md" for k in range(1, number)]
         assert files == sorted(keys + done), (number, files)
-    assert "manifest.json" in every_file(out)
+    assert "manifest.json" in every_file(out) and every_file(out) == class_files(out)
 
 
 def test_the_writer_holds_one_sheet_at_a_time(tmp_path: Path) -> None:
@@ -72,6 +79,31 @@ def test_the_writer_holds_one_sheet_at_a_time(tmp_path: Path) -> None:
 
     written = sheet_command.write_sheets(sheets(), "md", True, tmp_path / "out")
     assert len(alive) == 5 and len(written) == 11  # 5 sheets, 5 keys, the manifest
+
+
+def test_the_manifest_is_written_entry_by_entry(tmp_path: Path) -> None:
+    """Memory does not grow with the class: the manifest, whose entries are the only thing
+    kept of every student, is written into its (temporary) file as each sheet is written."""
+    args = build_parser().parse_args(["sheet", "--students", "4", "--count", "3", "--seed", "9",
+                                      "-o", str(tmp_path / "out")])
+    class_set = sheet_command.make_sheets(args)
+    out = tmp_path / "out"
+    sizes: list[int] = []
+
+    def sheets() -> Iterator[Sheet]:
+        for sheet in class_set.sheets():
+            temporaries = list(out.glob(".manifest.json.*.tmp"))
+            assert len(temporaries) == 1 and not (out / "manifest.json").exists()
+            sizes.append(temporaries[0].stat().st_size)
+            yield sheet
+
+    sheet_command.write_sheets(sheets(), "md", False, out)
+    # each sheet's entry reached the file before the next sheet was built (one sheet behind:
+    # the writer's buffer flushes at least every 8 KiB, so entries are compared in bulk)
+    assert sizes[0] == 0 and sizes == sorted(sizes)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [entry["file"] for entry in manifest["sheets"]] == [
+        "sheet-01.md", "sheet-02.md", "sheet-03.md", "sheet-04.md"]
 
 
 def test_a_class_that_fails_half_way_leaves_none_of_its_files(
