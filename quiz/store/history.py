@@ -57,7 +57,7 @@ from sqlalchemy.orm import Session
 from quiz.files import FileRefused, file_kind
 from quiz.store import StoreError, derived
 from quiz.store.bulk import insert_rows
-from quiz.store.damage import RULES, Rule
+from quiz.store.damage import RULES, Rule, shown
 from quiz.store.db import Database
 from quiz.store.models import ReviewRow
 from quiz.store.settings import SettingError, Settings, parse_value
@@ -111,8 +111,9 @@ def open_history(path: str | Path) -> BinaryIO:
         raise
 
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_MARK = bytes(byte for byte in range(256) if byte not in b'"[]{}')
+_STRING = re.compile(rb'"[^"]*"')
 
 
 class _NestingGuard:
@@ -133,12 +134,15 @@ class _NestingGuard:
 
     def _scan(self, chunk: bytes) -> None:
         text = self.pending + chunk
-        outside = _STRING.sub(b"", text)  # what is left of the text outside its strings
+        # Quotes and brackets only (escapes first: an escaped quote is no quote), then what is
+        # left outside the strings.
+        marks = _ESCAPE.sub(b"", text).translate(None, _NOT_MARK)
+        outside = _STRING.sub(b"", marks)
         opened = outside.find(b'"')  # a string the text does not close: kept for the next
         self.pending = b"" if opened < 0 else text[_last_quote(text):]
         if len(self.pending) > MAX_STRING:
             raise HistoryError(f"a text value longer than {MAX_STRING // 2**20} MB")
-        brackets = (outside if opened < 0 else outside[:opened]).translate(None, _NOT_BRACKET)
+        brackets = outside if opened < 0 else outside[:opened]
         if not brackets:
             return
         codes = np.frombuffer(brackets, dtype=np.uint8)
@@ -376,17 +380,11 @@ class _TableReader:
             except SettingError as error:
                 raise _Bad("value", error.message) from None
         if "question_id" in row and row["question_id"] not in self.known.questions:
-            raise _Bad("question_id", f"{_quoted(row['question_id'])} names no question in "
+            raise _Bad("question_id", f"{shown(row['question_id'])} names no question in "
                                       "the file or the database")
         if "learner_id" in row and row["learner_id"] not in self.known.learners:
             raise _Bad("learner_id", f"{row['learner_id']} names no learner in the file or "
                                      "the database")
-
-
-def _quoted(value: Any) -> str:
-    from quiz.store.damage import shown
-
-    return shown(value)
 
 
 # NULL in a JSON column that may be NULL (a rating's card snapshot before undo existed) stays SQL
@@ -454,7 +452,7 @@ class _Writer:
         if dangling is not None:
             raise HistoryError(
                 f"table reviews, row {self.undo_rows[dangling.id]}, field undoes: "
-                f"{_quoted(dangling.undoes)} names no review")
+                f"{shown(dangling.undoes)} names no review")
 
 
 def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
