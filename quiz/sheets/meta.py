@@ -320,7 +320,8 @@ class ManifestStream:
         else:
             self._handle.write(",\n")
         entry = safe_json({"file": file, **meta_to_json(sheet_meta(sheet))})
-        self._handle.write("\n".join(f"  {line}" for line in entry.splitlines()))
+        # split at "\n" only: splitlines would also split at U+2028 in a name, which JSON keeps
+        self._handle.write("\n".join(f"  {line}" for line in entry.split("\n")))
         self.count += 1
 
     def finish(self) -> None:

@@ -151,3 +151,23 @@ def test_a_sheet_that_cannot_be_built_half_way_leaves_no_file(
                         "-o", str(out))
     assert code == 2 and "does not grade as right" in err, err
     assert every_file(out) == []
+
+
+def test_the_streamed_manifest_is_the_one_manifest_text_gives(tmp_path: Path) -> None:
+    """Byte for byte, also for names holding what str.splitlines would split at."""
+    from quiz.sheets.meta import Manifest, ManifestSheet, manifest_text, sheet_meta
+
+    roster = tmp_path / "roster.txt"
+    roster.write_text("a\tA\u2028B\nb\tC\x85D\x1cE\nc\t\u202eF\n", encoding="utf-8")
+    args = build_parser().parse_args(["sheet", "--roster", str(roster), "--count", "3",
+                                      "--seed", "9", "-o", str(tmp_path / "out")])
+    class_set = sheet_command.make_sheets(args)
+    sheet_command.write_sheets(class_set.sheets(), "md", False, tmp_path / "out")
+    sheets = list(class_set.sheets())
+    first = sheets[0]
+    expected = manifest_text(Manifest(
+        class_id=first.class_id, seed=first.seed, title=first.title, date=first.date,
+        command=first.command, format="md",
+        sheets=tuple(ManifestSheet(f"sheet-0{sheet.student_number}.md", sheet_meta(sheet))
+                     for sheet in sheets)))
+    assert (tmp_path / "out" / "manifest.json").read_text(encoding="utf-8") == expected
