@@ -10,12 +10,20 @@ mark, as the screen saves after each); `quiz check --record` of the class into e
 learner (a fresh SQLite file); and `quiz class` over those learners. Each phase runs in a
 fresh interpreter, so that no phase profits from the
 engine runs another one cached; the times exclude interpreter start and imports.
+
+    python bench/sheets.py --rss [--sizes 10 100 1000] [--count 20] [--seed 1] [--numeric]
+
+Peak memory by class size (issue 21: sheets are streamed to disk, so memory must not grow with
+the class): `quiz sheet --students N --key` (Markdown) in a child process per size, its peak
+resident memory (ru_maxrss) and wall time, as ratios to the smallest size measured in the same
+run. The tree measured is whichever `quiz` the child imports (PYTHONPATH picks another).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -156,6 +164,38 @@ def run_phase(name: str, options: argparse.Namespace, out: Path) -> dict[str, fl
     return json.loads(result.stdout)
 
 
+def sheet_child(size: int, options: argparse.Namespace, out: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of `quiz sheet` making `size` Markdown sheets and keys."""
+    argv = [sys.executable, "-m", "quiz", "sheet", "--students", str(size), "--count",
+            str(options.count), "--seed", str(options.seed), "--key", "--date", "2026-03-02",
+            "-o", str(out)] + (["--numeric"] if options.numeric else [])
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    error = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"quiz sheet --students {size} failed:\n{error}")
+    if len(list(out.glob("sheet-*.md"))) != size:
+        raise SystemExit(f"quiz sheet --students {size} did not write {size} sheets")
+    return seconds, usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def report_rss(options: argparse.Namespace, root: Path) -> int:
+    sizes = sorted(options.sizes)
+    figures = {size: sheet_child(size, options, root / f"rss-{size}") for size in sizes}
+    base_seconds, base_mib = figures[sizes[0]]
+    print(f"quiz sheet --key (Markdown), {options.count} items, seed {options.seed}: peak RSS "
+          f"and wall time by class size, as ratios to {sizes[0]} students")
+    print(f"{'students':>9} {'peak RSS MiB':>13} {'× base':>7} {'seconds':>8} {'× base':>7} "
+          f"{'s/student':>9}")
+    for size in sizes:
+        seconds, mib = figures[size]
+        print(f"{size:>9} {mib:>13.1f} {mib / base_mib:>7.2f} {seconds:>8.2f} "
+              f"{seconds / base_seconds:>7.2f} {seconds / size:>9.4f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=40)
@@ -163,6 +203,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--numeric", action="store_true", help="numeric questions only")
     parser.add_argument("--pdf", action="store_true", help="also time PDF (typst)")
+    parser.add_argument("--rss", action="store_true",
+                        help="peak memory of quiz sheet by class size (see --sizes)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000],
+                        help="class sizes for --rss (default 10 100 1000)")
     parser.add_argument("--phase", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -179,6 +223,8 @@ def main() -> int:
         print(json.dumps(phases[options.phase]()))
         return 0
     with tempfile.TemporaryDirectory() as folder:
+        if options.rss:
+            return report_rss(options, Path(folder))
         return report(options, Path(folder))
 
 
