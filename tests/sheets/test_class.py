@@ -430,7 +430,8 @@ def test_markdown_keeps_math_intact_and_escapes_outside_it() -> None:
     assert "$s>1$" in escaped and "$|x|$" in escaped and "$[0,1]$" in escaped
     assert "\\<b\\>x\\</b\\>" in escaped and "\\[a\\](b)" in escaped
     assert "$$a< b \\cdot c$$" in escaped  # `<b` would open a tag where math is not rendered
-    assert "$[x] (javascript:1)$" in escape_markdown("$[x](javascript:1)$")
+    # Inside math too a script URL is defanged (issue 21: no `javascript:` survives anywhere).
+    assert "$[x] (javascript：1)$" in escape_markdown("$[x](javascript:1)$")
 
 
 def test_keys_keep_math_of_the_reference_answers(tmp_path: Path,
