@@ -178,3 +178,29 @@ def test_the_nesting_guard_counts_brackets_outside_strings_at_any_chunk_size(siz
     with pytest.raises(HistoryError, match="nested deeper than 4"):
         while shallow.read(size):
             pass
+
+
+def test_a_file_larger_than_the_old_cap_imports_in_little_memory(tmp_path: Path) -> None:
+    """A history is read as a stream: 513 MB (past the 512 MB the whole-file read refused, and
+    more than it could hold twice over) in a child process of < 200 MB peak."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "long.json"
+    with path.open("wb") as out:
+        out.write(b'{"format": "quiz-history", "format_version": 1, "schema_version": 1, '
+                  b'"tables": {"learners": {"columns": ["id", "name", "created_at"], '
+                  b'"rows": [[2, "ann", "2026-01-01T00:00:00+00:00"]]}')
+        block = b" " * 2**20
+        for _ in range(513):
+            out.write(block)
+        out.write(b"}}\n")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "quiz", "--db", f"sqlite:///{tmp_path / 'target.db'}",
+         "import-history", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(child.pid, 0)
+    assert child.stderr is not None
+    assert os.waitstatus_to_exitcode(status) == 0, child.stderr.read()
+    assert usage.ru_maxrss / 1024 < 200  # MiB (ru_maxrss is in KiB on Linux)
+    assert child.stdout is not None and b"imported 1 learners" in child.stdout.read()
