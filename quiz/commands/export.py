@@ -100,6 +100,7 @@ def _export_store(args: argparse.Namespace) -> None:
 def run_import(args: argparse.Namespace) -> int:
     """Refusals name the file and, for a bad value, its table, row and field; a refused file
     leaves the database as it was (a database file this command made is removed again)."""
+    from quiz.cli import _open_db
     from quiz.files import FileRefused
     from quiz.store.history import HistoryError, import_history, open_history, read_header
 
@@ -113,22 +114,18 @@ def run_import(args: argparse.Namespace) -> int:
         except HistoryError as error:
             return _error(f"{args.file}: {error}", code=1)
         made = _new_sqlite_file(args)
-        db = _open_db_made(args)
+        db = _open_db(args, create=True)
         try:
             counts = import_history(db, handle)
-        except HistoryError as error:
+        except BaseException as error:
             db.close()
-            _remove_made(made)
-            return _error(f"{args.file}: {error}; nothing was changed", code=1)
+            _remove_made(made)  # the transaction was rolled back: nothing in it is kept
+            if isinstance(error, HistoryError):
+                return _error(f"{args.file}: {error}; nothing was changed", code=1)
+            raise
         db.close()
     print(f"{args.file}: imported " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     return 0
-
-
-def _open_db_made(args: argparse.Namespace) -> Any:
-    from quiz.cli import _open_db
-
-    return _open_db(args, create=True)
 
 
 def _new_sqlite_file(args: argparse.Namespace) -> Path | None:
