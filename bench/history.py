@@ -100,7 +100,11 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--questions", type=int, default=2000)
     parser.add_argument("--reviews", type=int, default=600_000)
+    parser.add_argument("--fill", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.fill:
+        fill_log(args.fill, args.reviews)
+        return
     root = Path(tempfile.mkdtemp(prefix="quiz-history-"))
     try:
         bank, path, target = root / "bank", root / "quiz.db", root / "imported.db"
@@ -110,7 +114,9 @@ def main() -> None:
         write_bank(bank, args.questions)
         subprocess.run([sys.executable, "-m", "quiz", "--db", url, "import", str(bank)],
                        check=True, stdout=subprocess.DEVNULL)
-        fill_log(url, args.reviews)
+        # In a child: a process forked from one that held the log keeps its peak in ru_maxrss.
+        subprocess.run([sys.executable, __file__, "--fill", url, "--reviews", str(args.reviews)],
+                       check=True)
         exported, floor_file = root / "history.json", root / "floor.json"
         export = run_child([sys.executable, "-m", "quiz", "--db", url, "export", "--json",
                             str(exported)])
