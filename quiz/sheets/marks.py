@@ -21,8 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quiz.files import MB, FileRefused, read_user_text
+
 MARKS_FILE = "marks.json"
 MARKS_VERSION = 1
+MAX_MARKS_BYTES = 64 * MB  # 1000 students with 500 marked answers each, at 100 bytes a mark
+MAX_INTEGER_DIGITS = 20
 
 # Words a teacher writes for a whole mark; a fraction, a decimal or a percentage is a part mark.
 _WORD_MARKS = {
@@ -115,17 +119,35 @@ def load_marks(folder: Path) -> Marks:
     """The marks saved in `folder`; none when there is no marks file. Raises MarksError naming the
     file (and the entry and field) when it cannot be read."""
     path = folder / MARKS_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return Marks()
-    except (OSError, UnicodeDecodeError) as error:
-        raise MarksError(f"{path}: cannot read: {error}") from error
     try:
-        data = json.loads(text)
+        text = read_user_text(path, MAX_MARKS_BYTES, what="a marks file")
+    except FileRefused as error:
+        raise MarksError(str(error)) from None
+    try:
+        data = json.loads(text, parse_int=_short_integer)
     except json.JSONDecodeError as error:
         raise MarksError(f"{path}:{error.lineno}: not JSON: {error.msg}") from error
+    except _LongInteger as error:
+        line = text.count("\n", 0, max(text.find(error.digits), 0)) + 1
+        raise MarksError(f"{path}:{line}: a number of {len(error.digits)} digits: a mark is a "
+                         "score from 0 to 1") from None
     return _marks_from_json(path, data)
+
+
+class _LongInteger(ValueError):
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _short_integer(digits: str) -> int:
+    """json's parse_int: Python refuses to convert more than 4300 digits (ValueError, a
+    traceback from deep inside json), and no mark needs more than a few."""
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _LongInteger(digits)
+    return int(digits)
 
 
 def _marks_from_json(path: Path, data: Any) -> Marks:

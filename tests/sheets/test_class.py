@@ -351,6 +351,12 @@ def test_concept_marks_from_the_sheet_and_marks_json(
     (folder / "marks.json").write_text('{"version": 1, "marks": [{"student": 3}]}', "utf-8")
     code, _, err = quiz(capsys, "check", str(folder))
     assert code == 2 and "marks.json: marks[0]: student: expected a string" in err
+    (folder / "marks.json").write_text(
+        '{"version": 1, "marks": [{"student": "S1", "id": "x", "score": ' + "9" * 4400 + "}]}",
+        "utf-8")
+    code, _, err = quiz(capsys, "check", str(folder))  # issue 21: a ValueError traceback
+    assert code == 2 and "marks.json:1: a number of 4400 digits" in err
+    assert len(err.strip().splitlines()) == 1, err
 
 
 # --- the class view -----------------------------------------------------------------------------

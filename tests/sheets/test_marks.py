@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,10 @@ def test_no_file_is_no_marks(tmp_path: Path) -> None:
          "marks[0]: note: expected a string"),
         ('{"version": 1, "marks": [{"student": "a", "id": "q", "score": 1},'
          ' {"student": "a", "id": "q", "score": 0}]}', "marks[1]: a second mark"),
+        # Issue 21: past 4300 digits int() raised ValueError from inside json (a traceback).
+        pytest.param('{"version": 1,\n "marks": [{"student": "a", "id": "q", "score": 1'
+                     + "0" * 5000 + '}]}', "marks.json:2: a number of 5001 digits",
+                     id="a score of 5001 digits"),
     ],
 )
 def test_an_invalid_file_names_the_path_entry_and_field(
@@ -94,6 +99,22 @@ def test_an_invalid_file_names_the_path_entry_and_field(
         load_marks(tmp_path)
     assert str(caught.value).startswith(str(tmp_path / MARKS_FILE))
     assert message in str(caught.value)
+
+
+def test_a_marks_file_that_is_no_regular_file_is_refused_without_reading_it(
+        tmp_path: Path) -> None:
+    """Issue 21: marks.json was read whole with read_text: a FIFO blocked for ever, a link to
+    /dev/zero grew without bound."""
+    fifo = tmp_path / "fifo"
+    fifo.mkdir()
+    os.mkfifo(fifo / MARKS_FILE)
+    zero = tmp_path / "zero"
+    zero.mkdir()
+    (zero / MARKS_FILE).symlink_to("/dev/zero")
+    for folder, kind in ((fifo, "a FIFO"), (zero, "a character device")):
+        with pytest.raises(MarksError) as caught:
+            load_marks(folder)
+        assert str(caught.value) == f"{folder / MARKS_FILE}: is {kind}; only regular files are read"
 
 
 def test_the_json_form_is_the_documented_one(tmp_path: Path) -> None:
