@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -225,10 +226,36 @@ def test_export_on_a_full_disk_leaves_no_partial_file(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "write", write)
+    # The JSON export streams through a text file object (its writes do not pass os.write).
+    real_open = Path.open
+
+    def open_on_a_full_disk(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        stream = real_open(self, mode, *args, **kwargs)
+        return _FullDisk(stream) if "w" in mode else stream
+
+    monkeypatch.setattr(Path, "open", open_on_a_full_disk)
     code, _, err = quiz(capsys, "--db", studied_db, "export", option, str(target))
     assert code == 2
     one_line_naming(err, target)
     assert every_file(out) == []
+
+
+class _FullDisk:
+    """A text stream on a disk that fills up: the first write lands half, then ENOSPC."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(text[: len(text) // 2])
+        self._stream.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __enter__(self) -> _FullDisk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stream.close()
 
 
 def test_export_anki_on_a_full_disk_leaves_no_partial_deck(
