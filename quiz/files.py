@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 MB = 2 ** 20
 
@@ -37,13 +38,12 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def read_user_bytes(path: str | Path, limit: int, *, name: str | None = None,
-                    only: str = "regular files", what: str = "this file") -> bytes:
-    """The bytes of the regular file `path`, of at most `limit` bytes, or a FileRefused.
-
-    `name` is how the file is named in the refusal (default: the path as given); `only` and
-    `what` word the refusals ("is a FIFO; only {only} are read", "is larger than the limit of
-    N MB for {what}")."""
+def open_user_file(path: str | Path, *, name: str | None = None,
+                   only: str = "regular files") -> BinaryIO:
+    """The regular file `path` opened for reading (unbuffered), or a FileRefused: opened
+    non-blocking and checked on the descriptor, so a FIFO never blocks the open and a device
+    or a directory is refused before a byte is read. For a file read as a stream (a history
+    file); `read_user_bytes` reads one whole, under a cap."""
     path = Path(path)
     shown = str(path) if name is None else name
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -57,19 +57,31 @@ def read_user_bytes(path: str | Path, limit: int, *, name: str | None = None,
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
             raise FileRefused(shown, f"is {file_kind(mode)}; only {only} are read")
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(descriptor, limit + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except FileRefused:
-        raise
-    except OSError as error:
-        raise FileRefused(shown, f"cannot read: {error.strerror}") from None
-    finally:
+        return os.fdopen(descriptor, "rb", buffering=0)
+    except BaseException:
         os.close(descriptor)
+        raise
+
+
+def read_user_bytes(path: str | Path, limit: int, *, name: str | None = None,
+                    only: str = "regular files", what: str = "this file") -> bytes:
+    """The bytes of the regular file `path`, of at most `limit` bytes, or a FileRefused.
+
+    `name` is how the file is named in the refusal (default: the path as given); `only` and
+    `what` word the refusals ("is a FIFO; only {only} are read", "is larger than the limit of
+    N MB for {what}")."""
+    shown = str(path) if name is None else name
+    with open_user_file(path, name=shown, only=only) as file:
+        chunks, size = [], 0
+        try:
+            while size <= limit:
+                chunk = file.read(limit + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except OSError as error:
+            raise FileRefused(shown, f"cannot read: {error.strerror}") from None
     if size > limit:
         raise FileRefused(shown, f"is larger than the limit of {_size(limit)} for {what}")
     return b"".join(chunks)

@@ -19,12 +19,9 @@ and the error names the table, the row (its number in the file) and the field.
 from __future__ import annotations
 
 import csv
-import errno
 import io
 import json
-import os
 import re
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -54,7 +51,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from quiz.files import FileRefused, file_kind
+from quiz.files import open_user_file
 from quiz.store import StoreError, derived
 from quiz.store.bulk import insert_rows
 from quiz.store.damage import RULES, Rule, shown
@@ -91,24 +88,9 @@ class HistoryError(StoreError):
 # --- the file --------------------------------------------------------------------------------
 
 def open_history(path: str | Path) -> BinaryIO:
-    """The regular file `path` opened for reading (refused as quiz.files refuses a FIFO, a
-    device or a directory, but without its size cap: a history file is read as a stream)."""
-    shown = str(path)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    try:
-        descriptor = os.open(path, flags)
-    except OSError as error:
-        reason = "a broken link" if error.errno == errno.ENOENT and Path(path).is_symlink() \
-            else error.strerror
-        raise FileRefused(shown, f"cannot read: {reason}") from None
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            raise FileRefused(shown, f"is {file_kind(mode)}; only regular files are read")
-        return os.fdopen(descriptor, "rb", buffering=0)
-    except BaseException:
-        os.close(descriptor)
-        raise
+    """The history file opened as quiz.files opens what a user names (a FIFO, a device or a
+    directory refused), without a size cap: a history file is read as a stream."""
+    return open_user_file(path)
 
 
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
