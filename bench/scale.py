@@ -198,8 +198,9 @@ def fill_reviews(url: str, reviews: int, seed: int = 2) -> None:
                          snapshot))
             next_id += 1
             if rng.random() < 0.005:  # taken back at once; the card state stays as it was
+                # As quiz writes one: the state it restored, and no snapshot (SQL NULL).
                 rows.append((next_id, question_id, _stamp(moment + timedelta(seconds=3)), 0,
-                             None, "hash", card.state, card.stability, card.difficulty,
+                             None, "hash", snapshot["state"], card.stability, card.difficulty,
                              _stamp(card.due), "undo", next_id - 1, None, None))
                 next_id += 1
         roll = rng.random()
@@ -215,9 +216,15 @@ def fill_reviews(url: str, reviews: int, seed: int = 2) -> None:
             if name.startswith("card_review_totals_"):
                 connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}{on}")
         for start in range(0, len(rows), 50_000):
-            connection.execute(insert(ReviewRow.__table__), [
-                {**dict(zip(REVIEW_COLUMNS, row, strict=True)), "learner_id": DEFAULT_LEARNER_ID}
-                for row in rows[start:start + 50_000]])
+            batch = [{**dict(zip(REVIEW_COLUMNS, row, strict=True)),
+                      "learner_id": DEFAULT_LEARNER_ID} for row in rows[start:start + 50_000]]
+            # A JSON column given None stores the JSON text 'null'; left out, it is SQL NULL.
+            for with_snapshot in (True, False):
+                part = [row if with_snapshot else {k: v for k, v in row.items()
+                                                   if k != "card_before"}
+                        for row in batch if (row["card_before"] is not None) == with_snapshot]
+                if part:
+                    connection.execute(insert(ReviewRow.__table__), part)
         table = CardRow.__table__
         connection.execute(
             update(table).where(table.c.question_id == bindparam("card_id"))
