@@ -52,7 +52,7 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="quiz-parent-watch", daemon=True).start()
 
 
-def may_fork() -> bool:
+def _may_fork() -> bool:
     """Only a process with no other thread forks (a thread holding a lock at the fork would leave
     it held in the worker for ever: a sync may run beside the TUI's worker threads), and not a
     daemonic process, which multiprocessing forbids children."""
@@ -61,7 +61,7 @@ def may_fork() -> bool:
 
 class ParsePool:
     def __init__(self, files: int) -> None:
-        parallel = files >= PARALLEL_FROM_FILES and (os.cpu_count() or 1) > 1 and may_fork()
+        parallel = files >= PARALLEL_FROM_FILES and (os.cpu_count() or 1) > 1 and _may_fork()
         # fork: spawn would run the caller's main module again in the worker. The worker only
         # parses; it never touches the database connection it inherits.
         self._executor = ProcessPoolExecutor(

@@ -25,7 +25,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from functools import partial
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -52,14 +51,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from quiz.bank.pool import may_fork
 from quiz.files import open_user_file
 from quiz.store import StoreError, derived
 from quiz.store.bulk import insert_rows
 from quiz.store.damage import RULES, Rule, shown
 from quiz.store.db import Database
 from quiz.store.models import ReviewRow
-from quiz.store.offload import Sink, read_in_child
 from quiz.store.settings import SettingError, Settings, parse_value
 from quiz.store.tables import DEFAULT_LEARNER_ID, METADATA, SCHEMA_VERSION
 
@@ -476,11 +473,7 @@ def import_history(db: Database, source: BinaryIO | dict[str, Any]) -> dict[str,
             derived.drop_all(connection)
             # Likewise the review log's indexes: made again once, after its last row.
             indexes = _drop_indexes(connection, REVIEWS)
-            reading = partial(_read_tables, source, known)
-            if may_fork():  # parsing and checking beside the inserts (quiz.store.offload)
-                read_in_child(reading, writer, {t.name: t for t in _tables()}, (HistoryError,))
-            else:
-                reading(writer)
+            _read_tables(source, known, writer)
             for statement in indexes:
                 connection.exec_driver_sql(statement)
             writer.check_undos()
@@ -523,7 +516,7 @@ def _target_ids(connection: Connection) -> _Known:
                   set(connection.scalars(select(tables["learners"].c.id))))
 
 
-def _read_tables(source: BinaryIO, known: _Known, writer: Sink) -> None:
+def _read_tables(source: BinaryIO, known: _Known, writer: _Writer) -> None:
     """Two passes over the file: everything before the review log's rows, event by event; then
     the review log (and any table after it: an older export's settings) with ijson's C row
     builder, which takes a tenth of the time of events in Python."""
@@ -543,7 +536,7 @@ def _read_tables(source: BinaryIO, known: _Known, writer: Sink) -> None:
                            "not know (unknown table: a file from a newer quiz?)")
 
 
-def _first_pass(source: BinaryIO, known: _Known, writer: Sink, tables: dict[str, Table],
+def _first_pass(source: BinaryIO, known: _Known, writer: _Writer, tables: dict[str, Table],
                 done: dict[str, _TableReader], seen: set[str]) -> list[Any] | None:
     """The tables up to the review log's rows; the review log's columns (None when the file has
     no review rows)."""
@@ -625,7 +618,7 @@ def _reader(done: dict[str, _TableReader], tables: dict[str, Table],
     return done[name]
 
 
-def _second_pass(source: BinaryIO, writer: Sink, tables: dict[str, Table],
+def _second_pass(source: BinaryIO, writer: _Writer, tables: dict[str, Table],
                  done: dict[str, _TableReader], later: list[str], known: _Known) -> int:
     """The review log's rows, and the tables that come after them in the file, each through a
     C row builder fed the same chunks; how many tables the file holds."""
@@ -655,7 +648,7 @@ def _second_pass(source: BinaryIO, writer: Sink, tables: dict[str, Table],
     return guard.tables
 
 
-def _drain(writer: Sink, tables: dict[str, Table], done: dict[str, _TableReader],
+def _drain(writer: _Writer, tables: dict[str, Table], done: dict[str, _TableReader],
            rows: dict[str, list[Any]], heads: dict[str, list[Any]], known: _Known) -> None:
     for name, found in heads.items():
         if found and name not in done:

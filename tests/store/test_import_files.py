@@ -207,7 +207,7 @@ def test_a_worker_process_parses_as_the_importer_would(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bank_pool, "PARALLEL_FROM_FILES", 2)
     # Whatever threads earlier tests left in this process, this test is about the worker.
-    monkeypatch.setattr(bank_pool, "may_fork", lambda: True)
+    monkeypatch.setattr(bank_pool, "_may_fork", lambda: True)
     bank = tmp_path / "bank"
     bank.mkdir()
     files = {f"t{index}.md": [(index * 10 + n, 0) for n in range(4)] for index in range(6)}
