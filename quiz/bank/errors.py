@@ -12,5 +12,5 @@ class BankError(ValueError):
         super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
 
     def __reduce__(self) -> tuple[type[BankError], tuple[str, int, str]]:
-        # Raised in a parsing worker process, it crosses back to the importer by pickle.
+        # Pickled whole (the default would pass the one formatted message to three arguments).
         return (BankError, (self.file, self.line, self.message))

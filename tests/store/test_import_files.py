@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from quiz.bank import parser as bank_parser
-from quiz.bank import pool as bank_pool
 from quiz.bank.errors import BankError
 from quiz.bank.parser import load_bank
 from quiz.store.bulk import insert_rows, update_rows
@@ -201,58 +200,6 @@ def test_bulk_rows_read_back_as_the_orm_writes_them(tmp_path: Path) -> None:
     # A row missing a required column is the database's error, inside the caller's transaction.
     with pytest.raises(IntegrityError), db.write() as session:
         insert_rows(session, ReviewRow, [{"id": 1}])
-
-
-def test_a_worker_process_parses_as_the_importer_would(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bank_pool, "PARALLEL_FROM_FILES", 2)
-    # Whatever threads earlier tests left in this process, this test is about the worker.
-    monkeypatch.setattr(bank_pool, "_may_fork", lambda: True)
-    bank = tmp_path / "bank"
-    bank.mkdir()
-    files = {f"t{index}.md": [(index * 10 + n, 0) for n in range(4)] for index in range(6)}
-    _write(bank, files)
-    by_worker = open_database(f"sqlite:///{tmp_path / 'worker.db'}")
-    whole = open_database(f"sqlite:///{tmp_path / 'whole.db'}")
-    report = import_bank(by_worker, bank, "b", FIXED_NOW)
-    sync_bank(whole, load_bank(bank), "b", FIXED_NOW)
-    assert report.questions == 24 and report.added == [f"q{i * 10 + n}" for i in range(6)
-                                                      for n in range(4)]
-    assert _dump(tmp_path / "worker.db") == _dump(tmp_path / "whole.db")
-    # An error found in the worker reaches the importer with its file and line; nothing written.
-    before = _dump(tmp_path / "worker.db")
-    (bank / "t3.md").write_text("# t3\n\n## 题\n\n```meta\nid: Bad Id\n```\n", encoding="utf-8")
-    (bank / "t0.md").write_text("# t0\n\n" + _question(0, 5), encoding="utf-8")
-    with pytest.raises(BankError) as raised:
-        import_bank(by_worker, bank, "b", FIXED_NOW + timedelta(hours=1))
-    assert (Path(raised.value.file).name, raised.value.line) == ("t3.md", 6)
-    assert _dump(tmp_path / "worker.db") == before
-
-
-def test_no_worker_is_forked_from_a_threaded_process(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The TUI syncs from a worker thread: there the files are parsed in-process."""
-    import threading
-
-    monkeypatch.setattr(bank_pool, "PARALLEL_FROM_FILES", 2)
-    bank = tmp_path / "bank"
-    bank.mkdir()
-    _write(bank, {f"t{index}.md": [(index * 10, 0)] for index in range(4)})
-    db = open_database(f"sqlite:///{tmp_path / 'quiz.db'}")
-    pools: list[bool] = []
-    init = bank_pool.ParsePool.__init__
-
-    def recording(self: bank_pool.ParsePool, files: int) -> None:
-        init(self, files)
-        pools.append(self._executor is not None)
-
-    monkeypatch.setattr(bank_pool.ParsePool, "__init__", recording)
-    results: list[int] = []
-    thread = threading.Thread(
-        target=lambda: results.append(import_bank(db, bank, "b", FIXED_NOW).questions))
-    thread.start()
-    thread.join(30)
-    assert results == [4] and pools == [False]
 
 
 def test_ranks_are_recomputed_only_when_their_inputs_change(
