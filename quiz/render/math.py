@@ -205,7 +205,7 @@ def _converter() -> LatexNodes2Text:
     return LatexNodes2Text(latex_context=context, math_mode="text", strict_latex_spaces=False)
 
 
-def _group_end(latex: str, start: int) -> int:
+def group_end(latex: str, start: int) -> int:
     """Index just past the `}` matching the `{` at `start` (or the end of the text)."""
     depth = 0
     index = start
@@ -243,7 +243,7 @@ def _script_argument(latex: str, start: int) -> tuple[str, int]:
     if index >= len(latex):
         return "", index
     if latex[index] == "{":
-        end = _group_end(latex, index)
+        end = group_end(latex, index)
         return latex[index + 1:end - 1], end
     if latex[index] == "\\":
         name, end = _macro_end(latex, index)
@@ -251,7 +251,7 @@ def _script_argument(latex: str, start: int) -> tuple[str, int]:
             while end < len(latex) and latex[end] == " ":
                 end += 1
             if end < len(latex) and latex[end] == "{":
-                end = _group_end(latex, end)
+                end = group_end(latex, end)
             else:
                 end = min(len(latex), end + 1)
         return latex[index:end], end

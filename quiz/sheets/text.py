@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from quiz.render.math import group_end
 from quiz.render.safe import safe_text as terminal_safe_text
 
 __all__ = ["escape_markdown", "inert_source", "one_line", "quoted", "safe_text",
@@ -51,22 +52,6 @@ def without_script_urls(text: str) -> str:
     return _SCRIPT_SCHEME.sub(r"\1\2：", text)
 
 
-def _brace_group_end(text: str, start: int) -> int:
-    """The index just past the `{…}` group opening at `start` (unbalanced: the end of text)."""
-    depth = 0
-    index = start
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        index += 1
-        if depth == 0:
-            return index
-    return len(text)
-
-
 def inert_source(text: str) -> str:
     """Bank text without the TeX commands that make links or attributes (see _TEX_LINK)."""
     parts: list[str] = []
@@ -78,7 +63,7 @@ def inert_source(text: str) -> str:
         if not text.startswith("{", match.end()):
             position = match.end()  # a command without its braces: the command alone goes
             continue
-        end = _brace_group_end(text, match.end())
+        end = group_end(text, match.end())
         if match.group(1) == "url":
             parts.append(text[match.end():end])  # the address stays, as text
         position = end
