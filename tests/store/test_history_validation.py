@@ -10,21 +10,19 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from quiz.bank.parser import load_bank
-from quiz.store.actions import apply_review, undo_review
 from quiz.store.damage import RULES
 from quiz.store.db import open_database
-from quiz.store.scheduling import Grade, make_scheduler
 from quiz.store.settings import save_settings
 from quiz.store.sync import sync_bank
 from tests.conftest import FIXED_NOW
 from tests.sheets.sheet_helpers import quiz
+from tests.store.test_history_stream import _studied
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,13 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def exported(tmp_path: Path, bank_dir: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     """`quiz export --json` of a database with three ratings, an undo and a setting."""
     url = f"sqlite:///{tmp_path / 'source.db'}"
+    _studied(url, bank_dir)
     db = open_database(url)
-    sync_bank(db, load_bank(bank_dir), "test", FIXED_NOW)
-    scheduler = make_scheduler(fuzz=False)
-    for minutes, question in ((0, "conv-1x1"), (1, "rf-basics"), (2, "conv-1x1")):
-        outcome = apply_review(db, scheduler, question, Grade.GOOD,
-                               FIXED_NOW + timedelta(minutes=minutes))
-    undo_review(db, outcome.review_id, FIXED_NOW + timedelta(minutes=3))
     save_settings(db, {"new_per_day": "30"})
     db.close()
     path = tmp_path / "history.json"
