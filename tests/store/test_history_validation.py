@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, inspect, text
 
 from quiz.bank.parser import load_bank
 from quiz.store.damage import RULES
@@ -223,3 +224,44 @@ def test_no_traceback_through_the_real_command(tmp_path: Path, exported: dict[st
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "table reviews, row 1, field rating: 99 is outside 0..4" in result.stderr
     assert not target.exists()
+
+
+def test_a_refusal_late_in_the_review_log_rolls_everything_back(
+        db_url: str, bank_dir: Path, capsys: pytest.CaptureFixture[str],
+        exported: dict[str, Any], tmp_path: Path) -> None:
+    """On each backend: the import drops the log's indexes and the totals' triggers for speed
+    and inserts the rows before the bad one, all in its transaction; a refusal at the last
+    review takes every row back and puts the indexes and triggers back as they were."""
+    db = open_database(db_url)
+    sync_bank(db, load_bank(bank_dir), "test", FIXED_NOW)
+    db.close()
+    before = _shape_and_counts(db_url)
+    _set(exported, "reviews", len(exported["tables"]["reviews"]["rows"]), "rating", 99)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(exported), encoding="utf-8")
+    code, _, err = quiz(capsys, "--db", db_url, "import-history", str(path))
+    assert code != 0 and "field rating" in err and "nothing was changed" in err
+    assert _shape_and_counts(db_url) == before
+
+
+def _shape_and_counts(url: str) -> dict[str, object]:
+    engine = create_engine(url)
+    try:
+        found = inspect(engine)
+        tables = sorted(found.get_table_names())
+        with engine.connect() as connection:
+            counts = {name: connection.scalar(text(f'SELECT count(*) FROM "{name}"'))
+                      for name in tables}
+            if engine.dialect.name == "sqlite":
+                triggers = connection.scalars(text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger'")).all()
+            else:
+                triggers = connection.scalars(text(
+                    "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE NOT t.tgisinternal AND n.nspname = current_schema()")).all()
+        indexes = {name: sorted(str(index["name"]) for index in found.get_indexes(name))
+                   for name in tables}
+        return {"counts": counts, "indexes": indexes, "triggers": sorted(triggers)}
+    finally:
+        engine.dispose()
