@@ -3,14 +3,16 @@
 SQLAlchemy's executemany builds a parameter dictionary and runs every type's processor through
 its compiler for each row: for a first import of 100,000 questions that was more time than
 SQLite took to store them. Here each column's own bind processor (the same one SQLAlchemy would
-run: JSON encoding, naive-UTC datetimes) is looked up once and applied in a plain loop, and the
-rows go to the driver's executemany in one call per chunk. Any dialect works: the statement is
+run: JSON encoding, naive-UTC datetimes) is looked up once and mapped over the column's values,
+the columns are zipped into rows, and the rows go to the driver's executemany in one call per
+chunk. Any dialect works: the statement is
 compiled by SQLAlchemy for the connection's dialect and its parameter style.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import DateTime, Table, bindparam, insert, update
@@ -22,17 +24,28 @@ from sqlalchemy.types import TypeEngine
 from quiz.store.models import Base
 
 Row = Mapping[str, object]
-Processor = Callable[[Any], Any] | None
+Converter = Callable[[Sequence[object]], Sequence[object]] | None
 
 
-def _processors(session: Session, table: Table, names: Sequence[str]) -> list[Processor]:
+def _converters(session: Session, table: Table, names: Sequence[str]) -> list[Converter]:
+    """For each column, what turns its values into the driver's: its bind processor (the one
+    SQLAlchemy would run) mapped over the column, or None where values go as they are."""
     dialect = session.get_bind().dialect
-    processors: list[Processor] = []
+    converters: list[Converter] = []
     for name in names:
         column_type = table.c[name].type
         process = column_type.dialect_impl(dialect).bind_processor(dialect)
-        processors.append(_remembering(process) if _is_datetime(column_type) else process)
-    return processors
+        if process is None:
+            converters.append(None)
+        elif _is_datetime(column_type):
+            converters.append(_once_per_value(process))
+        else:
+            converters.append(partial(_mapped, process))
+    return converters
+
+
+def _mapped(process: Callable[[Any], Any], values: Sequence[object]) -> list[object]:
+    return list(map(process, values))
 
 
 def _is_datetime(column_type: TypeEngine[Any]) -> bool:
@@ -40,44 +53,38 @@ def _is_datetime(column_type: TypeEngine[Any]) -> bool:
     return isinstance(getattr(column_type, "impl_instance", column_type), DateTime)
 
 
-def _remembering(process: Processor) -> Processor:
-    """The processor, reusing its result for a value seen before: a timestamp column of an
-    import holds the same moment (or None) in every row, and converting it was a third of the
-    time."""
-    if process is None:
-        return None
-    seen: dict[object, object] = {}
+def _once_per_value(process: Callable[[Any], Any]) -> Converter:
+    """The processor run once per distinct value of the column: a timestamp column of an
+    import often holds the same moment (or None) in every row, and converting it was a third
+    of the time."""
 
-    def remembered(value: object) -> object:
-        try:
-            return seen[value]
-        except KeyError:
-            if len(seen) > 256:  # a column of distinct values: stop collecting them
-                seen.clear()
-            result = seen[value] = process(value)
-            return result
+    def each_once(values: Sequence[object]) -> list[object]:
+        converted = {value: process(value) for value in dict.fromkeys(values)}
+        return list(map(converted.__getitem__, values))
 
-    return remembered
+    return each_once
 
 
 def _driver_rows(session: Session, table: Table, compiled: SQLCompiler,
-                 rows: Iterable[Row], renamed: Mapping[str, str] | None = None) -> list[Any]:
-    """Each row as the driver takes it: a tuple in the statement's order for positional
-    parameter styles (SQLite's `?`), a dictionary for named ones. `renamed` maps a parameter
-    name to the column it is bound to, where the two differ."""
+                 columns: Mapping[str, Sequence[object]],
+                 renamed: Mapping[str, str] | None = None) -> list[Any]:
+    """The rows as the driver takes them, from equally long columns (parameter name → values):
+    a tuple in the statement's order for positional parameter styles (SQLite's `?`), a
+    dictionary for named ones. Each column is converted whole, then the columns are zipped
+    into rows. `renamed` maps a parameter name to the column it is bound to, where the two
+    differ."""
     names = list(compiled.positiontup or compiled.params)
-    columns = [(renamed or {}).get(name, name) for name in names]
-    processors = _processors(session, table, columns)
-    plain = all(process is None for process in processors)
-    prepared: list[Any] = []
-    for row in rows:
-        values = [row[name] for name in names]
-        if not plain:
-            values = [value if process is None else process(value)
-                      for value, process in zip(values, processors, strict=True)]
-        prepared.append(tuple(values) if compiled.positional
-                        else dict(zip(names, values, strict=True)))
-    return prepared
+    bound = [(renamed or {}).get(name, name) for name in names]
+    converted = [columns[name] if convert is None else convert(columns[name])
+                 for name, convert in zip(names, _converters(session, table, bound),
+                                          strict=True)]
+    if compiled.positional:
+        return list(zip(*converted, strict=True))
+    return [dict(zip(names, row, strict=True)) for row in zip(*converted, strict=True)]
+
+
+def _as_columns(rows: Sequence[Row], names: Sequence[str]) -> dict[str, list[object]]:
+    return {name: [row[name] for row in rows] for name in names}
 
 
 def _table(model: type[Base]) -> Table:
@@ -87,18 +94,26 @@ def _table(model: type[Base]) -> Table:
 def insert_rows(session: Session, model: type[Base], rows: Sequence[Row]) -> None:
     """INSERT every row (all with the same keys) of `model`'s table in the session's
     transaction; columns a row leaves out get their scalar default, as the ORM would give them."""
-    if not rows:
+    if rows:
+        insert_columns(session, model, _as_columns(rows, list(rows[0])))
+
+
+def insert_columns(session: Session, model: type[Base],
+                   columns: Mapping[str, Sequence[object]]) -> None:
+    """INSERT one row per position of the (equally long) columns, name → values, in the
+    session's transaction; a column not given gets its scalar default, as the ORM would give
+    it."""
+    count = len(next(iter(columns.values()), ()))
+    if not count:
         return
     table = _table(model)
-    given = list(rows[0])
     connection = session.connection()
     compiled = cast(SQLCompiler, insert(table).compile(dialect=connection.dialect,
-                                                       column_keys=given))
+                                                       column_keys=list(columns)))
     names = list(compiled.positiontup or compiled.params)
-    defaults = {name: _scalar_default(table, name) for name in names if name not in given}
-    if defaults:
-        rows = [{**defaults, **row} for row in rows]
-    connection.exec_driver_sql(str(compiled), _driver_rows(session, table, compiled, rows))
+    complete = {name: columns[name] if name in columns
+                else [_scalar_default(table, name)] * count for name in names}
+    connection.exec_driver_sql(str(compiled), _driver_rows(session, table, compiled, complete))
 
 
 def _scalar_default(table: Table, name: str) -> object:
@@ -118,8 +133,9 @@ def update_rows(session: Session, model: type[Base], key: str, rows: Sequence[Ro
     # The WHERE parameter needs a name of its own: `key` is also a column name SQLAlchemy binds.
     statement = update(table).where(table.c[key] == bindparam("_key"))
     compiled = cast(SQLCompiler, statement.compile(dialect=connection.dialect, column_keys=names))
-    renamed = [{**row, "_key": row[key]} for row in rows]
-    connection.exec_driver_sql(str(compiled), _driver_rows(session, table, compiled, renamed,
+    columns = _as_columns(rows, names)
+    columns["_key"] = [row[key] for row in rows]
+    connection.exec_driver_sql(str(compiled), _driver_rows(session, table, compiled, columns,
                                                            renamed={"_key": key}))
 
 

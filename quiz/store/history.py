@@ -4,9 +4,10 @@ the columns FSRS optimisers read.
 
 The JSON file is written and read as a stream, so a history of any length takes little memory:
 `write_history` writes rows as the database hands them out (one row a line, the review log last);
-`import_history` reads the file with ijson, checks every value against the column rules quiz
-doctor uses (quiz.store.damage.RULES: types, ranges, dates, states, choices, JSON shapes) and the
-references (a card's or review's question and learner, an undo's review), and inserts in batches.
+`import_history` reads the file a row at a time (quiz.store.history_file), checks every value
+against the column rules quiz doctor uses (quiz.store.damage.RULES: types, ranges, dates, states,
+choices, JSON shapes) and the references (a card's or review's question and learner, an undo's
+review), a batch of rows column by column, and inserts the batch.
 
 Import policy: `import_history` writes only into a database that has no reviews yet (a fresh one,
 or one where the bank was synced but nothing studied). Reviews are inserted with their original
@@ -21,15 +22,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-import ijson  # type: ignore[import-untyped]  # no stubs
-import numpy as np
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -52,10 +49,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from quiz.files import open_user_file
-from quiz.store import StoreError, derived
-from quiz.store.bulk import insert_rows
+from quiz.store import derived
+from quiz.store import history_file as outline
+from quiz.store.bulk import insert_columns
 from quiz.store.damage import RULES, Rule, shown
 from quiz.store.db import Database
+from quiz.store.history_file import Columns, HistoryError, HistoryReader, Rows, TableEnd
 from quiz.store.models import ReviewRow
 from quiz.store.settings import SettingError, Settings, parse_value
 from quiz.store.tables import DEFAULT_LEARNER_ID, METADATA, SCHEMA_VERSION
@@ -71,18 +70,7 @@ STATE_NEW = 0  # fsrs states: 1 learning, 2 review, 3 relearning; 0 a card never
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 BATCH = 2000           # rows per executemany (and per fetch while exporting)
-CHUNK = 1 << 20        # bytes read from the file at a time
-# The file's own nesting (file, tables, table, rows, row) above a value's JSON: deeper input is
-# refused before ijson sees it (ijson keeps a path string per level: 200,000 levels of `[` take
-# gigabytes).
-MAX_NESTING = 5 + 16
-MAX_STRING = 64 * 2**20  # one JSON string (an answer, a question's text) longer is refused
 SETTING_NAMES = frozenset(Settings.__dataclass_fields__)
-
-
-class HistoryError(StoreError):
-    """A history file that cannot be imported (format, version, a value, or the target's
-    state); the message names the table, row and field where there is one."""
 
 
 # --- the file --------------------------------------------------------------------------------
@@ -93,83 +81,11 @@ def open_history(path: str | Path) -> BinaryIO:
     return open_user_file(path)
 
 
-_ESCAPE = re.compile(rb"\\.", re.DOTALL)
-_NOT_MARK = bytes(byte for byte in range(256) if byte not in b'"[]{}')
-_STRING = re.compile(rb'"[^"]*"')
-
-
-class _NestingGuard:
-    """A binary reader that hands the bytes on and refuses JSON nested deeper than `limit`
-    (brackets outside strings, counted with NumPy per chunk: the C parser then never sees a
-    nesting it would spend memory on)."""
-
-    def __init__(self, raw: IO[bytes], limit: int = MAX_NESTING) -> None:
-        self.raw, self.limit, self.depth, self.pending = raw, limit, 0, b""
-        self.tables = 0  # values opened two levels down: the tables of a history file
-
-    def read(self, size: int = -1) -> bytes:
-        if size == 0:  # ijson asks for nothing first, to learn whether the file is binary
-            return b""
-        chunk = self.raw.read(size if size > 0 else CHUNK)
-        self._scan(chunk)
-        return chunk
-
-    def _scan(self, chunk: bytes) -> None:
-        text = self.pending + chunk
-        # Quotes and brackets only (escapes first: an escaped quote is no quote), then what is
-        # left outside the strings.
-        marks = _ESCAPE.sub(b"", text).translate(None, _NOT_MARK)
-        outside = _STRING.sub(b"", marks)
-        opened = outside.find(b'"')  # a string the text does not close: kept for the next
-        self.pending = b"" if opened < 0 else text[_last_quote(text):]
-        if len(self.pending) > MAX_STRING:
-            raise HistoryError(f"a text value longer than {MAX_STRING // 2**20} MB")
-        brackets = outside if opened < 0 else outside[:opened]
-        if not brackets:
-            return
-        codes = np.frombuffer(brackets, dtype=np.uint8)
-        opening = (codes == 91) | (codes == 123)
-        depths = self.depth + np.cumsum(np.where(opening, 1, -1))
-        self.tables += int(np.count_nonzero(opening & (depths == 3)))
-        if int(depths.max()) > self.limit:
-            raise HistoryError(f"JSON nested deeper than {self.limit} levels (a history file "
-                               "needs far fewer)")
-        self.depth = int(depths[-1])
-
-
-def _last_quote(text: bytes) -> int:
-    """Where the last quote of `text` that no backslash escapes is."""
-    position = len(text)
-    while True:
-        position = text.rfind(b'"', 0, position)
-        backslash = position - 1
-        while backslash >= 0 and text[backslash] == ord("\\"):
-            backslash -= 1
-        if position <= 0 or (position - 1 - backslash) % 2 == 0:
-            return max(position, 0)
-
-
-def _json_error(error: Exception) -> HistoryError:
-    reason = " ".join(str(error).split()[:8]) or type(error).__name__  # yajl's is multi-line
-    return HistoryError(f"not valid JSON ({reason})")
-
-
 def read_header(source: BinaryIO) -> dict[str, Any]:
     """The format and versions at the head of the file, checked; refused as a HistoryError.
     Reads only up to "tables" (nothing is written anywhere)."""
     source.seek(0)
-    header: dict[str, Any] = {}
-    try:
-        events = ijson.parse(_NestingGuard(source), use_float=True, buf_size=CHUNK)
-        for prefix, event, value in events:
-            if prefix == "" and event == "map_key" and value == "tables":
-                break
-            if prefix == "" and event not in {"start_map", "map_key"}:
-                raise HistoryError(f"not a quiz history file (expected \"format\": \"{FORMAT}\")")
-            if "." not in prefix and prefix and event not in {"start_map", "start_array"}:
-                header[prefix] = value
-    except ijson.JSONError as error:
-        raise _json_error(error) from None
+    header = HistoryReader(source).header()
     _check_header(header)
     return header
 
@@ -271,14 +187,6 @@ def _rule(table: Table, column: Column[Any]) -> Rule:
     return Rule(table.name, column.name, kind, bool(column.nullable), None, low, high)
 
 
-class _Bad(ValueError):
-    """One value refused: the field and what is wrong (the row is added by the caller)."""
-
-    def __init__(self, field_name: str, problem: str) -> None:
-        super().__init__(problem)
-        self.field, self.problem = field_name, problem
-
-
 @dataclass
 class _Known:
     """The ids rows may refer to: the target's, and the file's as they are read."""
@@ -287,16 +195,29 @@ class _Known:
     learners: set[int] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class _ColumnSpec:
+    """How one column of the file is checked: its rule (quiz.store.damage.RULES), the text
+    length its type allows, and whether its values are read from ISO text first (a date) or
+    keep NULL as SQL NULL when stored (a JSON column that may be NULL)."""
+
+    name: str
+    rule: Rule
+    length: int | None
+    is_date: bool
+    null_as_sql_null: bool
+
+
 @dataclass
 class _TableReader:
-    """Turns the rows of one table in the file into checked rows to insert."""
+    """Collects the rows of one table in the file and hands them on as checked columns."""
 
     table: Table
     names: list[str]
     known: _Known
-    count: int = 0
-    _checks: list[tuple[str, Callable[[Any], str | None], Callable[[Any], Any] | None,
-                        int | None]] = field(default_factory=list)
+    count: int = 0  # rows read so far: the file's number of the last one
+    pending: list[Any] = field(default_factory=list)
+    _specs: list[_ColumnSpec] = field(default_factory=list)
     _fixed: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -323,50 +244,106 @@ class _TableReader:
             column = self.table.columns[name]
             storage = _storage(column)
             length = getattr(storage, "length", None) if isinstance(storage, String) else None
-            decode = _moment if isinstance(storage, DateTime) else \
-                _sql_null if isinstance(storage, JSON) and column.nullable else None
-            self._checks.append((name, _rule(self.table, column).checker(), decode, length))
+            self._specs.append(_ColumnSpec(
+                name, _rule(self.table, column), length, isinstance(storage, DateTime),
+                isinstance(storage, JSON) and bool(column.nullable)))
 
-    def row(self, values: Any) -> dict[str, Any]:
-        """One row of the file as checked column values; a HistoryError naming the field."""
-        self.count += 1
-        try:
-            if not isinstance(values, list) or len(values) != len(self.names):
-                raise _Bad("", f"expected a list of {len(self.names)} values")
-            row = dict(self._fixed)
-            for (name, check, decode, length), value in zip(self._checks, values, strict=True):
-                stored = value if decode is None else decode(value)
-                problem = check(None if stored is SQL_NULL else stored)
-                if problem is None and length and isinstance(stored, str) \
-                        and len(stored) > length:
-                    problem = f"text of {len(stored)} characters, longer than {length}"
-                if problem is not None:
-                    raise _Bad(name, problem)
-                row[name] = stored
-            self._references(row)
-        except _Bad as bad:
-            where = f"table {self.table.name}, row {self.count}"
-            raise HistoryError(where + (f", field {bad.field}" if bad.field else "")
-                               + f": {bad.problem}") from None
-        return row
+    def take(self, rows: list[Any]) -> bool:
+        """Keep the next rows of the file; True when a batch is full."""
+        self.pending.extend(rows)
+        self.count += len(rows)
+        return len(self.pending) >= BATCH
 
-    def _references(self, row: dict[str, Any]) -> None:
-        name = self.table.name
-        if name == "questions":
-            self.known.questions.add(row["id"])
-        elif name == "learners":
-            self.known.learners.add(row["id"])
-        elif name == "settings" and row["key"] in SETTING_NAMES:
-            try:  # the settings screen's own check of the value
-                parse_value(row["key"], row["value"])
-            except SettingError as error:
-                raise _Bad("value", error.message) from None
-        if "question_id" in row and row["question_id"] not in self.known.questions:
-            raise _Bad("question_id", f"{shown(row['question_id'])} names no question in "
-                                      "the file or the database")
-        if "learner_id" in row and row["learner_id"] not in self.known.learners:
-            raise _Bad("learner_id", f"{row['learner_id']} names no learner in the file or "
-                                     "the database")
+    def checked(self) -> dict[str, list[Any]]:
+        """The rows kept so far as columns (name → values) to store, and no longer kept; a
+        HistoryError naming the first bad row in the file and its field."""
+        rows, self.pending = self.pending, []
+        first = self.count - len(rows) + 1  # the file's number of rows[0]
+        problems: list[tuple[int, int, str, str]] = []  # (row, order in the row, field, what)
+        width = len(self.names)
+        if set(map(type, rows)) - {list} or set(map(len, rows)) - {width}:
+            bad = next(at for at, row in enumerate(rows)
+                       if type(row) is not list or len(row) != width)
+            problems.append((bad, -1, "", f"expected a list of {width} values"))
+            rows = rows[:bad]
+        columns = {spec.name: list(values) for spec, values in zip(
+            self._specs, zip(*rows, strict=True) if rows else [()] * width, strict=True)}
+        for order, spec in enumerate(self._specs):
+            found = self._column_problem(spec, columns)
+            if found is not None:
+                problems.append((found[0], order, spec.name, found[1]))
+        good = min((at for at, *_ in problems), default=len(rows))
+        for name, value in self._fixed.items():
+            columns[name] = [value] * len(rows)
+        problems.extend(self._references(columns, good))
+        if problems:
+            at, _, name, problem = min(problems)
+            raise HistoryError(f"table {self.table.name}, row {first + at}"
+                               + (f", field {name}" if name else "") + f": {problem}")
+        self._remember_ids(columns)
+        for spec in self._specs:
+            if spec.null_as_sql_null:
+                columns[spec.name] = [SQL_NULL if value is None else value
+                                      for value in columns[spec.name]]
+        return columns
+
+    @staticmethod
+    def _column_problem(spec: _ColumnSpec, columns: dict[str, list[Any]]
+                        ) -> tuple[int, str] | None:
+        """The first value of the column its rule or its length refuses, and what is wrong."""
+        if spec.is_date:
+            columns[spec.name] = _moments(columns[spec.name])
+        values = columns[spec.name]
+        at = spec.rule.first_problem(values)
+        if spec.length is not None:
+            longer = _first_longer(values if at is None else values[:at], spec.length)
+            if longer is not None:
+                return longer, (f"text of {len(values[longer])} characters, longer than "
+                                f"{spec.length}")
+        if at is None:
+            return None
+        return at, spec.rule.problem(values[at]) or ""
+
+    def _references(self, columns: dict[str, list[Any]], good: int
+                    ) -> list[tuple[int, int, str, str]]:
+        """The first row of the first `good` (whose values passed) naming a question or
+        learner neither the file nor the database has; a setting the settings screen refuses."""
+        found = []
+        after_values = len(self._specs)
+        for order, (name, known, what) in enumerate([
+                ("question_id", self.known.questions, "question"),
+                ("learner_id", self.known.learners, "learner")]):
+            values = columns.get(name, [])[:good]
+            if values and not known.issuperset(values):
+                at = next(at for at, value in enumerate(values) if value not in known)
+                shown_value = shown(values[at]) if what == "question" else values[at]
+                found.append((at, after_values + order, name,
+                              f"{shown_value} names no {what} in the file or the database"))
+        if self.table.name == "settings":
+            for at, (key, value) in enumerate(zip(columns["key"][:good], columns["value"][:good],
+                                                  strict=True)):
+                if key in SETTING_NAMES:
+                    try:  # the settings screen's own check of the value
+                        parse_value(key, value)
+                    except SettingError as error:
+                        found.append((at, after_values + 2, "value", error.message))
+                        break
+        return found
+
+    def _remember_ids(self, columns: dict[str, list[Any]]) -> None:
+        if self.table.name == "questions":
+            self.known.questions.update(columns["id"])
+        elif self.table.name == "learners":
+            self.known.learners.update(columns["id"])
+
+
+def _first_longer(values: list[Any], length: int) -> int | None:
+    """Where the first text longer than `length` is (values that passed a text rule)."""
+    texts = [value for value in values if type(value) is str]
+    if not texts or max(map(len, texts)) <= length:
+        return None
+    return next(at for at, value in enumerate(values)
+                if type(value) is str and len(value) > length)
 
 
 # NULL in a JSON column that may be NULL (a rating's card snapshot before undo existed) stays SQL
@@ -375,13 +352,17 @@ class _TableReader:
 SQL_NULL = null()
 
 
-def _sql_null(value: Any) -> Any:
-    return SQL_NULL if value is None else value
+def _moments(values: list[Any]) -> list[Any]:
+    """ISO texts as aware or naive datetimes; anything else is kept for the rule to name."""
+    try:
+        return list(map(datetime.fromisoformat, values))
+    except (TypeError, ValueError):
+        return [_moment(value) for value in values]
 
 
 def _moment(value: Any) -> Any:
     if not isinstance(value, str):
-        return value  # the rule names it: not a date and time
+        return value
     try:
         return datetime.fromisoformat(value)
     except ValueError:
@@ -392,33 +373,30 @@ def _moment(value: Any) -> Any:
 
 @dataclass
 class _Writer:
-    """Inserts checked rows in batches, in the import's one transaction."""
+    """Stores checked columns in the import's one transaction."""
 
     connection: Connection
     session: Session
     counts: dict[str, int] = field(default_factory=dict)
     undo_rows: dict[int, int] = field(default_factory=dict)  # undo id → its row in the file
-    _pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
-    def add(self, table: Table, row: dict[str, Any], number: int) -> None:
-        batch = self._pending.setdefault(table.name, [])
-        batch.append(row)
-        if table.name == REVIEWS and row.get("kind") == "undo":
-            self.undo_rows[row["id"]] = number
-        self.counts[table.name] = self.counts.get(table.name, 0) + 1
-        if len(batch) >= BATCH:
-            self.flush(table)
-
-    def flush(self, table: Table) -> None:
-        batch = self._pending.pop(table.name, [])
-        if not batch:
+    def store(self, reader: _TableReader) -> None:
+        """Check the rows `reader` keeps and store them."""
+        table, first = reader.table, reader.count - len(reader.pending) + 1
+        columns = reader.checked()
+        rows = len(next(iter(columns.values()), []))
+        if not rows:
             return
+        self.counts[table.name] = self.counts.get(table.name, 0) + rows
         if table.name == REVIEWS:
+            self.undo_rows.update((review, first + at) for at, (review, kind) in enumerate(
+                zip(columns["id"], columns["kind"], strict=True)) if kind == "undo")
             # Append-only: never an update. At the driver's speed (quiz.store.bulk): most of
             # an import's time went to SQLAlchemy building each row's parameters.
-            insert_rows(self.session, ReviewRow, batch)
+            insert_columns(self.session, ReviewRow, columns)
         else:
-            _upsert(self.connection, table, batch)
+            _upsert(self.connection, table, [dict(zip(columns, row, strict=True))
+                                             for row in zip(*columns.values(), strict=True)])
 
     def check_undos(self) -> None:
         """Every undo row names a review of the file (as quiz doctor's orphan check asks)."""
@@ -462,7 +440,9 @@ def import_history(db: Database, source: BinaryIO | dict[str, Any]) -> dict[str,
     `source` is the opened file (or, for tests, the history as one JSON value)."""
     if isinstance(source, dict):
         source = io.BytesIO(json.dumps(source).encode("utf-8"))
-    read_header(source)
+    source.seek(0)
+    reader = HistoryReader(source)
+    _check_header(reader.header())
     try:
         with db.engine.begin() as connection:
             # A session on the same connection and transaction, for quiz.store.bulk.
@@ -473,7 +453,7 @@ def import_history(db: Database, source: BinaryIO | dict[str, Any]) -> dict[str,
             derived.drop_all(connection)
             # Likewise the review log's indexes: made again once, after its last row.
             indexes = _drop_indexes(connection, REVIEWS)
-            _read_tables(source, known, writer)
+            _read_tables(reader, known, writer)
             for statement in indexes:
                 connection.exec_driver_sql(statement)
             writer.check_undos()
@@ -516,151 +496,40 @@ def _target_ids(connection: Connection) -> _Known:
                   set(connection.scalars(select(tables["learners"].c.id))))
 
 
-def _read_tables(source: BinaryIO, known: _Known, writer: _Writer) -> None:
-    """Two passes over the file: everything before the review log's rows, event by event; then
-    the review log (and any table after it: an older export's settings) with ijson's C row
-    builder, which takes a tenth of the time of events in Python."""
-    known_tables = {table.name: table for table in _tables()}
-    done: dict[str, _TableReader] = {}
-    seen: set[str] = set()
-    reviews_columns = _first_pass(source, known, writer, known_tables, done, seen)
-    if reviews_columns is None:
-        return
-    done[REVIEWS] = _TableReader(known_tables[REVIEWS], reviews_columns, known)
-    later = [name for name in known_tables if name not in seen]
-    tables_in_file = _second_pass(source, writer, known_tables, done, later, known)
-    if tables_in_file > len(seen | set(done)):
-        # The C row builders read only the tables they are told: one they were not told of
-        # shows up only in the count of the file's tables.
-        raise HistoryError("the file holds a table after the review log that this quiz does "
-                           "not know (unknown table: a file from a newer quiz?)")
-
-
-def _first_pass(source: BinaryIO, known: _Known, writer: _Writer, tables: dict[str, Table],
-                done: dict[str, _TableReader], seen: set[str]) -> list[Any] | None:
-    """The tables up to the review log's rows; the review log's columns (None when the file has
-    no review rows)."""
-    source.seek(0)
-    columns: dict[str, list[Any]] = {}
-    builder: ijson.ObjectBuilder | None = None
-    depth = 0
-    try:
-        for prefix, event, value in ijson.parse(_NestingGuard(source), use_float=True,
-                                                buf_size=CHUNK):
-            if builder is not None:  # inside one row
-                builder.event(event, value)
-                depth += {"start_array": 1, "start_map": 1, "end_array": -1,
-                          "end_map": -1}.get(event, 0)
-                if depth == 0:
-                    name = prefix.split(".")[1]
-                    reader = done[name]
-                    writer.add(tables[name], reader.row(builder.value), reader.count)
-                    builder = None
-                continue
-            parts = prefix.split(".")
-            if prefix == "tables" and event == "map_key":
-                _known_table(value, tables)
-                seen.add(value)
-            elif len(parts) >= 3 and parts[2] == "columns" and parts[0] == "tables":
-                _collect_columns(columns, parts[1], event, value, len(parts) == 3)
-            elif len(parts) == 4 and parts[2] == "rows" and parts[3] == "item":
-                reader = _reader(done, tables, columns, parts[1], known)
-                if event not in {"start_array", "start_map"}:  # a row that is no list
-                    reader.row(value)
-                builder, depth = ijson.ObjectBuilder(), 1
-                builder.event(event, value)
-            elif len(parts) == 3 and parts[2] == "rows" and event == "start_array":
-                if parts[1] == REVIEWS:
-                    if REVIEWS not in columns:
-                        raise HistoryError("table reviews: \"columns\" must come before "
-                                           "\"rows\"")
-                    return columns[REVIEWS]
-                _reader(done, tables, columns, parts[1], known)
-            elif len(parts) == 3 and parts[2] == "rows" and event == "end_array":
-                writer.flush(tables[parts[1]])
-            elif len(parts) == 2 and parts[0] == "tables" and event not in {
-                    "start_map", "map_key", "end_map"}:
-                raise HistoryError(f"table {parts[1]}: needs \"columns\" and \"rows\" lists")
-    except ijson.JSONError as error:
-        raise _json_error(error) from None
-    for name in done:
-        writer.flush(tables[name])
-    return None
-
-
-def _known_table(name: Any, tables: dict[str, Table]) -> None:
-    if name not in tables and name not in SKIPPED_TABLES:
-        raise HistoryError(f"unknown table {name} (a file from a newer quiz?)")
-
-
-def _collect_columns(columns: dict[str, list[Any]], table: str, event: str, value: Any,
-                     the_list: bool) -> None:
-    """One event of a table's "columns" list (`the_list`: of the list itself, not a name)."""
-    if the_list and event == "start_array":
-        columns[table] = []
-    elif the_list and event == "end_array":
-        return
-    elif not the_list and table in columns and event in {"string", "number", "boolean",
-                                                            "null"}:
-        columns[table].append(value)
-    else:
-        raise HistoryError(f"table {table}: \"columns\" must be a list of names")
-
-
-def _reader(done: dict[str, _TableReader], tables: dict[str, Table],
-            columns: dict[str, list[Any]], name: str, known: _Known) -> _TableReader:
-    if name in SKIPPED_TABLES:
-        raise HistoryError(f"table {name} is not imported (the target keeps its own)")
-    if name not in done:
-        if name not in columns:
-            raise HistoryError(f"table {name}: \"columns\" must come before \"rows\"")
-        done[name] = _TableReader(tables[name], columns[name], known)
-    return done[name]
-
-
-def _second_pass(source: BinaryIO, writer: _Writer, tables: dict[str, Table],
-                 done: dict[str, _TableReader], later: list[str], known: _Known) -> int:
-    """The review log's rows, and the tables that come after them in the file, each through a
-    C row builder fed the same chunks; how many tables the file holds."""
-    source.seek(0)
-    rows: dict[str, list[Any]] = {}
-    heads: dict[str, list[Any]] = {}
-    parsers = []
-    for name in [REVIEWS, *later]:
-        rows[name] = ijson.sendable_list()
-        parsers.append(ijson.items_coro(rows[name], f"tables.{name}.rows.item", use_float=True))
-    for name in later:
-        heads[name] = ijson.sendable_list()
-        parsers.append(ijson.items_coro(heads[name], f"tables.{name}.columns", use_float=True))
-    guard = _NestingGuard(source)
-    try:
-        for chunk in iter(lambda: guard.read(CHUNK), b""):
-            for parser in parsers:
-                parser.send(chunk)
-            _drain(writer, tables, done, rows, heads, known)
-        for parser in parsers:
-            parser.close()
-        _drain(writer, tables, done, rows, heads, known)
-    except ijson.JSONError as error:
-        raise _json_error(error) from None
-    for name in done:
-        writer.flush(tables[name])
-    return guard.tables
-
-
-def _drain(writer: _Writer, tables: dict[str, Table], done: dict[str, _TableReader],
-           rows: dict[str, list[Any]], heads: dict[str, list[Any]], known: _Known) -> None:
-    for name, found in heads.items():
-        if found and name not in done:
-            done[name] = _TableReader(tables[name], found[0], known)
-        del found[:]
-    for name, found in rows.items():
-        if found and name not in done:
-            raise HistoryError(f"table {name}: \"columns\" must come before \"rows\"")
-        for values in found:
-            reader = done[name]
-            writer.add(tables[name], reader.row(values), reader.count)
-        del found[:]
+def _read_tables(reader: HistoryReader, known: _Known, writer: _Writer) -> None:
+    """The file's tables, in its order: each table's rows checked and stored in batches, the
+    last batch as the table ends (the next table's rows may refer to them)."""
+    tables = {table.name: table for table in _tables()}
+    readers: dict[str, _TableReader] = {}
+    events = reader.tables()
+    while True:
+        try:
+            event = next(events, None)
+        except HistoryError:
+            for kept in readers.values():  # a bad row read before the bad text is named first
+                kept.checked()
+            raise
+        if event is None:
+            return
+        if type(event) is Rows:
+            table_reader = readers.get(event.table)
+            if table_reader is None:
+                raise HistoryError(f"table {event.table}: \"columns\" must come before "
+                                   "\"rows\"")
+            if table_reader.take(event.rows):
+                writer.store(table_reader)
+        elif type(event) is outline.Table:
+            if event.name not in tables and event.name not in SKIPPED_TABLES:
+                raise HistoryError(f"unknown table {event.name} (a file from a newer quiz?)")
+        elif type(event) is Columns:
+            if event.table in SKIPPED_TABLES:
+                raise HistoryError(f"table {event.table} is not imported (the target keeps "
+                                   "its own)")
+            if not isinstance(event.names, list):
+                raise HistoryError(f"table {event.table}: \"columns\" must be a list of names")
+            readers[event.table] = _TableReader(tables[event.table], event.names, known)
+        elif type(event) is TableEnd and event.name in readers:
+            writer.store(readers[event.name])
 
 
 def _continue_review_ids(connection: Connection) -> None:

@@ -6,7 +6,6 @@ imports."""
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from datetime import timedelta
@@ -161,23 +160,6 @@ def test_a_dictionary_imports_as_the_file_would(
     finally:
         source.close()
         target.close()
-
-
-@pytest.mark.parametrize("size", range(1, 40))
-def test_the_nesting_guard_counts_brackets_outside_strings_at_any_chunk_size(size: int) -> None:
-    """Brackets, escaped quotes and backslashes inside strings, cut anywhere by the reads."""
-    from quiz.store.history import HistoryError, _NestingGuard
-
-    data = {"a": ["x[y]{", 'q\\"[', "\\\\", {"b": [[1, 2], {"c": ']]]\\\\\\"['}]}],
-            "t": "[[[[[[" * 10}
-    encoded = json.dumps(data).encode()
-    guard = _NestingGuard(io.BytesIO(encoded), limit=5)  # { [ { [ [ : five deep
-    read = b"".join(iter(lambda: guard.read(size), b""))
-    assert read == encoded and guard.depth == 0 and guard.pending == b""
-    shallow = _NestingGuard(io.BytesIO(encoded), limit=4)
-    with pytest.raises(HistoryError, match="nested deeper than 4"):
-        while shallow.read(size):
-            pass
 
 
 def test_a_file_larger_than_the_old_cap_imports_in_little_memory(tmp_path: Path) -> None:

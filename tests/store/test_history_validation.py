@@ -10,10 +10,13 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, inspect, text
 
 from quiz.bank.parser import load_bank
@@ -95,19 +98,25 @@ def test_a_value_no_quiz_could_write_is_refused_naming_table_row_and_field(
     assert problem in err, err
 
 
-@pytest.mark.parametrize("number", ["1e400", "-1e400", str(2**63), str(-2**63 - 1)])
-def test_a_number_beyond_64_bits_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                            exported: dict[str, Any], number: str) -> None:
-    """The JSON parser refuses a number no double or 64-bit integer holds (an infinite
-    stability, SQLite's OverflowError traceback before); the rules refuse them too."""
-    _set(exported, "reviews", 1, "stability_after", "@@")
+@pytest.mark.parametrize(("column", "number"), [
+    ("stability_after", "1e400"), ("stability_after", "-1e400"),
+    ("duration_ms", str(2**63)), ("duration_ms", str(-2**63 - 1)), ("seed", str(10**30))])
+def test_a_number_beyond_64_bits_is_refused_naming_its_field(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], exported: dict[str, Any],
+        column: str, number: str) -> None:
+    """A number no double or 64-bit integer holds (an infinite stability; SQLite's
+    OverflowError traceback before) is held to its column's rule like any other value."""
+    _set(exported, "reviews", 1, column, "@@")
     err = _refused(tmp_path, capsys, json.dumps(exported).replace('"@@"', number))
-    assert "overflow" in err
-    rules = {(rule.table, rule.column): rule for rule in RULES}
-    if "e" in number:
-        assert rules["reviews", "stability_after"].problem(float(number)) is not None
-    else:
-        assert rules["reviews", "seed"].problem(int(number)) is not None
+    assert f"table reviews, row 1, field {column}: " in err, err
+    assert "not a finite number" in err if "e" in number else "is outside" in err, err
+
+
+def test_an_integer_past_the_interpreters_digit_limit_names_its_row(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], exported: dict[str, Any]) -> None:
+    _set(exported, "reviews", 2, "seed", "@@")
+    err = _refused(tmp_path, capsys, json.dumps(exported).replace('"@@"', "9" * 5000))
+    assert "table reviews, row 2: not valid JSON" in err and "4300 digits" in err, err
 
 
 def test_nan_is_not_json(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -210,6 +219,53 @@ def test_every_rule_checks_a_python_value_as_its_sql_checks_a_stored_one() -> No
                 f"SELECT {rule.bad.format(c='v')} FROM (SELECT ? AS v)", (value,)).fetchone()[0])
             assert stored_bad == (rule.problem(value) is not None), (rule, value)
     connection.close()
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=2), inner, max_size=3), max_leaves=8)
+_MOMENTS = st.datetimes(min_value=datetime(1960, 1, 1), max_value=datetime(2210, 1, 1),
+                        timezones=st.none() | st.just(timezone.utc) | st.builds(
+                            lambda minutes: timezone(timedelta(minutes=minutes)),
+                            st.integers(-14 * 60, 14 * 60)))
+_EDGE_MOMENTS = st.sampled_from([
+    datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+    datetime(1970, 1, 1, tzinfo=timezone.utc),
+    datetime(1970, 1, 1, 3, tzinfo=timezone(timedelta(hours=5))),  # 1969 in UTC
+    datetime(2199, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+    datetime(2200, 1, 1, tzinfo=timezone.utc),
+    datetime(2199, 12, 31, 20, tzinfo=timezone(timedelta(hours=-5)))])  # 2200 in UTC
+_DEEP = st.integers(14, 19).map(lambda depth: _nested(depth))
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+_VALUES = [st.integers(-5, 105), st.integers(), st.sampled_from([2**63 - 1, 2**63, -2**63 - 1]),
+           st.floats(), st.floats(0, 400), st.booleans(), _MOMENTS | _EDGE_MOMENTS,
+           st.sampled_from(["review", "cram", "undo", "concept", "redo", "", "\udc9b"]),
+           st.text(max_size=4), _JSON | _DEEP, st.lists(st.text(max_size=2), max_size=3),
+           st.dictionaries(st.text(max_size=2), st.integers(), max_size=3)]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(data=st.data(), kind=st.sampled_from(range(len(_VALUES))), nones=st.booleans())
+def test_a_column_checked_whole_is_refused_where_the_first_value_is(
+        data: st.DataObject, kind: int, nones: bool) -> None:
+    """`first_problem` (a batch of an import, checked column by column) names the value that
+    asking `problem` of each in turn names first, for every rule and values of every kind;
+    mostly of one kind per column, as a file quiz wrote holds them."""
+    values = st.none() | _VALUES[kind] if nones else _VALUES[kind]
+    column = data.draw(st.lists(values | st.sampled_from([None, "x", 1.5, [], {}])
+                                if data.draw(st.booleans()) else values, max_size=12))
+    for rule in RULES:
+        expected = next((at for at, value in enumerate(column)
+                         if rule.problem(value) is not None), None)
+        assert rule.first_problem(column) == expected, (rule.table, rule.column, column)
 
 
 def test_no_traceback_through_the_real_command(tmp_path: Path, exported: dict[str, Any]) -> None:
