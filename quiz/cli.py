@@ -222,6 +222,11 @@ def cmd_tui(args: argparse.Namespace) -> int:
     # later collections to skip: about 50 ms (8-9 %) less to home painted.
     gc.disable()
     try:
+        from quiz.tui.context import refuse_read_only
+
+        # A database the TUI will not open is refused before the day's copy is made (a copy of
+        # a file nobody can study in would only take room).
+        refuse_read_only(db_url)
         backup_warning = _daily_backup(db_url)  # before the store opens: it may write (sync)
         from quiz.tui.app import make_app
 

@@ -89,7 +89,7 @@ class StoreRequest:
         from quiz.store.learners import resolve_learner
         from quiz.store.settings import load_settings
 
-        _refuse_read_only(self.db_url)
+        refuse_read_only(self.db_url)
         db = open_database(self.db_url)
         report = None
         try:
@@ -111,7 +111,7 @@ class StoreRequest:
         return context, report
 
 
-def _refuse_read_only(db_url: str) -> None:
+def refuse_read_only(db_url: str) -> None:
     """A database the app could not write is refused before the terminal is taken (StoreError,
     one line): every rating is saved as it is given, so studying it would lose each answer at
     the moment it is rated."""

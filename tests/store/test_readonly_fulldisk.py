@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from quiz.cli import main
 from quiz.store import StoreError
+from quiz.store.backup import backups_dir, daily_backups
 from tests.conftest import numbered_bank, quiz_command
 from tests.core.test_cli import run_quiz
 
@@ -156,6 +157,8 @@ def test_the_tui_refuses_a_read_only_file_before_the_terminal_is_taken(
     started = run_quiz_as_a_user("--db", url)  # the TUI's start through the CLI
     assert started.returncode == 1
     _one_error_line(started.stderr, str(path), "the database is read-only", "TUI")
+    # Nor is the day's copy made of a file the TUI does not open.
+    assert not backups_dir(path).exists() or not daily_backups(path)
 
 
 def subprocess_run(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
