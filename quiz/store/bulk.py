@@ -5,64 +5,31 @@ its compiler for each row: for a first import of 100,000 questions that was more
 SQLite took to store them. Here each column's own bind processor (the same one SQLAlchemy would
 run: JSON encoding, naive-UTC datetimes) is looked up once and mapped over the column's values,
 the columns are zipped into rows, and the rows go to the driver's executemany in one call per
-chunk. Any dialect works: the statement is
-compiled by SQLAlchemy for the connection's dialect and its parameter style.
+chunk. Any dialect works: the statement is compiled by SQLAlchemy for the connection's dialect
+and its parameter style.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import DateTime, Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.types import TypeEngine
 
 from quiz.store.models import Base
 
 Row = Mapping[str, object]
-Converter = Callable[[Sequence[object]], Sequence[object]] | None
+Processor = Callable[[Any], Any] | None
 
 
-def _converters(session: Session, table: Table, names: Sequence[str]) -> list[Converter]:
-    """For each column, what turns its values into the driver's: its bind processor (the one
-    SQLAlchemy would run) mapped over the column, or None where values go as they are."""
+def _processors(session: Session, table: Table, names: Sequence[str]) -> list[Processor]:
+    """Each column's bind processor (the one SQLAlchemy would run), None where values go to
+    the driver as they are."""
     dialect = session.get_bind().dialect
-    converters: list[Converter] = []
-    for name in names:
-        column_type = table.c[name].type
-        process = column_type.dialect_impl(dialect).bind_processor(dialect)
-        if process is None:
-            converters.append(None)
-        elif _is_datetime(column_type):
-            converters.append(_once_per_value(process))
-        else:
-            converters.append(partial(_mapped, process))
-    return converters
-
-
-def _mapped(process: Callable[[Any], Any], values: Sequence[object]) -> list[object]:
-    return list(map(process, values))
-
-
-def _is_datetime(column_type: TypeEngine[Any]) -> bool:
-    # A TypeDecorator (UTCDateTime) reports `object`; the type it decorates says what it holds.
-    return isinstance(getattr(column_type, "impl_instance", column_type), DateTime)
-
-
-def _once_per_value(process: Callable[[Any], Any]) -> Converter:
-    """The processor run once per distinct value of the column: a timestamp column of an
-    import often holds the same moment (or None) in every row, and converting it was a third
-    of the time."""
-
-    def each_once(values: Sequence[object]) -> list[object]:
-        converted = {value: process(value) for value in dict.fromkeys(values)}
-        return list(map(converted.__getitem__, values))
-
-    return each_once
+    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
 
 
 def _driver_rows(session: Session, table: Table, compiled: SQLCompiler,
@@ -75,8 +42,8 @@ def _driver_rows(session: Session, table: Table, compiled: SQLCompiler,
     differ."""
     names = list(compiled.positiontup or compiled.params)
     bound = [(renamed or {}).get(name, name) for name in names]
-    converted = [columns[name] if convert is None else convert(columns[name])
-                 for name, convert in zip(names, _converters(session, table, bound),
+    converted = [columns[name] if process is None else list(map(process, columns[name]))
+                 for name, process in zip(names, _processors(session, table, bound),
                                           strict=True)]
     if compiled.positional:
         return list(zip(*converted, strict=True))

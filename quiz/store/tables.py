@@ -74,7 +74,8 @@ def _sqlite_text(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store; use timezone.utc")
-    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+    # In UTC the offset isoformat ends with is always the six characters '+00:00'.
+    return value.astimezone(timezone.utc).isoformat(" ", "microseconds")[:-6]
 
 
 METADATA = MetaData()
