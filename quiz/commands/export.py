@@ -102,7 +102,8 @@ def run_import(args: argparse.Namespace) -> int:
     leaves the database as it was (a database file this command made is removed again)."""
     from quiz.cli import _open_db
     from quiz.files import FileRefused
-    from quiz.store.history import HistoryError, import_history, open_history, read_header
+    from quiz.store.history import import_history, open_history, read_header
+    from quiz.store.history_file import HistoryError
 
     try:
         handle = open_history(args.file)

@@ -308,11 +308,12 @@ class _TableReader:
                     ) -> list[tuple[int, int, str, str]]:
         """The first row of the first `good` (whose values passed) naming a question or
         learner neither the file nor the database has; a setting the settings screen refuses."""
-        found = []
+        found: list[tuple[int, int, str, str]] = []
         after_values = len(self._specs)
-        for order, (name, known, what) in enumerate([
-                ("question_id", self.known.questions, "question"),
-                ("learner_id", self.known.learners, "learner")]):
+        references: list[tuple[str, set[Any], str]] = [
+            ("question_id", self.known.questions, "question"),
+            ("learner_id", self.known.learners, "learner")]
+        for order, (name, known, what) in enumerate(references):
             values = columns.get(name, [])[:good]
             if values and not known.issuperset(values):
                 at = next(at for at, value in enumerate(values) if value not in known)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -84,7 +84,11 @@ class HistoryReader:
     def __init__(self, source: BinaryIO) -> None:
         self.source = source
         self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        self.scan = json.JSONDecoder(parse_constant=_refuse_constant).scan_once
+        decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+        # The decoder's own C scanner (raw_decode's, without its Python frame; typeshed does
+        # not list the attribute).
+        self.scan: Callable[[str, int], tuple[Any, int]] = \
+            decoder.scan_once  # type: ignore[attr-defined]
         self.text, self.pos, self.line, self.ended = "", 0, 1, False
         self.at_tables = False  # the header was read up to "tables"
         self.where = ""  # the table and row being read, for a message
