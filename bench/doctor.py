@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from scale import fill_reviews, median_call, write_bank
+from scale import fill_reviews, imported_bank, median_call
 
 from quiz.store.damage import describe_damage
 from quiz.store.doctor import check
@@ -54,14 +53,11 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="quiz-doctor-"))
     try:
-        bank, path = root / "bank", root / "quiz.db"
-        url = f"sqlite:///{path}"
+        path = root / "quiz.db"
         print(f"building {args.questions:,} questions, {args.reviews:,} reviews in {root} …",
               file=sys.stderr)
-        write_bank(bank, args.questions)
-        subprocess.run([sys.executable, "-m", "quiz", "--db", url, "import", str(bank)],
-                       check=True, stdout=subprocess.DEVNULL)
-        fill_reviews(path, args.reviews)
+        url = imported_bank(root, args.questions)
+        fill_reviews(url, args.reviews)
         size = path.stat().st_size / 2**20
 
         findings = check(url).findings

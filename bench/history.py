@@ -27,7 +27,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from scale import run_child, write_bank
+from scale import imported_bank, run_child
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 TARGET_SECONDS, TARGET_MB = 30.0, 300.0
@@ -107,13 +107,10 @@ def main() -> None:
         return
     root = Path(tempfile.mkdtemp(prefix="quiz-history-"))
     try:
-        bank, path, target = root / "bank", root / "quiz.db", root / "imported.db"
-        url = f"sqlite:///{path}"
+        path, target = root / "quiz.db", root / "imported.db"
         print(f"building {args.questions:,} questions, {args.reviews:,} reviews in {root} …",
               file=sys.stderr)
-        write_bank(bank, args.questions)
-        subprocess.run([sys.executable, "-m", "quiz", "--db", url, "import", str(bank)],
-                       check=True, stdout=subprocess.DEVNULL)
+        url = imported_bank(root, args.questions)
         # In a child: a process forked from one that held the log keeps its peak in ru_maxrss.
         subprocess.run([sys.executable, __file__, "--fill", url, "--reviews", str(args.reviews)],
                        check=True)

@@ -246,6 +246,16 @@ def fill_reviews(url: str, reviews: int, seed: int = 2) -> None:
     engine.dispose()
 
 
+def imported_bank(folder: Path, questions: int) -> str:
+    """A generated bank of `questions` written to folder/bank and imported with `quiz import`
+    into folder/quiz.db (not timed: for benchmarks of what comes after); the database's URL."""
+    write_bank(folder / "bank", questions)
+    url = f"sqlite:///{folder / 'quiz.db'}"
+    subprocess.run([sys.executable, "-m", "quiz", "--db", url, "import", str(folder / "bank")],
+                   check=True, stdout=subprocess.DEVNULL)
+    return url
+
+
 # Measuring --------------------------------------------------------------------------------------
 
 def run_child(command: Sequence[str]) -> tuple[float, float]:
