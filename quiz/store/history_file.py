@@ -83,7 +83,8 @@ class HistoryReader:
 
     def __init__(self, source: BinaryIO) -> None:
         self.source = source
-        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        # A byte order mark a text editor put in front is read past (RFC 8259 allows it).
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
         decoder = json.JSONDecoder(parse_constant=_refuse_constant)
         # The decoder's own C scanner (raw_decode's, without its Python frame; typeshed does
         # not list the attribute).

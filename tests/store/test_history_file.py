@@ -70,6 +70,13 @@ def test_the_same_events_whatever_the_reads_cut(monkeypatch: pytest.MonkeyPatch,
     assert _events(LAYOUTS[layout].encode()) == _expected()
 
 
+@pytest.mark.parametrize("size", [1, 2, 1 << 20])
+def test_a_byte_order_mark_in_front_is_read_past(monkeypatch: pytest.MonkeyPatch,
+                                                 size: int) -> None:
+    monkeypatch.setattr(history_file, "CHUNK", size)
+    assert _events(b"\xef\xbb\xbf" + LAYOUTS["compact"].encode()) == _expected()
+
+
 def test_a_number_cut_by_a_read_is_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     """The scan of a value that ends where the text read so far ends is tried again: `12`
     read before `34` is the number 1234, not 12."""
